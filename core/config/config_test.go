@@ -1,0 +1,94 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func defaults(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../workbench.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestEmbeddedDefaultsValid(t *testing.T) {
+	d := defaults(t)
+	t.Chdir(t.TempDir()) // no ./workbench.toml here
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	c, err := Load(d, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Model.Preset != "nano" || c.LoRA.Rank != 4 || c.Serve.IdleTimeout.Minutes() != 15 || len(c.LoRA.Targets) != 7 {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "user.toml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestUserFileOverridesOnlyItsKeys(t *testing.T) {
+	p := write(t, "[lora]\nrank = 16\n")
+	c, err := Load(defaults(t), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LoRA.Rank != 16 || c.LoRA.Alpha != 8 || c.Model.Preset != "nano" {
+		t.Fatalf("override wrong: %+v", c.LoRA)
+	}
+	if len(c.Source) != 2 || c.Source[1] != p {
+		t.Fatalf("sources: %v", c.Source)
+	}
+}
+
+func TestErrorsNameFileKeyAndLine(t *testing.T) {
+	cases := []struct{ body, want string }{
+		{"[lora]\nrank = 4\nrnak = 5\n", `user.toml:3: unknown key "lora.rnak"`},
+		{"[model]\npreset = \"nano\"\n\n[lora]\nrank = \"eight\"\n", "user.toml:5:"},
+		{"[nosuch]\nx = 1\n", `user.toml:1: unknown key "nosuch"`},
+		{"[lora\nrank = 1\n", "user.toml:2: expected"},
+		{"[serve]\nidle_timeout = \"soon\"\n", "user.toml:2:"},
+		{"[lora]\ntargets = [\"q_proj\", \"qq\"]\n", `unknown module "qq"`},
+	}
+	for _, tc := range cases {
+		_, err := Load(defaults(t), write(t, tc.body))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want it to contain %q", tc.body, err, tc.want)
+		}
+	}
+}
+
+func TestMissingExplicitFileIsError(t *testing.T) {
+	if _, err := Load(defaults(t), filepath.Join(t.TempDir(), "nope.toml")); err == nil {
+		t.Fatal("missing --config file accepted")
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	d, err := os.ReadFile("../../workbench.toml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(d)
+	f.Add([]byte("[lora]\nrank = 4\n"))
+	f.Add([]byte("[[x]]\n"))
+	f.Add([]byte("a = \"\\u0000\"\n[b.c]\nd = 1979-05-27T07:32:00Z"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "f.toml")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = Load(d, p) // must not panic
+	})
+}

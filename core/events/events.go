@@ -1,0 +1,86 @@
+// Package events defines the typed event stream that the core publishes while
+// it trains, adapts and evaluates. The TUI, the CLI and the run log all
+// consume this one stream.
+package events
+
+import (
+	"time"
+)
+
+// Kind names what an event reports.
+type Kind string
+
+const (
+	StageStarted  Kind = "stage_started"
+	StageProgress Kind = "stage_progress"
+	StageFinished Kind = "stage_finished"
+	Step          Kind = "step"       // one inner-loop / training step
+	Hypothesis    Kind = "hypothesis" // an adaptation hypothesis proposed or rewarded
+	Result        Kind = "result"     // a method's result on a task
+	Token         Kind = "token"      // a generated token (chat)
+	Warning       Kind = "warning"
+	Error         Kind = "error"
+	Log           Kind = "log"
+)
+
+// Event is one thing that happened. Optional numbers are pointers so that
+// "absent" and "zero" differ (and JSON stays NaN-free).
+type Event struct {
+	Time time.Time `json:"time"`
+	Kind Kind      `json:"type"`
+	Run  string    `json:"run,omitempty"` // run / job id
+
+	Stage  string `json:"stage,omitempty"`  // pipeline stage, e.g. "base", "collect", "generator", "policy", "eval"
+	Method string `json:"method,omitempty"` // e.g. "degaml"
+	Task   string `json:"task,omitempty"`
+	Phase  string `json:"phase,omitempty"` // e.g. "inner", "outer", "ttt", "slot", "pretrain"
+
+	Step  int `json:"step,omitempty"`
+	Total int `json:"total,omitempty"`
+
+	SupportLoss *float64 `json:"support_loss,omitempty"`
+	QueryLoss   *float64 `json:"query_loss,omitempty"`
+	Accuracy    *float64 `json:"accuracy,omitempty"`
+	LR          *float64 `json:"lr,omitempty"`
+	MS          float64  `json:"ms,omitempty"`
+	TokensPerS  float64  `json:"tokens_per_s,omitempty"`
+
+	// Stage progress.
+	Fraction float64       `json:"fraction,omitempty"`
+	ETA      time.Duration `json:"eta_ns,omitempty"`
+	Cached   bool          `json:"cached,omitempty"`
+
+	Hyp    *HypothesisInfo `json:"hypothesis,omitempty"`
+	Result *ResultInfo     `json:"result,omitempty"`
+
+	Text    string `json:"text,omitempty"` // a token's text
+	Message string `json:"message,omitempty"`
+}
+
+// HypothesisInfo is an adaptation hypothesis: one family plus its
+// hyperparameters, and its reward once executed.
+type HypothesisInfo struct {
+	Family   string             `json:"family"` // "ttt" | "tts" | "mix" | "slot"
+	Params   map[string]float64 `json:"params"`
+	Accuracy *float64           `json:"accuracy,omitempty"` // validation accuracy once executed
+	Baseline *float64           `json:"baseline,omitempty"` // un-adapted generated adapter's validation accuracy
+	Reward   *float64           `json:"reward,omitempty"`   // 1 iff Accuracy >= Baseline
+	Chosen   bool               `json:"chosen,omitempty"`
+	Why      string             `json:"why,omitempty"`
+}
+
+// ResultInfo is a method's result on one task.
+type ResultInfo struct {
+	Method   string          `json:"method"`
+	Suite    string          `json:"suite"`
+	Task     string          `json:"task"`
+	Seed     int64           `json:"seed"`
+	Accuracy float64         `json:"accuracy"`
+	N        int             `json:"n"`
+	ECE      *float64        `json:"ece,omitempty"`
+	WallS    float64         `json:"wall_s"`
+	Chosen   *HypothesisInfo `json:"chosen,omitempty"`
+}
+
+// F returns a pointer to v, for optional fields.
+func F(v float64) *float64 { return &v }

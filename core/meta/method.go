@@ -1,0 +1,66 @@
+// Package meta implements the methods the workbench compares: the DeGAML
+// generalization and adaptation modules and the paper's baselines, behind one
+// interface so that every row of a results table runs in the same harness.
+package meta
+
+import (
+	"context"
+
+	"github.com/gomlx/compute"
+
+	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/tasks"
+)
+
+// Fixed method names (the CLI, the TUI and bench tables rely on them).
+const (
+	Base       = "base"
+	NoMetaLoRA = "nometa-lora"
+	UnionLoRA  = "union-lora"
+	MAMLEnLLM  = "maml-en-llm"
+	ABMLL      = "abmll"
+	DeGAMLGen  = "degaml-gen"
+	DeGAML     = "degaml"
+)
+
+// Env is what a method runs against.
+type Env struct {
+	Backend compute.Backend
+	Model   *models.Model     // the frozen base model
+	LoRA    models.LoRAConfig // adapter shape shared by every method
+	// Publish receives live events; the method fills Method/Task/Phase/Step and
+	// the losses, the caller fills Run. Never nil (use Discard).
+	Publish func(events.Event)
+}
+
+// Discard is a Publish that drops events.
+func Discard(events.Event) {}
+
+// Artifact is what a method learned across tasks during meta-training.
+type Artifact interface {
+	Save(dir string) error
+}
+
+// Method is one row of the results table.
+type Method interface {
+	Name() string
+	// MetaTrain learns what the method shares across tasks from the in-domain
+	// pool (train/val splits only). Methods with nothing to share return nil.
+	MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task) (Artifact, error)
+	// LoadArtifact reads what MetaTrain saved.
+	LoadArtifact(dir string) (Artifact, error)
+	// Adapt adapts to one task using its train split as labelled support and
+	// its val split for selection; it may read the test split's prompts
+	// unlabeled, never their answers.
+	Adapt(ctx context.Context, env *Env, art Artifact, task *tasks.Task, seed int64) (*Adapted, error)
+}
+
+// Adapted is a method's result for one task: what to run the model with.
+type Adapted struct {
+	Adapter   *models.Adapter   // nil: the base model
+	Ensemble  []*models.Adapter // TTS: several adapters combined by Vote
+	Vote      string            // "majority" | "maxconf"
+	SlotDelta []float32         // SLOT δ added to the final hidden state; nil if none
+	Chosen    *events.HypothesisInfo
+}

@@ -1,0 +1,218 @@
+package meta
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// Options holds every method's budget. The lead maps workbench.toml
+// [methods.*] onto it; a zero field means "use the documented default"
+// (DefaultOptions), so a partially filled struct is always usable.
+type Options struct {
+	NoMeta LoRATrainOptions // nometa-lora: a LoRA trained on the task's own train split
+	Union  LoRATrainOptions // union-lora: one LoRA trained on the union of the pool's train splits
+	MAML   MAMLOptions      // maml-en-llm
+	ABMLL  ABMLLOptions     // abmll
+	DeGAML DeGAMLOptions    // degaml-gen / degaml (defined in degaml_options.go)
+}
+
+// LoRATrainOptions is a plain supervised LoRA run (answer-only loss, AdamW).
+type LoRATrainOptions struct {
+	Steps       int     // optimizer steps; default 40 (nometa) / 300 (union)
+	LR          float64 // default 2e-3: nano/micro models are trained from scratch and need a large step
+	Batch       int     // examples per step; default 8
+	WeightDecay float64 // AdamW decoupled decay; default 0
+	Seed        int64   // adapter init seed offset; the per-task seed is added
+}
+
+// MAMLOptions configures maml-en-llm (see maml.go for the exact update rule).
+type MAMLOptions struct {
+	MetaSteps    int     // outer (meta) updates; default 60
+	TasksPerStep int     // tasks averaged per meta-gradient; default 4
+	InnerSteps   int     // inner steps in meta-training; default 2
+	AdaptSteps   int     // inner steps at test time (Adapt); default InnerSteps
+	InnerLR      float64 // inner step size; default 1e-3 with "adam-shared", 0.1 with "sgd"
+	OuterLR      float64 // outer Adam lr; default 1e-3
+	Support      int     // support batch size (examples); default 4
+	Query        int     // query batch size (examples); default 4
+	FirstOrder   bool    // stop the gradient through the inner gradients (FOMAML); default false
+	// InnerOpt is "adam-shared" (default: the inner step is Adam-normalized
+	// with the moments shared with the outer optimizer, MAML-en-LLM's trick)
+	// or "sgd" (plain MAML inner step).
+	InnerOpt string
+	ClipNorm float64 // global-norm clip of the meta-gradient; default 1
+}
+
+// ABMLLOptions configures abmll (see abmll.go for the objective).
+type ABMLLOptions struct {
+	MetaSteps    int     // default 60
+	TasksPerStep int     // default 4
+	InnerSteps   int     // posterior refinement steps from θ (meta-training and Adapt); default 2
+	InnerLR      float64 // SGD step of the refinement; default 0.1
+	OuterLR      float64 // Adam lr on θ; default 1e-3
+	Support      int     // default 4
+	Query        int     // default 4
+	// TaskFidelity scales the expected NLL, GlobalReg the KL(q(φ_i)‖p(φ_i|θ))
+	// (summed over every adapter element); the paper's two scales. Defaults 1
+	// and 1e-4 (the KL sums ~10^4–10^6 elements, the NLL is a per-token mean).
+	TaskFidelity float64
+	GlobalReg    float64
+	// PriorL2 is an optional Gaussian prior on θ's means (λ/2‖μ‖²); default 0.
+	PriorL2 float64
+	// SigmaInit is the initial posterior/prior std of each factor element
+	// (default 1e-3); SigmaFloor the constant c added after the softplus
+	// (default 1e-6), so σ never collapses to 0 and the KL stays finite.
+	SigmaInit, SigmaFloor float64
+	SecondOrder           bool   // differentiate through the refinement steps; default false (first-order)
+	Predict               string // "mean" (posterior mean factors, default) or "mc" (average of Samples draws)
+	Samples               int    // MC draws for Predict "mc"; default 4
+	ClipNorm              float64
+}
+
+// DefaultOptions returns the documented defaults.
+func DefaultOptions() Options {
+	var o Options
+	o.fill()
+	return o
+}
+
+func orInt(p *int, d int) {
+	if *p <= 0 {
+		*p = d
+	}
+}
+
+func orFloat(p *float64, d float64) {
+	if *p <= 0 {
+		*p = d
+	}
+}
+
+// fill replaces zero fields by their defaults.
+func (o *Options) fill() {
+	fillLoRA := func(l *LoRATrainOptions, steps int) {
+		orInt(&l.Steps, steps)
+		orFloat(&l.LR, 2e-3)
+		orInt(&l.Batch, 8)
+	}
+	fillLoRA(&o.NoMeta, 40)
+	fillLoRA(&o.Union, 300)
+
+	m := &o.MAML
+	orInt(&m.MetaSteps, 60)
+	orInt(&m.TasksPerStep, 4)
+	orInt(&m.InnerSteps, 2)
+	orInt(&m.AdaptSteps, m.InnerSteps)
+	if m.InnerOpt == "" {
+		m.InnerOpt = "adam-shared"
+	}
+	if m.InnerOpt == "sgd" {
+		orFloat(&m.InnerLR, 0.1)
+	} else {
+		orFloat(&m.InnerLR, 1e-3)
+	}
+	orFloat(&m.OuterLR, 1e-3)
+	orInt(&m.Support, 4)
+	orInt(&m.Query, 4)
+	orFloat(&m.ClipNorm, 1)
+
+	a := &o.ABMLL
+	orInt(&a.MetaSteps, 60)
+	orInt(&a.TasksPerStep, 4)
+	orInt(&a.InnerSteps, 2)
+	orFloat(&a.InnerLR, 0.1)
+	orFloat(&a.OuterLR, 1e-3)
+	orInt(&a.Support, 4)
+	orInt(&a.Query, 4)
+	orFloat(&a.TaskFidelity, 1)
+	orFloat(&a.GlobalReg, 1e-4)
+	orFloat(&a.SigmaInit, 1e-3)
+	orFloat(&a.SigmaFloor, 1e-6)
+	if a.Predict == "" {
+		a.Predict = "mean"
+	}
+	orInt(&a.Samples, 4)
+	orFloat(&a.ClipNorm, 1)
+}
+
+func (o *Options) validate() error {
+	switch o.MAML.InnerOpt {
+	case "adam-shared", "sgd":
+	default:
+		return fmt.Errorf("meta: maml inner_opt %q (want adam-shared or sgd)", o.MAML.InnerOpt)
+	}
+	switch o.ABMLL.Predict {
+	case "mean", "mc":
+	default:
+		return fmt.Errorf("meta: abmll predict %q (want mean or mc)", o.ABMLL.Predict)
+	}
+	return nil
+}
+
+// Constructor builds a method from the (default-filled) options.
+type Constructor func(opts Options) (Method, error)
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Constructor{}
+)
+
+// register adds a method constructor; files that implement a method call it
+// from init(), which keeps this table free of knowledge about other files.
+func register(name string, c Constructor) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("meta: method registered twice: " + name)
+	}
+	registry[name] = c
+}
+
+func init() {
+	register(Base, func(Options) (Method, error) { return baseMethod{}, nil })
+	register(NoMetaLoRA, func(o Options) (Method, error) { return &noMetaLoRA{opts: o.NoMeta}, nil })
+	register(UnionLoRA, func(o Options) (Method, error) { return &unionLoRA{opts: o.Union}, nil })
+	register(MAMLEnLLM, func(o Options) (Method, error) { return &mamlMethod{opts: o.MAML}, nil })
+	register(ABMLL, func(o Options) (Method, error) { return &abmllMethod{opts: o.ABMLL}, nil })
+}
+
+// New returns the method called name with opts (zero fields take defaults).
+func New(name string, opts Options) (Method, error) {
+	opts.fill()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	registryMu.RLock()
+	c, ok := registry[name]
+	registryMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("meta: unknown method %q (known: %v)", name, Names())
+	}
+	return c(opts)
+}
+
+// canonicalOrder is the row order of results tables.
+var canonicalOrder = []string{Base, NoMetaLoRA, UnionLoRA, MAMLEnLLM, ABMLL, DeGAMLGen, DeGAML}
+
+// Names lists the registered methods, canonical ones first in table order.
+func Names() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range canonicalOrder {
+		if _, ok := registry[n]; ok {
+			out = append(out, n)
+			seen[n] = true
+		}
+	}
+	var extra []string
+	for n := range registry {
+		if !seen[n] {
+			extra = append(extra, n)
+		}
+	}
+	sort.Strings(extra)
+	return append(out, extra...)
+}

@@ -1,0 +1,46 @@
+// Package testref locates the shared Hugging Face reference data (../shared/hf-reference) for tests.
+package testref
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Dir returns the absolute path of ../shared/hf-reference relative to the repository root (the first directory
+// containing go.mod when walking up from the test's working directory).
+//
+// When the directory is absent the test is skipped, except under CI=true where a missing reference must fail
+// loudly instead of silently reducing coverage.
+func Dir(t testing.TB) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatalf("testref: getwd: %v", err)
+	}
+	root := ""
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			root = d
+			break
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	missing := func(msg string, args ...any) string {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("testref (CI=true): "+msg, args...)
+		}
+		t.Skipf("testref: "+msg+" (skipping; set CI=true to make this fatal)", args...)
+		return ""
+	}
+	if root == "" {
+		return missing("no go.mod found above %s", wd)
+	}
+	dir := filepath.Join(filepath.Dir(root), "shared", "hf-reference")
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return missing("reference data %s not found", dir)
+	}
+	return dir
+}

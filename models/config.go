@@ -1,0 +1,267 @@
+// Package models implements Llama/Qwen2 decoder-only transformers and PEFT-style LoRA as pure GoMLX graph
+// functions over named weights (see ARCHITECTURE.md, "models (contract)").
+package models
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+)
+
+// Config describes a Llama/Qwen2-style decoder-only transformer.
+type Config struct {
+	Arch                                                                                            string // "llama" | "qwen2"
+	VocabSize, HiddenSize, NumLayers, NumHeads, NumKVHeads, HeadDim, IntermediateSize, MaxPositions int
+	RopeTheta, RMSNormEps                                                                           float64
+	QKVBias, TieEmbeddings                                                                          bool
+	BOSTokenID, EOSTokenID                                                                          int // -1 when none
+}
+
+// maxDim bounds every size read from a config so shape products cannot overflow int on any platform.
+const maxDim = 1 << 24
+
+// Validate checks internal consistency (positive sizes, GQA divisibility, even head_dim for RoPE).
+func (c Config) Validate() error {
+	if c.Arch != "llama" && c.Arch != "qwen2" {
+		return fmt.Errorf("unsupported architecture %q (want llama or qwen2)", c.Arch)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"num_hidden_layers", c.NumLayers},
+		{"num_attention_heads", c.NumHeads}, {"num_key_value_heads", c.NumKVHeads}, {"head_dim", c.HeadDim},
+		{"intermediate_size", c.IntermediateSize}, {"max_position_embeddings", c.MaxPositions}} {
+		if f.v <= 0 || f.v > maxDim {
+			return fmt.Errorf("%s = %d out of range [1, %d]", f.name, f.v, maxDim)
+		}
+	}
+	if c.NumHeads%c.NumKVHeads != 0 {
+		return fmt.Errorf("num_attention_heads %d is not a multiple of num_key_value_heads %d", c.NumHeads, c.NumKVHeads)
+	}
+	if c.HeadDim%2 != 0 {
+		return fmt.Errorf("head_dim %d must be even for rotary embeddings", c.HeadDim)
+	}
+	if !(c.RopeTheta > 0) || math.IsInf(c.RopeTheta, 0) {
+		return fmt.Errorf("rope_theta %v must be positive and finite", c.RopeTheta)
+	}
+	if !(c.RMSNormEps > 0) || c.RMSNormEps >= 1 {
+		return fmt.Errorf("rms_norm_eps %v must be in (0, 1)", c.RMSNormEps)
+	}
+	for _, id := range []struct {
+		name string
+		v    int
+	}{{"bos_token_id", c.BOSTokenID}, {"eos_token_id", c.EOSTokenID}} {
+		if id.v < -1 || id.v >= c.VocabSize {
+			return fmt.Errorf("%s %d outside the vocabulary (size %d)", id.name, id.v, c.VocabSize)
+		}
+	}
+	return nil
+}
+
+// LoadHFConfig reads a Hugging Face config.json.
+func LoadHFConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	return ParseHFConfig(data, path)
+}
+
+// ParseHFConfig parses the bytes of a Hugging Face config.json (model_type "llama" or "qwen2"). name labels
+// error messages (usually the file path). Unknown keys are ignored (HF configs carry many irrelevant ones), but
+// every key that changes the computation is either honoured or rejected as unsupported.
+func ParseHFConfig(data []byte, name string) (Config, error) {
+	fail := func(format string, args ...any) (Config, error) {
+		return Config{}, fmt.Errorf("%s: "+format, append([]any{name}, args...)...)
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // keep integers exact and distinguishable from floats
+	if err := dec.Decode(&m); err != nil {
+		return fail("invalid JSON: %v", err)
+	}
+	if m == nil {
+		return fail("want a JSON object")
+	}
+	if dec.More() {
+		return fail("trailing data after the JSON object")
+	}
+	p := cfgParser{m: m}
+	c := Config{BOSTokenID: -1, EOSTokenID: -1}
+	c.Arch = p.str("model_type", "")
+	if c.Arch != "llama" && c.Arch != "qwen2" {
+		if p.err != nil {
+			return fail("%v", p.err)
+		}
+		return fail("model_type %q is not supported (want llama or qwen2)", c.Arch)
+	}
+	c.VocabSize = p.int("vocab_size", -1)
+	c.HiddenSize = p.int("hidden_size", -1)
+	c.NumLayers = p.int("num_hidden_layers", -1)
+	c.NumHeads = p.int("num_attention_heads", -1)
+	c.NumKVHeads = p.int("num_key_value_heads", c.NumHeads)
+	c.IntermediateSize = p.int("intermediate_size", -1)
+	c.MaxPositions = p.int("max_position_embeddings", -1)
+	c.HeadDim = p.int("head_dim", 0)
+	if c.HeadDim == 0 && c.NumHeads > 0 {
+		c.HeadDim = c.HiddenSize / c.NumHeads
+	}
+	c.RMSNormEps = p.float("rms_norm_eps", -1)
+	c.TieEmbeddings = p.bool("tie_word_embeddings", false)
+	c.BOSTokenID = p.tokenID("bos_token_id")
+	c.EOSTokenID = p.tokenID("eos_token_id")
+
+	// rope_theta moved under rope_parameters in transformers v5; accept both, prefer the nested one.
+	c.RopeTheta = p.float("rope_theta", 10000)
+	if rp, ok := m["rope_parameters"]; ok && rp != nil {
+		rpm, ok := rp.(map[string]any)
+		if !ok {
+			return fail("rope_parameters must be an object")
+		}
+		sub := cfgParser{m: rpm, prefix: "rope_parameters."}
+		if t := sub.str("rope_type", "default"); t != "default" {
+			return fail("rope_parameters.rope_type %q is not supported (only default)", t)
+		}
+		c.RopeTheta = sub.float("rope_theta", c.RopeTheta)
+		if sub.err != nil {
+			return fail("%v", sub.err)
+		}
+	}
+	if rs, ok := m["rope_scaling"]; ok && rs != nil {
+		return fail("rope_scaling is not supported")
+	}
+	if act := p.str("hidden_act", "silu"); act != "silu" {
+		return fail("hidden_act %q is not supported (only silu)", act)
+	}
+	switch c.Arch {
+	case "qwen2":
+		c.QKVBias = true // Qwen2 always has q/k/v biases and no o_proj bias.
+		if p.bool("use_sliding_window", false) {
+			return fail("use_sliding_window=true is not supported")
+		}
+	case "llama":
+		// Llama's attention_bias also adds an o_proj bias, which Config cannot express.
+		if p.bool("attention_bias", false) {
+			return fail("attention_bias=true is not supported for llama")
+		}
+		if p.bool("mlp_bias", false) {
+			return fail("mlp_bias=true is not supported")
+		}
+	}
+	if p.err != nil {
+		return fail("%v", p.err)
+	}
+	if err := c.Validate(); err != nil {
+		return fail("%v", err)
+	}
+	return c, nil
+}
+
+// cfgParser reads typed values from a decoded JSON object, remembering the first error.
+type cfgParser struct {
+	m      map[string]any
+	prefix string
+	err    error
+}
+
+func (p *cfgParser) setErr(format string, args ...any) {
+	if p.err == nil {
+		p.err = fmt.Errorf(format, args...)
+	}
+}
+
+func (p *cfgParser) get(key string) (any, bool) {
+	v, ok := p.m[key]
+	return v, ok && v != nil // JSON null means "use the default"
+}
+
+func (p *cfgParser) int(key string, def int) int {
+	v, ok := p.get(key)
+	if !ok {
+		if def < 0 {
+			p.setErr("missing required key %s%s", p.prefix, key)
+		}
+		return def
+	}
+	num, isNum := v.(json.Number)
+	if !isNum {
+		p.setErr("%s%s must be an integer, got %T", p.prefix, key, v)
+		return def
+	}
+	i, err := num.Int64()
+	if err != nil || i < math.MinInt32 || i > math.MaxInt32 {
+		p.setErr("%s%s = %s is not a 32-bit integer", p.prefix, key, num)
+		return def
+	}
+	return int(i)
+}
+
+func (p *cfgParser) float(key string, def float64) float64 {
+	v, ok := p.get(key)
+	if !ok {
+		if def < 0 {
+			p.setErr("missing required key %s%s", p.prefix, key)
+		}
+		return def
+	}
+	num, isNum := v.(json.Number)
+	if !isNum {
+		p.setErr("%s%s must be a number, got %T", p.prefix, key, v)
+		return def
+	}
+	f, err := num.Float64()
+	if err != nil || math.IsInf(f, 0) {
+		p.setErr("%s%s = %s is not a finite number", p.prefix, key, num)
+		return def
+	}
+	return f
+}
+
+func (p *cfgParser) bool(key string, def bool) bool {
+	v, ok := p.get(key)
+	if !ok {
+		return def
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		p.setErr("%s%s must be a boolean, got %T", p.prefix, key, v)
+		return def
+	}
+	return b
+}
+
+func (p *cfgParser) str(key, def string) string {
+	v, ok := p.get(key)
+	if !ok {
+		return def
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		p.setErr("%s%s must be a string, got %T", p.prefix, key, v)
+		return def
+	}
+	return s
+}
+
+// tokenID reads a special-token id that may be null, an integer, or a list of integers (HF allows several EOS
+// ids; the first one is kept).
+func (p *cfgParser) tokenID(key string) int {
+	v, ok := p.get(key)
+	if !ok {
+		return -1
+	}
+	if list, isList := v.([]any); isList {
+		if len(list) == 0 {
+			return -1
+		}
+		sub := cfgParser{m: map[string]any{key: list[0]}, prefix: p.prefix}
+		id := sub.int(key, -1)
+		if sub.err != nil {
+			p.setErr("%v (first element of the list)", sub.err)
+		}
+		return id
+	}
+	return p.int(key, -1)
+}

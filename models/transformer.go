@@ -1,0 +1,264 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads much better unqualified
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// ForwardOptions are the optional inputs of Hidden/Forward.
+type ForwardOptions struct {
+	LoRA        *LoRAConfig // nil: no adapter
+	Adapter     Weights     // LoRA A/B nodes by adapter name ("model.layers.0.self_attn.q_proj.lora_A", ...)
+	HiddenDelta *Node       // SLOT: [H] or [B,H] added to the final (post-norm) hidden state; nil = none
+	// Positions are the absolute positions of the T input tokens, int32/int64 [T] or [B,T]; nil means 0..T-1.
+	// A KV-cache step passes the current position here.
+	Positions *Node
+}
+
+// Hidden runs the decoder on ids (int32 [B,T], right padding) and returns the final hidden state [B,T,H] after
+// the last RMSNorm (plus opt.HiddenDelta).
+func Hidden(cfg Config, w Weights, ids *Node, opt ForwardOptions) *Node {
+	if ids.Rank() != 2 {
+		panic(fmt.Sprintf("models.Hidden: ids must be [B,T], got %s", ids.Shape()))
+	}
+	x := Embed(cfg, w, ids)
+	pos := opt.Positions
+	if pos == nil {
+		pos = DefaultPositions(ids.Graph(), ids.Shape().Dimensions[1])
+	}
+	mask := CausalMask(ids.Graph(), ids.Shape().Dimensions[1])
+	for i := range cfg.NumLayers {
+		x = DecoderLayer(cfg, w, i, x, pos, mask, opt)
+	}
+	x = RMSNorm(x, w.need("model.norm.weight"), cfg.RMSNormEps)
+	if d := opt.HiddenDelta; d != nil {
+		switch d.Rank() {
+		case 1:
+			x = Add(x, Reshape(d, 1, 1, d.Shape().Dimensions[0]))
+		case 2:
+			x = Add(x, InsertAxes(d, 1))
+		default:
+			panic(fmt.Sprintf("models.Hidden: HiddenDelta must be [H] or [B,H], got %s", d.Shape()))
+		}
+	}
+	return x
+}
+
+// Logits projects a hidden state [B,T,H] to vocabulary logits [B,T,V] with lm_head (or the embedding matrix
+// when the embeddings are tied).
+func Logits(cfg Config, w Weights, hidden *Node) *Node {
+	head := "lm_head.weight"
+	if cfg.TieEmbeddings {
+		head = "model.embed_tokens.weight"
+	}
+	return Einsum("bth,vh->btv", hidden, w.need(head))
+}
+
+// Forward is Logits(Hidden(ids)): logits [B,T,V].
+func Forward(cfg Config, w Weights, ids *Node, opt ForwardOptions) *Node {
+	return Logits(cfg, w, Hidden(cfg, w, ids, opt))
+}
+
+// Embed looks up token embeddings: ids int [B,T] → [B,T,H].
+func Embed(cfg Config, w Weights, ids *Node) *Node {
+	return Gather(w.need("model.embed_tokens.weight"), InsertAxes(ids, -1))
+}
+
+// DefaultPositions returns int32 [T] positions 0..T-1.
+func DefaultPositions(g *Graph, T int) *Node {
+	return Iota(g, shapes.Make(dtypes.Int32, T), 0)
+}
+
+// CausalMask returns bool [T,T], true where key s ≤ query t (what may be attended).
+func CausalMask(g *Graph, T int) *Node {
+	return LowerTriangular(g, T)
+}
+
+// RMSNorm is HF's LlamaRMSNorm: x·rsqrt(mean(x²)+eps)·weight over the last axis, computed in float32.
+func RMSNorm(x, weight *Node, eps float64) *Node {
+	dt := x.DType()
+	if dt != dtypes.Float32 {
+		x = ConvertDType(x, dtypes.Float32)
+	}
+	variance := ReduceAndKeep(Square(x), ReduceMean, -1)
+	out := Mul(Mul(x, Rsqrt(AddScalar(variance, eps))), weight)
+	if dt != dtypes.Float32 {
+		out = ConvertDType(out, dt)
+	}
+	return out
+}
+
+// RoPE applies HF rotary embeddings ("default" type) to x [B,T,N,Dh] at positions (int [T] or [B,T]):
+// x·cos + rotate_half(x)·sin with inv_freq_i = 1/theta^(2i/Dh), the frequencies repeated over both halves.
+//
+// rotate_half is a multiplication by a constant signed permutation matrix instead of Slice+Concatenate, because
+// second-order gradients through Slice fail on the go backend (MAML needs them).
+func RoPE(x, positions *Node, theta float64) *Node {
+	g := x.Graph()
+	if x.Rank() != 4 {
+		panic(fmt.Sprintf("models.RoPE: x must be [B,T,N,Dh], got %s", x.Shape()))
+	}
+	T, dh := x.Shape().Dimensions[1], x.Shape().Dimensions[3]
+	half := dh / 2
+	// inv_freq rounded to float32 like torch, then duplicated over the two halves (HF: cat(freqs, freqs)).
+	inv := make([]float32, dh)
+	rot := make([]float32, dh*dh) // rot[i*dh+j]: (x @ rot)[j] = rotate_half(x)[j]
+	for i := range half {
+		inv[i] = float32(1 / math.Pow(theta, float64(2*i)/float64(dh)))
+		inv[i+half] = inv[i]
+		rot[(i+half)*dh+i] = -1 // out[j<half] = -x[j+half]
+		rot[i*dh+i+half] = 1    // out[j≥half] = x[j-half]
+	}
+	pos := ConvertDType(positions, dtypes.Float32)
+	var angles *Node
+	switch pos.Rank() {
+	case 1: // [T] → [1,T,1,Dh]
+		angles = Mul(Reshape(pos, 1, T, 1, 1), Const(g, tensors.FromFlatDataAndDimensions(inv, 1, 1, 1, dh)))
+	case 2: // [B,T] → [B,T,1,Dh]
+		angles = Mul(Reshape(pos, pos.Shape().Dimensions[0], T, 1, 1), Const(g, tensors.FromFlatDataAndDimensions(inv, 1, 1, 1, dh)))
+	default:
+		panic(fmt.Sprintf("models.RoPE: positions must be [T] or [B,T], got %s", positions.Shape()))
+	}
+	if d := pos.Shape().Dimensions; d[len(d)-1] != T {
+		panic(fmt.Sprintf("models.RoPE: positions %s do not match T=%d", positions.Shape(), T))
+	}
+	rotated := Einsum("btnd,de->btne", x, Const(g, tensors.FromFlatDataAndDimensions(rot, dh, dh)))
+	return Add(Mul(x, Cos(angles)), Mul(rotated, Sin(angles)))
+}
+
+// loraTargets lists the module names LoRA may target, in canonical order.
+var loraTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+
+// Project applies the linear module named module (e.g. "model.layers.0.self_attn.q_proj") to x [...,in]:
+// x·Wᵀ (+ bias when w has module+".bias") (+ PEFT LoRA scale·(x·Aᵀ)·Bᵀ when opt.LoRA targets this module type).
+func Project(w Weights, module string, x *Node, opt ForwardOptions) *Node {
+	y := Dot(x, w.need(module+".weight")).General([]int{x.Rank() - 1}, nil, []int{1}, nil)
+	if b, ok := w[module+".bias"]; ok && b != nil {
+		y = Add(y, b)
+	}
+	if opt.LoRA != nil && slices.Contains(opt.LoRA.Targets, module[strings.LastIndexByte(module, '.')+1:]) {
+		a, b := opt.Adapter.need(module+".lora_A"), opt.Adapter.need(module+".lora_B")
+		xa := Dot(x, a).General([]int{x.Rank() - 1}, nil, []int{1}, nil)
+		xab := Dot(xa, b).General([]int{xa.Rank() - 1}, nil, []int{1}, nil)
+		y = Add(y, MulScalar(xab, opt.LoRA.Scale()))
+	}
+	return y
+}
+
+// QKV computes the rotary-embedded queries [B,T,NumHeads,Dh] and keys, plus values [B,T,NumKVHeads,Dh], of
+// layer i for x [B,T,H] (already normalized). KV-cache code stores k and v and calls ScaledDotAttention.
+func QKV(cfg Config, w Weights, layer int, x, positions *Node, opt ForwardOptions) (q, k, v *Node) {
+	pre := fmt.Sprintf("model.layers.%d.self_attn.", layer)
+	B, T := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
+	q = Reshape(Project(w, pre+"q_proj", x, opt), B, T, cfg.NumHeads, cfg.HeadDim)
+	k = Reshape(Project(w, pre+"k_proj", x, opt), B, T, cfg.NumKVHeads, cfg.HeadDim)
+	v = Reshape(Project(w, pre+"v_proj", x, opt), B, T, cfg.NumKVHeads, cfg.HeadDim)
+	return RoPE(q, positions, cfg.RopeTheta), RoPE(k, positions, cfg.RopeTheta), v
+}
+
+// ScaledDotAttention is softmax(q·kᵀ/√Dh + mask)·v with grouped-query attention: q [B,T,NumHeads,Dh],
+// k and v [B,S,NumKVHeads,Dh]; query head h uses KV head h/(NumHeads/NumKVHeads), as HF's repeat_kv.
+// mask is bool [T,S] or [B,T,S], true where attending is allowed (every query row needs one true).
+// Returns [B,T,NumHeads·Dh].
+func ScaledDotAttention(cfg Config, q, k, v, mask *Node) *Node {
+	B, T := q.Shape().Dimensions[0], q.Shape().Dimensions[1]
+	S := k.Shape().Dimensions[1]
+	rep := cfg.NumHeads / cfg.NumKVHeads
+	// Grouping the query heads avoids materializing repeated K/V.
+	qg := Reshape(q, B, T, cfg.NumKVHeads, rep, cfg.HeadDim)
+	scores := MulScalar(Einsum("btkrd,bskd->bkrts", qg, k), 1/math.Sqrt(float64(cfg.HeadDim)))
+	// An additive bias keeps the masked positions off the gradient path (plain Add, trivially differentiable).
+	var mb int
+	switch mask.Rank() {
+	case 2:
+		mb = 1
+	case 3:
+		mb = mask.Shape().Dimensions[0]
+	default:
+		panic(fmt.Sprintf("models.ScaledDotAttention: mask must be [T,S] or [B,T,S], got %s", mask.Shape()))
+	}
+	bias := MulScalar(AddScalar(ConvertDType(mask, scores.DType()), -1), 1e30)
+	scores = Add(scores, Reshape(bias, mb, 1, 1, T, S))
+	probs := softmaxLast(scores)
+	out := Einsum("bkrts,bskd->btkrd", probs, v)
+	return Reshape(out, B, T, cfg.NumHeads*cfg.HeadDim)
+}
+
+// softmaxLast is a decomposed softmax over the last axis: built from plain ops so that it can be differentiated
+// twice (the backend's fused softmax is not guaranteed to be).
+func softmaxLast(x *Node) *Node {
+	shifted := Sub(x, StopGradient(ReduceAndKeep(x, ReduceMax, -1)))
+	e := Exp(shifted)
+	return Div(e, ReduceAndKeep(e, ReduceSum, -1))
+}
+
+// Attention is the full self-attention block of layer i on x [B,T,H] (already normalized): QKV, RoPE,
+// ScaledDotAttention under mask, then o_proj. Returns [B,T,H].
+func Attention(cfg Config, w Weights, layer int, x, positions, mask *Node, opt ForwardOptions) *Node {
+	q, k, v := QKV(cfg, w, layer, x, positions, opt)
+	return Project(w, fmt.Sprintf("model.layers.%d.self_attn.o_proj", layer), ScaledDotAttention(cfg, q, k, v, mask), opt)
+}
+
+// MLP is the SwiGLU feed-forward block of layer i: down(silu(gate(x))·up(x)).
+func MLP(cfg Config, w Weights, layer int, x *Node, opt ForwardOptions) *Node {
+	pre := fmt.Sprintf("model.layers.%d.mlp.", layer)
+	gate := Project(w, pre+"gate_proj", x, opt)
+	up := Project(w, pre+"up_proj", x, opt)
+	return Project(w, pre+"down_proj", Mul(Mul(gate, Logistic(gate)), up), opt)
+}
+
+// DecoderLayer is one pre-norm residual block: h = x + Attention(norm(x)); h + MLP(norm(h)).
+func DecoderLayer(cfg Config, w Weights, layer int, x, positions, mask *Node, opt ForwardOptions) *Node {
+	pre := fmt.Sprintf("model.layers.%d.", layer)
+	h := Add(x, Attention(cfg, w, layer, RMSNorm(x, w.need(pre+"input_layernorm.weight"), cfg.RMSNormEps), positions, mask, opt))
+	return Add(h, MLP(cfg, w, layer, RMSNorm(h, w.need(pre+"post_attention_layernorm.weight"), cfg.RMSNormEps), opt))
+}
+
+// CausalLMLoss is the mean cross-entropy of logits [B,T,V] against targets int [B,T], weighted by weights
+// float32 [B,T] (1 where a target counts): Σ w·CE / Σ w, 0 when nothing counts. It uses a one-hot product
+// instead of Slice/Gather so that it can be differentiated twice. See ShiftTargets.
+func CausalLMLoss(logits, targets, weights *Node) *Node {
+	V := logits.Shape().Dimensions[logits.Rank()-1]
+	logp := LogSoftmax(logits, -1) // decomposed with a StopGradient max: twice differentiable
+	nll := Neg(ReduceSum(Mul(logp, OneHot(targets, V, logp.DType())), -1))
+	weights = ConvertDType(weights, logp.DType())
+	total := ReduceAllSum(Mul(nll, weights))
+	// Max(Σw, tiny) keeps an all-zero weight batch at loss 0 instead of NaN.
+	return Div(total, MaxScalar(ReduceAllSum(weights), 1e-12))
+}
+
+// ShiftTargets prepares CausalLMLoss inputs for a batch of token rows (which may have different lengths; the
+// outputs are right-padded to the longest row, like the ids the caller feeds the model): targets[b][t] =
+// ids[b][t+1], weights[b][t] = 1 when t+1 < len(ids[b]) and t+1 ≥ lossFrom[b] (the first token whose
+// prediction counts, e.g. the start of an answer). lossFrom may be nil (every next token counts); values < 1
+// are treated as 1.
+func ShiftTargets(ids [][]int32, lossFrom []int) (targets [][]int32, weights [][]float32) {
+	T := 0
+	for _, row := range ids {
+		T = max(T, len(row))
+	}
+	targets = make([][]int32, len(ids))
+	weights = make([][]float32, len(ids))
+	for b, row := range ids {
+		from := 1
+		if lossFrom != nil && lossFrom[b] > 1 {
+			from = lossFrom[b]
+		}
+		targets[b] = make([]int32, T)
+		weights[b] = make([]float32, T)
+		for t := 0; t+1 < len(row); t++ {
+			targets[b][t] = row[t+1]
+			if t+1 >= from {
+				weights[b][t] = 1
+			}
+		}
+	}
+	return targets, weights
+}

@@ -1,0 +1,273 @@
+// Package state folds the core's event stream into what the screens show.
+// It is pure data (no rendering), applied in batches by the root model, so
+// every screen reads one consistent snapshot per frame.
+package state
+
+import (
+	"time"
+
+	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/events"
+)
+
+// Point is one chart point.
+type Point struct{ X, Y float64 }
+
+// StepRow is one adaptation step as the step table shows it.
+type StepRow struct {
+	Step                   int
+	Phase                  string
+	Support, Query, Acc, L *float64 // L: learning rate
+	MS                     float64
+}
+
+// Run is one Adapt call and everything it reported.
+type Run struct {
+	ID, Method, Suite, Task string
+	Seed                    int64
+	Knobs                   api.Knobs
+	Steps                   []StepRow
+	Hyps                    []events.HypothesisInfo
+	Chosen                  *events.HypothesisInfo
+	Result                  *events.ResultInfo
+	Err                     string
+	Done                    bool
+	Seq                     int // creation order, to find the newest run
+}
+
+// Stream is one Chat call's generated text.
+type Stream struct {
+	ID, Text, Err string
+	Done          bool
+	TokensPerS    float64
+}
+
+// Store is the folded state. Not safe for concurrent use: only the root
+// model's Update touches it.
+type Store struct {
+	Stages    []api.StageStatus
+	StageLoss map[string][]Point // live loss of each pipeline stage
+	Runs      map[string]*Run
+	Streams   map[string]*Stream
+	Notice    string // newest warning/error line for the status bar
+	NoticeBad bool
+	// ResultsChanged is set by Result events so the results view refetches.
+	ResultsChanged bool
+	// Version increments whenever anything changed; views cache on it.
+	Version int
+	LastEvent time.Time
+
+	seq int
+}
+
+// NewStore returns an empty store.
+func NewStore() *Store {
+	return &Store{StageLoss: map[string][]Point{}, Runs: map[string]*Run{}, Streams: map[string]*Stream{}}
+}
+
+// maxStageLoss caps the stage loss history; older points are thinned.
+const maxStageLoss = 2000
+
+// SetStages replaces the stage list with the facade's view.
+func (s *Store) SetStages(st []api.StageStatus) {
+	s.Stages = append([]api.StageStatus(nil), st...)
+	s.Version++
+}
+
+// AddRun registers an Adapt call's metadata. Events may already have
+// created the run (the engine can publish before Adapt returns).
+func (s *Store) AddRun(id string, r api.AdaptRequest) *Run {
+	run := s.run(id)
+	run.Method, run.Suite, run.Seed, run.Knobs = r.Method, r.Suite, r.Seed, r.Knobs
+	s.Version++
+	return run
+}
+
+// AddStream registers a Chat call.
+func (s *Store) AddStream(id string) *Stream {
+	st := s.Streams[id]
+	if st == nil {
+		st = &Stream{ID: id}
+		s.Streams[id] = st
+	}
+	return st
+}
+
+func (s *Store) run(id string) *Run {
+	r := s.Runs[id]
+	if r == nil {
+		s.seq++
+		r = &Run{ID: id, Seq: s.seq}
+		s.Runs[id] = r
+	}
+	return r
+}
+
+// PipelineRunning reports whether any stage is running.
+func (s *Store) PipelineRunning() (api.StageStatus, bool) {
+	for _, st := range s.Stages {
+		if st.State == "running" {
+			return st, true
+		}
+	}
+	return api.StageStatus{}, false
+}
+
+// Apply folds a batch of events into the store.
+func (s *Store) Apply(evs []events.Event) {
+	for _, e := range evs {
+		s.apply(e)
+	}
+	if len(evs) > 0 {
+		s.Version++
+		s.LastEvent = evs[len(evs)-1].Time
+	}
+}
+
+func (s *Store) apply(e events.Event) {
+	switch e.Kind {
+	case events.StageStarted, events.StageProgress, events.StageFinished:
+		s.applyStage(e)
+		return
+	}
+	if st, ok := s.Streams[e.Run]; ok && e.Run != "" {
+		s.applyStream(st, e)
+		return
+	}
+	switch e.Kind {
+	case events.Step:
+		if e.Run == "" && e.Stage != "" {
+			s.addStageLoss(e)
+			return
+		}
+		if e.Run == "" {
+			return
+		}
+		r := s.run(e.Run)
+		fillRun(r, e)
+		r.Steps = append(r.Steps, StepRow{Step: e.Step, Phase: e.Phase, Support: e.SupportLoss,
+			Query: e.QueryLoss, Acc: e.Accuracy, L: e.LR, MS: e.MS})
+	case events.Hypothesis:
+		if e.Run == "" || e.Hyp == nil {
+			return
+		}
+		r := s.run(e.Run)
+		fillRun(r, e)
+		r.Hyps = append(r.Hyps, *e.Hyp)
+		if e.Hyp.Chosen {
+			h := *e.Hyp
+			r.Chosen = &h
+		}
+	case events.Result:
+		s.ResultsChanged = true
+		if e.Run == "" || e.Result == nil {
+			return
+		}
+		r := s.run(e.Run)
+		fillRun(r, e)
+		res := *e.Result
+		r.Result, r.Done = &res, true
+		if res.Chosen != nil && r.Chosen == nil {
+			r.Chosen = res.Chosen
+		}
+	case events.Warning:
+		s.Notice, s.NoticeBad = "warning: "+e.Message, false
+	case events.Error:
+		s.Notice, s.NoticeBad = "error: "+e.Message, true
+		if e.Stage != "" && e.Run == "" {
+			for i := range s.Stages {
+				if s.Stages[i].Name == e.Stage {
+					s.Stages[i].State, s.Stages[i].Err = "failed", e.Message
+				}
+			}
+		}
+		if e.Run != "" {
+			r := s.run(e.Run)
+			r.Err, r.Done = e.Message, true
+		}
+	}
+}
+
+func fillRun(r *Run, e events.Event) {
+	if r.Method == "" {
+		r.Method = e.Method
+	}
+	if r.Task == "" {
+		r.Task = e.Task
+	}
+}
+
+func (s *Store) applyStream(st *Stream, e events.Event) {
+	switch e.Kind {
+	case events.Token:
+		st.Text += e.Text
+		if e.TokensPerS > 0 {
+			st.TokensPerS = e.TokensPerS
+		}
+	case events.Log, events.Result:
+		st.Done = true
+	case events.Error:
+		st.Err, st.Done = e.Message, true
+	}
+}
+
+func (s *Store) applyStage(e events.Event) {
+	i := -1
+	for j := range s.Stages {
+		if s.Stages[j].Name == e.Stage {
+			i = j
+		}
+	}
+	if i < 0 {
+		s.Stages = append(s.Stages, api.StageStatus{Name: e.Stage, State: "pending"})
+		i = len(s.Stages) - 1
+	}
+	st := &s.Stages[i]
+	switch e.Kind {
+	case events.StageStarted:
+		st.State, st.Fraction, st.Err = "running", 0, ""
+		delete(s.StageLoss, e.Stage)
+	case events.StageProgress:
+		st.State, st.Fraction, st.ETA = "running", e.Fraction, e.ETA
+	case events.StageFinished:
+		st.Fraction, st.ETA, st.Cached = 1, 0, e.Cached
+		st.State = "done"
+		if e.Cached {
+			st.State = "cached"
+		}
+	}
+}
+
+func (s *Store) addStageLoss(e events.Event) {
+	v := e.QueryLoss
+	if v == nil {
+		v = e.SupportLoss
+	}
+	if v == nil {
+		return
+	}
+	pts := append(s.StageLoss[e.Stage], Point{X: float64(e.Step), Y: *v})
+	if len(pts) > maxStageLoss {
+		// Keep every other old point: the curve's shape survives, memory doesn't grow.
+		half := pts[:len(pts)/2]
+		thin := make([]Point, 0, maxStageLoss)
+		for i := 0; i < len(half); i += 2 {
+			thin = append(thin, half[i])
+		}
+		pts = append(thin, pts[len(pts)/2:]...)
+	}
+	s.StageLoss[e.Stage] = pts
+}
+
+// RunsFor returns the runs on suite with seed, newest per method, keyed by method.
+func (s *Store) RunsFor(suite string, seed int64, knobs api.Knobs) map[string]*Run {
+	out := map[string]*Run{}
+	for _, r := range s.Runs {
+		if r.Suite == suite && r.Seed == seed && r.Knobs == knobs {
+			if old := out[r.Method]; old == nil || old.Seq < r.Seq {
+				out[r.Method] = r
+			}
+		}
+	}
+	return out
+}
