@@ -12,11 +12,18 @@ import (
 
 // Config describes a Llama/Qwen2-style decoder-only transformer.
 type Config struct {
-	Arch                                                                                            string // "llama" | "qwen2"
+	// Arch is "llama" or "qwen2".
+	Arch string
+
 	VocabSize, HiddenSize, NumLayers, NumHeads, NumKVHeads, HeadDim, IntermediateSize, MaxPositions int
-	RopeTheta, RMSNormEps                                                                           float64
-	QKVBias, TieEmbeddings                                                                          bool
-	BOSTokenID, EOSTokenID                                                                          int // -1 when none
+
+	RopeTheta, RMSNormEps float64
+
+	// QKVBias: q/k/v projections have biases (Qwen2). TieEmbeddings: lm_head reuses the embedding matrix.
+	QKVBias, TieEmbeddings bool
+
+	// BOSTokenID, EOSTokenID are -1 when none.
+	BOSTokenID, EOSTokenID int
 }
 
 // maxDim bounds every size read from a config so shape products cannot overflow int on any platform.

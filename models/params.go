@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -39,11 +38,16 @@ func (p Params) Tensors() []*tensors.Tensor {
 	return out
 }
 
-// Clone deep-copies every tensor (host memory), so the copy can be mutated or finalized independently.
+// Clone deep-copies every tensor into host memory (any dtype), so the copy can be mutated or finalized
+// independently of the original. It panics if a tensor was already finalized.
 func (p Params) Clone() Params {
 	out := make(Params, len(p))
 	for n, t := range p {
-		out[n] = tensors.FromFlatDataAndDimensions(tensors.MustCopyFlatData[float32](t), t.Shape().Dimensions...)
+		c, err := t.LocalClone()
+		if err != nil {
+			panic(fmt.Sprintf("models: cloning %q: %v", n, err))
+		}
+		out[n] = c
 	}
 	return out
 }
@@ -186,21 +190,4 @@ func isNormName(n string) bool {
 		}
 	}
 	return false
-}
-
-// relErr is ‖a−b‖/‖b‖ in float64 (used by tests and sanity checks).
-func relErr(a, b []float32) float64 {
-	if len(a) != len(b) {
-		return math.Inf(1)
-	}
-	var num, den float64
-	for i := range a {
-		d := float64(a[i]) - float64(b[i])
-		num += d * d
-		den += float64(b[i]) * float64(b[i])
-	}
-	if den == 0 {
-		return math.Sqrt(num)
-	}
-	return math.Sqrt(num / den)
 }

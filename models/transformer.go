@@ -88,7 +88,8 @@ func RMSNorm(x, weight *Node, eps float64) *Node {
 		x = ConvertDType(x, dtypes.Float32)
 	}
 	variance := ReduceAndKeep(Square(x), ReduceMean, -1)
-	out := Mul(Mul(x, Rsqrt(AddScalar(variance, eps))), weight)
+	// Div by Sqrt rather than Rsqrt: Rsqrt has no gradient in GoMLX (the difference is one float32 rounding).
+	out := Mul(Div(x, Sqrt(AddScalar(variance, eps))), lastAxis(weight, x.Rank()))
 	if dt != dtypes.Float32 {
 		out = ConvertDType(out, dt)
 	}
@@ -133,6 +134,16 @@ func RoPE(x, positions *Node, theta float64) *Node {
 	return Add(Mul(x, Cos(angles)), Mul(rotated, Sin(angles)))
 }
 
+// lastAxis reshapes a vector [n] to [1,…,1,n] of the given rank: binary ops here need equal ranks to broadcast.
+func lastAxis(v *Node, rank int) *Node {
+	dims := make([]int, rank)
+	for i := range dims {
+		dims[i] = 1
+	}
+	dims[rank-1] = v.Shape().Size()
+	return Reshape(v, dims...)
+}
+
 // loraTargets lists the module names LoRA may target, in canonical order.
 var loraTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
 
@@ -141,7 +152,7 @@ var loraTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", 
 func Project(w Weights, module string, x *Node, opt ForwardOptions) *Node {
 	y := Dot(x, w.need(module+".weight")).General([]int{x.Rank() - 1}, nil, []int{1}, nil)
 	if b, ok := w[module+".bias"]; ok && b != nil {
-		y = Add(y, b)
+		y = Add(y, lastAxis(b, y.Rank()))
 	}
 	if opt.LoRA != nil && slices.Contains(opt.LoRA.Targets, module[strings.LastIndexByte(module, '.')+1:]) {
 		a, b := opt.Adapter.need(module+".lora_A"), opt.Adapter.need(module+".lora_B")

@@ -3,6 +3,7 @@ package loaders
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -32,12 +33,12 @@ type lineBase struct {
 func (r *rec) load(raw []byte, lb lineBase) string {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
-		var se *json.SyntaxError
-		if ok := asSyntax(err, &se); ok && lb.off < 0 {
-			return fmt.Sprintf("invalid JSON at column %d: %v", se.Offset, err)
-		}
 		if strings.Contains(err.Error(), "unexpected end") {
 			return "truncated JSON: unexpected end of input"
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) && lb.off < 0 {
+			return fmt.Sprintf("invalid JSON at column %d: %v", se.Offset, err)
 		}
 		return "invalid JSON: " + err.Error()
 	}
@@ -73,14 +74,6 @@ func (r *rec) load(raw []byte, lb lineBase) string {
 		}
 	}
 	return ""
-}
-
-func asSyntax(err error, target **json.SyntaxError) bool {
-	se, ok := err.(*json.SyntaxError)
-	if ok {
-		*target = se
-	}
-	return ok
 }
 
 // errf records a problem; field "" means the record as a whole.

@@ -56,8 +56,10 @@ type item struct {
 // world is one instance's hidden parameters plus its item generator.
 type world interface {
 	hidden() map[string]string
-	// item draws one item; level is Easy or Challenge.
-	item(r *rand.Rand, level string) item
+	// item draws one item; level is Easy or Challenge. want is the answer
+	// slot the caller will use: fixed-order items (True/False) must put the
+	// right answer there, others may ignore it (the caller places options).
+	item(r *rand.Rand, level string, want int) item
 }
 
 // family implements tasks.Family over a world decoder.
@@ -67,6 +69,7 @@ type family struct {
 	level              string // default level
 	space              uint64 // number of distinct hidden parameter settings
 	cont               bool   // options continue the prompt (HellaSwag endings)
+	nopts              int    // options per item; 0 means 4
 	build              func(h uint64) world
 }
 
@@ -105,9 +108,22 @@ func (f *family) Instance(seed int64, i int, level string) *tasks.Task {
 	total := s.Train + s.Val + s.Test
 	seen := map[string]bool{}
 	exs := make([]tasks.Example, 0, total)
-	var slots []int // balanced answer positions, refilled per block
+	nopts := f.nopts
+	if nopts == 0 {
+		nopts = 4
+	}
+	// Answer slots come from shuffled blocks of all positions, and a slot is
+	// consumed only by an accepted item: letters stay exactly balanced even
+	// though deduplication rejects some kinds of item more than others.
+	var slots []int
 	for tries := 0; len(exs) < total && tries < 200*total; tries++ {
-		it := w.item(r, level)
+		if len(slots) == 0 {
+			slots = r.Perm(nopts)
+		}
+		it := w.item(r, level, slots[0])
+		if len(it.options) != nopts {
+			panic(fmt.Sprintf("suites: %s made %d options, want %d", f.name, len(it.options), nopts))
+		}
 		k := canonKey(it)
 		if seen[k] {
 			continue
@@ -117,13 +133,9 @@ func (f *family) Instance(seed int64, i int, level string) *tasks.Task {
 		if it.fixed {
 			ex.Options = it.options
 		} else {
-			if len(slots) == 0 {
-				slots = r.Perm(len(it.options))
-			}
-			pos := slots[0]
-			slots = slots[1:]
-			ex.Options, ex.Answer = place(r, it.options, pos)
+			ex.Options, ex.Answer = place(r, it.options, slots[0])
 		}
+		slots = slots[1:]
 		exs = append(exs, ex)
 	}
 	// Items are deduplicated over the whole instance, so cutting the list
@@ -330,8 +342,10 @@ func sampleWhere(r *rand.Rand, n, k int, ok func(int) bool) []int {
 
 // numOptions returns four numeric options, right answer first, forming an
 // arithmetic progression with the answer at a uniformly random rank: neither
-// "largest", "smallest", "middle" nor "longest" reveals it. Options stay >= lo.
+// "largest", "smallest", "middle" nor "longest" reveals it. Options stay >= lo;
+// the step shrinks near lo so that the rank can stay uniform.
 func numOptions(r *rand.Rand, ans, step, lo int) []string {
+	step = max(1, min(step, (ans-lo)/3))
 	var ranks []int
 	for p := range 4 {
 		if ans-step*p >= lo {

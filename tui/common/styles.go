@@ -102,3 +102,7 @@ func (s *Styles) Mono() bool { return s.mono }
 func (s *Styles) SeriesStyle(i int) lipgloss.Style {
 	return s.Series[i%len(s.Series)]
 }
+
+func thickLeft() lipgloss.Border {
+	return lipgloss.Border{Left: "┃"}
+}

@@ -38,6 +38,7 @@ type Run struct {
 // Stream is one Chat call's generated text.
 type Stream struct {
 	ID, Text, Err string
+	Label         string // the adapter that answered, as the engine names it
 	Done          bool
 	TokensPerS    float64
 }
@@ -201,6 +202,9 @@ func (s *Store) applyStream(st *Stream, e events.Event) {
 	switch e.Kind {
 	case events.Token:
 		st.Text += e.Text
+		if e.Message != "" {
+			st.Label = e.Message
+		}
 		if e.TokensPerS > 0 {
 			st.TokensPerS = e.TokensPerS
 		}
@@ -234,6 +238,9 @@ func (s *Store) applyStage(e events.Event) {
 		st.State = "done"
 		if e.Cached {
 			st.State = "cached"
+		}
+		if e.Message != "" { // the facade reports a failed stage this way
+			st.State, st.Err = "failed", e.Message
 		}
 	}
 }

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestTasksCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	os.WriteFile(good, []byte(`[
+ {"prompt":"Q\nA: x\nB: y","response":"[B]"},
+ {"prompt":"Q\nA: x\nB: y\nC: z\nD: w","response":"[A]"},
+ {"prompt":"It is.","response":"[True]"}
+]`), 0o644)
+	var out bytes.Buffer
+	// FILE before the flags.
+	if err := tasksCheck([]string{good, "--json"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"records":3,"options":{"2":2,"4":1},"answers":{"A":2,"B":1}}`
+	if strings.TrimSpace(out.String()) != want {
+		t.Errorf("got %s want %s", out.String(), want)
+	}
+	out.Reset()
+	if err := tasksCheck([]string{"--format", "dnd", good}, &out); err != nil || !strings.Contains(out.String(), "3 records, format dnd") {
+		t.Errorf("text output %q err %v", out.String(), err)
+	}
+
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("[\n {\"prompt\":\"Q\\nA: x\\nB: y\",\"response\":\"[B]\"},\n {\"prompt\":\"Q\\nA: x\\nB: y\",\n  \"response\":\"[Z]\"}\n]"), 0o644)
+	err := tasksCheck([]string{bad, "--json"}, &out)
+	if err == nil || !strings.HasPrefix(err.Error(), bad+":4: record 2: field \"response\"") {
+		t.Errorf("err %v", err)
+	}
+	jl := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(jl, []byte("{\"goal\":\"g\",\"sol1\":\"a\",\"sol2\":\"b\",\"label\":0}\n{\"goal\":\"g\",\"sol1\":\"a\",\"label\":0}\n{\"goal\":1,\"sol1\":\"a\",\"sol2\":\"b\",\"label\":0}\n"), 0o644)
+	err = tasksCheck([]string{jl}, &out)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], jl+":2: ") || !strings.HasPrefix(lines[1], jl+":3: ") {
+		t.Errorf("lines %q", lines)
+	}
+	if err := tasksCheck([]string{"--bogus", good}, &out); err == nil {
+		t.Error("unknown flag accepted")
+	}
+	if err := tasksCheck(nil, &out); err == nil {
+		t.Error("missing FILE accepted")
+	}
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/degaml/workbench/models/tokenizer"
+)
+
+// cmdTokenize implements
+//
+//	workbench tokenize --model DIR|nano|micro [--json]
+//
+// It tokenizes ALL of stdin (trailing whitespace and newlines included, since they are tokens too) and prints
+// the ids: `{"ids":[...]}` with --json, otherwise space separated; a newline follows either way.
+func cmdTokenize(args []string) error { return tokenize(os.Stdin, os.Stdout, args) }
+
+// main.go's table is filled by the cmd_*.go files, so registering here keeps main.go untouched.
+func init() {
+	register("tokenize", "print the token ids of stdin (--model DIR|nano|micro, --json)", cmdTokenize)
+}
+
+func tokenize(stdin io.Reader, stdout io.Writer, args []string) error {
+	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	model := fs.String("model", "", "model directory holding tokenizer.json, or a preset name (nano, micro: the byte tokenizer)")
+	asJSON := fs.Bool("json", false, `print {"ids":[...]} instead of space-separated ids`)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: workbench tokenize --model DIR|nano|micro [--json] < text")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("tokenize: unexpected arguments %q (the text is read from stdin)", fs.Args())
+	}
+	if *model == "" {
+		return errors.New("tokenize: --model is required (a directory with tokenizer.json, or nano/micro)")
+	}
+	tok, err := tokenizerFor(*model)
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(stdin)
+	if err != nil {
+		return fmt.Errorf("tokenize: reading stdin: %w", err)
+	}
+	// Reject rather than silently repair: the ids of repaired text would not be the ids of the input.
+	if !utf8.Valid(data) {
+		return errors.New("tokenize: stdin is not valid UTF-8")
+	}
+	ids := tok.Encode(string(data))
+
+	w := bufio.NewWriter(stdout)
+	buf := make([]byte, 0, 16)
+	if *asJSON {
+		w.WriteString(`{"ids":[`)
+	}
+	for i, id := range ids {
+		if i > 0 {
+			if *asJSON {
+				w.WriteByte(',')
+			} else {
+				w.WriteByte(' ')
+			}
+		}
+		w.Write(strconv.AppendInt(buf[:0], int64(id), 10))
+	}
+	if *asJSON {
+		w.WriteString("]}")
+	}
+	w.WriteByte('\n')
+	return w.Flush()
+}
+
+// tokenizerFor resolves --model: the preset names use the byte tokenizer (they have no files), anything else
+// is a directory with tokenizer.json.
+func tokenizerFor(model string) (tokenizer.Tokenizer, error) {
+	switch model {
+	case "nano", "micro":
+		return tokenizer.NewByte(), nil
+	}
+	return tokenizer.Load(model)
+}

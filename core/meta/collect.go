@@ -1,0 +1,129 @@
+package meta
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/tasks"
+)
+
+// CollectedTask is one task's LoRA trajectory: the generator's training data.
+type CollectedTask struct {
+	Task    *tasks.Task
+	Prompts []tasks.Example // the unlabeled prompt sources (train + val prompts)
+	Emb     [][]float32     // encoder output, one [H] row per prompt
+	Steps   []int           // the step after which each checkpoint was taken
+	Ckpts   [][]float32     // flattened checkpoints in CheckpointSet.Names order
+	// FinalLoss is the answer-only loss of the last step (a sanity figure).
+	FinalLoss float64
+}
+
+// CheckpointSet is the collected dataset of (task, prompts, checkpoints).
+type CheckpointSet struct {
+	LoRA   models.LoRAConfig
+	Names  []string // sorted adapter tensor names
+	Shapes [][]int
+	Tasks  []*CollectedTask
+}
+
+// pickTasks takes up to n tasks round-robin over suites (in pool order), so a
+// small budget still covers every in-domain suite. skip excludes tasks.
+func pickTasks(pool []*tasks.Task, n int, skip map[*tasks.Task]bool) []*tasks.Task {
+	bySuite := map[string][]*tasks.Task{}
+	var order []string
+	for _, t := range pool {
+		if skip[t] || len(labelled(t.Splits.Train)) == 0 {
+			continue
+		}
+		if _, ok := bySuite[t.Suite]; !ok {
+			order = append(order, t.Suite)
+		}
+		bySuite[t.Suite] = append(bySuite[t.Suite], t)
+	}
+	var out []*tasks.Task
+	for round := 0; len(out) < n; round++ {
+		added := false
+		for _, s := range order {
+			if round < len(bySuite[s]) && len(out) < n {
+				out = append(out, bySuite[s][round])
+				added = true
+			}
+		}
+		if !added {
+			break
+		}
+	}
+	return out
+}
+
+// collectCheckpoints trains one LoRA per task (a pre phase, then a lower-lr
+// fine phase, answer-only loss on the train split) from one shared init and
+// keeps a checkpoint every CollectEvery steps after the warm-up. It then
+// encodes each task's unlabeled prompts.
+func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o DeGAMLOptions, method string) (*CheckpointSet, error) {
+	picked := pickTasks(pool, o.CollectTasks, nil)
+	if len(picked) == 0 {
+		return nil, fmt.Errorf("degaml: no in-domain task with labelled train examples to collect checkpoints from")
+	}
+	shapes := models.AdapterShapes(r.cfg, r.lora)
+	set := &CheckpointSet{LoRA: r.lora, Names: r.adNames}
+	for _, n := range r.adNames {
+		set.Shapes = append(set.Shapes, shapes[n])
+	}
+	init := models.NewAdapter(r.cfg, r.lora, o.CollectInitSeed)
+	total := o.CollectPreSteps + o.CollectFineSteps
+	for ti, task := range picked {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ct := &CollectedTask{Task: task}
+		rng := newRNG(o.Seed+int64(ti), 0xc011ec7)
+		tr := r.newLoRATrainer(init)
+		sup := labelled(task.Splits.Train)
+		for s := range total {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			start := time.Now()
+			lr := o.CollectPreLR
+			if s >= o.CollectPreSteps {
+				lr = o.CollectFineLR
+			}
+			b := r.lmBatchOf(sampleExamples(rng, sup, o.CollectBatch), true, 0)
+			loss, err := tr.Step(b, lr, 0)
+			if err != nil {
+				return nil, err
+			}
+			ev := stepEvent(method, task.Name, "collect", s+1, total, lr, start)
+			ev.Stage = "collect"
+			if finite(loss) {
+				ev.SupportLoss = events.F(loss)
+				ct.FinalLoss = loss
+			} else {
+				warn(r.env, method, task.Name, fmt.Sprintf("collect step %d: non-finite loss, step rejected", s+1))
+			}
+			ev.Fraction = (float64(ti) + float64(s+1)/float64(total)) / float64(len(picked))
+			r.env.Publish(ev)
+			done := s + 1
+			if done > o.CollectWarmup && ((done-o.CollectWarmup)%o.CollectEvery == 0 || done == total) {
+				ct.Steps = append(ct.Steps, done)
+				ct.Ckpts = append(ct.Ckpts, flattenAdapter(r.adNames, tr.Adapter()))
+			}
+		}
+		if len(ct.Ckpts) == 0 { // warm-up longer than the run: keep the last state
+			ct.Steps = append(ct.Steps, total)
+			ct.Ckpts = append(ct.Ckpts, flattenAdapter(r.adNames, tr.Adapter()))
+		}
+		ct.Prompts = unlabeled(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...))
+		emb, err := r.EncodePrompts(ctx, ct.Prompts, o.PromptMaxTokens)
+		if err != nil {
+			return nil, err
+		}
+		ct.Emb = emb
+		set.Tasks = append(set.Tasks, ct)
+	}
+	return set, nil
+}

@@ -1,0 +1,600 @@
+package meta
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/tasks"
+)
+
+// degaml-gen (generalization only) and degaml (generalization + adaptation).
+//
+// MetaTrain: collect LoRA trajectories on in-domain tasks → train the
+// generator G on (prompt batch, checkpoint) pairs → (degaml only) train the
+// policy π by ReST^EM on other in-domain tasks, rewarding a hypothesis iff
+// its validation accuracy ≥ the generated adapter's.
+// Adapt: G generates an adapter from the task's unlabeled prompts; degaml
+// then executes the policy's top hypotheses and keeps the best on the
+// validation split. Test answers are never read.
+
+func init() {
+	register(DeGAMLGen, func(o Options) (Method, error) {
+		return &degamlMethod{name: DeGAMLGen, opts: o.DeGAML.withDefaults()}, nil
+	})
+	register(DeGAML, func(o Options) (Method, error) {
+		return &degamlMethod{name: DeGAML, opts: o.DeGAML.withDefaults()}, nil
+	})
+}
+
+// NewDeGAML returns the degaml (decoupled=true) or degaml-gen method.
+func NewDeGAML(o DeGAMLOptions, decoupled bool) Method {
+	name := DeGAMLGen
+	if decoupled {
+		name = DeGAML
+	}
+	return &degamlMethod{name: name, opts: o.withDefaults()}
+}
+
+type degamlMethod struct {
+	name string
+	opts DeGAMLOptions
+}
+
+func (m *degamlMethod) Name() string { return m.name }
+
+// DeGAMLArtifact is what DeGAML meta-training learns.
+type DeGAMLArtifact struct {
+	Options  DeGAMLOptions
+	Gen      *Generator
+	Report   GenReport
+	Policy   *Policy // nil for degaml-gen
+	ProjSeed int64   // seed of the policy's random feature projection
+}
+
+// degamlFile is the on-disk form (gob): plain slices only.
+type degamlFile struct {
+	Version    int
+	Options    DeGAMLOptions
+	LoRA       models.LoRAConfig
+	Names      []string
+	Shapes     [][]int
+	H, P, K, C int
+	EmbMean    []float32
+	EmbStd     []float32
+	OutMean    []float32
+	OutScale   []float32
+	Params     [][]float32
+	ParamDims  [][]int
+	Report     GenReport
+	HasPolicy  bool
+	Hyps       []Hypothesis
+	PolicyW    [][]float64
+	ProjSeed   int64
+}
+
+const degamlFileName = "degaml.gob"
+
+// Save writes the artifact atomically (temporary file + rename), so a crash
+// mid-save never leaves a truncated artifact behind.
+func (a *DeGAMLArtifact) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	g := a.Gen
+	f := degamlFile{Version: 1, Options: a.Options, LoRA: g.LoRA, Names: g.Names, Shapes: g.Shapes,
+		H: g.H, P: g.P, K: g.K, C: g.C, EmbMean: g.EmbMean, EmbStd: g.EmbStd, OutMean: g.OutMean, OutScale: g.OutScale,
+		Report: a.Report, ProjSeed: a.ProjSeed}
+	for _, t := range g.Params {
+		f.Params = append(f.Params, tensors.MustCopyFlatData[float32](t))
+		f.ParamDims = append(f.ParamDims, t.Shape().Dimensions)
+	}
+	if a.Policy != nil {
+		f.HasPolicy, f.Hyps, f.PolicyW = true, a.Policy.Hyps, a.Policy.W
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&f); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".degaml-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, degamlFileName))
+}
+
+// LoadDeGAMLArtifact reads what Save wrote. A degaml artifact also serves
+// degaml-gen (the policy is then ignored).
+func LoadDeGAMLArtifact(dir string) (*DeGAMLArtifact, error) {
+	data, err := os.ReadFile(filepath.Join(dir, degamlFileName))
+	if err != nil {
+		return nil, err
+	}
+	var f degamlFile
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
+		return nil, fmt.Errorf("degaml: %s: %w", dir, err)
+	}
+	if f.Version != 1 {
+		return nil, fmt.Errorf("degaml: %s: unsupported artifact version %d", dir, f.Version)
+	}
+	g := &Generator{LoRA: f.LoRA, Names: f.Names, Shapes: f.Shapes, H: f.H, P: f.P, K: f.K, C: f.C,
+		EmbMean: f.EmbMean, EmbStd: f.EmbStd, OutMean: f.OutMean, OutScale: f.OutScale}
+	for i, p := range f.Params {
+		g.Params = append(g.Params, tensors.FromFlatDataAndDimensions(p, f.ParamDims[i]...))
+	}
+	a := &DeGAMLArtifact{Options: f.Options, Gen: g, Report: f.Report, ProjSeed: f.ProjSeed}
+	if f.HasPolicy {
+		a.Policy = &Policy{Hyps: f.Hyps, W: f.PolicyW}
+	}
+	return a, nil
+}
+
+func (m *degamlMethod) LoadArtifact(dir string) (Artifact, error) {
+	a, err := LoadDeGAMLArtifact(dir)
+	if err != nil {
+		return nil, err
+	}
+	if m.name == DeGAML && a.Policy == nil {
+		return nil, fmt.Errorf("degaml: %s holds a generator-only (degaml-gen) artifact; degaml needs a trained policy", dir)
+	}
+	return a, nil
+}
+
+// genMemo shares the generalization module between degaml-gen and degaml
+// within one process: both run the same collection and generator training,
+// which is the most expensive part of DeGAML's meta-training.
+var (
+	genMemoMu sync.Mutex
+	genMemo   = map[string]*DeGAMLArtifact{}
+)
+
+func genMemoKey(env *Env, pool []*tasks.Task, o DeGAMLOptions) string {
+	h := fnv.New64a()
+	for _, t := range pool {
+		fmt.Fprintf(h, "%s|%d|%d;", t.Name, len(t.Splits.Train), len(t.Splits.Val))
+	}
+	// The policy knobs do not change G: zero them out of the key.
+	o.PolicyTasks, o.PolicyIterations, o.PolicyHypotheses, o.PolicyMinPerFamily = 0, 0, 0, 0
+	o.PolicyFeatureDim, o.PolicyEpochs, o.PolicyLR, o.PolicyL2, o.AdaptTopK = 0, 0, 0, 0, 0
+	return fmt.Sprintf("%p|%p|%+v|%+v|%x", env.Model, env.Backend, env.LoRA, o, h.Sum64())
+}
+
+func (m *degamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task) (Artifact, error) {
+	o := m.opts
+	r, err := newDGRuntime(env)
+	if err != nil {
+		return nil, err
+	}
+	key := genMemoKey(env, pool, o)
+	genMemoMu.Lock()
+	memo := genMemo[key]
+	genMemoMu.Unlock()
+	var art *DeGAMLArtifact
+	var collected *CheckpointSet
+	if memo != nil {
+		art = &DeGAMLArtifact{Options: o, Gen: memo.Gen, Report: memo.Report}
+		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator", Message: "reusing the generator trained earlier in this process"})
+	} else {
+		start := time.Now()
+		collected, err = collectCheckpoints(ctx, r, pool, o, m.name)
+		if err != nil {
+			return nil, err
+		}
+		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "collect",
+			Message: fmt.Sprintf("collected %d trajectories (%d checkpoints each) in %.1fs", len(collected.Tasks), len(collected.Tasks[0].Ckpts), time.Since(start).Seconds())})
+		start = time.Now()
+		art, err = m.trainGen(ctx, r, collected)
+		if err != nil {
+			return nil, err
+		}
+		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator",
+			Message: fmt.Sprintf("generator: held-out MSE %.4f → %.4f (standardized), held-out generated-adapter val acc %.3f, %.1fs",
+				art.Report.HeldOutMSE0, art.Report.HeldOutMSE, art.Report.HeldOutGenAcc, time.Since(start).Seconds())})
+		genMemoMu.Lock()
+		genMemo[key] = art
+		genMemoMu.Unlock()
+	}
+	if m.name == DeGAMLGen {
+		return &DeGAMLArtifact{Options: o, Gen: art.Gen, Report: art.Report}, nil
+	}
+	skip := map[*tasks.Task]bool{}
+	if collected != nil {
+		for _, ct := range collected.Tasks {
+			skip[ct.Task] = true
+		}
+	} else {
+		for _, t := range pickTasks(pool, o.CollectTasks, nil) {
+			skip[t] = true
+		}
+	}
+	start := time.Now()
+	out := &DeGAMLArtifact{Options: o, Gen: art.Gen, Report: art.Report, ProjSeed: o.Seed + 101}
+	if out.Policy, err = m.trainPolicy(ctx, r, out, pool, skip); err != nil {
+		return nil, err
+	}
+	env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "policy",
+		Message: fmt.Sprintf("policy trained by ReST^EM in %.1fs", time.Since(start).Seconds())})
+	return out, nil
+}
+
+// trainGen fits the generator on the collected set and measures it on the
+// held-out tasks (MSE, and the val accuracy of their generated adapters).
+func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *CheckpointSet) (*DeGAMLArtifact, error) {
+	o := m.opts
+	var trainIdx, heldIdx []int
+	d := genData{}
+	for i, ct := range set.Tasks {
+		d.Emb = append(d.Emb, ct.Emb)
+		d.Ckpts = append(d.Ckpts, ct.Ckpts)
+		if len(set.Tasks) >= 2 && i%o.HeldOutEvery == o.HeldOutEvery-1 {
+			heldIdx = append(heldIdx, i)
+		} else {
+			trainIdx = append(trainIdx, i)
+		}
+	}
+	g := newGenerator(set.LoRA, set.Names, set.Shapes, r.cfg.HiddenSize, o.PromptBatch, o.GenKernel, o.GenChannels, o.Seed)
+	g.fitStats(d, trainIdx, o.GenWeighting)
+	rep, err := trainGenerator(ctx, r.env.Backend, g, d, trainIdx, heldIdx, genTrainOpts{
+		Steps: o.GenSteps, Batch: o.GenBatch, LR: o.GenLR, WD: o.GenWD, Noise: o.GenNoise, Seed: o.Seed,
+		method: m.name, publish: r.env.Publish})
+	if err != nil {
+		return nil, err
+	}
+	if len(heldIdx) > 0 {
+		var sum float64
+		var n int
+		for _, i := range heldIdx {
+			ct := set.Tasks[i]
+			val := labelled(ct.Task.Splits.Val)
+			if len(val) == 0 {
+				continue
+			}
+			ad, err := g.Generate(r.env.Backend, ct.Emb, newRNG(o.Seed, uint64(i)))
+			if err != nil {
+				return nil, err
+			}
+			acc, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: ad}, val)
+			if err != nil {
+				return nil, err
+			}
+			ev := events.Event{Kind: events.Step, Method: m.name, Task: ct.Task.Name, Stage: "generator", Phase: "generator-eval",
+				Step: n + 1, Total: len(heldIdx), Accuracy: events.F(acc), Message: "held-out task: val accuracy of the generated adapter"}
+			r.env.Publish(ev)
+			sum += acc
+			n++
+		}
+		if n > 0 {
+			rep.HeldOutGenAcc = sum / float64(n)
+		}
+	}
+	return &DeGAMLArtifact{Options: o, Gen: g, Report: rep}, nil
+}
+
+// taskState is everything hypothesis execution needs about one task.
+type taskState struct {
+	task    *tasks.Task
+	prompts []tasks.Example // unlabeled prompts (TTT, SLOT)
+	emb     [][]float32     // their embeddings (generation)
+	val     []tasks.Example // labelled validation split (rewards, selection)
+	gen     *models.Adapter // the un-adapted generated adapter
+	genAcc  float64         // its validation accuracy: the reward baseline
+	conf    float64
+	ent     float64
+	phi     []float64
+}
+
+// prepareTask generates the task's adapter and computes the policy features:
+// a random projection of the mean standardized prompt embedding, the
+// generated adapter's mean max-probability and normalized entropy on the
+// validation prompts (label-free), and a bias.
+func (m *degamlMethod) prepareTask(ctx context.Context, r *dgRuntime, art *DeGAMLArtifact, task *tasks.Task, prompts []tasks.Example, seed int64) (*taskState, error) {
+	o := art.Options
+	ts := &taskState{task: task, prompts: unlabeled(prompts), val: labelled(task.Splits.Val)}
+	var err error
+	if ts.emb, err = r.EncodePrompts(ctx, ts.prompts, o.PromptMaxTokens); err != nil {
+		return nil, err
+	}
+	if ts.gen, err = art.Gen.Generate(r.env.Backend, ts.emb, newRNG(seed, 0x6e)); err != nil {
+		return nil, err
+	}
+	if len(ts.val) > 0 {
+		var probs [][]float64
+		ts.genAcc, _, probs, err = Evaluate(ctx, r.env, &Adapted{Adapter: ts.gen}, ts.val)
+		if err != nil {
+			return nil, err
+		}
+		ts.conf, ts.ent = confidenceStats(probs)
+	}
+	ts.phi = policyFeatures(art, ts.emb, ts.conf, ts.ent)
+	return ts, nil
+}
+
+// policyFeatures builds φ = [P·mean(standardized emb) (d), conf, entropy, 1].
+func policyFeatures(art *DeGAMLArtifact, emb [][]float32, conf, ent float64) []float64 {
+	g := art.Gen
+	d := art.Options.withDefaults().PolicyFeatureDim
+	mean := make([]float64, g.H)
+	for _, e := range emb {
+		for h := range g.H {
+			mean[h] += float64((e[h]-g.EmbMean[h])/g.EmbStd[h]) / float64(len(emb))
+		}
+	}
+	rng := rand.New(rand.NewPCG(uint64(art.ProjSeed), 0x9e0))
+	phi := make([]float64, 0, d+3)
+	for range d {
+		var s float64
+		for h := range g.H {
+			s += rng.NormFloat64() * mean[h]
+		}
+		phi = append(phi, math.Tanh(s/math.Sqrt(float64(g.H))))
+	}
+	return append(phi, conf, ent, 1)
+}
+
+// execHypothesis runs one hypothesis starting from adapter cur.
+func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *DeGAMLArtifact, ts *taskState, cur *models.Adapter, h Hypothesis, seed int64) (*Adapted, error) {
+	o := art.Options
+	fc := famCtx{method: m.name, task: ts.task.Name, publish: r.env.Publish}
+	rng := newRNG(seed, 0x4e5)
+	switch h.Family {
+	case FamTTT:
+		ad, err := r.TTT(ctx, fc, cur, ts.prompts, int(h.Params["steps"]), int(h.Params["batch"]), h.Params["lr"], o.TTTWD, o.PromptMaxTokens, seed)
+		if err != nil {
+			return nil, err
+		}
+		return &Adapted{Adapter: ad}, nil
+	case FamSLOT:
+		delta, err := r.SLOT(ctx, fc, cur, shuffledCopy(rng, ts.prompts), int(h.Params["steps"]), h.Params["lr"], o.SlotMaxPrompts, o.PromptMaxTokens)
+		if err != nil {
+			return nil, err
+		}
+		return &Adapted{Adapter: cur, SlotDelta: delta}, nil
+	case FamTTS:
+		k := int(h.Params["k"])
+		members := []*models.Adapter{cur}
+		for i := 1; i < k; i++ {
+			start := time.Now()
+			ad, err := art.Gen.Generate(r.env.Backend, ts.emb, rng) // a resampled prompt batch
+			if err != nil {
+				return nil, err
+			}
+			members = append(members, ad)
+			fc.publish(stepEvent(m.name, ts.task.Name, FamTTS, i+1, k, 0, start))
+		}
+		vote := VoteMajority
+		if h.Params["maxconf"] > 0 {
+			vote = VoteMaxConf
+		}
+		return &Adapted{Ensemble: members, Vote: vote}, nil
+	case FamMix:
+		start := time.Now()
+		other, err := art.Gen.Generate(r.env.Backend, ts.emb, rng)
+		if err != nil {
+			return nil, err
+		}
+		mixed := MixAdapters(cur, other, h.Params["lambda"])
+		fc.publish(stepEvent(m.name, ts.task.Name, FamMix, 1, 1, 0, start))
+		return &Adapted{Adapter: mixed}, nil
+	}
+	return nil, fmt.Errorf("degaml: unknown hypothesis family %q", h.Family)
+}
+
+func cloneParams(p map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
+}
+
+func (m *degamlMethod) publishHyp(env *Env, task string, step int, info events.HypothesisInfo) {
+	env.Publish(events.Event{Kind: events.Hypothesis, Method: m.name, Task: task, Stage: "policy", Phase: info.Family, Step: step, Hyp: &info})
+}
+
+// trainPolicy runs ReST^EM on in-domain tasks not used for collection.
+func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAMLArtifact, pool []*tasks.Task, skip map[*tasks.Task]bool) (*Policy, error) {
+	o := art.Options
+	var cands []*tasks.Task
+	for _, t := range pickTasks(pool, len(pool), skip) {
+		if len(labelled(t.Splits.Val)) > 0 {
+			cands = append(cands, t)
+		}
+	}
+	if len(cands) == 0 { // tiny pools: reuse the collected tasks
+		for _, t := range pickTasks(pool, len(pool), nil) {
+			if len(labelled(t.Splits.Val)) > 0 {
+				cands = append(cands, t)
+			}
+		}
+	}
+	cands = pickTasks(cands, o.PolicyTasks, nil)
+	if len(cands) == 0 {
+		return nil, fmt.Errorf("degaml: no in-domain task with a labelled val split to train the policy on")
+	}
+	states := make([]*taskState, len(cands))
+	phis := make([][]float64, len(cands))
+	cur := make([]*models.Adapter, len(cands))
+	curAcc := make([]float64, len(cands))
+	for i, t := range cands {
+		prompts := append(append([]tasks.Example(nil), t.Splits.Train...), t.Splits.Val...)
+		ts, err := m.prepareTask(ctx, r, art, t, prompts, o.Seed+int64(i))
+		if err != nil {
+			return nil, err
+		}
+		states[i], phis[i], cur[i], curAcc[i] = ts, ts.phi, ts.gen, ts.genAcc
+	}
+	hyps := HypothesisGrid(o)
+	pol, err := runReSTEM(ctx, hyps, phis, restemConfig{
+		Iterations: o.PolicyIterations, Hypotheses: o.PolicyHypotheses, MinPerFamily: o.PolicyMinPerFamily,
+		Epochs: o.PolicyEpochs, LR: o.PolicyLR, L2: o.PolicyL2, Seed: o.Seed,
+	}, func(ctx context.Context, it, t int, hs []int) ([]float64, error) {
+		ts := states[t]
+		rewards := make([]float64, len(hs))
+		bestI, bestAcc := -1, math.Inf(-1)
+		var bestAd *models.Adapter
+		infos := make([]events.HypothesisInfo, len(hs))
+		for i, hi := range hs {
+			h := hyps[hi]
+			info := events.HypothesisInfo{Family: h.Family, Params: cloneParams(h.Params),
+				Why: fmt.Sprintf("ReST^EM iteration %d: sampled from the policy", it+1)}
+			m.publishHyp(r.env, ts.task.Name, it+1, info)
+			ad, err := m.execHypothesis(ctx, r, art, ts, cur[t], h, o.Seed+int64(1000*it+100*t+i))
+			if err != nil {
+				return nil, err
+			}
+			acc, _, _, err := Evaluate(ctx, r.env, ad, ts.val)
+			if err != nil {
+				return nil, err
+			}
+			// The reward compares VALIDATION accuracies: test items are never
+			// touched during training (the public code's leak, fixed).
+			if acc >= ts.genAcc {
+				rewards[i] = 1
+			}
+			info.Accuracy, info.Baseline, info.Reward = events.F(acc), events.F(ts.genAcc), events.F(rewards[i])
+			infos[i] = info
+			m.publishHyp(r.env, ts.task.Name, it+1, info)
+			// Co-evolution carries a single adapter (TTT / mix) forward.
+			if ad.Adapter != nil && len(ad.Ensemble) == 0 && ad.SlotDelta == nil && acc > bestAcc {
+				bestI, bestAcc, bestAd = i, acc, ad.Adapter
+			}
+		}
+		if bestI >= 0 && bestAcc >= curAcc[t] {
+			info := infos[bestI]
+			info.Chosen = true
+			info.Why = fmt.Sprintf("co-evolution: best carried adapter after iteration %d (val %.3f ≥ previous %.3f)", it+1, bestAcc, curAcc[t])
+			cur[t], curAcc[t] = bestAd, bestAcc
+			m.publishHyp(r.env, ts.task.Name, it+1, info)
+		}
+		return rewards, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pol, nil
+}
+
+func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *tasks.Task, seed int64) (*Adapted, error) {
+	art, ok := a.(*DeGAMLArtifact)
+	if !ok || art == nil || art.Gen == nil {
+		return nil, fmt.Errorf("%s: needs a DeGAML artifact, got %T", m.name, a)
+	}
+	if m.name == DeGAML && art.Policy == nil {
+		return nil, fmt.Errorf("degaml: the artifact has no policy (trained as degaml-gen)")
+	}
+	r, err := newDGRuntime(env)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(r.adNames, art.Gen.Names) || r.cfg.HiddenSize != art.Gen.H {
+		return nil, fmt.Errorf("%s: artifact was trained for another model or LoRA shape", m.name)
+	}
+	// Every split's prompts may be read unlabeled; unlabeled() drops answers.
+	var prompts []tasks.Example
+	prompts = append(prompts, task.Splits.Train...)
+	prompts = append(prompts, task.Splits.Val...)
+	prompts = append(prompts, task.Splits.Test...)
+	if m.name == DeGAMLGen {
+		ts := &taskState{task: task, prompts: unlabeled(prompts)}
+		if ts.emb, err = r.EncodePrompts(ctx, ts.prompts, art.Options.PromptMaxTokens); err != nil {
+			return nil, err
+		}
+		ad, err := art.Gen.Generate(env.Backend, ts.emb, newRNG(seed, 0x6e))
+		if err != nil {
+			return nil, err
+		}
+		env.Publish(events.Event{Kind: events.Log, Method: m.name, Task: task.Name,
+			Message: fmt.Sprintf("generated a LoRA from %d unlabeled prompts in one forward pass", len(ts.prompts))})
+		return &Adapted{Adapter: ad}, nil
+	}
+	ts, err := m.prepareTask(ctx, r, art, task, prompts, seed)
+	if err != nil {
+		return nil, err
+	}
+	probs := art.Policy.Probs(ts.phi)
+	k := art.Options.AdaptTopK
+	if len(ts.val) == 0 {
+		k = 1 // nothing to select on: trust the policy's top choice
+	}
+	top := art.Policy.TopK(ts.phi, k)
+	type cand struct {
+		info events.HypothesisInfo
+		ad   *Adapted
+		acc  float64
+	}
+	var cands []cand
+	for rank, hi := range top {
+		h := art.Policy.Hyps[hi]
+		info := events.HypothesisInfo{Family: h.Family, Params: cloneParams(h.Params),
+			Why: fmt.Sprintf("policy rank %d/%d, p=%.3f (generated-adapter confidence %.2f, entropy %.2f)", rank+1, len(probs), probs[hi], ts.conf, ts.ent)}
+		m.publishHyp(env, task.Name, rank+1, info)
+		ad, err := m.execHypothesis(ctx, r, art, ts, ts.gen, h, seed+int64(rank))
+		if err != nil {
+			return nil, err
+		}
+		c := cand{info: info, ad: ad, acc: math.NaN()}
+		if len(ts.val) > 0 {
+			if c.acc, _, _, err = Evaluate(ctx, env, ad, ts.val); err != nil {
+				return nil, err
+			}
+			rw := 0.0
+			if c.acc >= ts.genAcc {
+				rw = 1
+			}
+			c.info.Accuracy, c.info.Baseline, c.info.Reward = events.F(c.acc), events.F(ts.genAcc), events.F(rw)
+			m.publishHyp(env, task.Name, rank+1, c.info)
+		}
+		cands = append(cands, c)
+	}
+	best := 0
+	for i, c := range cands {
+		if c.acc > cands[best].acc { // ties keep the more probable hypothesis
+			best = i
+		}
+	}
+	chosen := cands[best]
+	out := chosen.ad
+	info := chosen.info
+	info.Chosen = true
+	switch {
+	case len(ts.val) == 0:
+		info.Why += "; no validation split: the policy's top hypothesis is used"
+	case chosen.acc < ts.genAcc:
+		// Every proposal lost to the generated adapter on validation: keep it.
+		info = events.HypothesisInfo{Family: "none", Params: map[string]float64{}, Chosen: true,
+			Accuracy: events.F(ts.genAcc), Baseline: events.F(ts.genAcc), Reward: events.F(1),
+			Why: fmt.Sprintf("all %d proposed hypotheses scored below the generated adapter on validation (best %s %.3f < %.3f): generated adapter kept",
+				len(cands), art.Policy.Hyps[top[best]], chosen.acc, ts.genAcc)}
+		out = &Adapted{Adapter: ts.gen}
+	default:
+		info.Why += fmt.Sprintf("; best of the policy's top %d on validation (%.3f vs generated %.3f)", len(cands), chosen.acc, ts.genAcc)
+	}
+	out.Chosen = &info
+	m.publishHyp(env, task.Name, 0, info)
+	return out, nil
+}

@@ -1,0 +1,260 @@
+package meta
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/internal/testref"
+	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/models/safetensors"
+	"github.com/degaml/workbench/models/tokenizer"
+	"github.com/degaml/workbench/tasks"
+)
+
+var (
+	mamlBackendOnce sync.Once
+	mamlBackend     compute.Backend
+)
+
+// testBackendMeta is the go backend with the configuration that never deadlocks.
+func testBackendMeta(t testing.TB) compute.Backend {
+	mamlBackendOnce.Do(func() {
+		b, err := compute.NewWithConfig("go:parallelism=-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mamlBackend = b
+	})
+	return mamlBackend
+}
+
+func relErr64(a, b []float32) float64 {
+	var num, den float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		num += d * d
+		den += float64(b[i]) * float64(b[i])
+	}
+	return math.Sqrt(num) / math.Max(math.Sqrt(den), 1e-30)
+}
+
+// idsBatch turns reference ids [B,T] into a batch whose loss counts every
+// next token (HF causal-LM loss).
+func idsBatch(t *testing.T, ref map[string]safetensors.Tensor, name string) lmBatch {
+	t.Helper()
+	x, ok := ref[name]
+	if !ok {
+		t.Fatalf("reference has no %s", name)
+	}
+	B, T := x.Shape[0], x.Shape[1]
+	seqs := make([][]int32, B)
+	from := make([]int, B)
+	for b := range B {
+		seqs[b] = make([]int32, T)
+		for i := range T {
+			seqs[b][i] = int32(x.I64[b*T+i])
+		}
+		from[b] = 1
+	}
+	return newLMBatch(seqs, from, 0)
+}
+
+// TestMAMLMatchesHFReference checks the second-order meta-gradient, the
+// first-order gradient and the post-adaptation query loss against PyTorch
+// (one plain-SGD inner step on the support batch) for Qwen2 and Llama.
+func TestMAMLMatchesHFReference(t *testing.T) {
+	dir := testref.Dir(t)
+	ref, _, err := safetensors.ReadFile(filepath.Join(dir, "reference.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"qwen2", "llama"} {
+		t.Run(kind, func(t *testing.T) {
+			m, err := models.LoadHF(filepath.Join(dir, "tiny-"+kind))
+			if err != nil {
+				t.Fatal(err)
+			}
+			loraDir := filepath.Join(dir, "tiny-"+kind+"-lora")
+			ad, err := models.LoadPEFT(loraDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pn []struct {
+				SavedAs string `json:"saved_as"`
+			}
+			data, err := os.ReadFile(filepath.Join(loraDir, "param_names.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(data, &pn); err != nil {
+				t.Fatal(err)
+			}
+			names := ad.Params.Names()
+			if len(pn) != len(names) {
+				t.Fatalf("param_names.json has %d entries, adapter %d tensors", len(pn), len(names))
+			}
+			refName := map[string]string{} // our name → reference suffix
+			for _, p := range pn {
+				refName[strings.TrimSuffix(p.SavedAs, ".weight")] = p.SavedAs
+			}
+			support, query := idsBatch(t, ref, kind+".support_ids"), idsBatch(t, ref, kind+".query_ids")
+			lr := float64(ref[kind+".maml.inner_lr"].F32[0])
+			baseNames := m.Params.Names()
+			nb, na := len(baseNames), len(names)
+			for _, fo := range []bool{false, true} {
+				mg := MAMLGraph{Model: m.Config, LoRA: ad.Config, Names: names,
+					Inner: InnerConfig{Steps: 1, LR: lr, Opt: "sgd", FirstOrder: fo}}
+				exec, err := NewExec(testBackendMeta(t), func(in []*Node) []*Node {
+					base := models.Bind(baseNames, in[:nb])
+					batches := []TaskBatches{{Support: bindBatch(in[nb+na:]), Query: bindBatch(in[nb+na+3:])}}
+					grads, q, _, _ := mg.MetaGradient(base, in[nb:nb+na], Moments{}, batches)
+					return append(grads, q)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := exec.Exec(anys(m.Params.Tensors(), ad.Params.Tensors(), support.tensors(), query.tensors())...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q := scalarF(out[na])
+				want := float64(ref[kind+".maml.query_loss_after"].F32[0])
+				if math.Abs(q-want) > 1e-4*math.Abs(want) {
+					t.Errorf("fo=%v: query loss after adaptation %.7f, reference %.7f", fo, q, want)
+				}
+				key := kind + ".maml.meta_grad."
+				if fo {
+					key = kind + ".maml.fo_grad."
+				}
+				worst := 0.0
+				for i, n := range names {
+					r, ok := ref[key+refName[n]]
+					if !ok {
+						t.Fatalf("reference has no %s", key+refName[n])
+					}
+					e := relErr64(tensors.MustCopyFlatData[float32](out[i]), r.F32)
+					worst = math.Max(worst, e)
+					if e > 1e-3 {
+						t.Errorf("fo=%v %s: relative error %.2e", fo, n, e)
+					}
+				}
+				t.Logf("%s fo=%v: query loss %.6f (ref %.6f), worst gradient rel. err %.2e", kind, fo, q, want, worst)
+			}
+			// The meta- and first-order gradients must differ (else the test could not tell them apart).
+			a, b := ref[kind+".maml.meta_grad."+refName[names[0]]].F32, ref[kind+".maml.fo_grad."+refName[names[0]]].F32
+			if relErr64(a, b) < 1e-4 {
+				t.Errorf("reference meta_grad and fo_grad coincide; the test cannot distinguish orders")
+			}
+		})
+	}
+}
+
+// toyModel is a nano-shaped random model with the byte tokenizer.
+func toyEnv(t *testing.T, rank int) *Env {
+	t.Helper()
+	cfg, err := models.PresetConfig("nano")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.NumLayers = 1
+	cfg.MaxPositions = 128
+	tok := byteTokenizer(t)
+	return &Env{Backend: testBackendMeta(t), Model: &models.Model{Config: cfg, Params: models.NewRandom(cfg, 3), Tokenizer: tok},
+		LoRA:    models.LoRAConfig{Rank: rank, Alpha: float64(2 * rank), Targets: []string{"q_proj", "v_proj", "up_proj", "down_proj"}},
+		Publish: Discard}
+}
+
+// TestMAMLMetaTrainReducesQueryLoss runs a few meta-steps of maml-en-llm
+// (shared-Adam inner loop, second order) on a toy family and checks that the
+// post-adaptation query loss goes down and that Adapt streams inner Steps.
+func TestMAMLMetaTrainReducesQueryLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("meta-training run")
+	}
+	env := toyEnv(t, 4)
+	var mu sync.Mutex
+	var outer, inner []events.Event
+	env.Publish = func(e events.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Kind == events.Step && e.Phase == "outer" {
+			outer = append(outer, e)
+		}
+		if e.Kind == events.Step && e.Phase == "inner" {
+			inner = append(inner, e)
+		}
+	}
+	pool := toyPool(8, 0)
+	meth, err := New(MAMLEnLLM, Options{MAML: MAMLOptions{MetaSteps: 16, TasksPerStep: 2, InnerSteps: 1, InnerLR: 3e-3, OuterLR: 1e-2, Support: 4, Query: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	art, err := meth.MetaTrain(context.Background(), env, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outer) < 12 {
+		t.Fatalf("got %d outer steps, want most of 16", len(outer))
+	}
+	first := (*outer[0].QueryLoss + *outer[1].QueryLoss + *outer[2].QueryLoss) / 3
+	n := len(outer)
+	last := (*outer[n-1].QueryLoss + *outer[n-2].QueryLoss + *outer[n-3].QueryLoss) / 3
+	t.Logf("post-adaptation query loss: first 3 steps %.4f → last 3 %.4f", first, last)
+	if !(last < first-0.05) {
+		t.Errorf("meta-training did not reduce the query loss: %.4f → %.4f", first, last)
+	}
+	dir := t.TempDir()
+	if err := art.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	art2, err := meth.LoadArtifact(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad, err := meth.Adapt(context.Background(), env, art2, toyPool(1, 600)[0], 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ad.Adapter == nil || len(inner) != 1 || inner[0].SupportLoss == nil || inner[0].QueryLoss == nil || inner[0].Task == "" {
+		t.Fatalf("Adapt: adapter %v, inner events %+v", ad.Adapter != nil, inner)
+	}
+}
+
+func byteTokenizer(t *testing.T) *tokenizer.Byte {
+	t.Helper()
+	return tokenizer.NewByte()
+}
+
+// toyPool builds n toy tasks (instances from..from+n-1): "n=d" with options
+// even/odd, where a hidden per-task bit flips the labels, so a task is only
+// solvable after adapting to its support set.
+func toyPool(n, from int) []*tasks.Task {
+	var out []*tasks.Task
+	for i := from; i < from+n; i++ {
+		rng := newRNG(int64(i), 99)
+		flip := i % 2
+		mk := func(k int) []tasks.Example {
+			exs := make([]tasks.Example, k)
+			for j := range exs {
+				d := rng.IntN(10)
+				exs[j] = tasks.Example{Prompt: fmt.Sprintf("n=%d", d), Options: []string{"even", "odd"}, Answer: (d%2 + flip) % 2}
+			}
+			return exs
+		}
+		out = append(out, &tasks.Task{Name: fmt.Sprintf("toy#%d", i), Suite: "toy", Splits: tasks.Splits{Train: mk(8), Val: mk(8), Test: mk(8)}})
+	}
+	return out
+}

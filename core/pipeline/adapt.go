@@ -1,0 +1,251 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/tasks"
+)
+
+// Adapt runs one method on one task in the background; its step events and
+// final result carry Run == the returned id.
+func (w *Workbench) Adapt(ctx context.Context, r api.AdaptRequest) (string, error) {
+	if !slices.Contains(meta.Names(), r.Method) {
+		return "", fmt.Errorf("unknown method %q (have %s)", r.Method, strings.Join(meta.Names(), ", "))
+	}
+	task, err := w.task(r.Suite, r.Seed)
+	if err != nil {
+		return "", err
+	}
+	id := w.newRunID("adapt")
+	run := &adaptRun{method: r.Method, task: task, done: make(chan struct{})}
+	w.runsMu.Lock()
+	w.runs[id] = run
+	w.runsMu.Unlock()
+	pub := func(e events.Event) { e.Run = id; w.bus.Publish(e) }
+	job, err := w.sched.Submit(ctx, w.session, "adapt "+r.Method+" "+r.Suite, func(ctx context.Context) error {
+		ad, _, err := w.RunTask(ctx, r.Method, task, r.Seed, r.Knobs, pub)
+		run.adapted, run.err = ad, err
+		if err != nil && !errors.Is(err, context.Canceled) {
+			pub(events.Event{Kind: events.Error, Method: r.Method, Task: task.Name, Message: err.Error()})
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	go func() { <-job.Done(); close(run.done) }()
+	return id, nil
+}
+
+// RunTask adapts a method to a task and evaluates it on the test split. It is
+// the single code path of the TUI, `workbench run` and `workbench bench`.
+func (w *Workbench) RunTask(ctx context.Context, method string, task *tasks.Task, seed int64, knobs api.Knobs, pub func(events.Event)) (*meta.Adapted, *events.ResultInfo, error) {
+	base, err := w.Base(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	art, err := w.Artifact(ctx, method)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := meta.New(method, withKnobs(w.opts, knobs))
+	if err != nil {
+		return nil, nil, err
+	}
+	lora := LoRAConfig(w.cfg)
+	if knobs.Rank > 0 && method == meta.NoMetaLoRA {
+		lora.Rank = knobs.Rank // only a from-scratch LoRA can change shape; meta-learned ones are fixed
+	}
+	if knobs.Support > 0 && knobs.Support < len(task.Splits.Train) {
+		t := *task
+		t.Splits.Train = task.Splits.Train[:knobs.Support]
+		task = &t
+	}
+	wrapped := func(e events.Event) {
+		if e.Method == "" {
+			e.Method = method
+		}
+		if e.Task == "" {
+			e.Task = task.Name
+		}
+		pub(e)
+	}
+	env := &meta.Env{Backend: w.backend, Model: base, LoRA: lora, Publish: wrapped}
+	start := time.Now()
+	ad, err := m.Adapt(ctx, env, art, task, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	acc, ece, _, err := meta.Evaluate(ctx, env, ad, task.Splits.Test)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := &events.ResultInfo{Method: method, Suite: task.Suite, Task: task.Name, Seed: seed, Accuracy: acc,
+		N: len(task.Splits.Test), ECE: events.F(ece), WallS: time.Since(start).Seconds()}
+	if ad != nil {
+		res.Chosen = ad.Chosen
+	}
+	wrapped(events.Event{Kind: events.Result, Result: res, Accuracy: events.F(acc)})
+	return ad, res, nil
+}
+
+// adapted waits for an adaptation run to finish and returns its result.
+func (w *Workbench) adapted(ctx context.Context, runID string) (*meta.Adapted, string, error) {
+	if runID == "" {
+		return nil, "base model", nil
+	}
+	w.runsMu.Lock()
+	run, ok := w.runs[runID]
+	w.runsMu.Unlock()
+	if !ok {
+		return nil, "", fmt.Errorf("unknown adaptation run %q", runID)
+	}
+	select {
+	case <-run.done:
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
+	if run.err != nil {
+		return nil, "", fmt.Errorf("adaptation run %s failed: %w", runID, run.err)
+	}
+	return run.adapted, run.method + " on " + run.task.Name, nil
+}
+
+// MaxChatBytes bounds a chat prompt (input typed over SSH included).
+const MaxChatBytes = 2048
+
+// chatPrompt formats what the user typed like the tasks the model learned:
+// a multiple-choice question gets the "Answer: [" cue.
+func chatPrompt(p string) string {
+	p = strings.TrimRight(p, " \n")
+	if isMultipleChoice(p) {
+		return p + "\nAnswer: ["
+	}
+	return p
+}
+
+func isMultipleChoice(p string) bool { return len(optionLines(p)) >= 2 }
+
+// optionLines finds the "X: text" lines of a DnD prompt, in letter order.
+func optionLines(p string) []string {
+	var opts []string
+	for _, line := range strings.Split(p, "\n") {
+		want := string(rune('A' + len(opts)))
+		if rest, ok := strings.CutPrefix(line, want+": "); ok {
+			opts = append(opts, rest)
+		}
+	}
+	return opts
+}
+
+// Chat streams the adapted model's answer as Token events with Run == id,
+// then a Log event whose Message is the label of the adapter that answered.
+func (w *Workbench) Chat(ctx context.Context, r api.ChatRequest) (string, error) {
+	if len(r.Prompt) > MaxChatBytes {
+		return "", fmt.Errorf("prompt too long (%d bytes, max %d)", len(r.Prompt), MaxChatBytes)
+	}
+	if strings.TrimSpace(r.Prompt) == "" {
+		return "", errors.New("empty prompt")
+	}
+	maxNew := r.MaxNew
+	if maxNew <= 0 || maxNew > 256 {
+		maxNew = 64
+	}
+	id := w.newRunID("chat")
+	pub := func(e events.Event) { e.Run = id; w.bus.Publish(e) }
+	_, err := w.sched.Submit(ctx, w.session, "chat", func(ctx context.Context) error {
+		err := w.chat(ctx, r, maxNew, pub)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			pub(events.Event{Kind: events.Error, Message: err.Error()})
+		}
+		return err
+	})
+	return id, err
+}
+
+func (w *Workbench) chat(ctx context.Context, r api.ChatRequest, maxNew int, pub func(events.Event)) error {
+	base, err := w.Base(ctx)
+	if err != nil {
+		return err
+	}
+	ad, label, err := w.adapted(ctx, r.AdaptRun)
+	if err != nil {
+		return err
+	}
+	opt := models.GenerateOptions{MaxNew: maxNew, Greedy: true, StopEOS: true, StopStrings: []string{"\n\n"}, TruncateLeft: true}
+	if ad != nil {
+		opt.Adapter, opt.HiddenDelta = ad.Adapter, ad.SlotDelta
+		if opt.Adapter == nil && len(ad.Ensemble) > 0 {
+			opt.Adapter = ad.Ensemble[0] // an ensemble answers in chat through its first member
+			label += " (first of " + fmt.Sprint(len(ad.Ensemble)) + " TTS adapters)"
+		}
+	}
+	prompt := chatPrompt(r.Prompt)
+	start := time.Now()
+	n := 0
+	opt.OnToken = func(id int, text string) bool {
+		n++
+		pub(events.Event{Kind: events.Token, Text: text, Message: label, TokensPerS: float64(n) / time.Since(start).Seconds()})
+		return ctx.Err() == nil
+	}
+	g := w.generator(base)
+	if _, err := g.Generate(ctx, base.Tokenizer.Encode(prompt), opt); err != nil {
+		return err
+	}
+	pub(events.Event{Kind: events.Log, Phase: "chat_done", Message: label})
+	return nil
+}
+
+func (w *Workbench) generator(base *models.Model) *models.Generator {
+	w.genOnce.Do(func() { w.gen = models.NewGenerator(w.backend, base) })
+	return w.gen
+}
+
+// OptionProbs returns P(option) for a multiple-choice prompt under the
+// adapted model (or the base model), as the chat pane's bars show.
+func (w *Workbench) OptionProbs(ctx context.Context, r api.ChatRequest) ([]float64, error) {
+	if len(r.Prompt) > MaxChatBytes {
+		return nil, fmt.Errorf("prompt too long (%d bytes, max %d)", len(r.Prompt), MaxChatBytes)
+	}
+	opts := optionLines(r.Prompt)
+	if len(opts) < 2 {
+		return nil, errors.New("not a multiple-choice prompt (needs lines \"A: …\" and \"B: …\")")
+	}
+	q := r.Prompt
+	if i := strings.Index(q, "\nA: "); i >= 0 {
+		q = q[:i]
+	}
+	var probs []float64
+	job, err := w.sched.Submit(ctx, w.session, "option-probs", func(ctx context.Context) error {
+		base, err := w.Base(ctx)
+		if err != nil {
+			return err
+		}
+		ad, _, err := w.adapted(ctx, r.AdaptRun)
+		if err != nil {
+			return err
+		}
+		env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: meta.Discard}
+		_, _, p, err := meta.Evaluate(ctx, env, ad, []tasks.Example{{Prompt: q, Options: opts, Answer: 0}})
+		if err == nil && len(p) == 1 {
+			probs = p[0]
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := job.Wait(); err != nil {
+		return nil, err
+	}
+	return probs, nil
+}

@@ -1,0 +1,202 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/models/tokenizer"
+	"github.com/degaml/workbench/tasks/suites"
+)
+
+// Base returns the base model: an imported HF checkpoint, or the preset
+// pretrained on the training mixture (cached; resumed after an interruption).
+func (w *Workbench) Base(ctx context.Context) (*models.Model, error) {
+	return w.baseOnce.get(func() (*models.Model, error) {
+		w.board.start(StageBase)
+		m, cached, err := w.loadOrTrainBase(ctx)
+		w.board.finish(StageBase, cached, err)
+		return m, err
+	})
+}
+
+// baseDir names the cache directory of the configured base model.
+func (w *Workbench) baseDir() (string, models.Config, error) {
+	cfg, err := models.PresetConfig(w.cfg.Model.Preset)
+	if err != nil {
+		return "", cfg, err
+	}
+	p := w.cfg.Pipeline
+	k := key("base/1", cfg, p.PretrainSteps, p.PretrainLR, p.PretrainBatch, p.TrainInstances)
+	return filepath.Join(w.workdir, "base", w.cfg.Model.Preset+"-"+k), cfg, nil
+}
+
+func (w *Workbench) loadOrTrainBase(ctx context.Context) (*models.Model, bool, error) {
+	if dir := w.cfg.Model.HFDir; dir != "" {
+		m, err := models.LoadHF(dir)
+		if err == nil && m.Tokenizer == nil {
+			err = fmt.Errorf("%s: no tokenizer.json; the workbench needs one to format tasks", dir)
+		}
+		return m, true, err
+	}
+	dir, cfg, err := w.baseDir()
+	if err != nil {
+		return nil, false, err
+	}
+	if ck, err := models.LoadCheckpoint(dir); err == nil {
+		return &models.Model{Config: ck.Config, Params: ck.Weights, Tokenizer: tokenizer.NewByte()}, true, nil
+	}
+	m, err := w.pretrain(ctx, cfg, dir)
+	return m, false, err
+}
+
+// Artifact returns what a method learned in meta-training, training it on
+// first use and caching it under <workdir>/meta. Methods with nothing to
+// share return nil. Concurrent callers wait for the same training.
+func (w *Workbench) Artifact(ctx context.Context, method string) (meta.Artifact, error) {
+	if method == meta.DeGAMLGen {
+		method = meta.DeGAML // one meta-training serves both modes
+	}
+	ov, _ := w.artifacts.LoadOrStore(method, &onceValue[meta.Artifact]{})
+	return ov.(*onceValue[meta.Artifact]).get(func() (meta.Artifact, error) {
+		return w.loadOrMetaTrain(ctx, method)
+	})
+}
+
+func (w *Workbench) loadOrMetaTrain(ctx context.Context, method string) (meta.Artifact, error) {
+	m, err := meta.New(method, w.opts)
+	if err != nil {
+		return nil, err
+	}
+	base, err := w.Base(ctx)
+	if err != nil {
+		return nil, err
+	}
+	baseID := w.cfg.Model.HFDir
+	if baseID == "" {
+		baseID, _, _ = w.baseDir()
+		baseID = filepath.Base(baseID)
+	}
+	n := w.cfg.Pipeline.TrainInstances
+	k := key("meta/1", method, w.opts, LoRAConfig(w.cfg), baseID, n)
+	dir := filepath.Join(w.workdir, "meta", method+"-"+k)
+	stages := w.stagesOf(method)
+	if isDone(dir) {
+		if art, err := m.LoadArtifact(dir); err == nil {
+			for _, s := range stages {
+				w.board.finish(s, true, nil)
+			}
+			return art, nil
+		}
+		// An unreadable artifact is rebuilt rather than trusted.
+	}
+	pool := TrainTasks(InDomain(suites.All()), n, 0)
+	env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(method, stages)}
+	art, err := m.MetaTrain(ctx, env, pool)
+	if err != nil {
+		for _, s := range stages {
+			if st := w.stageState(s); st == "running" || st == "pending" {
+				w.board.finish(s, false, err)
+			}
+		}
+		return nil, fmt.Errorf("%s meta-training: %w", method, err)
+	}
+	w.finishStages(method, stages)
+	if art == nil {
+		return nil, nil
+	}
+	tmp := dir + ".tmp"
+	_ = os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, err
+	}
+	if err := art.Save(tmp); err != nil {
+		return nil, fmt.Errorf("saving %s artifact: %w", method, err)
+	}
+	if err := commitDir(tmp, dir); err != nil {
+		return nil, err
+	}
+	return art, nil
+}
+
+// stagesOf maps a method's meta-training onto pipeline stages.
+func (w *Workbench) stagesOf(method string) []string {
+	switch method {
+	case meta.DeGAML:
+		return []string{StageCollect, StageGenerator, StagePolicy}
+	case meta.UnionLoRA, meta.MAMLEnLLM, meta.ABMLL:
+		return []string{StageBaselines}
+	}
+	return nil
+}
+
+func (w *Workbench) stageState(name string) string {
+	for _, s := range w.board.snapshot() {
+		if s.Name == name {
+			return s.State
+		}
+	}
+	return ""
+}
+
+// baselineShare is each baseline's slice of the shared "baselines" stage.
+var baselineShare = map[string][2]float64{meta.UnionLoRA: {0, 0.2}, meta.MAMLEnLLM: {0.2, 0.6}, meta.ABMLL: {0.6, 1}}
+
+// stagePublisher forwards a method's events to the bus and turns its step
+// phases into stage progress: DeGAML's phases "collect", "generator" and
+// "policy" are the pipeline stages of the same names.
+func (w *Workbench) stagePublisher(method string, stages []string) func(events.Event) {
+	return func(e events.Event) {
+		if e.Method == "" {
+			e.Method = method
+		}
+		if e.Kind == events.Step && e.Total > 0 {
+			frac := float64(e.Step) / float64(e.Total)
+			switch method {
+			case meta.DeGAML:
+				for i, s := range stages {
+					if s != e.Phase {
+						continue
+					}
+					for _, prev := range stages[:i] { // a phase starting ends the ones before it
+						if w.stageState(prev) == "running" {
+							w.board.finish(prev, false, nil)
+						}
+					}
+					if w.stageState(s) != "running" {
+						w.board.start(s)
+					}
+					w.board.progress(s, frac)
+				}
+			default:
+				if r, ok := baselineShare[method]; ok && len(stages) == 1 {
+					if w.stageState(stages[0]) != "running" {
+						w.board.start(stages[0])
+					}
+					w.board.progress(stages[0], r[0]+(r[1]-r[0])*frac)
+				}
+			}
+			if e.Stage == "" && len(stages) > 0 {
+				e.Stage = stages[0]
+				if method == meta.DeGAML {
+					e.Stage = e.Phase
+				}
+			}
+		}
+		w.bus.Publish(e)
+	}
+}
+
+func (w *Workbench) finishStages(method string, stages []string) {
+	if method == meta.ABMLL || method == meta.DeGAML {
+		for _, s := range stages {
+			if st := w.stageState(s); st != "done" && st != "cached" {
+				w.board.finish(s, false, nil)
+			}
+		}
+	}
+}

@@ -1,0 +1,230 @@
+// Package pipeline runs the workbench's staged pipeline (base model →
+// checkpoint collection → generalization module → adaptation policy →
+// baselines' meta-training) in the background with every stage cached on
+// disk, and implements core/api.Engine, the facade the TUI and the SSH server
+// use to adapt, evaluate and chat.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/config"
+	"github.com/degaml/workbench/core/engine"
+	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/sched"
+	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/tasks"
+	"github.com/degaml/workbench/tasks/suites"
+)
+
+// Workbench is one process's engine: shared, read-only artifacts in a work
+// directory, one event bus, one fair job scheduler.
+type Workbench struct {
+	cfg     *config.Config
+	workdir string
+	backend compute.Backend
+	bus     *events.Bus
+	sched   *sched.Scheduler
+	board   *stageBoard
+	log     *runLog
+	opts    meta.Options
+
+	// session names the scheduler session of this Workbench's own jobs; the
+	// SSH server gives each connection its own via WithSession.
+	session string
+
+	baseOnce  onceValue[*models.Model]
+	artifacts sync.Map // method name → *onceValue[meta.Artifact]
+
+	runsMu sync.Mutex
+	runs   map[string]*adaptRun
+	nextID atomic.Int64
+
+	genOnce sync.Once
+	gen     *models.Generator
+
+	pipelineOnce sync.Once
+	userTasks    []*tasks.Task
+}
+
+// adaptRun is a finished (or running) adaptation the chat pane can talk to.
+type adaptRun struct {
+	method  string
+	task    *tasks.Task
+	adapted *meta.Adapted
+	done    chan struct{}
+	err     error
+}
+
+// Open prepares a Workbench; nothing is trained until asked.
+func Open(cfg *config.Config, workdir string) (*Workbench, error) {
+	if workdir == "" {
+		workdir = cfg.Pipeline.Workdir
+	}
+	if workdir == "" {
+		workdir = DefaultWorkdir()
+	}
+	if err := os.MkdirAll(workdir, 0o755); err != nil {
+		return nil, fmt.Errorf("work directory: %w", err)
+	}
+	b, err := engine.New(cfg.Engine.Backend)
+	if err != nil {
+		return nil, err
+	}
+	w := &Workbench{
+		cfg: cfg, workdir: workdir, backend: b,
+		bus:     events.NewBus(),
+		sched:   sched.New(max(cfg.Serve.Workers, 1)),
+		opts:    MethodOptions(cfg),
+		session: "local",
+		runs:    map[string]*adaptRun{},
+	}
+	w.board = newStageBoard(w.bus)
+	w.log, err = openRunLog(w.bus, filepath.Join(workdir, "logs"))
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Close cancels running jobs and flushes the run log.
+func (w *Workbench) Close() error {
+	w.sched.Close()
+	return w.log.Close()
+}
+
+// Workdir is the directory holding artifacts, logs and bench results.
+func (w *Workbench) Workdir() string { return w.workdir }
+
+// Config is the configuration in effect.
+func (w *Workbench) Config() *config.Config { return w.cfg }
+
+// Backend is the compute backend every job shares.
+func (w *Workbench) Backend() compute.Backend { return w.backend }
+
+// Bus is the event stream of everything this Workbench does.
+func (w *Workbench) Bus() *events.Bus { return w.bus }
+
+// Scheduler is the shared job runner (the SSH server submits through it).
+func (w *Workbench) Scheduler() *sched.Scheduler { return w.sched }
+
+// Stages reports the pipeline stages.
+func (w *Workbench) Stages() []api.StageStatus { return w.board.snapshot() }
+
+// AddUserTasks makes loaded benchmark files available in Suites and Adapt.
+func (w *Workbench) AddUserTasks(ts ...*tasks.Task) { w.userTasks = append(w.userTasks, ts...) }
+
+// Suites lists the twelve built-in suites and any loaded task files.
+func (w *Workbench) Suites() []api.SuiteInfo {
+	var out []api.SuiteInfo
+	for _, f := range suites.All() {
+		t := EvalTask(f, w.cfg.Adapt.Seed)
+		info := api.SuiteInfo{Name: f.Name(), Domain: f.Domain(), Role: string(f.Role()), Description: f.Description(), Hidden: t.Hidden}
+		if len(t.Splits.Test) > 0 {
+			info.Example = t.Splits.Test[0].DnDPrompt() + "\n→ " + t.Splits.Test[0].DnDResponse()
+		}
+		out = append(out, info)
+	}
+	for _, t := range w.userTasks {
+		info := api.SuiteInfo{Name: t.Name, Domain: t.Domain, Role: "user", Description: "loaded from " + t.Suite}
+		if len(t.Splits.Test) > 0 {
+			info.Example = t.Splits.Test[0].DnDPrompt()
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// task resolves a suite name to the task instance a run adapts to.
+func (w *Workbench) task(suite string, seed int64) (*tasks.Task, error) {
+	for _, t := range w.userTasks {
+		if t.Name == suite {
+			return t, nil
+		}
+	}
+	f, err := suites.ByName(suite)
+	if err != nil {
+		return nil, err
+	}
+	return EvalTask(f, seed), nil
+}
+
+// StartPipeline trains, in the background, everything the TUI needs: the
+// base model and DeGAML's modules; baselines follow. Calling it again is a
+// no-op. Progress shows in Stages and as stage events.
+func (w *Workbench) StartPipeline(ctx context.Context) {
+	w.pipelineOnce.Do(func() {
+		_, _ = w.sched.Submit(ctx, "pipeline", "pipeline", func(ctx context.Context) error {
+			if _, err := w.Base(ctx); err != nil {
+				return err
+			}
+			if _, err := w.Artifact(ctx, meta.DeGAML); err != nil {
+				return err
+			}
+			for _, m := range []string{meta.UnionLoRA, meta.MAMLEnLLM, meta.ABMLL} {
+				if _, err := w.Artifact(ctx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// LatestBench reads the table the last `workbench bench` wrote.
+func (w *Workbench) LatestBench() (*api.BenchTable, error) {
+	b, err := os.ReadFile(LatestBenchPath(w.workdir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, errors.New("no bench results yet: run `workbench bench`")
+	}
+	if err != nil {
+		return nil, err
+	}
+	var t api.BenchTable
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("%s: %w", LatestBenchPath(w.workdir), err)
+	}
+	return &t, nil
+}
+
+// LatestBenchPath is where `workbench bench` leaves its last table.
+func LatestBenchPath(workdir string) string { return filepath.Join(workdir, "bench", "latest.json") }
+
+func (w *Workbench) newRunID(kind string) string {
+	return fmt.Sprintf("%s-%d-%d", kind, time.Now().Unix()%100000, w.nextID.Add(1))
+}
+
+// onceValue computes a value once, but unlike sync.Once a failed or
+// canceled attempt is retried by the next caller.
+type onceValue[T any] struct {
+	mu   sync.Mutex
+	done bool
+	v    T
+}
+
+func (o *onceValue[T]) get(f func() (T, error)) (T, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.done {
+		return o.v, nil
+	}
+	v, err := f()
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	o.v, o.done = v, true
+	return v, nil
+}

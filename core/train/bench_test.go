@@ -1,0 +1,51 @@
+package train
+
+import (
+	"testing"
+
+	"github.com/degaml/workbench/models"
+)
+
+// BenchmarkLoRAStep times one LoRA-only train step of the nano preset on a batch of 8 × 64 tokens.
+func BenchmarkLoRAStep(b *testing.B) {
+	cfg, _ := models.PresetConfig("nano")
+	step, err := NewLoRAStep(testBackend(b), cfg, BenchLoRA, DefaultAdam())
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := models.NewRandom(cfg, 1)
+	ad := models.NewAdapter(cfg, BenchLoRA, 1)
+	st := NewAdamState(ad.Params)
+	batch := BenchBatch(8, 64, 1)
+	if _, err := step.Run(base, ad.Params, st, batch, 1e-4); err != nil { // compile outside the timer
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := step.Run(base, ad.Params, st, batch, 1e-4); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(3*ForwardFLOPs(cfg, &BenchLoRA, 8, 64)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkFullStep times one full fine-tuning step on the same batch.
+func BenchmarkFullStep(b *testing.B) {
+	cfg, _ := models.PresetConfig("nano")
+	step, err := NewFullStep(testBackend(b), cfg, DefaultAdam())
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := models.NewRandom(cfg, 1)
+	st := NewAdamState(p)
+	batch := BenchBatch(8, 64, 1)
+	if _, err := step.Run(nil, p, st, batch, 1e-4); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := step.Run(nil, p, st, batch, 1e-4); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

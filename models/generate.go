@@ -1,0 +1,410 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads much better unqualified
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/degaml/workbench/models/tokenizer"
+)
+
+// GenerateOptions controls Generate.
+type GenerateOptions struct {
+	MaxNew int
+	// Greedy picks the arg-max token; so does a Temperature <= 0.
+	Greedy      bool
+	Temperature float64
+	TopP        float64
+	TopK        int
+	Seed        uint64
+	// StopEOS stops after the model emits its EOS token (the EOS id is kept in the output ids, as HF does).
+	StopEOS bool
+	// StopStrings stop generation as soon as the decoded text contains one of them; the returned Text is cut
+	// before the stop string (the ids keep the token that completed it).
+	StopStrings []string
+	// OnToken is called once per new token with the text it completes (possibly "" while a multi-byte character
+	// is still incomplete). Returning false stops generation.
+	OnToken func(id int, text string) bool
+	// TruncateLeft keeps the last tokens of a prompt that does not fit the context (leaving room for MaxNew when
+	// possible) instead of returning an error.
+	TruncateLeft bool
+
+	Adapter     *Adapter  // optional LoRA adapter
+	HiddenDelta []float32 // optional SLOT δ [H] added to the final hidden state
+}
+
+// Generation is the result of Generate.
+type Generation struct {
+	IDs        []int  // new token ids (without the prompt)
+	Text       string // decoded new text (special tokens removed, cut before a stop string)
+	StopReason string // "max_new", "eos", "stop_string", "callback", "context"
+	PromptLen  int    // prompt tokens actually used (after left truncation)
+}
+
+// ErrPromptTooLong is returned when a prompt exceeds the context and TruncateLeft is not set.
+var ErrPromptTooLong = errors.New("prompt longer than the model context")
+
+// Generator runs KV-cached decoding for one model. It caches one compiled step graph per (adapter layout,
+// delta, input length, cache size), so repeated calls are cheap. It is safe for concurrent use.
+type Generator struct {
+	Backend compute.Backend
+	Model   *Model
+
+	mu    sync.Mutex
+	execs map[string]*Exec
+}
+
+// NewGenerator returns a generator for m on backend.
+func NewGenerator(backend compute.Backend, m *Model) *Generator {
+	return &Generator{Backend: backend, Model: m, execs: map[string]*Exec{}}
+}
+
+// cacheBucket is the granularity of the KV-cache length: the attention cost of a step grows with the cache
+// size S, so S is the needed length rounded up to 64, capped at MaxPositions.
+const cacheBucket = 64
+
+// prefillBucket pads multi-token feeds so a prompt compiles for few distinct lengths.
+const prefillBucket = 32
+
+// stepGraph builds the cached step: inputs are [base weights (sorted)] [adapter (sorted)] [delta] ids [B,T]
+// int32, pos int32 (absolute position of ids[:,0]), last int32 (index in 0..T-1 whose logits are returned),
+// then K_0, V_0, ..., K_{L-1}, V_{L-1} of shape [B,S,KV,Dh]. Outputs: logits [B,V] at `last`, then the
+// updated caches.
+func (g *Generator) stepGraph(baseNames, adNames []string, lora *LoRAConfig, hasDelta bool) func(*Graph, []*Node) []*Node {
+	cfg := g.Model.Config
+	return func(gr *Graph, in []*Node) []*Node {
+		i := 0
+		w := Bind(baseNames, in[i:i+len(baseNames)])
+		i += len(baseNames)
+		opt := ForwardOptions{}
+		if lora != nil {
+			opt.LoRA = lora
+			opt.Adapter = Bind(adNames, in[i:i+len(adNames)])
+			i += len(adNames)
+		}
+		if hasDelta {
+			opt.HiddenDelta = in[i]
+			i++
+		}
+		ids, pos, last := in[i], in[i+1], in[i+2]
+		caches := in[i+3:]
+		B, T := ids.Shape().Dimensions[0], ids.Shape().Dimensions[1]
+		S := caches[0].Shape().Dimensions[1]
+
+		tIota := Iota(gr, shapes.Make(dtypes.Int32, T), 0)
+		positions := Add(tIota, pos) // [T] absolute positions of the fed tokens
+		sIota := Iota(gr, shapes.Make(dtypes.Int32, S), 0)
+		// Query t (at pos+t) may attend cache slot s iff s ≤ pos+t: slots past it hold stale or padding data.
+		mask := LessOrEqual(InsertAxes(sIota, 0), InsertAxes(positions, 1)) // [T,S]
+		// Slot s receives fed token t iff s == pos+t. For one token this is a plain Where over a broadcast;
+		// for a block, a 0/1 scatter matrix moves the rows (exact: every output is 1·x plus zeros).
+		hit := Equal(InsertAxes(sIota, 1), InsertAxes(positions, 0)) // [S,T]
+		var scatter, written *Node
+		if T > 1 {
+			scatter = ConvertDType(hit, dtypes.Float32)
+			written = Reshape(LogicalAny(hit, 1), 1, S, 1, 1)
+		} else {
+			written = Reshape(hit, 1, S, 1, 1)
+		}
+		store := func(cache, x *Node) *Node {
+			var full *Node
+			if T > 1 {
+				full = Einsum("st,btkd->bskd", scatter, x)
+			} else {
+				full = BroadcastToDims(x, B, S, cfg.NumKVHeads, cfg.HeadDim)
+			}
+			return Where(BroadcastToDims(written, B, S, cfg.NumKVHeads, cfg.HeadDim), full, cache)
+		}
+
+		x := Embed(cfg, w, ids)
+		out := make([]*Node, 1, 1+len(caches))
+		for l := range cfg.NumLayers {
+			pre := fmt.Sprintf("model.layers.%d.", l)
+			h := RMSNorm(x, w.need(pre+"input_layernorm.weight"), cfg.RMSNormEps)
+			q, k, v := QKV(cfg, w, l, h, positions, opt)
+			kc, vc := store(caches[2*l], k), store(caches[2*l+1], v)
+			out = append(out, kc, vc)
+			attn := ScaledDotAttention(cfg, q, kc, vc, mask)
+			x = Add(x, Project(w, pre+"self_attn.o_proj", attn, opt))
+			x = Add(x, MLP(cfg, w, l, RMSNorm(x, w.need(pre+"post_attention_layernorm.weight"), cfg.RMSNormEps), opt))
+		}
+		// Only the row `last` is needed: select it before the final norm and the LM head.
+		if T > 1 {
+			sel := ConvertDType(Equal(tIota, last), x.DType())
+			x = Einsum("t,bth->bh", sel, x)
+			x = InsertAxes(x, 1)
+		}
+		x = RMSNorm(x, w.need("model.norm.weight"), cfg.RMSNormEps)
+		if d := opt.HiddenDelta; d != nil {
+			if d.Rank() == 1 {
+				x = Add(x, Reshape(d, 1, 1, d.Shape().Dimensions[0]))
+			} else {
+				x = Add(x, InsertAxes(d, 1))
+			}
+		}
+		out[0] = Reshape(Logits(cfg, w, x), B, cfg.VocabSize)
+		return out
+	}
+}
+
+func (g *Generator) exec(lora *LoRAConfig, adNames []string, hasDelta bool) (*Exec, error) {
+	key := fmt.Sprintf("delta=%v", hasDelta)
+	if lora != nil {
+		key += fmt.Sprintf(" lora=%d/%g/%v/%v n=%d", lora.Rank, lora.Alpha, lora.RSLoRA, lora.Targets, len(adNames))
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if e, ok := g.execs[key]; ok {
+		return e, nil
+	}
+	var lc *LoRAConfig
+	if lora != nil {
+		c := *lora
+		lc = &c
+	}
+	e, err := NewExec(g.Backend, g.stepGraph(g.Model.Params.Names(), adNames, lc, hasDelta))
+	if err != nil {
+		return nil, err
+	}
+	e.SetMaxCache(64)
+	g.execs[key] = e
+	return e, nil
+}
+
+// Session is one batch-1 decoding state: the KV caches and the number of tokens fed so far.
+type Session struct {
+	g      *Generator
+	exec   *Exec
+	fixed  []any // weights, adapter, delta tensors
+	caches []*tensors.Tensor
+	S      int // cache length
+	Pos    int // tokens fed so far
+}
+
+// NewSession allocates caches for up to maxLen tokens (capped at the model's MaxPositions).
+func (g *Generator) NewSession(maxLen int, adapter *Adapter, delta []float32) (*Session, error) {
+	cfg := g.Model.Config
+	if maxLen <= 0 || maxLen > cfg.MaxPositions {
+		maxLen = cfg.MaxPositions
+	}
+	S := min(cfg.MaxPositions, (maxLen+cacheBucket-1)/cacheBucket*cacheBucket)
+	var lora *LoRAConfig
+	var adNames []string
+	fixed := make([]any, 0, len(g.Model.Params)+8)
+	for _, t := range g.Model.Params.Tensors() {
+		fixed = append(fixed, t)
+	}
+	if adapter != nil {
+		lora = &adapter.Config
+		adNames = adapter.Params.Names()
+		for _, t := range adapter.Params.Tensors() {
+			fixed = append(fixed, t)
+		}
+	}
+	if delta != nil {
+		if len(delta) != cfg.HiddenSize {
+			return nil, fmt.Errorf("generate: hidden delta has %d values, want %d", len(delta), cfg.HiddenSize)
+		}
+		fixed = append(fixed, tensors.FromFlatDataAndDimensions(append([]float32{}, delta...), cfg.HiddenSize))
+	}
+	e, err := g.exec(lora, adNames, delta != nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{g: g, exec: e, fixed: fixed, S: S}
+	for range 2 * cfg.NumLayers {
+		s.caches = append(s.caches, tensors.FromShape(shapes.Make(dtypes.Float32, 1, S, cfg.NumKVHeads, cfg.HeadDim)))
+	}
+	return s, nil
+}
+
+// Feed appends ids to the sequence and returns the logits [V] predicting the token after the last one. A
+// multi-token feed runs one prefill graph (padded to a multiple of 32); a single token runs the decode step.
+func (s *Session) Feed(ids []int) ([]float32, error) {
+	n := len(ids)
+	if n == 0 {
+		return nil, errors.New("generate: Feed needs at least one token")
+	}
+	if s.Pos+n > s.S {
+		return nil, fmt.Errorf("generate: %d tokens after %d exceed the cache of %d: %w", n, s.Pos, s.S, ErrPromptTooLong)
+	}
+	T := 1
+	if n > 1 {
+		T = (n + prefillBucket - 1) / prefillBucket * prefillBucket
+	}
+	buf := make([]int32, T)
+	V := s.g.Model.Config.VocabSize
+	for i, id := range ids {
+		if id < 0 || id >= V {
+			return nil, fmt.Errorf("generate: token id %d outside the vocabulary (size %d)", id, V)
+		}
+		buf[i] = int32(id)
+	}
+	// Padding rows land in slots ≥ Pos+n (or nowhere past S): masked out until overwritten by real tokens.
+	args := make([]any, 0, len(s.fixed)+3+len(s.caches))
+	args = append(args, s.fixed...)
+	args = append(args, tensors.FromFlatDataAndDimensions(buf, 1, T), int32(s.Pos), int32(n-1))
+	for _, c := range s.caches {
+		args = append(args, c)
+	}
+	out, err := s.exec.Call(args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range s.caches {
+		c.FinalizeAll() // the old cache buffers are dead: free them now rather than at GC
+	}
+	copy(s.caches, out[1:])
+	s.Pos += n
+	logits := tensors.MustCopyFlatData[float32](out[0])
+	out[0].FinalizeAll()
+	return logits, nil
+}
+
+// Close frees the caches.
+func (s *Session) Close() {
+	for _, c := range s.caches {
+		c.FinalizeAll()
+	}
+	s.caches = nil
+}
+
+// Generate continues prompt (token ids) with KV caching.
+func (g *Generator) Generate(ctx context.Context, prompt []int, opt GenerateOptions) (*Generation, error) {
+	cfg := g.Model.Config
+	if len(prompt) == 0 {
+		return nil, errors.New("generate: empty prompt")
+	}
+	if opt.MaxNew < 0 {
+		return nil, fmt.Errorf("generate: MaxNew %d < 0", opt.MaxNew)
+	}
+	ctxLen := cfg.MaxPositions
+	if len(prompt) > ctxLen || (opt.TruncateLeft && len(prompt)+opt.MaxNew > ctxLen) {
+		if !opt.TruncateLeft {
+			return nil, fmt.Errorf("generate: %d prompt tokens, context is %d (set TruncateLeft to keep the last ones): %w",
+				len(prompt), ctxLen, ErrPromptTooLong)
+		}
+		keep := max(1, ctxLen-opt.MaxNew)
+		keep = min(keep, len(prompt))
+		prompt = prompt[len(prompt)-keep:]
+	}
+	res := &Generation{PromptLen: len(prompt), StopReason: "max_new"}
+	if opt.MaxNew == 0 {
+		return res, nil
+	}
+	s, err := g.NewSession(len(prompt)+opt.MaxNew, opt.Adapter, opt.HiddenDelta)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	logits, err := s.Feed(prompt)
+	if err != nil {
+		return nil, err
+	}
+	temp := opt.Temperature
+	if opt.Greedy {
+		temp = 0
+	}
+	sampler := NewSampler(opt.Seed, temp, opt.TopK, opt.TopP)
+	tok := g.Model.Tokenizer
+	eos := cfg.EOSTokenID
+	if tok != nil && tok.EOS() >= 0 {
+		eos = tok.EOS()
+	}
+	var stream textStream
+	for {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		id := sampler.Sample(logits)
+		res.IDs = append(res.IDs, id)
+		piece := ""
+		if tok != nil {
+			piece = stream.push(tok, id)
+		}
+		if opt.OnToken != nil && !opt.OnToken(id, piece) {
+			res.StopReason = "callback"
+			break
+		}
+		if opt.StopEOS && id == eos {
+			res.StopReason = "eos"
+			break
+		}
+		if len(opt.StopStrings) > 0 && stream.contains(opt.StopStrings) {
+			res.StopReason = "stop_string"
+			break
+		}
+		if len(res.IDs) >= opt.MaxNew {
+			break
+		}
+		// The sequence (prompt + new tokens) may not outgrow the context or the cache.
+		if len(prompt)+len(res.IDs) >= min(s.S, cfg.MaxPositions) {
+			res.StopReason = "context"
+			break
+		}
+		if logits, err = s.Feed([]int{id}); err != nil {
+			return res, err
+		}
+	}
+	if tok != nil {
+		res.Text = tok.Decode(tokenizer.StripSpecial(tok, res.IDs))
+		for _, ss := range opt.StopStrings {
+			if i := strings.Index(res.Text, ss); ss != "" && i >= 0 {
+				res.Text = res.Text[:i]
+			}
+		}
+	}
+	return res, nil
+}
+
+// textStream turns a token stream into text pieces that never split a UTF-8 character: bytes of an
+// incomplete trailing character are held back until the tokens that complete it arrive.
+type textStream struct {
+	bytes   []byte
+	emitted int
+	text    strings.Builder
+}
+
+func (ts *textStream) push(tok tokenizer.Tokenizer, id int) string {
+	if tok.IsSpecial(id) {
+		return ""
+	}
+	ts.bytes = append(ts.bytes, tok.DecodeBytes([]int{id})...)
+	end := len(ts.bytes)
+	// Hold back at most 3 bytes of a character that may still be completed.
+	for k := 1; k <= 3 && k <= end-ts.emitted; k++ {
+		r := ts.bytes[end-k]
+		if r >= 0xC0 { // a lead byte: is its sequence complete?
+			if !utf8.FullRune(ts.bytes[end-k:]) {
+				end -= k
+			}
+			break
+		}
+		if r < 0x80 {
+			break
+		}
+	}
+	piece := strings.ToValidUTF8(string(ts.bytes[ts.emitted:end]), "\uFFFD")
+	ts.emitted = end
+	ts.text.WriteString(piece)
+	return piece
+}
+
+func (ts *textStream) contains(stops []string) bool {
+	t := ts.text.String()
+	for _, s := range stops {
+		if s != "" && strings.Contains(t, s) {
+			return true
+		}
+	}
+	return false
+}

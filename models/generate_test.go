@@ -1,0 +1,213 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/degaml/workbench/internal/testref"
+	"github.com/degaml/workbench/models/safetensors"
+	"github.com/degaml/workbench/models/tokenizer"
+)
+
+var (
+	genBackendOnce sync.Once
+	genBackend     compute.Backend
+)
+
+func generateBackend(t testing.TB) compute.Backend {
+	genBackendOnce.Do(func() {
+		b, err := compute.NewWithConfig("go:parallelism=-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		genBackend = b
+	})
+	return genBackend
+}
+
+// fullLogits runs the uncached Forward on ids and returns logits [T][V].
+func fullLogits(t *testing.T, m *Model, ids []int) [][]float32 {
+	t.Helper()
+	names := m.Params.Names()
+	e, err := graph.NewExec(generateBackend(t), func(g *graph.Graph, in []*graph.Node) *graph.Node {
+		return Forward(m.Config, Bind(names, in[:len(names)]), in[len(names)], ForwardOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]int32, len(ids))
+	for i, v := range ids {
+		buf[i] = int32(v)
+	}
+	args := []any{}
+	for _, p := range m.Params.Tensors() {
+		args = append(args, p)
+	}
+	args = append(args, tensors.FromFlatDataAndDimensions(buf, 1, len(ids)))
+	out, err := e.Call(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := tensors.MustCopyFlatData[float32](out[0])
+	V := m.Config.VocabSize
+	rows := make([][]float32, len(ids))
+	for i := range rows {
+		rows[i] = flat[i*V : (i+1)*V]
+	}
+	return rows
+}
+
+func TestGenerateMatchesHFReference(t *testing.T) {
+	dir := testref.Dir(t)
+	ref, _, err := safetensors.ReadFile(filepath.Join(dir, "reference.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"qwen2", "llama"} {
+		m, err := LoadHF(filepath.Join(dir, "tiny-"+kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gen := NewGenerator(generateBackend(t), m)
+		V := m.Config.VocabSize
+		for c := 0; ; c++ {
+			key := fmt.Sprintf("%s.case%d.", kind, c)
+			in, ok := ref[key+"input_ids"]
+			if !ok {
+				if c == 0 {
+					t.Fatalf("no %sinput_ids in the reference", key)
+				}
+				break
+			}
+			prompt := make([]int, len(in.I64))
+			for i, v := range in.I64 {
+				prompt[i] = int(v)
+			}
+			// Greedy 12 with the KV cache equals HF's greedy continuation.
+			res, err := gen.Generate(context.Background(), prompt, GenerateOptions{MaxNew: 12, Greedy: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ref[key+"greedy12"].I64
+			for i := range want {
+				if i >= len(res.IDs) || int64(res.IDs[i]) != want[i] {
+					t.Fatalf("%s greedy12: got %v, want %v", key, res.IDs, want)
+				}
+			}
+			// Token-by-token cached logits equal HF's logits on the prompt, and our uncached forward on
+			// prompt+continuation at every position.
+			all := append(append([]int{}, prompt...), res.IDs...)
+			full := fullLogits(t, m, all)
+			hf := ref[key+"logits"].F32
+			s, err := gen.NewSession(len(all), nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var worst float64
+			for i, id := range all {
+				got, err := s.Feed([]int{id})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := maxAbsDiff(got, full[i]); d > worst {
+					worst = d
+				}
+				if i < len(prompt) {
+					if e := relErr(got, hf[i*V:(i+1)*V]); e > 1e-4 {
+						t.Errorf("%s position %d: cached logits rel err %.2e vs HF", key, i, e)
+					}
+				}
+			}
+			s.Close()
+			if worst > 1e-4 {
+				t.Errorf("%s: cached vs full forward max |diff| %.3e", key, worst)
+			}
+			// One prefill call gives the same last-position logits.
+			s2, _ := gen.NewSession(len(all), nil, nil)
+			got, err := s2.Feed(prompt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(got, hf[(len(prompt)-1)*V:len(prompt)*V]); e > 1e-4 {
+				t.Errorf("%s prefill: rel err %.2e vs HF", key, e)
+			}
+			s2.Close()
+			t.Logf("%s: greedy12 ok, cached-vs-full max diff %.2e", key, worst)
+		}
+	}
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	var m float64
+	for i := range a {
+		m = math.Max(m, math.Abs(float64(a[i])-float64(b[i])))
+	}
+	return m
+}
+
+func TestGenerateOptions(t *testing.T) {
+	cfg, _ := PresetConfig("nano")
+	m := &Model{Config: cfg, Params: NewRandom(cfg, 1), Tokenizer: tokenizer.NewByte()}
+	gen := NewGenerator(generateBackend(t), m)
+	ctx := context.Background()
+	prompt := m.Tokenizer.Encode("hello")
+
+	// Too-long prompt: a clear error, or left truncation on request.
+	long := make([]int, cfg.MaxPositions+10)
+	for i := range long {
+		long[i] = 'a'
+	}
+	if _, err := gen.Generate(ctx, long, GenerateOptions{MaxNew: 4, Greedy: true}); !errors.Is(err, ErrPromptTooLong) {
+		t.Errorf("long prompt: got %v, want ErrPromptTooLong", err)
+	}
+	res, err := gen.Generate(ctx, long, GenerateOptions{MaxNew: 4, Greedy: true, TruncateLeft: true})
+	if err != nil || len(res.IDs) != 4 || res.PromptLen != cfg.MaxPositions-4 {
+		t.Errorf("TruncateLeft: %v %+v", err, res)
+	}
+	// Seeded sampling is reproducible; the callback can stop early.
+	o := GenerateOptions{MaxNew: 10, Temperature: 1, TopK: 50, TopP: 0.9, Seed: 42}
+	a, err := gen.Generate(ctx, prompt, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := gen.Generate(ctx, prompt, o)
+	if fmt.Sprint(a.IDs) != fmt.Sprint(b.IDs) || len(a.IDs) != 10 {
+		t.Errorf("seeded sampling not reproducible: %v vs %v", a.IDs, b.IDs)
+	}
+	n := 0
+	c, _ := gen.Generate(ctx, prompt, GenerateOptions{MaxNew: 10, Greedy: true, OnToken: func(int, string) bool {
+		n++
+		return n < 3
+	}})
+	if len(c.IDs) != 3 || c.StopReason != "callback" {
+		t.Errorf("callback stop: %+v", c)
+	}
+	// Generation runs to the end of the context without crashing.
+	d, err := gen.Generate(ctx, long[:cfg.MaxPositions-2], GenerateOptions{MaxNew: 10, Greedy: true})
+	if err != nil || len(d.IDs) != 2 || d.StopReason != "context" {
+		t.Errorf("context end: %v %+v", err, d)
+	}
+}
+
+func TestTextStreamHoldsIncompleteRunes(t *testing.T) {
+	tok := tokenizer.NewByte()
+	var ts textStream
+	var got []string
+	for _, id := range tok.Encode("é€!") {
+		got = append(got, ts.push(tok, id))
+	}
+	want := []string{"", "é", "", "", "€", "!"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pieces %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,118 @@
+// Package chart draws multi-series braille line charts with ntcharts. It is a
+// pure function of its data so screens can cache the string and redraw only
+// when the state version changes.
+package chart
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/NimbleMarkets/ntcharts/canvas"
+	"github.com/NimbleMarkets/ntcharts/canvas/graph"
+	"github.com/NimbleMarkets/ntcharts/linechart"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/degaml/workbench/tui/common"
+	"github.com/degaml/workbench/tui/state"
+)
+
+// Series is one named curve.
+type Series struct {
+	Name   string
+	Points []state.Point
+	Style  lipgloss.Style
+}
+
+// Render draws the series into a w×h block (axes and labels included).
+func Render(st *common.Styles, w, h int, series []Series) string {
+	if w < 12 || h < 4 {
+		return ""
+	}
+	minX, maxX, minY, maxY := bounds(series)
+	lc := linechart.New(w, h, minX, maxX, minY, maxY,
+		linechart.WithXYSteps(4, 2),
+		linechart.WithStyles(st.Muted, st.Muted, st.Base),
+		linechart.WithXLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("%.0f", v) }),
+		linechart.WithYLabelFormatter(func(_ int, v float64) string { return yLabel(v, maxY-minY) }),
+	)
+	lc.DrawXYAxisAndLabel()
+	startX := 0
+	if lc.YStep() > 0 {
+		startX = lc.Origin().X + 1
+	}
+	for _, s := range series {
+		if len(s.Points) == 0 {
+			continue
+		}
+		// One braille grid per series: points of one curve merge into shared
+		// cells, and each curve keeps its own colour.
+		g := graph.NewBrailleGrid(lc.GraphWidth(), lc.GraphHeight(), minX, maxX, minY, maxY)
+		prev := g.GridPoint(canvas.Float64Point{X: s.Points[0].X, Y: s.Points[0].Y})
+		g.Set(prev)
+		for _, p := range s.Points[1:] {
+			cur := g.GridPoint(canvas.Float64Point{X: p.X, Y: p.Y})
+			for _, q := range graph.GetLinePoints(prev, cur) {
+				g.Set(q)
+			}
+			prev = cur
+		}
+		graph.DrawBraillePatterns(&lc.Canvas, canvas.Point{X: startX, Y: 0}, g.BraillePatterns(), s.Style)
+	}
+	return lc.View()
+}
+
+// Legend renders "━ name" entries, wrapped to width w.
+func Legend(series []Series, w int) string {
+	var lines []string
+	line, lineW := "", 0
+	for _, s := range series {
+		item := s.Style.Render("━━") + " " + s.Name
+		iw := lipgloss.Width(item) + 2
+		if lineW > 0 && lineW+iw > w {
+			lines = append(lines, line)
+			line, lineW = "", 0
+		}
+		line += item + "  "
+		lineW += iw
+	}
+	if line != "" {
+		lines = append(lines, strings.TrimRight(line, " "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func bounds(series []Series) (minX, maxX, minY, maxY float64) {
+	minX, minY = math.Inf(1), math.Inf(1)
+	maxX, maxY = math.Inf(-1), math.Inf(-1)
+	for _, s := range series {
+		for _, p := range s.Points {
+			if math.IsNaN(p.Y) || math.IsInf(p.Y, 0) {
+				continue
+			}
+			minX, maxX = math.Min(minX, p.X), math.Max(maxX, p.X)
+			minY, maxY = math.Min(minY, p.Y), math.Max(maxY, p.Y)
+		}
+	}
+	if math.IsInf(minX, 0) {
+		return 0, 10, 0, 1
+	}
+	if maxX-minX < 1 {
+		maxX = minX + 1
+	}
+	if maxY-minY < 1e-9 {
+		minY, maxY = minY-0.5, maxY+0.5
+	}
+	pad := (maxY - minY) * 0.05
+	return minX, maxX, minY - pad, maxY + pad
+}
+
+func yLabel(v, span float64) string {
+	switch {
+	case span >= 20:
+		return fmt.Sprintf("%.0f", v)
+	case span >= 2:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}

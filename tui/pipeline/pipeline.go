@@ -1,0 +1,146 @@
+// Package pipeline shows the staged pipeline (base → collect → generator →
+// policy): a progress bar, ETA and cached/fresh status per stage, and the
+// live loss curve of the running stage.
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/tui/chart"
+	"github.com/degaml/workbench/tui/common"
+)
+
+// Model is the pipeline pane.
+type Model struct {
+	c    *common.Common
+	bar  progress.Model
+	w, h int
+
+	// cached chart, redrawn only when the store changes
+	chartVer int
+	chartOut string
+}
+
+// New returns the pane.
+func New(c *common.Common) *Model {
+	return &Model{c: c, bar: c.Styles.NewProgress(20), chartVer: -1}
+}
+
+// Init implements common.Component.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// SetSize implements common.Component.
+func (m *Model) SetSize(w, h int) {
+	m.w, m.h = w, h
+	m.bar.Width = max(10, min(40, w-52))
+	m.chartVer = -1
+}
+
+// CapturesKeys implements common.Component.
+func (m *Model) CapturesKeys() bool { return false }
+
+// Focus implements common.Component.
+func (m *Model) Focus() {}
+
+// Blur implements common.Component.
+func (m *Model) Blur() {}
+
+// Update has nothing to handle: the pane is fed by the store.
+func (m *Model) Update(tea.Msg) (common.Component, tea.Cmd) { return m, nil }
+
+// StateLabel is the fixed on-screen word for a stage state (tests and the
+// tmux e2e test match on it).
+func StateLabel(st api.StageStatus) string {
+	switch st.State {
+	case "cached":
+		return "cached"
+	case "done":
+		return "fresh"
+	case "running":
+		return "running"
+	case "failed":
+		return "FAILED"
+	}
+	return "pending"
+}
+
+func (m *Model) stateStyle(st api.StageStatus) lipgloss.Style {
+	s := m.c.Styles
+	switch st.State {
+	case "cached", "done":
+		return s.Good
+	case "running":
+		return s.Accent
+	case "failed":
+		return s.Bad
+	}
+	return s.Muted
+}
+
+// View renders the stage table and the running stage's loss.
+func (m *Model) View() string {
+	s := m.c.Styles
+	stages := m.c.Store.Stages
+	var b strings.Builder
+	b.WriteString(s.Title.Render("Pipeline") + s.Muted.Render("  base → collect → generator → policy, cached in the work dir") + "\n\n")
+	if len(stages) == 0 {
+		b.WriteString(s.Muted.Render("waiting for the engine to report its stages…"))
+		return b.String()
+	}
+	var running *api.StageStatus
+	for i, st := range stages {
+		if st.State == "running" && running == nil {
+			running = &stages[i]
+		}
+		eta := ""
+		if st.State == "running" && st.ETA > 0 {
+			eta = "ETA " + FormatETA(st.ETA)
+		}
+		line := fmt.Sprintf("%-10s %s %4.0f%%  %s  %s",
+			st.Name, m.bar.ViewAs(st.Fraction), st.Fraction*100,
+			m.stateStyle(st).Render(fmt.Sprintf("%-7s", StateLabel(st))), s.Muted.Render(eta))
+		b.WriteString(line + "\n")
+		if st.Err != "" {
+			b.WriteString(s.Bad.Render("  "+st.Err) + "\n")
+		}
+	}
+	if running == nil {
+		return b.String()
+	}
+	head := b.String()
+	ch := m.h - lipgloss.Height(head) - 2
+	if ch >= 5 {
+		if m.chartVer != m.c.Store.Version {
+			pts := m.c.Store.StageLoss[running.Name]
+			m.chartOut = chart.Render(s, m.w, ch, []chart.Series{{Name: running.Name, Points: pts, Style: s.SeriesStyle(0)}})
+			m.chartVer = m.c.Store.Version
+		}
+		head += "\n" + s.Heading.Render("Loss — "+running.Name) + "\n" + m.chartOut
+	}
+	return head
+}
+
+// FormatETA renders a duration compactly: 45s, 3m10s, 1h05m.
+func FormatETA(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding { return nil }
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding { return nil }

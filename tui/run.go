@@ -1,0 +1,80 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"os"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/themes"
+	"github.com/degaml/workbench/tui/common"
+	"github.com/muesli/termenv"
+)
+
+// Options configure a local TUI run.
+type Options struct {
+	Theme    string // built-in theme name or TOML path; "" = default
+	Mouse    bool   // wheel + click-to-focus
+	DebugLog string // file for debug logs (--debug); "" = no logging at all
+	// Input and Output default to the process's stdin/stdout.
+	Input  io.Reader
+	Output io.Writer
+}
+
+// NewCommon builds the shared state for one session on renderer r. Mono
+// themes also force the ASCII profile, so NO_COLOR means no escape codes
+// for colour at all.
+func NewCommon(ctx context.Context, eng api.Engine, r *lipgloss.Renderer, th themes.Theme, cfg common.Config) *Common {
+	if th.Mono {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return common.New(ctx, eng, r, th, cfg)
+}
+
+// Run runs the TUI on the local terminal (alt screen) until the user quits
+// or ctx ends.
+func Run(ctx context.Context, eng api.Engine, opts Options) error {
+	if eng == nil {
+		return errors.New("tui: no engine")
+	}
+	th, err := themes.Load(opts.Theme)
+	if err != nil {
+		return err
+	}
+	in, out := opts.Input, opts.Output
+	if in == nil {
+		in = os.Stdin
+	}
+	if out == nil {
+		out = os.Stdout
+	}
+	// Logs never reach the screen: to a file with --debug, else nowhere.
+	prevOut, prevFlags := log.Writer(), log.Flags()
+	defer func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
+	if opts.DebugLog != "" {
+		f, err := tea.LogToFile(opts.DebugLog, "tui")
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+	} else {
+		log.SetOutput(io.Discard)
+	}
+	r := lipgloss.NewRenderer(out)
+	c := NewCommon(ctx, eng, r, th, common.Config{Mouse: opts.Mouse})
+	m := New(c)
+	defer m.Close()
+	popts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}
+	if opts.Mouse {
+		popts = append(popts, tea.WithMouseCellMotion())
+	}
+	_, err = tea.NewProgram(m, popts...).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // cancelled from outside: a normal exit
+	}
+	return err
+}
