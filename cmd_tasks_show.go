@@ -34,7 +34,7 @@ func tasksShow(w io.Writer, args []string) error {
 	fs.SetOutput(w)
 	n := fs.Int("n", 5, "number of examples to print")
 	seed := fs.Int64("seed", 1, "suite seed")
-	inst := fs.Int("instance", -1, "instance index (default 0, or the #I in NAME)")
+	inst := fs.Int("instance", 0, "instance index (or write NAME#I)")
 	level := fs.String("level", "", "difficulty: easy or challenge (default: the suite's)")
 	split := fs.String("split", "train", "split to print from: train, val or test")
 	fs.Usage = func() {
@@ -67,13 +67,15 @@ func tasksShow(w io.Writer, args []string) error {
 		if err != nil {
 			return fmt.Errorf("tasks show: bad instance in %q", name)
 		}
-		if *inst >= 0 && *inst != i {
+		instSet := false
+		fs.Visit(func(f *flag.Flag) { instSet = instSet || f.Name == "instance" })
+		if instSet && *inst != i {
 			return fmt.Errorf("tasks show: %q conflicts with --instance %d", name, *inst)
 		}
 		name, *inst = base, i
 	}
 	if *inst < 0 {
-		*inst = 0
+		return fmt.Errorf("tasks show: negative instance %d", *inst)
 	}
 	fam, err := suites.ByName(name)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/degaml/workbench/models/safetensors"
+	"github.com/degaml/workbench/models/tokenizer"
 )
 
 // Checkpoint is a training snapshot of one of the workbench's own models.
@@ -259,4 +260,28 @@ func paramsFromSafetensors(ts map[string]safetensors.Tensor) (Params, error) {
 		}
 	}
 	return p, nil
+}
+
+// LoadCheckpointModel loads a checkpoint as a Model: its weights and config, and its tokenizer ("byte" is the
+// built-in byte tokenizer; otherwise tokenizer.json inside the checkpoint directory, when present).
+func LoadCheckpointModel(dir string) (*Model, error) {
+	c, err := LoadCheckpoint(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckShapes(c.Weights, ParamShapes(c.Config), dir); err != nil {
+		return nil, err
+	}
+	m := &Model{Config: c.Config, Params: c.Weights}
+	switch {
+	case c.Tokenizer == "byte":
+		m.Tokenizer = tokenizer.NewByte()
+	default:
+		if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err == nil {
+			if m.Tokenizer, err = tokenizer.Load(dir); err != nil {
+				return nil, fmt.Errorf("%s: tokenizer: %w", dir, err)
+			}
+		}
+	}
+	return m, nil
 }

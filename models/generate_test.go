@@ -211,3 +211,59 @@ func TestTextStreamHoldsIncompleteRunes(t *testing.T) {
 		t.Errorf("pieces %q, want %q", got, want)
 	}
 }
+
+func TestGenerateWithAdapterMatchesPEFT(t *testing.T) {
+	dir := testref.Dir(t)
+	ref, _, err := safetensors.ReadFile(filepath.Join(dir, "reference.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"qwen2", "llama"} {
+		m, err := LoadHF(filepath.Join(dir, "tiny-"+kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ad, err := LoadPEFT(filepath.Join(dir, "tiny-"+kind+"-lora"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := NewGenerator(generateBackend(t), m).NewSession(0, ad, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		V := m.Config.VocabSize
+		want := ref[kind+".lora.case0.logits"].F32
+		for i, id := range ref[kind+".case0.input_ids"].I64 {
+			got, err := s.Feed([]int{int(id)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(got, want[i*V:(i+1)*V]); e > 1e-4 {
+				t.Fatalf("%s position %d: cached LoRA logits rel err %.2e vs PEFT", kind, i, e)
+			}
+		}
+		s.Close()
+	}
+}
+
+func TestGenerateHiddenDelta(t *testing.T) {
+	// A SLOT δ moves the final hidden state: δ = c·e_k changes logits by c·W_head[:,k] exactly.
+	cfg, _ := PresetConfig("nano")
+	m := &Model{Config: cfg, Params: NewRandom(cfg, 3), Tokenizer: tokenizer.NewByte()}
+	gen := NewGenerator(generateBackend(t), m)
+	delta := make([]float32, cfg.HiddenSize)
+	delta[5] = 2
+	s0, _ := gen.NewSession(0, nil, nil)
+	s1, err := gen.NewSession(0, nil, delta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s0.Feed([]int{'h', 'i'})
+	b, _ := s1.Feed([]int{'h', 'i'})
+	head := m.Params.Float32s("lm_head.weight")
+	for v := 0; v < cfg.VocabSize; v++ {
+		if d := float64(b[v] - a[v] - 2*head[v*cfg.HiddenSize+5]); math.Abs(d) > 1e-5 {
+			t.Fatalf("token %d: delta effect off by %g", v, d)
+		}
+	}
+}

@@ -43,6 +43,8 @@ type Model struct {
 	sub     *events.Subscription
 	lastEv  time.Time
 	errLine string
+	// manual: tests pump events themselves (no blocking wait Cmd).
+	manual bool
 }
 
 // New builds the root model. It subscribes to the engine's bus at once so
@@ -78,7 +80,7 @@ func (m *Model) Close() {
 func (m *Model) Init() tea.Cmd {
 	eng, ctx := m.c.Engine, m.c.Ctx
 	return tea.Batch(
-		waitEvents(m.sub, time.Time{}),
+		m.wait(),
 		func() tea.Msg { eng.StartPipeline(ctx); return stagesMsg(eng.Stages()) },
 		m.results.Init(),
 	)
@@ -135,4 +137,11 @@ func (m *Model) bodySize() (int, int) {
 func (m *Model) globalKeys() []key.Binding {
 	k := m.c.Keys
 	return []key.Binding{k.NextPane, k.Back, k.Help, k.Quit}
+}
+
+func (m *Model) wait() tea.Cmd {
+	if m.manual || m.sub == nil {
+		return nil
+	}
+	return waitEvents(m.sub, m.lastEv)
 }

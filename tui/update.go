@@ -61,7 +61,7 @@ func (m *Model) applyEvents(msg EventsMsg) tea.Cmd {
 	}
 	m.c.Store.Apply(msg.Events)
 	m.lastEv = time.Now()
-	cmds := []tea.Cmd{waitEvents(m.sub, m.lastEv)}
+	cmds := []tea.Cmd{m.wait()}
 	for _, e := range msg.Events {
 		if e.Kind == events.StageFinished {
 			// The facade knows states events don't carry (failed, pending).

@@ -97,7 +97,9 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 			if err != nil {
 				return nil, err
 			}
-			ev := stepEvent(method, task.Name, "collect", s+1, total, lr, start)
+			// Step/Total count over all tasks: the pipeline turns them into
+			// the stage's progress fraction.
+			ev := stepEvent(method, task.Name, "collect", ti*total+s+1, len(picked)*total, lr, start)
 			ev.Stage = "collect"
 			if finite(loss) {
 				ev.SupportLoss = events.F(loss)
@@ -105,7 +107,6 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 			} else {
 				warn(r.env, method, task.Name, fmt.Sprintf("collect step %d: non-finite loss, step rejected", s+1))
 			}
-			ev.Fraction = (float64(ti) + float64(s+1)/float64(total)) / float64(len(picked))
 			r.env.Publish(ev)
 			done := s + 1
 			if done > o.CollectWarmup && ((done-o.CollectWarmup)%o.CollectEvery == 0 || done == total) {

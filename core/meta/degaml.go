@@ -412,8 +412,10 @@ func cloneParams(p map[string]float64) map[string]float64 {
 	return out
 }
 
-func (m *degamlMethod) publishHyp(env *Env, task string, step int, info events.HypothesisInfo) {
-	env.Publish(events.Event{Kind: events.Hypothesis, Method: m.name, Task: task, Stage: "policy", Phase: info.Family, Step: step, Hyp: &info})
+// publishHyp reports a hypothesis; stage is "policy" during meta-training
+// and "" at adaptation time.
+func (m *degamlMethod) publishHyp(env *Env, stage, task string, step int, info events.HypothesisInfo) {
+	env.Publish(events.Event{Kind: events.Hypothesis, Method: m.name, Task: task, Stage: stage, Phase: info.Family, Step: step, Hyp: &info})
 }
 
 // trainPolicy runs ReST^EM on in-domain tasks not used for collection.
@@ -449,6 +451,8 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 		states[i], phis[i], cur[i], curAcc[i] = ts, ts.phi, ts.gen, ts.genAcc
 	}
 	hyps := HypothesisGrid(o)
+	// Progress of the "policy" stage counts executed hypotheses.
+	done, totalHyps := 0, o.PolicyIterations*len(cands)*min(max(o.PolicyHypotheses, len(Families)*o.PolicyMinPerFamily), len(hyps))
 	pol, err := runReSTEM(ctx, hyps, phis, restemConfig{
 		Iterations: o.PolicyIterations, Hypotheses: o.PolicyHypotheses, MinPerFamily: o.PolicyMinPerFamily,
 		Epochs: o.PolicyEpochs, LR: o.PolicyLR, L2: o.PolicyL2, Seed: o.Seed,
@@ -462,7 +466,7 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 			h := hyps[hi]
 			info := events.HypothesisInfo{Family: h.Family, Params: cloneParams(h.Params),
 				Why: fmt.Sprintf("ReST^EM iteration %d: sampled from the policy", it+1)}
-			m.publishHyp(r.env, ts.task.Name, it+1, info)
+			m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
 			ad, err := m.execHypothesis(ctx, r, art, ts, cur[t], h, o.Seed+int64(1000*it+100*t+i))
 			if err != nil {
 				return nil, err
@@ -478,7 +482,11 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 			}
 			info.Accuracy, info.Baseline, info.Reward = events.F(acc), events.F(ts.genAcc), events.F(rewards[i])
 			infos[i] = info
-			m.publishHyp(r.env, ts.task.Name, it+1, info)
+			m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
+			done++
+			ev := events.Event{Kind: events.Step, Method: m.name, Task: ts.task.Name, Stage: "policy", Phase: "policy",
+				Step: done, Total: totalHyps, Accuracy: events.F(acc)}
+			r.env.Publish(ev)
 			// Co-evolution carries a single adapter (TTT / mix) forward.
 			if ad.Adapter != nil && len(ad.Ensemble) == 0 && ad.SlotDelta == nil && acc > bestAcc {
 				bestI, bestAcc, bestAd = i, acc, ad.Adapter
@@ -489,7 +497,7 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 			info.Chosen = true
 			info.Why = fmt.Sprintf("co-evolution: best carried adapter after iteration %d (val %.3f ≥ previous %.3f)", it+1, bestAcc, curAcc[t])
 			cur[t], curAcc[t] = bestAd, bestAcc
-			m.publishHyp(r.env, ts.task.Name, it+1, info)
+			m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
 		}
 		return rewards, nil
 	})
@@ -552,7 +560,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 		h := art.Policy.Hyps[hi]
 		info := events.HypothesisInfo{Family: h.Family, Params: cloneParams(h.Params),
 			Why: fmt.Sprintf("policy rank %d/%d, p=%.3f (generated-adapter confidence %.2f, entropy %.2f)", rank+1, len(probs), probs[hi], ts.conf, ts.ent)}
-		m.publishHyp(env, task.Name, rank+1, info)
+		m.publishHyp(env, "", task.Name, rank+1, info)
 		ad, err := m.execHypothesis(ctx, r, art, ts, ts.gen, h, seed+int64(rank))
 		if err != nil {
 			return nil, err
@@ -567,7 +575,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 				rw = 1
 			}
 			c.info.Accuracy, c.info.Baseline, c.info.Reward = events.F(c.acc), events.F(ts.genAcc), events.F(rw)
-			m.publishHyp(env, task.Name, rank+1, c.info)
+			m.publishHyp(env, "", task.Name, rank+1, c.info)
 		}
 		cands = append(cands, c)
 	}
@@ -595,6 +603,6 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 		info.Why += fmt.Sprintf("; best of the policy's top %d on validation (%.3f vs generated %.3f)", len(cands), chosen.acc, ts.genAcc)
 	}
 	out.Chosen = &info
-	m.publishHyp(env, task.Name, 0, info)
+	m.publishHyp(env, "", task.Name, 0, info)
 	return out, nil
 }

@@ -69,6 +69,9 @@ type MAMLGraph struct {
 	LoRA  models.LoRAConfig
 	Names []string
 	Inner InnerConfig
+	// Loss overrides the task loss (nil: the causal-LM loss of the base model
+	// with the adapter); tests use it to run the same loops on toy losses.
+	Loss func(base models.Weights, params []*Node, b BatchNodes) *Node
 }
 
 // Moments is the shared Adam state as graph nodes (M, V in Names order; Step
@@ -80,8 +83,11 @@ type Moments struct {
 
 func (mg MAMLGraph) shared() bool { return mg.Inner.Opt != "sgd" }
 
-// supportLoss is the loss of the adapter params (in Names order) on a batch.
+// loss is the loss of the adapter params (in Names order) on a batch.
 func (mg MAMLGraph) loss(base models.Weights, params []*Node, b BatchNodes) *Node {
+	if mg.Loss != nil {
+		return mg.Loss(base, params, b)
+	}
 	return lmLoss(mg.Model, mg.LoRA, base, models.Bind(mg.Names, params), b)
 }
 

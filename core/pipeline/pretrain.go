@@ -19,7 +19,7 @@ import (
 )
 
 // pretrainSaveEvery is how often pretraining leaves a resumable checkpoint.
-const pretrainSaveEvery = 100
+var pretrainSaveEvery = 100
 
 // pretrain trains a preset from scratch on the whole text of the training
 // mixture (task instances below EvalFirstInstance of the in-domain suites),

@@ -21,6 +21,9 @@ type EngineBench struct {
 	LoRARank    int     `json:"lora_rank"`
 	LoRAStepMS  float64 `json:"lora_step_ms"`
 	TrainStepMS float64 `json:"train_step_ms"`
+	// CPU time (all threads) per step, median: robust to other load on a shared machine.
+	LoRAStepCPUMS  float64 `json:"lora_step_cpu_ms"`
+	TrainStepCPUMS float64 `json:"train_step_cpu_ms"`
 	// DecodeTokensPerS: batch 1, KV cache, DecodeNew greedy tokens after a 16-token prompt (prefill excluded).
 	DecodeTokensPerS float64 `json:"decode_tokens_per_s"`
 	DecodeNew        int     `json:"decode_new_tokens"`
@@ -106,37 +109,38 @@ func BenchEngine(backend compute.Backend, preset string, reps int) (*EngineBench
 		DecodeNew: decodeNew, Reps: reps, Backend: backend.Name()}
 	b := BenchBatch(B, T, 1)
 
-	timeSteps := func(step *Step, frozen, trainable models.Params) (float64, error) {
+	timeSteps := func(step *Step, frozen, trainable models.Params) (wall, cpu float64, err error) {
 		st := NewAdamState(trainable)
-		var ms []float64
+		var ms, cpums []float64
 		for i := 0; i < warm+reps; i++ {
-			t0 := time.Now()
+			t0, c0 := time.Now(), processCPU()
 			r, err := step.Run(frozen, trainable, st, b, 1e-4)
 			if err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			if !r.Finite {
-				return 0, fmt.Errorf("bench: non-finite loss %v", r.Loss)
+				return 0, 0, fmt.Errorf("bench: non-finite loss %v", r.Loss)
 			}
 			if i >= warm {
 				ms = append(ms, float64(time.Since(t0).Microseconds())/1000)
+				cpums = append(cpums, float64((processCPU()-c0).Microseconds())/1000)
 			}
 		}
-		return median(ms), nil
+		return median(ms), median(cpums), nil
 	}
 	lstep, err := NewLoRAStep(backend, cfg, BenchLoRA, DefaultAdam())
 	if err != nil {
 		return nil, err
 	}
 	ad := models.NewAdapter(cfg, BenchLoRA, 1)
-	if res.LoRAStepMS, err = timeSteps(lstep, m.Params, ad.Params); err != nil {
+	if res.LoRAStepMS, res.LoRAStepCPUMS, err = timeSteps(lstep, m.Params, ad.Params); err != nil {
 		return nil, err
 	}
 	fstep, err := NewFullStep(backend, cfg, DefaultAdam())
 	if err != nil {
 		return nil, err
 	}
-	if res.TrainStepMS, err = timeSteps(fstep, nil, m.Params.Clone()); err != nil {
+	if res.TrainStepMS, res.TrainStepCPUMS, err = timeSteps(fstep, nil, m.Params.Clone()); err != nil {
 		return nil, err
 	}
 	// FLOPs: backward ≈ 2× forward (activation and weight-gradient paths), so a step ≈ 3× forward.

@@ -9,11 +9,11 @@ import (
 )
 
 // ---------------------------------------------------------------- ARC ----
-// A synthetic world of eight materials and six properties; in world k each
-// property holds for exactly three materials (hidden). Easy asks which
+// A synthetic world of ten materials and six properties; in world k each
+// property holds for exactly four materials (hidden). Easy asks which
 // material has a property; challenge negates or combines two properties.
 
-var arcMaterials = []string{"iron", "wax", "salt", "glass", "clay", "tin", "wool", "cork"}
+var arcMaterials = []string{"iron", "wax", "salt", "glass", "clay", "tin", "wool", "cork", "sand", "bone"}
 
 type arcProp struct{ key, pos, neg string }
 
@@ -30,12 +30,12 @@ func arcFamily(name, level string) *family {
 	desc := "ARC-style 4-option science questions about a synthetic world; hidden: which materials have which properties"
 	return &family{
 		name: name, domain: "science", role: tasks.InDomain, level: level, desc: desc,
-		space: pow(binom(8, 3), 6),
+		space: pow(binom(10, 4), 6),
 		build: func(h uint64) world {
 			w := &arcWorld{}
 			for p := range arcProps {
 				var c []int
-				c, h = decodeCombo(h, len(arcMaterials), 3)
+				c, h = decodeCombo(h, len(arcMaterials), 4)
 				for _, m := range c {
 					w.has[p][m] = true
 				}
@@ -45,7 +45,7 @@ func arcFamily(name, level string) *family {
 	}
 }
 
-type arcWorld struct{ has [6][8]bool }
+type arcWorld struct{ has [6][10]bool }
 
 func (w *arcWorld) hidden() map[string]string {
 	out := map[string]string{}
@@ -88,8 +88,8 @@ func (w *arcWorld) item(r *rand.Rand, level string, want int) item {
 			phrase = arcProps[p].pos + " but " + arcProps[q].neg
 			ok = func(m int) bool { return w.has[p][m] && !w.has[q][m] }
 		}
-		right := sampleWhere(r, 8, 1, ok)
-		wrong := sampleWhere(r, 8, 3, func(m int) bool { return !ok(m) })
+		right := sampleWhere(r, len(arcMaterials), 1, ok)
+		wrong := sampleWhere(r, len(arcMaterials), 3, func(m int) bool { return !ok(m) })
 		if right == nil || wrong == nil {
 			continue
 		}
@@ -138,30 +138,39 @@ func (w *hsWorld) hidden() map[string]string {
 func (w *hsWorld) item(r *rand.Rand, level string, want int) item {
 	var j, ans int
 	suffix := hsNext
-	switch form := 0; {
-	case level == Challenge:
-		form = r.IntN(2)
-		if form == 0 {
-			j = r.IntN(6)
-			ans, suffix = j+2, hsTwo
-		} else {
-			j = 1 + r.IntN(7)
-			ans, suffix = j-1, hsBefore
-		}
-	default:
+	form := 0
+	if level == Challenge {
+		form = 1 + r.IntN(2)
+	}
+	switch form {
+	case 0:
 		j = r.IntN(7)
 		ans = j + 1
+	case 1:
+		j = r.IntN(6)
+		ans, suffix = j+2, hsTwo
+	case 2:
+		j = 1 + r.IntN(7)
+		ans, suffix = j-1, hsBefore
+	}
+	ctx := hsVerbs[w.seq[j]]
+	prev := -1
+	// Half the forward contexts also show the action before: unlabeled
+	// prompts then reveal adjacent pairs of the routine.
+	if suffix != hsBefore && j > 0 && r.IntN(2) == 0 {
+		prev = j - 1
+		ctx = hsVerbs[w.seq[prev]] + ", then " + ctx
 	}
 	// Distractors come from the routine itself, so only the order tells;
-	// the context's own action is left out so "not the action just named"
-	// is no shortcut.
-	wrong := sampleWhere(r, 8, 3, func(x int) bool { return x != ans && x != j })
+	// actions already named in the context are left out so "not an action
+	// just named" is no shortcut.
+	wrong := sampleWhere(r, 8, 3, func(x int) bool { return x != ans && x != j && x != prev })
 	opts := []string{hsVerbs[w.seq[ans]] + "."}
 	for _, x := range wrong {
 		opts = append(opts, hsVerbs[w.seq[x]]+".")
 	}
 	return item{
-		prompt:  fmt.Sprintf("At the %s, %s %s. %s", pick(r, hsPlaces), pick(r, hsNames), hsVerbs[w.seq[j]], suffix),
+		prompt:  fmt.Sprintf("At the %s, %s %s. %s", pick(r, hsPlaces), pick(r, hsNames), ctx, suffix),
 		options: opts,
 	}
 }
@@ -172,7 +181,7 @@ func (w *hsWorld) item(r *rand.Rand, level string, want int) item {
 // about a person's pet or trade.
 
 var bqHouses = []string{"red", "blue", "green", "white", "gray", "black"}
-var bqPets = []string{"cat", "dog", "owl", "goat", "hen", "fish"}
+var bqPets = []string{"cat", "dog", "pig", "goat", "hen", "fish"}
 var bqJobs = []string{"baker", "smith", "nurse", "tailor", "farmer", "cook"}
 var people = []string{"Ann", "Bo", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal"}
 
@@ -207,41 +216,64 @@ func (w *bqWorld) item(r *rand.Rand, level string, want int) item {
 	}
 	who := sampleWhere(r, len(people), n, func(int) bool { return true })
 	house := make([]int, n)
-	var sb strings.Builder
-	for i, p := range who {
+	for i := range house {
 		house[i] = r.IntN(len(bqHouses))
-		fmt.Fprintf(&sb, "%s lives in the %s house. ", people[p], bqHouses[house[i]])
 	}
 	t := r.IntN(n)
 	name, hs := people[who[t]], house[t]
 	truth := want == 0 // option 0 is "True"
 	// other returns a value different from v, to make a false claim.
-	other := func(v, n int) int { return (v + 1 + r.IntN(n-1)) % n }
+	other := func(v int) int { return (v + 1 + r.IntN(5)) % 6 }
 	pet, job := w.pet[hs], w.job[hs]
+	askPet, askJob := false, false
 	var q string
-	switch form := r.IntN(2); {
-	case level == Challenge && r.IntN(2) == 0:
+	form := r.IntN(2) // 0: pet, 1: trade
+	if level == Challenge && r.IntN(2) == 0 {
+		form = 2 // both, in one question
+	}
+	switch form {
+	case 2:
+		askPet, askJob = true, true
 		if !truth {
 			switch r.IntN(3) {
 			case 0:
-				pet = other(pet, 6)
+				pet = other(pet)
 			case 1:
-				job = other(job, 6)
+				job = other(job)
 			default:
-				pet, job = other(pet, 6), other(job, 6)
+				pet, job = other(pet), other(job)
 			}
 		}
 		q = fmt.Sprintf("is %s a %s who keeps a %s?", name, bqJobs[job], bqPets[pet])
-	case form == 0:
+	case 0:
+		askPet = true
 		if !truth {
-			pet = other(pet, 6)
+			pet = other(pet)
 		}
 		q = fmt.Sprintf("does %s keep a %s?", name, bqPets[pet])
 	default:
+		askJob = true
 		if !truth {
-			job = other(job, 6)
+			job = other(job)
 		}
 		q = fmt.Sprintf("is %s a %s?", name, bqJobs[job])
+	}
+	var sb strings.Builder
+	for i, p := range who {
+		fmt.Fprintf(&sb, "%s lives in the %s house", people[p], bqHouses[house[i]])
+		// Some sentences state a true fact about another house: unlabeled
+		// passages then carry part of the hidden table. Never about the
+		// target's house (the passage alone would answer), and never the
+		// value asked about (one house per value would make that a "False").
+		cp, cj := w.pet[house[i]], w.job[house[i]]
+		if house[i] != hs && r.IntN(2) == 0 {
+			if r.IntN(2) == 0 && !(askPet && cp == pet) {
+				fmt.Fprintf(&sb, " and keeps a %s", bqPets[cp])
+			} else if !(askJob && cj == job) {
+				fmt.Fprintf(&sb, " and is a %s", bqJobs[cj])
+			}
+		}
+		sb.WriteString(". ")
 	}
 	ans := 0
 	if !truth {
@@ -251,69 +283,96 @@ func (w *bqWorld) item(r *rand.Rand, level string, want int) item {
 }
 
 // --------------------------------------------------------------- PIQA ----
-// Physical affordances: in instance k each goal is achieved with one tool
-// (hidden; tools may serve several goals). Challenge chains two goals and
-// adds order-swapped distractors.
+// Physical affordances. Every goal needs one property of a tool (public and
+// fixed: cutting needs something sharp), but which tools have which property
+// is hidden per instance: in world k the shell may be sharp and the stick
+// hollow. Each property holds for exactly four of ten tools, so what the
+// support set teaches about one goal transfers to the other goal needing the
+// same property. Challenge chains two goals and adds order-swapped
+// distractors.
 
-var piqaGoals = []string{"cut the rope", "dig a hole", "carry water", "tie the gate", "crack a nut", "wipe the table",
-	"start a fire", "reach the shelf", "scoop sand", "pound a stake", "block the wind", "catch a fish"}
-var piqaTools = []string{"shell", "stick", "cup", "vine", "stone", "leaf", "wire", "bowl", "plank", "net"}
+var piqaProps = []string{"sharp", "hollow", "long", "heavy", "flat", "soft"}
+
+// piqaGoals[g] needs property piqaNeeds[g].
+var piqaGoals = []string{"cut the rope", "carve a spoon", "carry water", "scoop sand", "reach the shelf", "poke the fire",
+	"crack a nut", "pound a stake", "fan the fire", "shade your eyes", "wipe the table", "pad a seat"}
+var piqaNeeds = []int{0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5}
+var piqaTools = []string{"shell", "stick", "cup", "vine", "stone", "leaf", "wire", "bowl", "plank", "rag"}
 
 func piqaFamily() *family {
-	nt := uint64(len(piqaTools))
 	return &family{
 		name: "piqa", domain: "physical", role: tasks.InDomain, level: Easy, nopts: 2,
-		desc:  "PIQA-style goal + 2 solutions; hidden: which tool works for which goal",
-		space: pow(nt, uint64(len(piqaGoals))),
+		desc:  "PIQA-style goal + 2 solutions; hidden: which tools are sharp, hollow, long, heavy, flat, soft (goals need one each)",
+		space: pow(binom(len(piqaTools), 4), uint64(len(piqaProps))),
 		build: func(h uint64) world {
 			w := &piqaWorld{}
-			for g := range w.tool {
-				w.tool[g] = int(h % nt)
-				h /= nt
+			for p := range piqaProps {
+				var c []int
+				c, h = decodeCombo(h, len(piqaTools), 4)
+				for _, t := range c {
+					w.has[p][t] = true
+				}
 			}
 			return w
 		},
 	}
 }
 
-type piqaWorld struct{ tool [12]int }
+type piqaWorld struct{ has [6][10]bool }
 
 func (w *piqaWorld) hidden() map[string]string {
 	out := map[string]string{}
-	for g, goal := range piqaGoals {
-		out[goal] = piqaTools[w.tool[g]]
+	for p, prop := range piqaProps {
+		var ts []string
+		for t, name := range piqaTools {
+			if w.has[p][t] {
+				ts = append(ts, name)
+			}
+		}
+		out[prop] = strings.Join(ts, ", ")
 	}
 	return out
 }
 
+// works reports whether tool t serves goal g.
+func (w *piqaWorld) works(t, g int) bool { return w.has[piqaNeeds[g]][t] }
+
 func (w *piqaWorld) item(r *rand.Rand, level string, want int) item {
 	nt, ng := len(piqaTools), len(piqaGoals)
-	otherTool := func(t int) int { return (t + 1 + r.IntN(nt-1)) % nt }
-	who := pick(r, people)
+	// tool draws a tool that does (ok) or does not serve goal g.
+	tool := func(g int, ok bool) int {
+		return sampleWhere(r, nt, 1, func(t int) bool { return w.works(t, g) == ok })[0]
+	}
 	if level != Challenge {
 		g := r.IntN(ng)
-		t := w.tool[g]
 		return item{
-			prompt:  who + " wants to " + piqaGoals[g] + ". How?",
-			options: []string{"Use the " + piqaTools[t] + ".", "Use the " + piqaTools[otherTool(t)] + "."},
+			prompt:  "How do you " + piqaGoals[g] + "?",
+			options: []string{"Use the " + piqaTools[tool(g, true)] + ".", "Use the " + piqaTools[tool(g, false)] + "."},
 		}
 	}
-	g1 := r.IntN(ng)
-	g2 := (g1 + 1 + r.IntN(ng-1)) % ng
-	t1, t2 := w.tool[g1], w.tool[g2]
-	sol := func(a, b int) string { return "Use the " + piqaTools[a] + ", then the " + piqaTools[b] + "." }
-	var bad string
-	switch k := r.IntN(3); {
-	case k == 0 && t1 != t2:
-		bad = sol(t2, t1) // right tools, wrong order
-	case k == 1:
-		bad = sol(otherTool(t1), t2)
-	default:
-		bad = sol(t1, otherTool(t2))
-	}
-	return item{
-		prompt:  who + " wants to " + piqaGoals[g1] + " and then " + piqaGoals[g2] + ". How?",
-		options: []string{sol(t1, t2), bad},
+	for {
+		g1, g2 := r.IntN(ng), r.IntN(ng)
+		if piqaNeeds[g1] == piqaNeeds[g2] {
+			continue
+		}
+		t1, t2 := tool(g1, true), tool(g2, true)
+		sol := func(a, b int) string { return "Use the " + piqaTools[a] + ", then the " + piqaTools[b] + "." }
+		var bad string
+		switch r.IntN(3) {
+		case 0: // right tools, wrong order
+			if t1 == t2 || (w.works(t2, g1) && w.works(t1, g2)) {
+				continue
+			}
+			bad = sol(t2, t1)
+		case 1:
+			bad = sol(tool(g1, false), t2)
+		default:
+			bad = sol(t1, tool(g2, false))
+		}
+		return item{
+			prompt:  "How do you " + piqaGoals[g1] + " and then " + piqaGoals[g2] + "?",
+			options: []string{sol(t1, t2), bad},
+		}
 	}
 }
 
@@ -393,19 +452,17 @@ func (w *wgWorld) item(r *rand.Rand, level string, want int) item {
 		var tmpl string
 		var fits func(p int) bool
 		t := r.IntN(4)
-		switch form := 0; {
-		case level == Challenge:
+		form := 0
+		if level == Challenge {
 			form = r.IntN(3)
-			switch form {
-			case 0:
-				tmpl, fits = pick(r, wgTraits[t].pos), func(p int) bool { return w.has[t][p] }
-			case 1:
-				tmpl, fits = pick(r, wgTraits[t].neg), func(p int) bool { return !w.has[t][p] }
-			default:
-				tmpl, fits = wgBoth, func(p int) bool { return w.has[0][p] && w.has[1][p] }
-			}
-		default:
+		}
+		switch form {
+		case 0:
 			tmpl, fits = pick(r, wgTraits[t].pos), func(p int) bool { return w.has[t][p] }
+		case 1:
+			tmpl, fits = pick(r, wgTraits[t].neg), func(p int) bool { return !w.has[t][p] }
+		default: // tall and strong at once
+			tmpl, fits = wgBoth, func(p int) bool { return w.has[0][p] && w.has[1][p] }
 		}
 		// Exactly one of the two must fit the blank.
 		if fits(x) == fits(y) {

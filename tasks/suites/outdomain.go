@@ -3,6 +3,7 @@ package suites
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/degaml/workbench/tasks"
@@ -50,6 +51,17 @@ func (w *gsmWorld) item(r *rand.Rand, level string, want int) item {
 	if level == Challenge {
 		form = 1 + r.IntN(3)
 	}
+	// Half the problems state one price: unlabeled prompts then carry part
+	// of the hidden price list.
+	clue := ""
+	if r.IntN(2) == 0 {
+		k := g[r.IntN(2)]
+		art := "A"
+		if strings.IndexByte("aeiou", gsmGoods[k][0]) >= 0 {
+			art = "An"
+		}
+		clue = fmt.Sprintf("%s %s costs %d coins. ", art, gsmGoods[k], w.price[k])
+	}
 	var q string
 	var ans int
 	switch form {
@@ -68,7 +80,7 @@ func (w *gsmWorld) item(r *rand.Rand, level string, want int) item {
 		q = fmt.Sprintf("%s buys %d %ss and twice as many %ss. How many coins in all?", name, a, n1, n2)
 		ans = a*p1 + 2*a*p2
 	}
-	return item{prompt: q, options: numOptions(r, ans, 1+r.IntN(5), 0)}
+	return item{prompt: clue + q, options: numOptions(r, ans, 1+r.IntN(5), 0)}
 }
 
 // ------------------------------------------------------------ MATH-MC ----
@@ -111,6 +123,12 @@ func (w *mathWorld) item(r *rand.Rand, level string, want int) item {
 		// x from 4 up keeps x-3 >= 1, so the answer's rank is uniform.
 		a = 4 + r.IntN(9)
 		return item{prompt: fmt.Sprintf("If x # %d = %d, what is x?", b, w.op(a, b)), options: numOptions(r, a, 1, 1)}
+	}
+	if r.IntN(2) == 0 {
+		// A worked case in the prompt: unlabeled prompts then constrain the
+		// hidden operator.
+		c, d := 1+r.IntN(9), 1+r.IntN(9)
+		return item{prompt: fmt.Sprintf("If %d # %d = %d, what is %d # %d?", c, d, w.op(c, d), a, b), options: numOptions(r, w.op(a, b), 1+r.IntN(4), 0)}
 	}
 	return item{prompt: fmt.Sprintf("What is %d # %d?", a, b), options: numOptions(r, w.op(a, b), 1+r.IntN(4), 0)}
 }
@@ -181,11 +199,24 @@ func (w *logicWorld) item(r *rand.Rand, level string, want int) item {
 		premise, verb = fmt.Sprintf("%s is not a %s.", e, logicCats[x]), " is not a "
 		wrong = sampleWhere(r, 8, 3, func(z int) bool { return z != x && !w.follows(z, x) })
 	}
+	// Half the items state one true rule: unlabeled prompts then reveal part
+	// of the chains. The rule never leads from (or, for a negated premise,
+	// to) the premise's category, so the prompt alone entails no option.
+	clue := ""
+	for r.IntN(2) == 0 {
+		c, p := r.IntN(2), r.IntN(3)
+		a, b := at(c, p), at(c, p+1)
+		if (form < 2 && a == x) || (form == 2 && b == x) {
+			continue
+		}
+		clue = fmt.Sprintf("Every %s is a %s. ", logicCats[a], logicCats[b])
+		break
+	}
 	opts := []string{e + verb + logicCats[right]}
 	for _, z := range wrong {
 		opts = append(opts, e+verb+logicCats[z])
 	}
-	return item{prompt: premise + " Which follows?", options: opts}
+	return item{prompt: clue + premise + " Which follows?", options: opts}
 }
 
 // ------------------------------------------------------------- social ----
@@ -228,23 +259,32 @@ func (w *socWorld) hidden() map[string]string {
 }
 
 func (w *socWorld) item(r *rand.Rand, level string, want int) item {
-	ab := sampleWhere(r, len(people), 2, func(int) bool { return true })
-	a, b := people[ab[0]], people[ab[1]]
+	abc := sampleWhere(r, len(people), 3, func(int) bool { return true })
+	a, b, c := people[abc[0]], people[abc[1]], people[abc[2]]
 	s := r.IntN(len(socSits))
+	// Half the items open with an observed norm for another situation:
+	// unlabeled prompts then reveal part of the culture.
+	// The clue's situation and reaction never appear among the options, so
+	// it cannot be used to eliminate one.
+	clue, o := "", -1
+	if r.IntN(2) == 0 {
+		o = (s + 1 + r.IntN(len(socSits)-1)) % len(socSits)
+		clue = fmt.Sprintf("%s %s, and %s %s. ", c, fmt.Sprintf(socSits[o], b), b, socReactions[w.norm[o]].past)
+	}
 	if level == Challenge && r.IntN(2) == 0 {
-		wrong := sampleWhere(r, len(socSits), 3, func(x int) bool { return x != s })
+		wrong := sampleWhere(r, len(socSits), 3, func(x int) bool { return x != s && x != o })
 		opts := []string{fmt.Sprintf(socSits[s], b)}
 		for _, x := range wrong {
 			opts = append(opts, fmt.Sprintf(socSits[x], b))
 		}
-		return item{prompt: fmt.Sprintf("%s just %s. What did %s do?", b, socReactions[w.norm[s]].past, a), options: opts}
+		return item{prompt: fmt.Sprintf("%s%s just %s. What did %s do?", clue, b, socReactions[w.norm[s]].past, a), options: opts}
 	}
-	wrong := sampleWhere(r, len(socReactions), 3, func(x int) bool { return x != w.norm[s] })
+	wrong := sampleWhere(r, len(socReactions), 3, func(x int) bool { return x != w.norm[s] && (o < 0 || x != w.norm[o]) })
 	opts := []string{socReactions[w.norm[s]].base}
 	for _, x := range wrong {
 		opts = append(opts, socReactions[x].base)
 	}
-	return item{prompt: fmt.Sprintf("%s %s. What will %s do?", a, fmt.Sprintf(socSits[s], b), b), options: opts}
+	return item{prompt: fmt.Sprintf("%s%s %s. What will %s do?", clue, a, fmt.Sprintf(socSits[s], b), b), options: opts}
 }
 
 // --------------------------------------------------------------- code ----
@@ -334,28 +374,37 @@ func (w *codeWorld) item(r *rand.Rand, level string, want int) item {
 		if !ok {
 			continue
 		}
+		// Half the programs open with an assert about one built-in: unlabeled
+		// prompts then reveal part of the hidden semantics.
+		if r.IntN(2) == 0 {
+			k, arg := r.IntN(len(codeFnNames)), 1+r.IntN(6)
+			prog = fmt.Sprintf("assert %s(%d) == %d\n", codeFnNames[k], arg, codeFns[w.fn[k]].f(arg)) + prog
+		}
 		return item{prompt: prog + "\nWhat does it print?", options: numOptions(r, out, 1+r.IntN(3), 0)}
 	}
 }
 
 // ------------------------------------------------------------ medical ----
-// A per-instance disease table: each of six diseases shows three of ten
-// findings (hidden). Easy lists a disease's findings exactly; challenge
-// drops one and adds noise, so the best match must be found by overlap.
+// A per-instance disease table: each of eight diseases shows three of twelve
+// findings (hidden). Easy lists all or two of a disease's findings;
+// challenge adds unrelated findings, so the best match must be found by
+// overlap. Findings are listed in a fixed order, so an item cannot recur as
+// a mere reordering.
 
-var medDiseases = []string{"ardosis", "belitis", "cormia", "delvax", "emphyra", "fultex"}
-var medFindings = []string{"fever", "rash", "cough", "pain", "fatigue", "itch", "swelling", "dizziness", "nausea", "chills"}
+var medDiseases = []string{"ardosis", "belitis", "cormia", "delvax", "emphyra", "fultex", "gorvia", "hestal"}
+var medFindings = []string{"fever", "rash", "cough", "pain", "fatigue", "itch", "swelling", "dizziness", "nausea", "chills", "cramps", "thirst"}
 
 func medicalFamily() *family {
+	nd, nf := len(medDiseases), len(medFindings)
 	return &family{
 		name: "medical", domain: "medical", role: tasks.OutOfDomain, level: Easy,
 		desc:  "JAMA-style findings -> diagnosis (4 options); hidden: the instance's disease-finding table",
-		space: pow(binom(10, 3), 6),
+		space: pow(binom(nf, 3), uint64(nd)),
 		build: func(h uint64) world {
 			w := &medWorld{}
-			for d := range medDiseases {
+			for d := range nd {
 				var c []int
-				c, h = decodeCombo(h, 10, 3)
+				c, h = decodeCombo(h, nf, 3)
 				for _, f := range c {
 					w.has[d][f] = true
 				}
@@ -365,42 +414,33 @@ func medicalFamily() *family {
 	}
 }
 
-type medWorld struct{ has [6][10]bool }
+type medWorld struct{ has [8][12]bool }
 
 func (w *medWorld) hidden() map[string]string {
 	out := map[string]string{}
 	for d, name := range medDiseases {
-		out[name] = strings.Join(w.findings(d), ", ")
+		var fs []string
+		for f, fname := range medFindings {
+			if w.has[d][f] {
+				fs = append(fs, fname)
+			}
+		}
+		out[name] = strings.Join(fs, ", ")
 	}
 	return out
 }
 
-func (w *medWorld) findings(d int) []string {
-	var fs []string
-	for f, name := range medFindings {
-		if w.has[d][f] {
-			fs = append(fs, name)
-		}
-	}
-	return fs
-}
-
 func (w *medWorld) item(r *rand.Rand, level string, want int) item {
+	nd, nf := len(medDiseases), len(medFindings)
 	for {
-		d := r.IntN(6)
-		var shown []int
-		own := sampleWhere(r, 10, 3, func(f int) bool { return w.has[d][f] })
+		d := r.IntN(nd)
+		keep := 2 + r.IntN(2)
+		shown := sampleWhere(r, nf, keep, func(f int) bool { return w.has[d][f] })
 		if level == Challenge {
-			keep, extra := 3, 1
-			if r.IntN(2) == 0 {
-				keep, extra = 2, 1+r.IntN(2)
-			}
-			noise := sampleWhere(r, 10, extra, func(f int) bool { return !w.has[d][f] })
-			shown = append(own[:keep], noise...)
-			r.Shuffle(len(shown), func(a, b int) { shown[a], shown[b] = shown[b], shown[a] })
-		} else {
-			shown = own
+			noise := sampleWhere(r, nf, 1+r.IntN(2), func(f int) bool { return !w.has[d][f] })
+			shown = append(shown, noise...)
 		}
+		slices.Sort(shown)
 		overlap := func(x int) int {
 			n := 0
 			for _, f := range shown {
@@ -412,7 +452,7 @@ func (w *medWorld) item(r *rand.Rand, level string, want int) item {
 		}
 		// The right diagnosis must be the strict best match among options.
 		best := overlap(d)
-		wrong := sampleWhere(r, 6, 3, func(x int) bool { return x != d && overlap(x) < best })
+		wrong := sampleWhere(r, nd, 3, func(x int) bool { return x != d && overlap(x) < best })
 		if wrong == nil {
 			continue
 		}

@@ -109,9 +109,10 @@ func solveHellaSwag(h map[string]string, ex tasks.Example) (int, error) {
 		return -1, err
 	}
 	seq := strings.Split(h["routine"], " > ")
-	j := slices.Index(seq, m[1])
-	if j < 0 {
-		return -1, errNoUnique
+	acts := strings.Split(m[1], ", then ")
+	j := slices.Index(seq, acts[len(acts)-1])
+	if j < 0 || (len(acts) == 2 && (j == 0 || seq[j-1] != acts[0])) {
+		return -1, errNoUnique // the context contradicts this routine
 	}
 	j += map[string]int{"Next": 1, "Two steps later": 2, "Just before that": -1}[m[2]]
 	if j < 0 || j >= len(seq) {
@@ -121,7 +122,7 @@ func solveHellaSwag(h map[string]string, ex tasks.Example) (int, error) {
 }
 
 var (
-	reBQLives = regexp.MustCompile(`(\w+) lives in the (\w+) house\.`)
+	reBQLives = regexp.MustCompile(`(\w+) lives in the (\w+) house(?: and keeps a (\w+)| and is a (\w+))?\.`)
 	reBQQ     = regexp.MustCompile(`Q: (?:does (\w+) keep a (\w+)|is (\w+) a (\w+)(?: who keeps a (\w+))?)\?$`)
 	reBQAttr  = regexp.MustCompile(`^pet=(\w+), job=(\w+)$`)
 )
@@ -130,6 +131,11 @@ func solveBoolQ(h map[string]string, ex tasks.Example) (int, error) {
 	house := map[string]string{}
 	for _, m := range reBQLives.FindAllStringSubmatch(ex.Prompt, -1) {
 		house[m[1]] = m[2]
+		// A stated fact must agree with the hidden table.
+		a := reBQAttr.FindStringSubmatch(h[m[2]+" house"])
+		if a == nil || (m[3] != "" && m[3] != a[1]) || (m[4] != "" && m[4] != a[2]) {
+			return -1, fmt.Errorf("passage fact contradicts hidden %v: %q", h, m[0])
+		}
 	}
 	q, err := match(reBQQ, ex.Prompt)
 	if err != nil {
@@ -149,7 +155,7 @@ func solveBoolQ(h map[string]string, ex tasks.Example) (int, error) {
 }
 
 var (
-	rePIQA    = regexp.MustCompile(`^\w+ wants to (.+)\. How\?$`)
+	rePIQA    = regexp.MustCompile(`^How do you (.+)\?$`)
 	rePIQAOpt = regexp.MustCompile(`^Use the (\w+)(?:, then the (\w+))?\.$`)
 )
 
@@ -158,13 +164,14 @@ func solvePIQA(h map[string]string, ex tasks.Example) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	var need []string
+	// Each goal needs a public property; the tools having it are hidden.
+	var need [][]string
 	for _, g := range strings.Split(m[1], " and then ") {
-		t, ok := h[g]
-		if !ok {
+		i := slices.Index(piqaGoals, g)
+		if i < 0 {
 			return -1, fmt.Errorf("unknown goal %q", g)
 		}
-		need = append(need, t)
+		need = append(need, splitList(h[piqaProps[piqaNeeds[i]]]))
 	}
 	return unique(len(ex.Options), func(i int) bool {
 		o := rePIQAOpt.FindStringSubmatch(ex.Options[i])
@@ -175,7 +182,15 @@ func solvePIQA(h map[string]string, ex tasks.Example) (int, error) {
 		if o[2] != "" {
 			got = append(got, o[2])
 		}
-		return slices.Equal(got, need)
+		if len(got) != len(need) {
+			return false
+		}
+		for j, t := range got {
+			if !slices.Contains(need[j], t) {
+				return false
+			}
+		}
+		return true
 	})
 }
 
@@ -216,6 +231,7 @@ var (
 	reGSMBuy   = regexp.MustCompile(`(\d+) (\w+)s\b`)
 	reGSMTwice = regexp.MustCompile(`(\d+) (\w+)s and twice as many (\w+)s`)
 	reGSMPay   = regexp.MustCompile(`pays with (\d+) coins`)
+	reGSMClue  = regexp.MustCompile(`^An? (\w+) costs (\d+) coins\. `)
 )
 
 func solveGSM(h map[string]string, ex tasks.Example) (int, error) {
@@ -223,6 +239,11 @@ func solveGSM(h map[string]string, ex tasks.Example) (int, error) {
 		var p int
 		_, err := fmt.Sscanf(h[g], "%d coins", &p)
 		return p, err == nil
+	}
+	if m := reGSMClue.FindStringSubmatch(ex.Prompt); m != nil {
+		if p, ok := price(m[1]); !ok || strconv.Itoa(p) != m[2] {
+			return -1, fmt.Errorf("stated price contradicts hidden: %q", m[0])
+		}
 	}
 	total := 0
 	if m := reGSMTwice.FindStringSubmatch(ex.Prompt); m != nil {
@@ -254,6 +275,7 @@ var (
 	reMathLeft  = regexp.MustCompile(`^What is \((\d+) # (\d+)\) # (\d+)\?$`)
 	reMathRight = regexp.MustCompile(`^What is (\d+) # \((\d+) # (\d+)\)\?$`)
 	reMathInv   = regexp.MustCompile(`^If x # (\d+) = (\d+), what is x\?$`)
+	reMathGiven = regexp.MustCompile(`^If (\d+) # (\d+) = (\d+), what is (\d+) # (\d+)\?$`)
 )
 
 func solveMath(h map[string]string, ex tasks.Example) (int, error) {
@@ -270,6 +292,11 @@ func solveMath(h map[string]string, ex tasks.Example) (int, error) {
 		want = op(op(n(m[1]), n(m[2])), n(m[3]))
 	} else if m := reMathRight.FindStringSubmatch(ex.Prompt); m != nil {
 		want = op(n(m[1]), op(n(m[2]), n(m[3])))
+	} else if m := reMathGiven.FindStringSubmatch(ex.Prompt); m != nil {
+		if op(n(m[1]), n(m[2])) != n(m[3]) {
+			return -1, fmt.Errorf("worked case contradicts hidden: %q", ex.Prompt)
+		}
+		want = op(n(m[4]), n(m[5]))
 	} else if m := reMathInv.FindStringSubmatch(ex.Prompt); m != nil {
 		// Invert by search rather than algebra, to stay independent.
 		want = -1
@@ -285,7 +312,7 @@ func solveMath(h map[string]string, ex tasks.Example) (int, error) {
 }
 
 var (
-	reLogicPremise = regexp.MustCompile(`^(\w+) is (not )?a (\w+)\. Which follows\?$`)
+	reLogicPremise = regexp.MustCompile(`^(?:Every (\w+) is a (\w+)\. )?(\w+) is (not )?a (\w+)\. Which follows\?$`)
 	reLogicOpt     = regexp.MustCompile(`^(\w+) is (not )?a (\w+)$`)
 )
 
@@ -307,25 +334,46 @@ func solveLogic(h map[string]string, ex tasks.Example) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	if m[1] != "" && !implies(m[1], m[2]) {
+		return -1, fmt.Errorf("stated rule contradicts hidden: %q", ex.Prompt)
+	}
+	e, neg, c := m[3], m[4], m[5]
 	return unique(len(ex.Options), func(i int) bool {
 		o := reLogicOpt.FindStringSubmatch(ex.Options[i])
-		if o == nil || o[1] != m[1] || (o[2] == "") != (m[2] == "") {
+		if o == nil || o[1] != e || (o[2] == "") != (neg == "") {
 			return false
 		}
-		if m[2] == "" {
-			return implies(m[3], o[3])
+		if neg == "" {
+			return implies(c, o[3])
 		}
-		return implies(o[3], m[3]) // contrapositive
+		return implies(o[3], c) // contrapositive
 	})
 }
 
 var (
-	reSocFwd = regexp.MustCompile(`^\w+ (.+)\. What will (\w+) do\?$`)
-	reSocRev = regexp.MustCompile(`^(\w+) just (\w+)\. What did \w+ do\?$`)
+	reSocClue = regexp.MustCompile(`^\w+ ([^,]+), and (\w+) (\w+)\. (.*)$`)
+	reSocFwd  = regexp.MustCompile(`^\w+ (.+)\. What will (\w+) do\?$`)
+	reSocRev  = regexp.MustCompile(`^(\w+) just (\w+)\. What did \w+ do\?$`)
 )
 
 func solveSocial(h map[string]string, ex tasks.Example) (int, error) {
-	if m := reSocFwd.FindStringSubmatch(ex.Prompt); m != nil {
+	base := func(past string) string {
+		for _, r := range socReactions {
+			if r.past == past {
+				return r.base
+			}
+		}
+		return ""
+	}
+	prompt := ex.Prompt
+	if m := reSocClue.FindStringSubmatch(prompt); m != nil {
+		sit := strings.Replace(m[1], m[2], "someone", 1)
+		if got, ok := h[sit]; !ok || got != base(m[3]) {
+			return -1, fmt.Errorf("observed norm contradicts hidden: %q", prompt)
+		}
+		prompt = m[4]
+	}
+	if m := reSocFwd.FindStringSubmatch(prompt); m != nil {
 		for sit, react := range h {
 			if strings.Replace(sit, "someone", m[2], 1) == m[1] {
 				return unique(len(ex.Options), func(i int) bool { return ex.Options[i] == react })
@@ -333,19 +381,14 @@ func solveSocial(h map[string]string, ex tasks.Example) (int, error) {
 		}
 		return -1, fmt.Errorf("unknown situation %q", m[1])
 	}
-	m, err := match(reSocRev, ex.Prompt)
+	m, err := match(reSocRev, prompt)
 	if err != nil {
 		return -1, err
 	}
-	base := ""
-	for _, r := range socReactions {
-		if r.past == m[2] {
-			base = r.base
-		}
-	}
+	react := base(m[2])
 	return unique(len(ex.Options), func(i int) bool {
 		sit := strings.Replace(ex.Options[i], m[1], "someone", 1)
-		return base != "" && h[sit] == base
+		return react != "" && h[sit] == react
 	})
 }
 
@@ -431,6 +474,15 @@ func interpret(h map[string]string, prog string) (int, error) {
 					if err := exec(body); err != nil {
 						return err
 					}
+				}
+				continue
+			}
+			if a, ok := strings.CutPrefix(l, "assert "); ok {
+				lhs, rhs, _ := strings.Cut(a, " == ")
+				x, err1 := eval(lhs)
+				y, err2 := strconv.Atoi(rhs)
+				if err1 != nil || err2 != nil || x != y {
+					return fmt.Errorf("assertion %q fails under hidden %v", l, h)
 				}
 				continue
 			}

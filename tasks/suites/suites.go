@@ -6,9 +6,18 @@
 // unlabeled prompts; the question form itself is shared across instances, so
 // it is learnable by meta-training.
 //
-// Determinism: Instance(seed, i, level) depends only on its arguments. The
-// hidden parameters are decoded from a keyed bijection of i, so instances
-// 0..NumInstances-1 of one family never share hidden parameters.
+// Determinism: Instance(seed, i, level) depends only on its arguments (and
+// SplitSizes). The hidden parameters are decoded from a keyed bijection of i,
+// so instances 0..NumInstances-1 of one family never share hidden parameters;
+// both levels of an instance share them. Tasks are named "math-mc#17", with
+// "@challenge" (or "@easy") appended when the level is not the family default.
+//
+// Besides the labelled support set, about half of the prompts of most
+// families state one true hidden fact (a price, a worked case of the
+// operator, an assert, a rule, an observed norm, a passage fact), so
+// unlabeled prompts alone carry part of the hidden parameters, as the DeGAML
+// generator assumes. Such clues are chosen so they never answer their own
+// item or eliminate one of its options.
 package suites
 
 import (
@@ -34,8 +43,11 @@ func Levels() []string { return []string{Easy, Challenge} }
 // Sizes are the split sizes of a generated task.
 type Sizes struct{ Train, Val, Test int }
 
-// SplitSizes are the split sizes Instance uses. Multiples of 4 keep the
-// answer letters exactly balanced inside every split.
+// SplitSizes are the split sizes Instance uses; set it before generating
+// (it is read, unsynchronized, by every Instance call). Multiples of 4 keep
+// the answer letters exactly balanced inside every split. A family whose
+// item space is smaller than the total (winogrande easy has 256 distinct
+// items, piqa easy 288, arc easy 480) returns shorter splits, Test first.
 var SplitSizes = Sizes{Train: 64, Val: 32, Test: 64}
 
 // Byte budgets of a rendered DnD prompt (question + option lines), so that

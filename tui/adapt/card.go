@@ -40,8 +40,8 @@ func FormatParams(p map[string]float64) string {
 }
 
 // hypothesisCard shows the hypothesis the policy chose and its reward.
-func hypothesisCard(st *common.Styles, run *state.Run, w int) string {
-	title := st.Heading.Render("Hypothesis")
+func hypothesisCard(st *common.Styles, run *state.Run, w int, why bool, title string) string {
+	title = st.Heading.Render(title)
 	if run == nil {
 		return st.Card.Width(w - 2).Render(title + "\n" + st.Muted.Render("no decoupled run yet"))
 	}
@@ -66,7 +66,7 @@ func hypothesisCard(st *common.Styles, run *state.Run, w int) string {
 		}
 	}
 	b.WriteString(st.Muted.Render(fmt.Sprintf("tried %d, rewarded %d", len(run.Hyps), rewarded)))
-	if h.Why != "" {
+	if why && h.Why != "" {
 		b.WriteString("\n" + st.Muted.Render(h.Why))
 	}
 	return st.Card.Width(w - 2).Render(b.String())

@@ -4,13 +4,13 @@ package adapt
 // chart so a newcomer can read what the curves mean.
 
 var methodNotes = map[string]string{
-	"degaml-gen": "Generalization only. The generator reads a batch of the task's unlabeled prompts and emits a LoRA in one forward pass: no gradient step on this task. Its accuracy is a flat line — the starting point that adaptation must beat.",
-	"degaml": "Decoupled (full DeGAML). The generated LoRA is the start; the policy then picks one adaptation hypothesis — a family plus hyperparameters — scored on the validation split, and runs it. The curve shows that refinement step by step.",
+	"degaml-gen":  "Generalization only. The generator reads a batch of the task's unlabeled prompts and emits a LoRA in one forward pass: no gradient step on this task. Its accuracy is a flat line — the starting point that adaptation must beat.",
+	"degaml":      "Decoupled (full DeGAML). The generated LoRA is the start; the policy then picks one adaptation hypothesis — a family plus hyperparameters — scored on the validation split, and runs it. The curve shows that refinement step by step.",
 	"nometa-lora": "No-Meta-Train LoRA. A fresh LoRA trained on this task's support examples only; nothing is shared across tasks. The support loss falls fast; whether the query loss follows shows over-fitting.",
-	"union-lora": "Union-Train LoRA. One LoRA trained on the union of all in-domain training tasks, then used as is. A multi-task average: no per-task adaptation at all.",
+	"union-lora":  "Union-Train LoRA. One LoRA trained on the union of all in-domain training tasks, then used as is. A multi-task average: no per-task adaptation at all.",
 	"maml-en-llm": "MAML-en-LLM. A meta-learned LoRA initialization, adapted here by a few inner gradient steps on the support set. Generalization and adaptation share one set of parameters — the coupling DeGAML removes.",
-	"abmll": "ABMLL. Amortized Bayesian meta-learning: a posterior over per-task LoRA weights, predicted from the support set and regularized toward global parameters; reports calibration (ECE) as well as accuracy.",
-	"base": "Base model. The frozen model with no adapter: the floor every method is compared with.",
+	"abmll":       "ABMLL. Amortized Bayesian meta-learning: a posterior over per-task LoRA weights, predicted from the support set and regularized toward global parameters; reports calibration (ECE) as well as accuracy.",
+	"base":        "Base model. The frozen model with no adapter: the floor every method is compared with.",
 }
 
 var familyNotes = map[string]string{

@@ -13,6 +13,10 @@ func stepTable(st *common.Styles, run *state.Run, w, h int) string {
 	head := fmt.Sprintf("%5s %-6s %8s %8s %6s %7s", "step", "phase", "support", "query", "acc", "ms")
 	var b strings.Builder
 	b.WriteString(st.Heading.Render(trunc(head, w)) + "\n")
+	if run != nil && len(run.Steps) == 0 && run.Done && run.Method == MethodGen {
+		b.WriteString(st.Muted.Render("no steps: generalization-only is one forward pass of the generator"))
+		return b.String()
+	}
 	if run == nil || len(run.Steps) == 0 {
 		b.WriteString(st.Muted.Render("no steps yet"))
 		return b.String()

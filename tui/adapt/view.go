@@ -32,7 +32,7 @@ func (m *Model) Series() []chart.Series {
 		if r == nil {
 			continue
 		}
-		add := func(k int, name string, get func(state.StepRow) *float64) {
+		add := func(k int, name, short string, get func(state.StepRow) *float64) {
 			var pts []state.Point
 			for i, row := range r.Steps {
 				if v := get(row); v != nil {
@@ -40,19 +40,20 @@ func (m *Model) Series() []chart.Series {
 				}
 			}
 			if len(pts) > 0 {
-				out = append(out, chart.Series{Name: method + " " + name, Points: pts, Style: st.SeriesStyle(mi*3 + k)})
+				out = append(out, chart.Series{Name: method + " " + name, Group: method, Label: short,
+					Points: pts, Style: st.SeriesStyle(mi*3 + k)})
 			}
 		}
 		if m.Metric != ViewAccuracy {
-			add(0, "support", func(s state.StepRow) *float64 { return s.Support })
-			add(1, "query", func(s state.StepRow) *float64 { return s.Query })
+			add(0, "support", "sup", func(s state.StepRow) *float64 { return s.Support })
+			add(1, "query", "qry", func(s state.StepRow) *float64 { return s.Query })
 		}
 		if m.Metric != ViewLoss {
 			n := len(out)
-			add(2, "acc", func(s state.StepRow) *float64 { return s.Acc })
+			add(2, "acc", "acc", func(s state.StepRow) *float64 { return s.Acc })
 			if len(out) == n && r.Result != nil {
 				a := r.Result.Accuracy
-				out = append(out, chart.Series{Name: method + " acc (final)",
+				out = append(out, chart.Series{Name: method + " acc (final)", Group: method, Label: "acc (final)",
 					Points: []state.Point{{X: 1, Y: a}, {X: maxX, Y: a}}, Style: st.SeriesStyle(mi*3 + 2)})
 			}
 		}
@@ -166,12 +167,15 @@ func (m *Model) render() string {
 	series := m.Series()
 	noteW := min(40, max(24, m.w/3))
 	chartW := m.w - noteW - 2
-	legend := chart.Legend(series, chartW)
+	legend := chart.Legend(series, m.w)
 	if legend == "" {
 		legend = st.Muted.Render("no curves yet — steps appear here as the engine reports them")
 	}
-	bottomH := min(9, max(5, m.h/4))
-	chartH := m.h - lipgloss.Height(head) - lipgloss.Height(legend) - bottomH - 2
+	bottomH := 7 // the hypothesis card: border, title and 4 lines
+	if m.h >= 30 {
+		bottomH = 9
+	}
+	chartH := m.h - lipgloss.Height(head) - 1 - lipgloss.Height(legend) - bottomH
 	if chartH < 4 {
 		chartH = 4
 	}
@@ -186,10 +190,9 @@ func (m *Model) render() string {
 	} else {
 		var card string
 		if m.Mode == MethodDecoupled {
-			card = hypothesisCard(st, m.Current(), cardW)
+			card = hypothesisCard(st, m.Current(), cardW, bottomH >= 9, "Hypothesis")
 		} else {
-			card = hypothesisCard(st, m.Runs()[MethodDecoupled], cardW)
-			card = st.Muted.Render("decoupled run, for comparison:") + "\n" + card
+			card = hypothesisCard(st, m.Runs()[MethodDecoupled], cardW, bottomH >= 9, "Hypothesis of the decoupled run")
 		}
 		table := stepTable(st, m.Current(), m.w-cardW-2, bottomH)
 		bottom = lipgloss.JoinHorizontal(lipgloss.Top, r.NewStyle().Width(m.w-cardW-2).Render(table), "  ", card)

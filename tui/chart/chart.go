@@ -16,9 +16,12 @@ import (
 	"github.com/degaml/workbench/tui/state"
 )
 
-// Series is one named curve.
+// Series is one named curve. Series sharing a Group (a method) share one
+// legend entry: "degaml ━sup ━qry ━acc".
 type Series struct {
 	Name   string
+	Group  string // legend group; "" = the series stands alone
+	Label  string // short name within the group
 	Points []state.Point
 	Style  lipgloss.Style
 }
@@ -61,18 +64,31 @@ func Render(st *common.Styles, w, h int, series []Series) string {
 	return lc.View()
 }
 
-// Legend renders "━ name" entries, wrapped to width w.
+// Legend renders one entry per group, wrapped to width w.
 func Legend(series []Series, w int) string {
+	var items []string
+	for i := 0; i < len(series); i++ {
+		s := series[i]
+		if s.Group == "" {
+			items = append(items, s.Style.Render("━━")+" "+s.Name)
+			continue
+		}
+		item := s.Group
+		for ; i < len(series) && series[i].Group == s.Group; i++ {
+			item += " " + series[i].Style.Render("━"+series[i].Label)
+		}
+		i--
+		items = append(items, item)
+	}
 	var lines []string
 	line, lineW := "", 0
-	for _, s := range series {
-		item := s.Style.Render("━━") + " " + s.Name
-		iw := lipgloss.Width(item) + 2
+	for _, item := range items {
+		iw := lipgloss.Width(item) + 3
 		if lineW > 0 && lineW+iw > w {
-			lines = append(lines, line)
+			lines = append(lines, strings.TrimRight(line, " "))
 			line, lineW = "", 0
 		}
-		line += item + "  "
+		line += item + "   "
 		lineW += iw
 	}
 	if line != "" {

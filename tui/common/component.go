@@ -1,9 +1,9 @@
 package common
 
 import (
-	"github.com/degaml/workbench/core/api"
 	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/degaml/workbench/core/api"
 )
 
 // Component is one pane: a tea.Model that also sizes itself, tells the root

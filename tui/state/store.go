@@ -4,6 +4,7 @@
 package state
 
 import (
+	"maps"
 	"time"
 
 	"github.com/degaml/workbench/core/api"
@@ -55,7 +56,7 @@ type Store struct {
 	// ResultsChanged is set by Result events so the results view refetches.
 	ResultsChanged bool
 	// Version increments whenever anything changed; views cache on it.
-	Version int
+	Version   int
 	LastEvent time.Time
 
 	seq int
@@ -154,7 +155,12 @@ func (s *Store) apply(e events.Event) {
 		}
 		r := s.run(e.Run)
 		fillRun(r, e)
-		r.Hyps = append(r.Hyps, *e.Hyp)
+		// The chosen hypothesis is usually re-announced: mark, don't repeat.
+		if i := findHyp(r.Hyps, e.Hyp); i >= 0 && e.Hyp.Chosen {
+			r.Hyps[i] = *e.Hyp
+		} else {
+			r.Hyps = append(r.Hyps, *e.Hyp)
+		}
 		if e.Hyp.Chosen {
 			h := *e.Hyp
 			r.Chosen = &h
@@ -277,4 +283,13 @@ func (s *Store) RunsFor(suite string, seed int64, knobs api.Knobs) map[string]*R
 		}
 	}
 	return out
+}
+
+func findHyp(hs []events.HypothesisInfo, h *events.HypothesisInfo) int {
+	for i := range hs {
+		if hs[i].Family == h.Family && maps.Equal(hs[i].Params, h.Params) {
+			return i
+		}
+	}
+	return -1
 }

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gomlx/compute"
+
+	"github.com/degaml/workbench/core/engine"
+	"github.com/degaml/workbench/core/train"
+)
+
+func init() {
+	register("bench engine", "measure train-step and decode speed of a preset (--preset nano, --reps N, --json)", cmdBenchEngine)
+}
+
+// cmdBenchEngine implements `workbench bench engine [--preset nano] [--reps N] [--json]`: LoRA and full train
+// steps on a batch of 8 × 64 tokens, KV-cached decoding of 128 tokens, FLOP rate; warm-up excluded, medians.
+func cmdBenchEngine(args []string) error { return benchEngine(os.Stdout, args) }
+
+func benchEngine(w io.Writer, args []string) error {
+	fs := newFlags("bench engine")
+	preset := fs.String("preset", "nano", "model preset")
+	reps := fs.Int("reps", 10, "timed repetitions per measurement (median reported)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	backend := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, then go:parallelism=-1)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench engine: unexpected arguments %q", fs.Args())
+	}
+	if *reps < 1 {
+		return fmt.Errorf("bench engine: --reps %d must be >= 1", *reps)
+	}
+	cfgStr := engine.Resolve(*backend)
+	be, err := newQuietBackend(cfgStr)
+	if err != nil {
+		return err
+	}
+	res, err := train.BenchEngine(be, *preset, *reps)
+	if err != nil {
+		return err
+	}
+	res.Backend = cfgStr
+	res.SIMD = simdBuild
+	if *asJSON {
+		return json.NewEncoder(w).Encode(res)
+	}
+	fmt.Fprintf(w, "preset %s (%d params), backend %s, simd %v, batch %d×%d, LoRA rank %d, median of %d\n",
+		res.Preset, res.Params, res.Backend, res.SIMD, res.Batch, res.SeqLen, res.LoRARank, res.Reps)
+	fmt.Fprintf(w, "  LoRA step   %8.1f ms  (CPU %.1f ms; %.2f GFLOP/s, %.2f GFLOP/step)\n", res.LoRAStepMS, res.LoRAStepCPUMS, res.GFLOPS, res.LoRAStepFLOPs/1e9)
+	fmt.Fprintf(w, "  full step   %8.1f ms  (CPU %.1f ms)\n", res.TrainStepMS, res.TrainStepCPUMS)
+	fmt.Fprintf(w, "  decode      %8.1f tokens/s  (batch 1, KV cache, %d new tokens)\n", res.DecodeTokensPerS, res.DecodeNew)
+	return nil
+}
+
+// newQuietBackend creates the backend with stdout silenced: the go backend prints "Go backend: parallelism
+// set to -1" on stdout when configured, which would corrupt --json output.
+func newQuietBackend(config string) (compute.Backend, error) {
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return engine.New(config)
+	}
+	defer devnull.Close()
+	saved := os.Stdout
+	os.Stdout = devnull
+	defer func() { os.Stdout = saved }()
+	return engine.New(config)
+}

@@ -1,0 +1,7 @@
+//go:build goexperiment.simd
+
+package main
+
+// simdBuild reports whether this binary was built with GOEXPERIMENT=simd (the go backend's AVX2/AVX-512
+// matmul kernels are only compiled in then).
+const simdBuild = true

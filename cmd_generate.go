@@ -1,0 +1,150 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/models/tokenizer"
+)
+
+func init() {
+	register("generate", "continue a prompt with a model: --model DIR|PRESET (--prompt TEXT | --prompt-ids 1,2) --max-new N [--greedy] [--json]", cmdGenerate)
+}
+
+// cmdGenerate implements
+//
+//	workbench generate --model DIR|PRESET [--adapter DIR] (--prompt TEXT | --prompt-ids 1,2,3) --max-new N
+//	                   [--greedy | --temperature T --top-k K --top-p P --seed S] [--stop-eos] [--json]
+//
+// With --json it prints {"ids":[new ids...],"text":"..."}; otherwise it streams the text as it is generated.
+// Greedy decoding does not stop at EOS unless --stop-eos is given (so it matches HF's greedy reference).
+func cmdGenerate(args []string) error { return generate(os.Stdout, args) }
+
+func generate(stdout io.Writer, args []string) error {
+	fs := newFlags("generate")
+	model := fs.String("model", "", "HF model directory, workbench checkpoint directory, or preset name (nano, micro: random weights)")
+	adapter := fs.String("adapter", "", "PEFT LoRA adapter directory")
+	prompt := fs.String("prompt", "", "prompt text")
+	promptIDs := fs.String("prompt-ids", "", "prompt as comma-separated token ids")
+	maxNew := fs.Int("max-new", 32, "maximum number of new tokens")
+	greedy := fs.Bool("greedy", false, "greedy decoding (arg-max)")
+	temp := fs.Float64("temperature", 1, "sampling temperature (ignored with --greedy)")
+	topK := fs.Int("top-k", 0, "top-k filter (0 = off)")
+	topP := fs.Float64("top-p", 1, "nucleus filter (1 = off)")
+	seed := fs.Uint64("seed", 0, "sampling seed (and weight seed for presets)")
+	stopEOS := fs.Bool("stop-eos", false, "stop at the EOS token")
+	truncate := fs.Bool("truncate-left", false, "keep the last tokens of a prompt longer than the context instead of failing")
+	asJSON := fs.Bool("json", false, `print {"ids":[...],"text":"..."}`)
+	backend := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, then go:parallelism=-1)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("generate: unexpected arguments %q", fs.Args())
+	}
+	if *model == "" {
+		return errors.New("generate: --model is required")
+	}
+	if (*prompt == "") == (*promptIDs == "") {
+		return errors.New("generate: give exactly one of --prompt and --prompt-ids")
+	}
+	if *maxNew < 0 {
+		return fmt.Errorf("generate: --max-new %d must be >= 0", *maxNew)
+	}
+	m, err := loadModelArg(*model, int64(*seed))
+	if err != nil {
+		return err
+	}
+	var ids []int
+	if *promptIDs != "" {
+		for _, f := range strings.Split(*promptIDs, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("generate: --prompt-ids: %q is not an integer", f)
+			}
+			if v < 0 || v >= m.Config.VocabSize {
+				return fmt.Errorf("generate: --prompt-ids: id %d outside the vocabulary (size %d)", v, m.Config.VocabSize)
+			}
+			ids = append(ids, v)
+		}
+	} else {
+		if m.Tokenizer == nil {
+			return fmt.Errorf("generate: %s has no tokenizer; use --prompt-ids", *model)
+		}
+		ids = m.Tokenizer.Encode(*prompt)
+		if len(ids) == 0 {
+			return errors.New("generate: the prompt encodes to no tokens")
+		}
+	}
+	opt := models.GenerateOptions{MaxNew: *maxNew, Greedy: *greedy, Temperature: *temp, TopK: *topK, TopP: *topP,
+		Seed: *seed, StopEOS: *stopEOS, TruncateLeft: *truncate}
+	if *adapter != "" {
+		if opt.Adapter, err = models.LoadPEFT(*adapter); err != nil {
+			return err
+		}
+		if err := opt.Adapter.Validate(m.Config); err != nil {
+			return fmt.Errorf("generate: adapter %s does not fit the model: %w", *adapter, err)
+		}
+	}
+	be, err := newQuietBackend(*backend)
+	if err != nil {
+		return err
+	}
+	if !*asJSON {
+		opt.OnToken = func(_ int, text string) bool {
+			io.WriteString(stdout, text)
+			return true
+		}
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	res, err := models.NewGenerator(be, m).Generate(ctx, ids, opt)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := struct {
+			IDs        []int  `json:"ids"`
+			Text       string `json:"text"`
+			StopReason string `json:"stop_reason"`
+		}{res.IDs, res.Text, res.StopReason}
+		if out.IDs == nil {
+			out.IDs = []int{}
+		}
+		return json.NewEncoder(stdout).Encode(out)
+	}
+	_, err = io.WriteString(stdout, "\n")
+	return err
+}
+
+// loadModelArg resolves --model: a preset name (random weights from seed, byte tokenizer), a workbench
+// checkpoint directory (manifest.json) or a Hugging Face directory (config.json).
+func loadModelArg(arg string, seed int64) (*models.Model, error) {
+	if cfg, err := models.PresetConfig(arg); err == nil {
+		if _, statErr := os.Stat(arg); statErr != nil { // a directory named like a preset wins
+			return &models.Model{Config: cfg, Params: models.NewRandom(cfg, seed), Tokenizer: tokenizer.NewByte()}, nil
+		}
+	}
+	// A checkpoint, or the ".old" copy an interrupted save left (LoadCheckpoint recovers it).
+	for _, d := range []string{arg, filepath.Clean(arg) + ".old"} {
+		if _, err := os.Stat(filepath.Join(d, models.CheckpointManifest)); err == nil {
+			return models.LoadCheckpointModel(arg)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(arg, "config.json")); err == nil {
+		return models.LoadHF(arg)
+	}
+	names := []string{}
+	for _, p := range models.Presets() {
+		names = append(names, p.Name)
+	}
+	return nil, fmt.Errorf("model %q is neither a preset (%s), a checkpoint directory nor a Hugging Face directory",
+		arg, strings.Join(names, ", "))
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/degaml/workbench/internal/testref"
+	"github.com/degaml/workbench/models/safetensors"
+)
+
+func TestGenerateCLIGreedyMatchesHF(t *testing.T) {
+	dir := testref.Dir(t)
+	ref, _, err := safetensors.ReadFile(filepath.Join(dir, "reference.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := ref["llama.case1.input_ids"].I64
+	parts := make([]string, len(ids))
+	for i, v := range ids {
+		parts[i] = fmt.Sprint(v)
+	}
+	var out bytes.Buffer
+	err = generate(&out, []string{"--model", filepath.Join(dir, "tiny-llama"), "--prompt-ids", strings.Join(parts, ","),
+		"--max-new", "12", "--greedy", "--json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		IDs  []int  `json:"ids"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
+	}
+	want := ref["llama.case1.greedy12"].I64
+	if fmt.Sprint(got.IDs) != fmt.Sprint(want) {
+		t.Errorf("ids %v, want %v", got.IDs, want)
+	}
+}
+
+func TestGenerateCLIErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--prompt", "x"},
+		{"--model", "nano"},
+		{"--model", "nano", "--prompt", "x", "--prompt-ids", "1"},
+		{"--model", "nano", "--prompt-ids", "1,x"},
+		{"--model", "nano", "--prompt-ids", "300"},
+		{"--model", "/nonexistent", "--prompt", "x"},
+		{"--model", "nano", "--prompt", "x", "--max-new", "-1"},
+	} {
+		if err := generate(&bytes.Buffer{}, args); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}
+
+func TestModelsJSON(t *testing.T) {
+	var out bytes.Buffer
+	if err := listModels(&out, []string{"--json"}); err != nil {
+		t.Fatal(err)
+	}
+	var ps []struct {
+		Name   string `json:"name"`
+		Params int64  `json:"params"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &ps); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || ps[0].Name != "nano" || ps[0].Params != 460160 || ps[1].Name != "micro" {
+		t.Errorf("presets %+v", ps)
+	}
+}

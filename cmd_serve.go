@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/charmbracelet/ssh"
+
+	"github.com/degaml/workbench/core/config"
+	"github.com/degaml/workbench/core/pipeline"
+	"github.com/degaml/workbench/tui/serve"
+)
+
+func init() {
+	register("serve", "serve the TUI over SSH to many users sharing one engine", cmdServe)
+}
+
+// shutdownTimeout bounds the goodbye: sessions get their farewell, then
+// connections still open are cut.
+const shutdownTimeout = 10 * time.Second
+
+// serveFlags are `workbench serve`'s own flags; set ones override [serve].
+type serveFlags struct {
+	listen, hostKey, authKeys string
+	anyKey                    bool
+	maxSessions, workers      int
+	idle                      time.Duration
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.listen, "listen", "", "address to listen on (default [serve] listen, 127.0.0.1:2222)")
+	fs.StringVar(&f.hostKey, "host-key", "", "host private key, generated (ed25519) when missing (default <workdir>/ssh/host_ed25519)")
+	fs.StringVar(&f.authKeys, "authorized-keys", "", "authorized_keys file: the public keys allowed in (required unless --allow-any-key)")
+	fs.BoolVar(&f.anyKey, "allow-any-key", false, "accept ANY public key (throwaway demos on a trusted network only)")
+	fs.IntVar(&f.maxSessions, "max-sessions", 0, "concurrent sessions (default [serve] max_sessions)")
+	fs.DurationVar(&f.idle, "idle-timeout", 0, "disconnect after this long without input, e.g. 15m; 0s = never (default [serve] idle_timeout)")
+	fs.IntVar(&f.workers, "workers", 0, "jobs run at once on the shared engine (default [serve] workers)")
+}
+
+// apply copies the flags the user actually set onto the config.
+func (f *serveFlags) apply(fs *flag.FlagSet, c *config.Serve) {
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "listen":
+			c.Listen = f.listen
+		case "host-key":
+			c.HostKey = f.hostKey
+		case "authorized-keys":
+			c.AuthorizedKeys = f.authKeys
+		case "allow-any-key":
+			c.AllowAnyKey = f.anyKey
+		case "max-sessions":
+			c.MaxSessions = f.maxSessions
+		case "idle-timeout":
+			c.IdleTimeout.Duration = f.idle
+		case "workers":
+			c.Workers = f.workers
+		}
+	})
+}
+
+// cmdServe is `workbench serve [flags]`.
+func cmdServe(args []string) error {
+	fs := newFlags("serve")
+	var cf commonFlags
+	cf.register(fs)
+	var sf serveFlags
+	sf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q (task files cannot be served; see `workbench serve -h`)", fs.Arg(0))
+	}
+	cfg, err := cf.load()
+	if err != nil {
+		return err
+	}
+	sf.apply(fs, &cfg.Serve)
+	sc := cfg.Serve
+	switch {
+	case sc.MaxSessions < 1:
+		return fmt.Errorf("serve: --max-sessions must be at least 1, got %d", sc.MaxSessions)
+	case sc.Workers < 1:
+		return fmt.Errorf("serve: --workers must be at least 1, got %d", sc.Workers)
+	case sc.IdleTimeout.Duration < 0:
+		return fmt.Errorf("serve: --idle-timeout must not be negative, got %v", sc.IdleTimeout.Duration)
+	case sc.AuthorizedKeys == "" && !sc.AllowAnyKey:
+		return serve.ErrNoAuthorizedKeys
+	}
+
+	logger := log.NewWithOptions(os.Stderr, log.Options{ReportTimestamp: true, Prefix: "serve"})
+	wb, err := pipeline.Open(cfg, cf.workdir) // one engine per server; Open reads Serve.Workers
+	if err != nil {
+		return err
+	}
+	defer wb.Close()
+	hostKey := sc.HostKey
+	if hostKey == "" {
+		hostKey = filepath.Join(wb.Workdir(), "ssh", "host_ed25519")
+	}
+	srv, err := serve.New(serve.Config{
+		Listen:             sc.Listen,
+		HostKeyPath:        hostKey,
+		AuthorizedKeysPath: sc.AuthorizedKeys,
+		AllowAnyKey:        sc.AllowAnyKey,
+		MaxSessions:        sc.MaxSessions,
+		IdleTimeout:        sc.IdleTimeout.Duration,
+		Theme:              cfg.TUI.Theme,
+		Mouse:              cfg.TUI.Mouse,
+		Engine:             wb,
+		ForSession:         func(name string) serve.SessionEngine { return wb.ForSession(name) },
+		Scheduler:          wb.Scheduler(),
+		Logger:             logger,
+	})
+	if err != nil {
+		return err
+	}
+	if srv.HostKeyGenerated {
+		logger.Info("generated a new host key", "path", hostKey)
+	}
+
+	ctx, stop := interruptible()
+	defer stop()
+	// The shared models train once, in the background, before anyone asks.
+	wb.StartPipeline(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err // could not listen
+	case <-ctx.Done():
+	}
+	stop() // a second Ctrl-C now kills at once
+	logger.Info("shutting down: saying goodbye to sessions", "sessions", srv.Sessions())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, ssh.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}

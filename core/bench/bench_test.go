@@ -1,0 +1,438 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/degaml/workbench/core/config"
+	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/core/meta"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata golden files")
+
+func near(t *testing.T, what string, got, want float64) {
+	t.Helper()
+	if math.Abs(got-want) > 1e-9 {
+		t.Errorf("%s = %.12g, want %.12g", what, got, want)
+	}
+}
+
+func rec(method, suite string, seed int64, acc float64, ece ...float64) Record {
+	r := Record{Method: method, Suite: suite, Seed: seed, Accuracy: acc, N: 40, WallS: float64(seed)}
+	if len(ece) > 0 {
+		r.ECE = events.F(ece[0])
+	}
+	return r
+}
+
+func TestSuiteMeanAndCI(t *testing.T) {
+	plan := Plan{Methods: []string{"m"}, Suites: []string{"arc-easy"}, Seeds: Seeds(3)}
+	tb := Build("t", plan, Layout{InDomain: []string{"arc-easy"}}, []Record{
+		rec("m", "arc-easy", 1, 0.5), rec("m", "arc-easy", 2, 0.6), rec("m", "arc-easy", 3, 0.7),
+	})
+	c := tb.Cell("m", "arc-easy")
+	// mean 0.6, s = 0.1, t(0.975, 2) = 4.303 → 4.303·0.1/√3.
+	near(t, "mean", c.Mean, 0.6)
+	near(t, "ci95", c.CI95, 4.303*0.1/math.Sqrt(3))
+	near(t, "wall", c.WallS, 2)
+	if c.Seeds != 3 || c.String() != "60.0 ± 24.8" {
+		t.Errorf("cell %+v renders %q", c, c.String())
+	}
+}
+
+func TestOneSeedHasNoInterval(t *testing.T) {
+	plan := Plan{Methods: []string{"m"}, Suites: []string{"boolq"}, Seeds: Seeds(2)}
+	tb := Build("t", plan, Layout{InDomain: []string{"boolq"}}, []Record{rec("m", "boolq", 1, 0.25)})
+	c := tb.Cell("m", "boolq")
+	if !math.IsNaN(c.CI95) || c.String() != "25.0" || !c.Incomplete() {
+		t.Errorf("one of two seeds: %+v %q", c, c.String())
+	}
+	if j := tb.JSONCells()[0]; j.CI95 != nil || *j.Mean != 0.25 {
+		t.Errorf("json cell %+v: want null ci95", j)
+	}
+}
+
+// The block average is computed per seed over the block's suites, then
+// summarized over seeds; a seed missing a suite is left out.
+func TestAverageOfAverages(t *testing.T) {
+	plan := Plan{Methods: []string{"m"}, Suites: []string{"arc-easy", "boolq", "gsm-mc"}, Seeds: Seeds(3)}
+	layout := Layout{InDomain: []string{"arc-easy", "boolq"}, OutOfDomain: []string{"gsm-mc"}}
+	tb := Build("t", plan, layout, []Record{
+		rec("m", "arc-easy", 1, 0.4, 0.1), rec("m", "boolq", 1, 0.6, 0.3), // seed 1 avg 0.5, ECE 0.2
+		rec("m", "arc-easy", 2, 0.6, 0.2), rec("m", "boolq", 2, 0.8, 0.2), // seed 2 avg 0.7, ECE 0.2
+		rec("m", "arc-easy", 3, 1.0), // seed 3 lacks boolq: not in the average
+		rec("m", "gsm-mc", 1, 0.3),
+	})
+	avg := tb.Cell("m", AvgInDomain)
+	// Per-seed averages 0.5, 0.7: mean 0.6, s = √0.02, t(1) = 12.706 → 12.706·√0.02/√2 = 1.2706.
+	near(t, "avg mean", avg.Mean, 0.6)
+	near(t, "avg ci95", avg.CI95, 12.706*math.Sqrt(0.02)/math.Sqrt(2))
+	if avg.Seeds != 2 {
+		t.Errorf("avg seeds = %d, want 2", avg.Seeds)
+	}
+	near(t, "avg ece", avg.ECE, 0.2)
+	near(t, "avg ece ci", avg.ECECI95, 0)
+	// arc-easy alone averages all three seeds.
+	near(t, "arc-easy mean", tb.Cell("m", "arc-easy").Mean, (0.4+0.6+1.0)/3)
+	ood := tb.Cell("m", AvgOutOfDomain)
+	near(t, "ood mean", ood.Mean, 0.3)
+	if ood.Seeds != 1 || ood.ECESeeds != 0 {
+		t.Errorf("ood %+v", ood)
+	}
+}
+
+// goldenTable is a small but complete bench: three methods, two suites per
+// block, two seeds, one cell short of a seed.
+func goldenTable() *Table {
+	plan := Plan{Methods: []string{"base", "degaml-gen", "degaml"},
+		Suites: []string{"arc-easy", "boolq", "gsm-mc", "logic"}, Seeds: Seeds(2)}
+	layout, _ := SplitSuites(plan.Suites)
+	var recs []Record
+	acc := map[string]float64{"base": 0.30, "degaml-gen": 0.40, "degaml": 0.55}
+	for _, m := range plan.Methods {
+		for si, su := range plan.Suites {
+			for _, s := range plan.Seeds {
+				if m == "degaml" && su == "logic" && s == 2 {
+					continue
+				}
+				a := acc[m] + 0.05*float64(si) + 0.02*float64(s)
+				if m == "base" {
+					recs = append(recs, rec(m, su, s, a))
+				} else {
+					recs = append(recs, rec(m, su, s, a, 0.1*float64(s)))
+				}
+			}
+		}
+	}
+	return Build("Golden bench", plan, layout, recs)
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := goldenTable().Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table.md", b.Bytes())
+}
+
+func TestCSVGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := goldenTable().CSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table.csv", b.Bytes())
+}
+
+func TestJSONFields(t *testing.T) {
+	var b bytes.Buffer
+	tb := goldenTable()
+	if err := tb.JSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3*6 { // 3 methods × (4 suites + 2 averages)
+		t.Fatalf("%d lines", len(lines))
+	}
+	var suitesSeen []string
+	for i, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"method", "suite", "mean", "ci95", "seeds", "wall_s"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("line %d lacks %q: %s", i, k, l)
+			}
+		}
+		for k := range m {
+			if !slices.Contains([]string{"method", "suite", "mean", "ci95", "seeds", "wall_s", "ece", "ece_ci95"}, k) {
+				t.Errorf("unexpected field %q", k)
+			}
+		}
+		if m["method"] == "base" {
+			suitesSeen = append(suitesSeen, m["suite"].(string))
+		}
+	}
+	want := []string{"arc-easy", "boolq", "gsm-mc", "logic", AvgInDomain, AvgOutOfDomain}
+	if !slices.Equal(suitesSeen, want) {
+		t.Errorf("suites %v, want %v", suitesSeen, want)
+	}
+	// degaml on logic has one seed: its ci95 is null, not 0 and not NaN.
+	var c JSONCell
+	_ = json.Unmarshal([]byte(lines[2*6+3]), &c)
+	if c.Method != "degaml" || c.Suite != "logic" || c.Seeds != 1 || c.CI95 != nil {
+		t.Errorf("incomplete cell %+v", c)
+	}
+}
+
+func TestAPITable(t *testing.T) {
+	bt := goldenTable().API()
+	if !slices.Equal(bt.Columns, []string{"arc-easy", "boolq", "gsm-mc", "logic", AvgInDomain, AvgOutOfDomain}) {
+		t.Errorf("columns %v", bt.Columns)
+	}
+	if len(bt.Rows) != 3 || bt.Rows[2].Method != "degaml" {
+		t.Fatalf("rows %+v", bt.Rows)
+	}
+	c := bt.Rows[2].Cells[3] // degaml / logic: one seed → CI 0, N 1
+	if c.N != 1 || c.CI95 != 0 || math.Abs(c.Mean-(0.55+0.15+0.02)) > 1e-12 {
+		t.Errorf("cell %+v", c)
+	}
+	if _, err := json.Marshal(bt); err != nil {
+		t.Errorf("latest.json must marshal (no NaN): %v", err)
+	}
+}
+
+func TestPNG(t *testing.T) {
+	curves := map[string][]Curve{
+		"maml-en-llm": {{Phase: "inner", Points: []CurvePoint{
+			{Step: 1, SupportLoss: events.F(2), QueryLoss: events.F(2.2), N: 1},
+			{Step: 2, SupportLoss: events.F(1.5), QueryLoss: events.F(1.9), N: 1}}}},
+		"degaml": {{Phase: "ttt", Points: []CurvePoint{{Step: 1, SupportLoss: events.F(1.2)}, {Step: 2, SupportLoss: events.F(1.0)}}},
+			{Phase: "tts", Points: []CurvePoint{{Step: 1}}}}, // no loss: not drawn
+	}
+	var b bytes.Buffer
+	if err := WritePNG(&b, goldenTable(), curves); err != nil {
+		t.Fatal(err)
+	}
+	if out := os.Getenv("BENCH_PNG_OUT"); out != "" { // for eyeballing the layout
+		_ = os.WriteFile(out, b.Bytes(), 0o644)
+	}
+	img, err := png.Decode(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sz := img.Bounds().Size(); sz.X != 1600 || sz.Y != 600 {
+		t.Errorf("size %v, want 1600×600", sz)
+	}
+	colors := map[uint32]bool{}
+	for y := 0; y < 600; y += 3 {
+		for x := 0; x < 1600; x += 3 {
+			r, g, bb, _ := img.At(x, y).RGBA()
+			colors[r>>8<<16|g>>8<<8|bb>>8] = true
+		}
+	}
+	if len(colors) < 8 {
+		t.Errorf("only %d distinct colors: the plot looks empty", len(colors))
+	}
+	// No curves at all still yields a valid image.
+	b.Reset()
+	if err := WritePNG(&b, goldenTable(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.Decode(&b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCurves(t *testing.T) {
+	r := newCurveRecorder()
+	for _, e := range []events.Event{
+		{Kind: events.Step, Phase: "ttt", Step: 1, SupportLoss: events.F(2)}, // hypothesis 1
+		{Kind: events.Step, Phase: "ttt", Step: 2, SupportLoss: events.F(1)},
+		{Kind: events.Step, Phase: "ttt", Step: 1, SupportLoss: events.F(4)}, // hypothesis 2
+		{Kind: events.Step, Phase: "slot", Step: 1, Accuracy: events.F(0.5)},
+		{Kind: events.Result, Phase: "ttt", Step: 1, SupportLoss: events.F(100)}, // not a step
+	} {
+		r.observe(e)
+	}
+	cs := r.curves()
+	if len(cs) != 2 || cs[0].Phase != "slot" || cs[1].Phase != "ttt" {
+		t.Fatalf("curves %+v", cs)
+	}
+	ttt := cs[1].Points
+	if len(ttt) != 2 || ttt[0].N != 2 || *ttt[0].SupportLoss != 3 || *ttt[1].SupportLoss != 1 || ttt[0].QueryLoss != nil {
+		t.Errorf("ttt %+v", ttt)
+	}
+	// Per method, each run weighs once: runs with step-1 means 3 and 1 → 2.
+	recs := []Record{{Method: "degaml", Curves: cs},
+		{Method: "degaml", Curves: []Curve{{Phase: "ttt", Points: []CurvePoint{{Step: 1, SupportLoss: events.F(1), N: 5}}}}}}
+	mc := MethodCurves(recs)["degaml"]
+	if len(mc) != 2 || *mc[1].Points[0].SupportLoss != 2 || mc[1].Points[0].N != 2 || *mc[1].Points[1].SupportLoss != 1 {
+		t.Errorf("method curves %+v", mc)
+	}
+}
+
+// fakeRunner returns accuracy derived from the cell and counts calls.
+type fakeRunner struct {
+	calls []Cell
+	fail  map[string]bool
+	after int // cancel the context on this call (1-based); 0 = never
+	stop  context.CancelFunc
+}
+
+func (f *fakeRunner) run(ctx context.Context, c Cell, pub func(events.Event)) (*events.ResultInfo, error) {
+	f.calls = append(f.calls, c)
+	if f.after > 0 && len(f.calls) == f.after {
+		f.stop()
+		return nil, ctx.Err()
+	}
+	if f.fail[c.Method] {
+		return nil, errors.New("meta-training diverged")
+	}
+	pub(events.Event{Kind: events.Step, Phase: "inner", Step: 1, Total: 1, SupportLoss: events.F(1)})
+	return &events.ResultInfo{Method: c.Method, Suite: c.Suite, Task: c.Suite + "#1", Seed: c.Seed,
+		Accuracy: 0.5, N: 10, WallS: 0.1}, nil
+}
+
+func TestResumeSkipsFinishedCells(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bench", "results-k.jsonl")
+	plan := Plan{Methods: []string{"a", "b"}, Suites: []string{"boolq", "piqa"}, Seeds: Seeds(2)}
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &fakeRunner{after: 3, stop: cancel}
+	st, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	sum, err := Run(ctx, plan, f.run, st, &Progress{W: &log})
+	if !errors.Is(err, context.Canceled) || sum.Ran != 2 {
+		t.Fatalf("interrupted run: %+v, %v", sum, err)
+	}
+	st.Close()
+	if !strings.Contains(log.String(), "interrupted") {
+		t.Errorf("log:\n%s", log.String())
+	}
+
+	// A crash mid-append leaves a torn line; it must not break the resume.
+	fh, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	fh.WriteString(`{"method":"a","sui`)
+	fh.Close()
+
+	st, err = OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n := len(st.Records()); n != 2 {
+		t.Fatalf("%d records after reopen, want 2", n)
+	}
+	g := &fakeRunner{}
+	log.Reset()
+	sum, err = Run(context.Background(), plan, g.run, st, &Progress{W: &log})
+	if err != nil || sum.Resumed != 2 || sum.Ran != 6 || len(g.calls) != 6 {
+		t.Fatalf("resume: %+v, %v, calls %v", sum, err, g.calls)
+	}
+	for _, c := range g.calls[:1] {
+		if c == (Cell{"a", "boolq", 1}) || c == (Cell{"a", "piqa", 1}) {
+			t.Errorf("re-ran finished cell %v", c)
+		}
+	}
+	if !strings.Contains(log.String(), "2 of 8 cells already done") || !strings.Contains(log.String(), "ETA") {
+		t.Errorf("progress log:\n%s", log.String())
+	}
+	// The file now parses to all 8 cells with their curves.
+	st2, _ := OpenStore(path)
+	defer st2.Close()
+	recs := st2.Records()
+	if len(recs) != 8 || st2.Skipped != 0 || len(recs[7].Curves) != 1 {
+		t.Errorf("reread %d records (%d skipped): %+v", len(recs), st2.Skipped, recs[len(recs)-1])
+	}
+	// A third run has nothing to do.
+	h := &fakeRunner{}
+	if sum, _ := Run(context.Background(), plan, h.run, st2, nil); len(h.calls) != 0 || sum.Resumed != 8 {
+		t.Errorf("third run called %v", h.calls)
+	}
+}
+
+func TestBrokenMethodIsSkipped(t *testing.T) {
+	st, err := OpenStore(filepath.Join(t.TempDir(), "r.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	plan := Plan{Methods: []string{"ok", "bad"}, Suites: []string{"boolq", "piqa"}, Seeds: Seeds(1)}
+	f := &fakeRunner{fail: map[string]bool{"bad": true}}
+	sum, err := Run(context.Background(), plan, f.run, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "bad" is tried once; its second cell is skipped, not retried.
+	if len(f.calls) != 3 || sum.Ran != 2 || len(sum.Failed) != 2 || !slices.Equal(sum.SkippedMethods, []string{"bad"}) {
+		t.Errorf("calls %v, summary %+v", f.calls, sum)
+	}
+}
+
+func TestPlanOrderIsSeedMajor(t *testing.T) {
+	cells := Plan{Methods: []string{"a", "b"}, Suites: []string{"x"}, Seeds: Seeds(2)}.Cells()
+	want := []Cell{{"a", "x", 1}, {"b", "x", 1}, {"a", "x", 2}, {"b", "x", 2}}
+	if !slices.Equal(cells, want) {
+		t.Errorf("cells %v", cells)
+	}
+}
+
+func TestPresetsAndKey(t *testing.T) {
+	base := &config.Config{Pipeline: config.Pipeline{PretrainSteps: 600, TrainInstances: 24, Workdir: "/a"},
+		LoRA: config.LoRA{Targets: []string{"q_proj"}}}
+	q, qp, err := ApplyPreset("quick", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Pipeline.PretrainSteps >= base.Pipeline.PretrainSteps || qp.Seeds < 2 || base.Pipeline.PretrainSteps != 600 {
+		t.Errorf("quick must shrink a copy: %+v (orig %+v)", q.Pipeline, base.Pipeline)
+	}
+	p, pp, _ := ApplyPreset("paper", base)
+	if p.Pipeline.PretrainSteps < 1200 || pp.Seeds != 5 {
+		t.Errorf("paper %+v seeds %d", p.Pipeline, pp.Seeds)
+	}
+	if _, _, err := ApplyPreset("huge", base); err == nil {
+		t.Error("unknown preset accepted")
+	}
+	kq, kp := Key("quick", q, qp.Options), Key("paper", p, pp.Options)
+	if kq == kp || !strings.HasPrefix(kq, "quick-") {
+		t.Errorf("keys %s %s", kq, kp)
+	}
+	moved := *q
+	moved.Pipeline.Workdir = "/elsewhere"
+	if Key("quick", &moved, qp.Options) != kq {
+		t.Error("the work directory must not change the key")
+	}
+	moved.Adapt.InnerSteps++
+	if Key("quick", &moved, qp.Options) == kq {
+		t.Error("a budget change must change the key")
+	}
+	if Key("quick", q, meta.Options{}) == kq {
+		t.Error("method options must be part of the key")
+	}
+}
+
+func TestSplitSuites(t *testing.T) {
+	l, err := SplitSuites([]string{"gsm-mc", "arc-easy", "code", "piqa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(l.InDomain, l.OutOfDomain) != "[arc-easy piqa] [gsm-mc code]" {
+		t.Errorf("%v", l)
+	}
+	if _, err := SplitSuites([]string{"nope"}); err == nil {
+		t.Error("unknown suite accepted")
+	}
+}

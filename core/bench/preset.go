@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/degaml/workbench/core/config"
+	"github.com/degaml/workbench/core/meta"
+)
+
+// Preset is a named bench budget.
+type Preset struct {
+	Name  string
+	Seeds int
+	// Apply sets the pipeline budgets on a copy of the config.
+	Apply func(c *config.Config)
+	// Options are the method budgets the preset wants. The pipeline derives
+	// its meta.Options from the config alone (pipeline.MethodOptions) and
+	// has no hook to take these yet; they are part of the results key so a
+	// bench is never resumed across different budgets.
+	Options meta.Options
+}
+
+// Presets:
+//
+//   - quick: must finish from an empty work directory, pipeline stages
+//     included, in ≤ 15 min on 2 CPU cores. Its base model is pretrained
+//     for fewer steps on fewer task instances than the TUI's default, the
+//     meta-training pool is smaller, and two seeds give (wide) intervals.
+//   - paper: the paper's protocol at workbench scale: 5 seeds and budgets
+//     at least the configured ones (pretraining ≥ 1200 steps on ≥ 48
+//     instances per suite); method budgets doubled when the pipeline can
+//     take them.
+var presets = map[string]Preset{
+	"quick": {
+		Name:  "quick",
+		Seeds: 2,
+		Apply: func(c *config.Config) {
+			c.Pipeline.PretrainSteps = 250
+			c.Pipeline.TrainInstances = 12
+			c.Adapt.InnerSteps = 6
+		},
+		Options: meta.Options{
+			Union:  meta.LoRATrainOptions{Steps: 120},
+			MAML:   meta.MAMLOptions{MetaSteps: 30},
+			ABMLL:  meta.ABMLLOptions{MetaSteps: 30},
+			DeGAML: meta.DeGAMLOptions{CollectTasks: 8, GenSteps: 250, PolicyTasks: 3, PolicyHypotheses: 8},
+		},
+	},
+	"paper": {
+		Name:  "paper",
+		Seeds: 5,
+		Apply: func(c *config.Config) {
+			c.Pipeline.PretrainSteps = max(c.Pipeline.PretrainSteps, 1200)
+			c.Pipeline.TrainInstances = max(c.Pipeline.TrainInstances, 48)
+		},
+		Options: meta.Options{
+			Union:  meta.LoRATrainOptions{Steps: 600},
+			MAML:   meta.MAMLOptions{MetaSteps: 120},
+			ABMLL:  meta.ABMLLOptions{MetaSteps: 120},
+			DeGAML: meta.DeGAMLOptions{CollectTasks: 24, GenSteps: 800, PolicyTasks: 8, PolicyIterations: 3, PolicyHypotheses: 20},
+		},
+	},
+}
+
+// PresetNames lists the presets.
+func PresetNames() []string { return []string{"quick", "paper"} }
+
+// ApplyPreset returns a copy of cfg with the preset's pipeline budgets, and
+// the preset.
+func ApplyPreset(name string, cfg *config.Config) (*config.Config, Preset, error) {
+	p, ok := presets[name]
+	if !ok {
+		return nil, Preset{}, fmt.Errorf("unknown bench preset %q (want quick or paper)", name)
+	}
+	c := *cfg
+	c.LoRA.Targets = append([]string(nil), cfg.LoRA.Targets...)
+	c.Bench.Methods = append([]string(nil), cfg.Bench.Methods...)
+	p.Apply(&c)
+	c.Bench.Preset = name
+	return &c, p, nil
+}
+
+// Key names a results file: a hash of everything that changes what a cell
+// measures (model, LoRA shape, pipeline and adaptation budgets, method
+// budgets), so changing a budget starts a fresh file instead of mixing
+// results, while seeds, methods and suites can change freely.
+func Key(preset string, cfg *config.Config, opts meta.Options) string {
+	pl := cfg.Pipeline
+	pl.Workdir = "" // where results live does not change them
+	b, _ := json.Marshal(struct {
+		Preset   string
+		Model    config.Model
+		LoRA     config.LoRA
+		Pipeline config.Pipeline
+		Adapt    config.Adapt
+		Options  meta.Options
+	}{preset, cfg.Model, cfg.LoRA, pl, cfg.Adapt, opts})
+	h := sha256.Sum256(b)
+	return preset + "-" + hex.EncodeToString(h[:])[:12]
+}

@@ -1,0 +1,204 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/config"
+	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/tasks/suites"
+)
+
+// tinyConfig is the embedded default with budgets small enough for a test.
+func tinyConfig(t *testing.T) *config.Config {
+	t.Helper()
+	d, err := os.ReadFile("../../workbench.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "tiny.toml")
+	body := "[pipeline]\npretrain_steps = 6\npretrain_batch = 4\ntrain_instances = 1\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(d, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestEvalInstancesAreHeldOut(t *testing.T) {
+	for _, f := range suites.All() {
+		train := TrainTasks([]tasksFamily{f}, 3, 0)
+		for seed := int64(-3); seed < 5; seed++ {
+			ev := EvalTask(f, seed)
+			for _, tr := range train {
+				if tr.Name == ev.Name {
+					t.Fatalf("%s: eval instance %s is a training instance", f.Name(), ev.Name)
+				}
+			}
+			var idx int
+			if _, err := fmtSscanf(ev.Name[strings.LastIndex(ev.Name, "#")+1:], &idx); err != nil || idx < EvalFirstInstance {
+				t.Fatalf("%s: eval instance %q below %d", f.Name(), ev.Name, EvalFirstInstance)
+			}
+		}
+	}
+}
+
+func TestBaseIsCachedAndResumable(t *testing.T) {
+	cfg := tinyConfig(t)
+	dir := t.TempDir()
+	defer func(n int) { pretrainSaveEvery = n }(pretrainSaveEvery)
+	pretrainSaveEvery = 2
+	w, err := Open(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt pretraining after its first steps: nothing half-written may be taken as done.
+	ctx, cancel := context.WithCancel(context.Background())
+	sub := w.Bus().Subscribe(events.Lossless)
+	go func() {
+		for {
+			evs, ok := sub.Wait()
+			for _, e := range evs {
+				if e.Kind == events.Step && e.Step >= 3 {
+					cancel()
+				}
+			}
+			if !ok {
+				return
+			}
+		}
+	}()
+	if _, err := w.Base(ctx); err == nil {
+		t.Fatal("canceled pretraining reported success")
+	}
+	sub.Close()
+	baseDir, _, _ := w.baseDir()
+	if _, err := os.Stat(baseDir); err == nil {
+		t.Fatal("an interrupted pretraining left a finished-looking base model")
+	}
+	sub = w.Bus().Subscribe(events.Lossless)
+	m1, err := w.Base(context.Background()) // a failed attempt is retried, from the partial checkpoint
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	for _, e := range sub.Drain() {
+		if e.Kind == events.Log && strings.Contains(e.Message, "resuming pretraining at step 2") {
+			resumed = true
+		}
+		if e.Kind == events.Step && e.Step <= 2 {
+			t.Fatalf("resumed run repeated step %d", e.Step)
+		}
+	}
+	if !resumed {
+		t.Fatal("pretraining did not resume from its partial checkpoint")
+	}
+	w.Close()
+
+	w2, err := Open(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	m2, err := w2.Base(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := w2.Stages()[0]; st.Name != StageBase || st.State != "cached" {
+		t.Fatalf("second open: base stage %+v, want cached", st)
+	}
+	a, b := m1.Params.Float32s("model.embed_tokens.weight"), m2.Params.Float32s("model.embed_tokens.weight")
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatal("cached base model differs from the trained one")
+		}
+	}
+}
+
+func TestAdaptPublishesStepsAndResultUnderItsRunID(t *testing.T) {
+	w, err := Open(tinyConfig(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	sub := w.Bus().Subscribe(events.Lossless)
+	id, err := w.Adapt(context.Background(), api.AdaptRequest{Suite: "math-mc", Method: meta.NoMetaLoRA, Seed: 3, Knobs: api.Knobs{InnerSteps: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := 0
+	deadline := time.After(3 * time.Minute)
+	for {
+		select {
+		case <-deadline:
+			t.Fatal("no result")
+		default:
+		}
+		evs, _ := sub.Wait()
+		for _, e := range evs {
+			if e.Run != id {
+				continue
+			}
+			switch e.Kind {
+			case events.Step:
+				steps++
+				if e.Method != meta.NoMetaLoRA || !strings.HasPrefix(e.Task, "math-mc#") {
+					t.Fatalf("step event lacks method/task: %+v", e)
+				}
+			case events.Error:
+				t.Fatal(e.Message)
+			case events.Result:
+				r := e.Result
+				if r.N != len(EvalTask(mustFamily(t, "math-mc"), 3).Splits.Test) || r.Accuracy < 0 || r.Accuracy > 1 {
+					t.Fatalf("result %+v", r)
+				}
+				if steps != 3 {
+					t.Fatalf("%d inner-step events, want 3", steps)
+				}
+				return
+			}
+		}
+	}
+}
+
+func TestChatPromptFormatsMultipleChoice(t *testing.T) {
+	p := "What is 2#3?\nA: 5\nB: 7\nC: 9"
+	if got := optionLines(p); len(got) != 3 || got[1] != "7" {
+		t.Fatalf("options %q", got)
+	}
+	if got := chatPrompt(p + "\n"); !strings.HasSuffix(got, "C: 9\nAnswer: [") {
+		t.Fatalf("chat prompt %q", got)
+	}
+	if got := chatPrompt("hello"); got != "hello" {
+		t.Fatalf("free text changed: %q", got)
+	}
+	if isMultipleChoice("A: only one") {
+		t.Fatal("one option is not multiple choice")
+	}
+}
+
+func TestChatRejectsOversizedPrompt(t *testing.T) {
+	w, err := Open(tinyConfig(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Chat(context.Background(), api.ChatRequest{Prompt: strings.Repeat("x", MaxChatBytes+1)}); err == nil {
+		t.Fatal("oversized prompt accepted")
+	}
+	if _, err := w.Adapt(context.Background(), api.AdaptRequest{Suite: "nosuch", Method: meta.Base}); err == nil {
+		t.Fatal("unknown suite accepted")
+	}
+	if _, err := w.Adapt(context.Background(), api.AdaptRequest{Suite: "boolq", Method: "nosuch"}); err == nil {
+		t.Fatal("unknown method accepted")
+	}
+}

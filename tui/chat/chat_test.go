@@ -1,0 +1,103 @@
+package chat
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/degaml/workbench/tui/adapt"
+	"github.com/degaml/workbench/tui/internal/fakeengine"
+	"github.com/degaml/workbench/tui/internal/testutil"
+)
+
+const mcPrompt = "Ann has 12 apples and gives away 5. How many are left?\nA: 5\nB: 7\nC: 12"
+
+// setup adapts to gsm-mc in both modes (decoupled current) and returns a
+// focused chat pane.
+func setup(t *testing.T) (*Model, *fakeengine.Engine, func()) {
+	t.Helper()
+	eng := fakeengine.New()
+	c := testutil.Common(t, eng)
+	settle := testutil.Collect(c, eng)
+	a := adapt.New(c)
+	testutil.Exec(a, a.SetSuite("gsm-mc"), settle)
+	testutil.Press(a, settle, "m", "m")
+	m := New(c, a)
+	m.SetSize(100, 30)
+	m.Focus()
+	return m, eng, settle
+}
+
+func TestParseOptions(t *testing.T) {
+	if got := ParseOptions(mcPrompt); !reflect.DeepEqual(got, []string{"A", "B", "C"}) {
+		t.Errorf("got %v", got)
+	}
+	for _, p := range []string{"hello", "A: only one", "B: x\nC: y"} {
+		if got := ParseOptions(p); got != nil {
+			t.Errorf("%q: %v", p, got)
+		}
+	}
+}
+
+func TestQTypesWhileFocused(t *testing.T) {
+	m, _, settle := setup(t)
+	testutil.Type(m, settle, "q1?")
+	if m.input.Value() != "q1?" || !m.CapturesKeys() {
+		t.Fatalf("input %q", m.input.Value())
+	}
+	m.Blur()
+	if m.CapturesKeys() {
+		t.Fatal("blurred input must not capture keys")
+	}
+}
+
+func TestSendStreamsWithLabel(t *testing.T) {
+	m, eng, settle := setup(t)
+	testutil.Type(m, settle, "hello")
+	testutil.Press(m, settle, "enter")
+	if len(eng.Chats) != 1 || eng.Chats[0].AdaptRun == "" || eng.Chats[0].Prompt != "hello" {
+		t.Fatalf("chat calls %+v", eng.Chats)
+	}
+	v := m.View()
+	for _, want := range []string{"decoupled · degaml · run adapt-", fakeengine.Answer} {
+		if !strings.Contains(v, want) {
+			t.Errorf("missing %q:\n%s", want, v)
+		}
+	}
+	if m.input.Value() != "" {
+		t.Error("input not cleared")
+	}
+}
+
+func TestCompareWithOptionBars(t *testing.T) {
+	m, eng, settle := setup(t)
+	testutil.Type(m, settle, mcPrompt)
+	testutil.Press(m, settle, "ctrl+r")
+	if len(eng.Chats) != 2 || eng.Chats[0].AdaptRun == eng.Chats[1].AdaptRun || eng.Chats[0].Prompt != mcPrompt {
+		t.Fatalf("compare calls %+v", eng.Chats)
+	}
+	v := m.View()
+	for _, want := range []string{"generalization-only · degaml-gen", "decoupled · degaml", "P(option)", "B ", "0.80", "0.55"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("missing %q:\n%s", want, v)
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, sz := range testutil.Sizes {
+		t.Run(fmt.Sprintf("compare_%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			m, _, settle := setup(t)
+			testutil.Type(m, settle, "hello")
+			testutil.Press(m, settle, "enter")
+			testutil.Type(m, settle, mcPrompt)
+			testutil.Press(m, settle, "ctrl+r")
+			testutil.RunGolden(t, m, sz[0], sz[1], nil)
+		})
+		t.Run(fmt.Sprintf("empty_%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			m, _, _ := setup(t)
+			testutil.RunGolden(t, m, sz[0], sz[1], nil)
+		})
+	}
+}

@@ -1,0 +1,274 @@
+// Package fakeengine is a scripted api.Engine for TUI tests and demos: it
+// publishes realistic event sequences (stage progress, inner steps,
+// hypotheses, results, streamed tokens) on a real events.Bus. Curves are
+// deterministic in (method, seed), so golden files are stable.
+package fakeengine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/events"
+)
+
+// Engine implements api.Engine.
+type Engine struct {
+	bus *events.Bus
+	// Sync publishes every event before the call returns (tests); otherwise
+	// a goroutine publishes them with Delay between steps (demos).
+	Sync  bool
+	Delay time.Duration
+	// Steps is the number of inner steps per adaptation run.
+	Steps int
+	// Epoch is the fixed event time, so nothing depends on the wall clock.
+	Epoch time.Time
+
+	mu      sync.Mutex
+	seq     int
+	stages  []api.StageStatus
+	Adapts  []api.AdaptRequest // every Adapt call, in order
+	Chats   []api.ChatRequest  // every Chat call, in order
+	methods map[string]string  // run id → method
+}
+
+// New returns a synchronous fake with 12 steps per run.
+func New() *Engine {
+	return &Engine{bus: events.NewBus(), Sync: true, Steps: 12,
+		Epoch: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		stages: []api.StageStatus{
+			{Name: "base", State: "pending"}, {Name: "collect", State: "pending"},
+			{Name: "generator", State: "pending"}, {Name: "policy", State: "pending"},
+		}}
+}
+
+// Bus implements api.Engine.
+func (f *Engine) Bus() *events.Bus { return f.bus }
+
+func (f *Engine) publish(e events.Event) {
+	if e.Time.IsZero() {
+		e.Time = f.Epoch
+	}
+	f.bus.Publish(e)
+}
+
+func (f *Engine) run(fn func()) {
+	if f.Sync {
+		fn()
+		return
+	}
+	go fn()
+}
+
+func (f *Engine) pause() {
+	if !f.Sync && f.Delay > 0 {
+		time.Sleep(f.Delay)
+	}
+}
+
+// Suites implements api.Engine: the twelve built-in suites plus one file.
+func (f *Engine) Suites() []api.SuiteInfo { return Suites() }
+
+// StartPipeline plays base and collect as cached, generator running at 40%
+// with a falling loss, policy pending.
+func (f *Engine) StartPipeline(ctx context.Context) {
+	f.run(func() {
+		for _, s := range []string{"base", "collect"} {
+			f.publish(events.Event{Kind: events.StageStarted, Stage: s})
+			f.publish(events.Event{Kind: events.StageFinished, Stage: s, Cached: true, Fraction: 1})
+		}
+		f.publish(events.Event{Kind: events.StageStarted, Stage: "generator"})
+		for i := 1; i <= 40; i++ {
+			f.publish(events.Event{Kind: events.Step, Stage: "generator", Method: "degaml", Phase: "generator",
+				Step: i * 5, Total: 500, QueryLoss: events.F(0.9*math.Exp(-float64(i)/15) + 0.1)})
+			f.pause()
+		}
+		f.publish(events.Event{Kind: events.StageProgress, Stage: "generator", Fraction: 0.4, ETA: 130 * time.Second})
+		f.mu.Lock()
+		f.stages[0] = api.StageStatus{Name: "base", State: "cached", Fraction: 1, Cached: true}
+		f.stages[1] = api.StageStatus{Name: "collect", State: "cached", Fraction: 1, Cached: true}
+		f.stages[2] = api.StageStatus{Name: "generator", State: "running", Fraction: 0.4, ETA: 130 * time.Second}
+		f.mu.Unlock()
+	})
+}
+
+// Stages implements api.Engine.
+func (f *Engine) Stages() []api.StageStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]api.StageStatus(nil), f.stages...)
+}
+
+func (f *Engine) id(kind string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	return fmt.Sprintf("%s-%d", kind, f.seq)
+}
+
+// Adapt implements api.Engine.
+func (f *Engine) Adapt(ctx context.Context, r api.AdaptRequest) (string, error) {
+	if r.Suite == "" {
+		return "", fmt.Errorf("no suite")
+	}
+	f.mu.Lock()
+	f.Adapts = append(f.Adapts, r)
+	f.mu.Unlock()
+	id := f.id("adapt")
+	f.mu.Lock()
+	if f.methods == nil {
+		f.methods = map[string]string{}
+	}
+	f.methods[id] = r.Method
+	f.mu.Unlock()
+	f.run(func() { f.playAdapt(id, r) })
+	return id, nil
+}
+
+// curve returns the (support, query, acc) of a method at step i: gen-only
+// has no steps, decoupled converges lowest, baselines in between.
+func (f *Engine) curve(method string, seed int64, i int) (float64, float64, float64) {
+	floor := map[string]float64{"degaml": 0.35, "maml-en-llm": 0.55, "nometa-lora": 0.5, "union-lora": 0.9, "abmll": 0.7}[method]
+	start := map[string]float64{"degaml": 1.1, "maml-en-llm": 1.6, "nometa-lora": 2.2, "union-lora": 1.4, "abmll": 1.8}[method]
+	t := float64(i)
+	wobble := 0.03 * math.Sin(t*1.7+float64(seed))
+	sup := floor*0.8 + (start-floor*0.8)*math.Exp(-t/3) + wobble
+	qry := floor + (start-floor)*math.Exp(-t/4) - wobble/2
+	acc := 0.25 + (0.8-floor*0.5-0.25)*(1-math.Exp(-t/4))
+	return sup, qry, acc
+}
+
+func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
+	task := fmt.Sprintf("%s#%d", r.Suite, 500+r.Seed)
+	base := events.Event{Run: id, Method: r.Method, Task: task}
+	steps := f.Steps
+	if r.Knobs.InnerSteps > 0 {
+		steps = r.Knobs.InnerSteps
+	}
+	var chosen *events.HypothesisInfo
+	if r.Method == "degaml" {
+		bl := 0.52
+		hyps := []events.HypothesisInfo{
+			{Family: "slot", Params: map[string]float64{"lr": 0.01, "steps": 3}, Accuracy: events.F(0.50)},
+			{Family: "tts", Params: map[string]float64{"n": 5, "maxconf": 1}, Accuracy: events.F(0.55)},
+			{Family: "mix", Params: map[string]float64{"lambda": 0.3}, Accuracy: events.F(0.53)},
+			{Family: "ttt", Params: map[string]float64{"lr": 1e-5, "steps": float64(steps), "batch": 4}, Accuracy: events.F(0.61)},
+		}
+		for i := range hyps {
+			h := hyps[i]
+			h.Baseline = events.F(bl)
+			rw := 0.0
+			if *h.Accuracy >= bl {
+				rw = 1
+			}
+			h.Reward = events.F(rw)
+			e := base
+			e.Kind, e.Phase, e.Hyp = events.Hypothesis, "policy", &h
+			f.publish(e)
+		}
+		c := hyps[3]
+		c.Baseline, c.Reward, c.Chosen, c.Why = events.F(bl), events.F(1), true, "highest validation accuracy"
+		chosen = &c
+		e := base
+		e.Kind, e.Phase, e.Hyp = events.Hypothesis, "policy", &c
+		f.publish(e)
+	}
+	if r.Method != "degaml-gen" {
+		for i := 1; i <= steps; i++ {
+			s, q, a := f.curve(r.Method, r.Seed, i)
+			e := base
+			e.Kind, e.Phase, e.Step, e.Total = events.Step, "inner", i, steps
+			if r.Method == "degaml" {
+				e.Phase = "ttt"
+			}
+			e.SupportLoss, e.QueryLoss, e.Accuracy, e.LR, e.MS = events.F(s), events.F(q), events.F(a), events.F(1e-5), 40+float64(i%3)
+			f.publish(e)
+			f.pause()
+		}
+	}
+	acc := map[string]float64{"degaml-gen": 0.52, "degaml": 0.61, "maml-en-llm": 0.55, "nometa-lora": 0.47, "union-lora": 0.43, "abmll": 0.45}[r.Method]
+	e := base
+	e.Kind = events.Result
+	e.Result = &events.ResultInfo{Method: r.Method, Suite: r.Suite, Task: task, Seed: r.Seed, Accuracy: acc, N: 100, WallS: 3.2, Chosen: chosen}
+	f.publish(e)
+}
+
+// Answer is what every chat answers, token by token.
+const Answer = "The answer is [B]."
+
+// Chat implements api.Engine.
+func (f *Engine) Chat(ctx context.Context, r api.ChatRequest) (string, error) {
+	if strings.TrimSpace(r.Prompt) == "" {
+		return "", fmt.Errorf("empty prompt")
+	}
+	f.mu.Lock()
+	f.Chats = append(f.Chats, r)
+	f.mu.Unlock()
+	id := f.id("chat")
+	label := "base"
+	if r.AdaptRun != "" {
+		label = "adapter " + r.AdaptRun
+	}
+	f.run(func() {
+		for _, tok := range []string{"The", " answer", " is", " [", "B", "]."} {
+			f.publish(events.Event{Kind: events.Token, Run: id, Text: tok, Message: label, TokensPerS: 42})
+			f.pause()
+		}
+		f.publish(events.Event{Kind: events.Log, Run: id, Phase: "chat_done", Message: label})
+	})
+	return id, nil
+}
+
+// OptionProbs implements api.Engine: decoupled is more confident in B.
+func (f *Engine) OptionProbs(ctx context.Context, r api.ChatRequest) ([]float64, error) {
+	n := 0
+	for _, l := range strings.Split(r.Prompt, "\n") {
+		if len(l) > 1 && l[1] == ':' && l[0] >= 'A' && l[0] <= 'Z' {
+			n++
+		}
+	}
+	if n < 2 {
+		return nil, fmt.Errorf("not multiple choice")
+	}
+	p := make([]float64, n)
+	f.mu.Lock()
+	method := f.methods[r.AdaptRun]
+	f.mu.Unlock()
+	top := map[string]float64{"": 0.3, "degaml-gen": 0.55, "degaml": 0.8}[method]
+	if top == 0 {
+		top = 0.5
+	}
+	for i := range p {
+		p[i] = (1 - top) / float64(n-1)
+	}
+	p[1] = top
+	return p, nil
+}
+
+// LatestBench implements api.Engine with the paper's 0.5B in-domain numbers
+// (as fractions) on the first six suites.
+func (f *Engine) LatestBench() (*api.BenchTable, error) {
+	cols := []string{"arc-c", "arc-e", "hellaswag", "boolq", "piqa", "winogrande", "gsm-mc", "math-mc", "logic", "social", "code", "medical"}
+	rows := map[string][]float64{
+		"nometa-lora": {40.7, 59.4, 23.4, 22.1, 66.2, 35.7},
+		"union-lora":  {39.7, 47.4, 26.3, 14.7, 51.1, 50.5, 15.6, 6.8, 20.3, 39.5, 29.8, 29.9},
+		"abmll":       {37.6, 54.4, 26.5, 62.2, 37.6, 34.5, 20.4, 7.1, 23.7, 53.1, 28.2, 16.8},
+		"maml-en-llm": {47.7, 63.7, 36.3, 46.2, 67.7, 50.1, 29.1, 26.3, 25.1, 54.9, 34.1, 26.4},
+		"degaml":      {55.5, 74.7, 48.3, 58.7, 60.1, 52.8, 30.3, 24.5, 28.7, 55.1, 35.6, 31.2},
+	}
+	t := &api.BenchTable{Title: "fake bench (paper, Qwen2.5-0.5B)", Columns: cols}
+	for _, m := range []string{"nometa-lora", "union-lora", "abmll", "maml-en-llm", "degaml"} {
+		row := api.BenchRow{Method: m, Cells: make([]api.BenchCell, len(cols))}
+		for j, v := range rows[m] {
+			row.Cells[j] = api.BenchCell{Mean: v / 100, CI95: 0.021, N: 200}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t, nil
+}
+
+var _ api.Engine = (*Engine)(nil)

@@ -1,0 +1,169 @@
+// Package testutil holds what TUI tests share: an uncoloured renderer, a
+// Common on the fake engine, and Host, which runs one component under
+// teatest so every component gets golden files of its own.
+package testutil
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/themes"
+	"github.com/degaml/workbench/tui/common"
+	"github.com/degaml/workbench/tui/internal/fakeengine"
+	"github.com/muesli/termenv"
+)
+
+// Renderer renders without colour (termenv.Ascii) on a dark background, so
+// golden files hold plain text.
+func Renderer() *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	r.SetHasDarkBackground(true)
+	return r
+}
+
+// Common returns a Common on eng with the dark theme, mouse on.
+func Common(t testing.TB, eng *fakeengine.Engine) *common.Common {
+	t.Helper()
+	th, err := themes.Load("dark")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return common.New(t.Context(), eng, Renderer(), th, common.Config{Mouse: true})
+}
+
+// Collect subscribes to eng's bus; call the returned func to fold every
+// pending event into c.Store (what the root model does per frame).
+func Collect(c *common.Common, eng *fakeengine.Engine) func() {
+	sub := eng.Bus().Subscribe(events.Coalesce)
+	return func() { c.Store.Apply(sub.Drain()) }
+}
+
+// Host runs one component as a tea.Model.
+type Host struct{ C common.Component }
+
+// Init implements tea.Model.
+func (h *Host) Init() tea.Cmd { return h.C.Init() }
+
+// Update implements tea.Model; quits on ctrl+c.
+func (h *Host) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		h.C.SetSize(msg.Width, msg.Height)
+	case tea.KeyMsg:
+		if msg.Type == tea.KeyCtrlC {
+			return h, tea.Quit
+		}
+	}
+	c, cmd := h.C.Update(msg)
+	h.C = c
+	return h, cmd
+}
+
+// View implements tea.Model.
+func (h *Host) View() string { return h.C.View() }
+
+// RunGolden runs c under teatest at w×h, applies drive (keys etc.), quits
+// and compares the final view with testdata/<test name>.golden.
+func RunGolden(t *testing.T, c common.Component, w, h int, drive func(tm *teatest.TestModel)) {
+	t.Helper()
+	c.Focus()
+	tm := teatest.NewTestModel(t, &Host{C: c}, teatest.WithInitialTermSize(w, h))
+	if drive != nil {
+		drive(tm)
+	}
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+	golden.RequireEqual(t, []byte(fm.View()))
+}
+
+// Exec runs cmd synchronously, feeding its messages (batches included) back
+// into c, and calls settle after each (e.g. the Collect func).
+func Exec(c common.Component, cmd tea.Cmd, settle func()) common.Component {
+	if cmd == nil {
+		return c
+	}
+	switch msg := cmd().(type) {
+	case nil, tea.QuitMsg:
+	case tea.BatchMsg:
+		for _, sub := range msg {
+			c = Exec(c, sub, settle)
+		}
+	default:
+		var next tea.Cmd
+		c, next = c.Update(msg)
+		if settle != nil {
+			settle()
+		}
+		c = Exec(c, next, settle)
+	}
+	if settle != nil {
+		settle()
+	}
+	return c
+}
+
+// Key builds a key message: "enter", "esc", "down", "up", "ctrl+r",
+// "ctrl+j", " " or runes.
+func Key(k string) tea.KeyMsg {
+	switch k {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "ctrl+r":
+		return tea.KeyMsg{Type: tea.KeyCtrlR}
+	case "ctrl+j":
+		return tea.KeyMsg{Type: tea.KeyCtrlJ}
+	case "ctrl+x":
+		return tea.KeyMsg{Type: tea.KeyCtrlX}
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyMsg{Type: tea.KeyShiftTab}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case " ":
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// Press sends keys to c through Exec.
+func Press(c common.Component, settle func(), keys ...string) common.Component {
+	for _, k := range keys {
+		var cmd tea.Cmd
+		c, cmd = c.Update(Key(k))
+		c = Exec(c, cmd, settle)
+	}
+	return c
+}
+
+// Type types s rune by rune; "\n" becomes ctrl+j (a newline in the chat box).
+func Type(c common.Component, settle func(), s string) common.Component {
+	for _, r := range s {
+		k := string(r)
+		if r == '\n' {
+			k = "ctrl+j"
+		}
+		c = Press(c, settle, k)
+	}
+	return c
+}
+
+// Sizes are the two terminal sizes every golden file is made at.
+var Sizes = [][2]int{{120, 40}, {80, 24}}

@@ -1,0 +1,45 @@
+package results
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/degaml/workbench/tui/internal/fakeengine"
+	"github.com/degaml/workbench/tui/internal/testutil"
+)
+
+func TestGolden(t *testing.T) {
+	for _, sz := range testutil.Sizes {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			c := testutil.Common(t, fakeengine.New())
+			m := New(c)
+			testutil.RunGolden(t, m, sz[0], sz[1], func(tm *teatest.TestModel) {
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "degaml") },
+					teatest.WithDuration(3*time.Second))
+			})
+		})
+	}
+}
+
+func TestScrollAndCell(t *testing.T) {
+	c := testutil.Common(t, fakeengine.New())
+	m := New(c)
+	m.SetSize(80, 24)
+	testutil.Exec(m, m.Init(), nil)
+	if !strings.Contains(m.View(), "suites 1–") {
+		t.Fatal("expected a scroll hint at 80 columns")
+	}
+	testutil.Press(m, nil, "l", "l")
+	if m.col != 2 || !strings.Contains(m.View(), "boolq") || strings.Contains(m.View(), "arc-c ") {
+		t.Fatalf("scroll: col=%d\n%s", m.col, m.View())
+	}
+	if got := Cell(m.t.Rows[0].Cells[11]); got != "—" { // nometa-lora has no OOD runs
+		t.Errorf("empty cell = %q", got)
+	}
+	if got := Cell(m.t.Rows[4].Cells[0]); got != "55.5±2.1" {
+		t.Errorf("cell = %q", got)
+	}
+}

@@ -1,0 +1,403 @@
+// Package serve runs the workbench TUI over SSH (wish): every connection gets
+// its own Bubble Tea program and lipgloss renderer, and its own view of one
+// shared engine, whose fair scheduler round-robins between sessions.
+//
+// Security model: public-key authentication only, against an authorized_keys
+// file (or any key with AllowAnyKey, loudly). Only interactive shells with a
+// PTY are served: exec requests, subsystems, port, agent and X11 forwarding
+// are refused. Sessions can reach the engine only through api.Engine, whose
+// inputs are bounded; nothing lets a client name a file on the server.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/log"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	"github.com/charmbracelet/wish/activeterm"
+	"github.com/charmbracelet/wish/bubbletea"
+	"github.com/charmbracelet/wish/logging"
+	"github.com/muesli/termenv"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/sched"
+	"github.com/degaml/workbench/themes"
+	"github.com/degaml/workbench/tui"
+	"github.com/degaml/workbench/tui/common"
+)
+
+// Messages a refused session reads before it is disconnected.
+const (
+	msgFull     = "The DeGAML workbench server is full (%d sessions). Please try again later."
+	msgClosing  = "The DeGAML workbench server is shutting down. Please try again later."
+	msgShutdown = "The workbench server is shutting down; your jobs were canceled."
+	msgAnyKey   = "⚠ This server accepts ANY SSH key (--allow-any-key): everyone who can reach it can use it."
+)
+
+// Config configures a Server. Engine and ForSession are required.
+type Config struct {
+	Listen             string // host:port, e.g. 127.0.0.1:2222
+	HostKeyPath        string // generated (ed25519, 0600) when missing
+	AuthorizedKeysPath string // required unless AllowAnyKey
+	AllowAnyKey        bool
+	MaxSessions        int           // concurrent sessions; the next one is told to come back later
+	MaxConns           int           // concurrent connections, 0 = 2×MaxSessions+4
+	MaxJobsPerSession  int           // queued+running jobs per session, 0 = 8
+	IdleTimeout        time.Duration // no input for this long ends a session; 0 = never
+	LoginGrace         time.Duration // a connection must open a session within this, 0 = 30s
+	Theme              string        // built-in theme name or server-side TOML path
+	Mouse              bool
+
+	// Engine is the shared engine (suites, stages, bench, pipeline, bus).
+	Engine api.Engine
+	// ForSession returns the per-session engine that submits jobs under name.
+	ForSession func(name string) SessionEngine
+	// Scheduler, if set, gives each session its queue position.
+	Scheduler *sched.Scheduler
+	// Logger defaults to charmbracelet/log's default logger.
+	Logger *log.Logger
+	// NewModel builds one session's TUI from its Common and returns a
+	// function that releases it; the default is the workbench TUI.
+	NewModel func(c *common.Common) (tea.Model, func())
+}
+
+// Server is the SSH front end. Create it with New, run it with Serve or
+// ListenAndServe, stop it with Shutdown.
+type Server struct {
+	cfg   Config
+	srv   *ssh.Server
+	log   *log.Logger
+	keys  *keyring
+	theme themes.Theme
+	// Fingerprint is the host key's SHA256 fingerprint, for users to verify.
+	Fingerprint string
+	// HostKeyGenerated reports that New created the host key file.
+	HostKeyGenerated bool
+
+	base context.Context // canceled by Shutdown: the shared pipeline's lifetime
+	stop context.CancelFunc
+
+	mu       sync.Mutex
+	closing  bool
+	conns    int
+	sessions map[*session]struct{}
+	seq      int
+	sessWG   sync.WaitGroup
+}
+
+// ErrNoAuthorizedKeys is returned by New when neither an authorized_keys
+// file nor AllowAnyKey is given.
+var ErrNoAuthorizedKeys = errors.New("serve: no authorized_keys file: pass --authorized-keys PATH " +
+	"(or, for a throwaway demo on a trusted network only, --allow-any-key)")
+
+// New validates cfg, loads (or creates) the host key and the authorized
+// keys, and builds the SSH server. It does not listen yet.
+func New(cfg Config) (*Server, error) {
+	if cfg.Engine == nil || cfg.ForSession == nil {
+		return nil, errors.New("serve: Engine and ForSession are required")
+	}
+	if cfg.HostKeyPath == "" {
+		return nil, errors.New("serve: no host key path")
+	}
+	if cfg.MaxSessions < 1 {
+		return nil, fmt.Errorf("serve: max sessions must be at least 1, got %d", cfg.MaxSessions)
+	}
+	if cfg.IdleTimeout < 0 {
+		return nil, fmt.Errorf("serve: negative idle timeout %v", cfg.IdleTimeout)
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 2*cfg.MaxSessions + 4 // room to tell the extra session it is full
+	}
+	if cfg.MaxJobsPerSession <= 0 {
+		cfg.MaxJobsPerSession = 8
+	}
+	if cfg.LoginGrace <= 0 {
+		cfg.LoginGrace = 30 * time.Second
+	}
+	if cfg.NewModel == nil {
+		cfg.NewModel = func(c *common.Common) (tea.Model, func()) { m := tui.New(c); return m, m.Close }
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}}
+	if s.log == nil {
+		s.log = log.Default()
+	}
+	th, err := themes.Load(cfg.Theme)
+	if err != nil {
+		return nil, err
+	}
+	s.theme = th
+
+	var auth ssh.PublicKeyHandler
+	switch {
+	case cfg.AuthorizedKeysPath != "":
+		s.keys, err = newKeyring(cfg.AuthorizedKeysPath, func(err error) { s.log.Error("authorized keys", "err", err) })
+		if err != nil {
+			return nil, err
+		}
+		auth = func(ctx ssh.Context, key ssh.PublicKey) bool {
+			ok := s.keys.allowed(key)
+			if !ok {
+				s.log.Debug("key refused", "user", ctx.User(), "remote-addr", ctx.RemoteAddr(), "key", gossh.FingerprintSHA256(key))
+			}
+			return ok
+		}
+	case cfg.AllowAnyKey:
+		auth = func(ssh.Context, ssh.PublicKey) bool { return true }
+	default:
+		return nil, ErrNoAuthorizedKeys
+	}
+
+	signer, generated, err := loadHostKey(cfg.HostKeyPath)
+	if err != nil {
+		return nil, err
+	}
+	s.Fingerprint, s.HostKeyGenerated = gossh.FingerprintSHA256(signer.PublicKey()), generated
+
+	opts := []ssh.Option{
+		wish.WithAddress(cfg.Listen),
+		wish.WithVersion("DeGAML-Workbench"),
+		// Public keys only: no password or keyboard-interactive handler is
+		// set, so those methods are never offered.
+		wish.WithPublicKeyAuth(auth),
+		wish.WithMiddleware(
+			bubbletea.MiddlewareWithProgramHandler(s.program, termenv.Ascii), // Ascii: never force, use the client's profile
+			s.gate,
+			activeterm.Middleware(),
+			logging.StructuredMiddlewareWithLogger(s.log, log.InfoLevel),
+		),
+		func(srv *ssh.Server) error {
+			srv.AddHostKey(signer)
+			srv.ConnCallback = s.connCallback
+			srv.ConnectionFailedCallback = func(c net.Conn, err error) {
+				s.log.Info("connection failed", "remote-addr", c.RemoteAddr(), "err", err)
+			}
+			// Explicit refusals, rather than relying on library defaults.
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": sessionChannel}
+			srv.RequestHandlers = map[string]ssh.RequestHandler{}
+			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{}
+			srv.LocalPortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
+			srv.ReversePortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
+			srv.SessionRequestCallback = func(_ ssh.Session, typ string) bool { return typ == "shell" }
+			return nil
+		},
+	}
+	if cfg.IdleTimeout > 0 {
+		// Connection-level: also ends connections that never open a session
+		// or whose client stopped talking (the TUI enforces input idleness).
+		opts = append(opts, wish.WithIdleTimeout(cfg.IdleTimeout))
+	}
+	if cfg.AllowAnyKey {
+		opts = append(opts, wish.WithBanner(msgAnyKey+"\r\n"))
+	}
+	s.srv, err = wish.NewServer(opts...)
+	if err != nil {
+		return nil, err
+	}
+	s.base, s.stop = context.WithCancel(context.Background())
+	if cfg.AllowAnyKey {
+		s.log.Warn("!!! --allow-any-key: ANY SSH key is accepted; every client that can reach " + cfg.Listen + " gets a session. Use --authorized-keys outside throwaway demos. !!!")
+	}
+	return s, nil
+}
+
+// ListenAndServe listens on Config.Listen and serves until Shutdown.
+func (s *Server) ListenAndServe() error {
+	l, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// Serve serves connections from l until Shutdown; it then returns
+// ssh.ErrServerClosed.
+func (s *Server) Serve(l net.Listener) error {
+	s.log.Info("serving the workbench over SSH", "addr", l.Addr().String(), "host-key", s.Fingerprint,
+		"max-sessions", s.cfg.MaxSessions, "idle-timeout", s.cfg.IdleTimeout)
+	return s.srv.Serve(l)
+}
+
+// Sessions is the number of sessions being served.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Shutdown says goodbye to every session, cancels their jobs, stops
+// accepting connections and waits (until ctx ends) for everything to finish;
+// connections still open then are closed.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	list := slices.Collect(maps.Keys(s.sessions))
+	s.mu.Unlock()
+	for _, st := range list {
+		st.goodbye(msgShutdown)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Shutdown(ctx) }() // closes the listeners at once, then waits for connections
+	done := make(chan struct{})
+	go func() { s.sessWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	// Clients that keep the connection after the goodbye are not waited for.
+	_ = s.srv.Close()
+	err := <-errc
+	s.stop()
+	if errors.Is(err, ssh.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// session is one SSH session's state.
+type session struct {
+	name, user string
+	eng        *sessionEngine
+	ctx        context.Context
+	cancel     context.CancelFunc
+
+	mu      sync.Mutex
+	program *tea.Program
+	release func() // the TUI model's
+	bye     string
+}
+
+type sessionKey struct{}
+
+// goodbye cancels the session's jobs and asks its program to show the
+// farewell and quit.
+func (st *session) goodbye(text string) {
+	st.mu.Lock()
+	if st.bye == "" {
+		st.bye = text
+	}
+	p := st.program
+	st.mu.Unlock()
+	st.eng.own.Close()
+	if p != nil {
+		// Send blocks until the program reads it or ends; never on the caller.
+		go p.Send(goodbyeMsg{text: text})
+	}
+}
+
+func (st *session) setBye(text string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.bye == "" {
+		st.bye = text
+	}
+}
+
+func (st *session) farewell() string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.bye
+}
+
+// gate admits a session (limits, shutdown) and cleans up after it.
+func (s *Server) gate(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if lc, ok := sess.Context().Value(connKey{}).(*limitedConn); ok {
+			lc.active.Store(true)
+		}
+		st, refusal := s.admit(sess)
+		if st == nil {
+			s.log.Info("session refused", "user", sess.User(), "remote-addr", sess.RemoteAddr(), "why", refusal)
+			wish.Println(sess, refusal)
+			_ = sess.Exit(1)
+			return
+		}
+		defer s.finish(st)
+		sess.Context().SetValue(sessionKey{}, st)
+		next(sess)
+		if bye := st.farewell(); bye != "" {
+			// The alt screen took the goodbye screen with it; leave a line.
+			wish.Println(sess, bye+" Goodbye.")
+		}
+	}
+}
+
+func (s *Server) admit(sess ssh.Session) (*session, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil, msgClosing
+	}
+	if len(s.sessions) >= s.cfg.MaxSessions {
+		return nil, fmt.Sprintf(msgFull, s.cfg.MaxSessions)
+	}
+	s.seq++
+	st := &session{name: fmt.Sprintf("ssh-%d", s.seq), user: sess.User()}
+	st.ctx, st.cancel = context.WithCancel(s.base)
+	st.eng = newSessionEngine(s.base, s.cfg.Engine, s.cfg.ForSession(st.name), s.cfg.MaxJobsPerSession)
+	s.sessions[st] = struct{}{}
+	s.sessWG.Add(1)
+	return st, ""
+}
+
+// finish runs when the session's handler returns (the client left, idled
+// out, quit, or the server is shutting down): its jobs are canceled.
+func (s *Server) finish(st *session) {
+	st.cancel()
+	st.eng.close()
+	st.mu.Lock()
+	release := st.release
+	st.mu.Unlock()
+	if release != nil {
+		release()
+	}
+	s.mu.Lock()
+	delete(s.sessions, st)
+	s.mu.Unlock()
+	s.sessWG.Done()
+}
+
+// program builds one session's Bubble Tea program: its own renderer (the
+// client's colour profile and background), its own TUI and engine view.
+func (s *Server) program(sess ssh.Session) *tea.Program {
+	st, ok := sess.Context().Value(sessionKey{}).(*session)
+	if !ok {
+		return nil
+	}
+	r := bubbletea.MakeRenderer(sess)
+	c := tui.NewCommon(st.ctx, st.eng, r, s.theme, common.Config{Mouse: s.cfg.Mouse})
+	inner, release := s.cfg.NewModel(c)
+	m := &sessionModel{inner: inner, r: r, user: sess.User(), idle: s.cfg.IdleTimeout, onBye: st.setBye,
+		status: func() string { return queueStatus(st.eng.own, s.cfg.Scheduler) }}
+	if s.cfg.AllowAnyKey {
+		m.warn = msgAnyKey
+	}
+	opts := append(bubbletea.MakeOptions(sess),
+		tea.WithAltScreen(),
+		tea.WithEnvironment(sess.Environ()),
+		// The server handles SIGINT/SIGTERM (goodbye, then shutdown); a
+		// program per session must not quit on them by itself.
+		tea.WithoutSignalHandler(),
+	)
+	if s.cfg.Mouse {
+		opts = append(opts, tea.WithMouseCellMotion())
+	}
+	p := tea.NewProgram(m, opts...)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.release = release
+	if st.bye != "" { // shutdown began while we were setting up
+		return nil
+	}
+	st.program = p
+	return p
+}
