@@ -16,7 +16,7 @@ func init() {
 	register("bench engine", "measure train-step and decode speed of a preset (--preset nano, --reps N, --json)", cmdBenchEngine)
 }
 
-// cmdBenchEngine implements `workbench bench engine [--preset nano] [--reps N] [--json]`: LoRA and full train
+// cmdBenchEngine implements `workbench bench engine [--preset nano] [--reps N] [--rank R] [--json]`: LoRA and full train
 // steps on a batch of 8 × 64 tokens, KV-cached decoding of 128 tokens, FLOP rate; warm-up excluded, medians.
 func cmdBenchEngine(args []string) error { return benchEngine(os.Stdout, args) }
 
@@ -24,6 +24,7 @@ func benchEngine(w io.Writer, args []string) error {
 	fs := newFlags("bench engine")
 	preset := fs.String("preset", "nano", "model preset")
 	reps := fs.Int("reps", 10, "timed repetitions per measurement (median reported)")
+	rank := fs.Int("rank", 8, "LoRA rank of the LoRA step (adapter on all seven projections)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	backend := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, then go:parallelism=-1)")
 	if err := fs.Parse(args); err != nil {
@@ -31,6 +32,9 @@ func benchEngine(w io.Writer, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("bench engine: unexpected arguments %q", fs.Args())
+	}
+	if *rank < 1 {
+		return fmt.Errorf("bench engine: --rank %d must be >= 1", *rank)
 	}
 	if *reps < 1 {
 		return fmt.Errorf("bench engine: --reps %d must be >= 1", *reps)
@@ -40,7 +44,7 @@ func benchEngine(w io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := train.BenchEngine(be, *preset, *reps)
+	res, err := train.BenchEngine(be, *preset, *reps, *rank)
 	if err != nil {
 		return err
 	}

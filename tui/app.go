@@ -92,10 +92,11 @@ func (m *Model) Active() Pane { return m.active }
 // Adapt exposes the dashboard (mode, seed, runs) for tests and the server.
 func (m *Model) Adapt() *adapt.Model { return m.adapt }
 
-// Switch shows pane p, remembering the previous one for esc.
-func (m *Model) Switch(p Pane) {
+// Switch shows pane p, remembering the previous one for esc. Entering
+// Results refetches the table.
+func (m *Model) Switch(p Pane) tea.Cmd {
 	if p == m.active {
-		return
+		return nil
 	}
 	m.panes[m.active].Blur()
 	m.history = append(m.history, m.active)
@@ -104,9 +105,11 @@ func (m *Model) Switch(p Pane) {
 	}
 	m.active = p
 	m.panes[p].Focus()
+	m.c.Logf("pane %s", p.Title())
 	if p == PaneResults {
-		m.c.Store.ResultsChanged = true // refetch on the next batch or now
+		return m.results.Fetch()
 	}
+	return nil
 }
 
 func (m *Model) back() {

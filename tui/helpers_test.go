@@ -2,7 +2,6 @@ package tui
 
 import (
 	"testing"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/degaml/workbench/tui/internal/fakeengine"
@@ -23,25 +22,27 @@ func newManual(t testing.TB, w, h int) (*Model, *fakeengine.Engine) {
 }
 
 // run executes cmd and feeds resulting messages back into m, recursively,
-// as the Bubble Tea runtime would (batches included).
-func run(t testing.TB, m *Model, cmd tea.Cmd) {
+// as the Bubble Tea runtime would (batches included). It reports whether a
+// tea.Quit came out.
+func run(t testing.TB, m *Model, cmd tea.Cmd) (quit bool) {
 	t.Helper()
 	if cmd == nil {
-		return
+		return false
 	}
-	msg := cmd()
-	switch msg := msg.(type) {
+	switch msg := cmd().(type) {
 	case nil:
 	case tea.BatchMsg:
 		for _, c := range msg {
-			run(t, m, c)
+			quit = run(t, m, c) || quit
 		}
 	case tea.QuitMsg:
+		quit = true
 	default:
 		_, next := m.Update(msg)
-		run(t, m, next)
+		quit = run(t, m, next)
 	}
 	pump(t, m)
+	return quit
 }
 
 // pump delivers every pending bus event as one batch.
@@ -53,19 +54,15 @@ func pump(t testing.TB, m *Model) {
 	}
 }
 
-// press sends keys ("q", "tab", "ctrl+c", "enter", …) one at a time.
-func press(t testing.TB, m *Model, keys ...string) tea.Cmd {
+// press sends keys ("q", "tab", "ctrl+c", "enter", …) one at a time and
+// reports whether the last one quit.
+func press(t testing.TB, m *Model, keys ...string) (quit bool) {
 	t.Helper()
-	var last tea.Cmd
 	for _, k := range keys {
 		_, cmd := m.Update(keyMsg(k))
-		last = cmd
-		if isQuit(cmd) {
-			continue
-		}
-		run(t, m, cmd)
+		quit = run(t, m, cmd)
 	}
-	return last
+	return quit
 }
 
 func keyMsg(k string) tea.KeyMsg { return testutil.Key(k) }
@@ -82,17 +79,4 @@ func typeText(t testing.TB, m *Model, s string) {
 	}
 }
 
-func isQuit(cmd tea.Cmd) bool {
-	if cmd == nil {
-		return false
-	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	select {
-	case msg := <-done:
-		_, ok := msg.(tea.QuitMsg)
-		return ok
-	case <-time.After(time.Second):
-		return false
-	}
-}
+func windowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }

@@ -14,7 +14,7 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 	if msg.Action == tea.MouseActionPress && msg.Button == tea.MouseButtonLeft {
 		if msg.Y == 0 {
 			if p, ok := m.tabAt(msg.X); ok {
-				m.Switch(p)
+				return m.Switch(p)
 			}
 			return nil
 		}

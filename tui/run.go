@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"os"
@@ -52,20 +53,24 @@ func Run(ctx context.Context, eng api.Engine, opts Options) error {
 	if out == nil {
 		out = os.Stdout
 	}
-	// Logs never reach the screen: to a file with --debug, else nowhere.
-	prevOut, prevFlags := log.Writer(), log.Flags()
-	defer func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
+	// Logs never reach the screen: to a file with --debug, else nowhere
+	// (the standard logger too, in case a library writes to it).
+	prevOut := log.Writer()
+	defer log.SetOutput(prevOut)
+	log.SetOutput(io.Discard)
+	var logger *log.Logger
 	if opts.DebugLog != "" {
-		f, err := tea.LogToFile(opts.DebugLog, "tui")
+		f, err := os.OpenFile(opts.DebugLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
-			return err
+			return fmt.Errorf("debug log: %w", err)
 		}
 		defer f.Close()
-	} else {
-		log.SetOutput(io.Discard)
+		logger = log.New(f, "tui ", log.LstdFlags|log.Lmicroseconds)
+		log.SetOutput(f)
 	}
 	r := lipgloss.NewRenderer(out)
 	c := NewCommon(ctx, eng, r, th, common.Config{Mouse: opts.Mouse})
+	c.Log = logger
 	m := New(c)
 	defer m.Close()
 	popts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}

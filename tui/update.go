@@ -37,13 +37,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.MouseMsg:
 		return m, m.handleMouse(msg)
 	case common.SuiteSelectedMsg:
-		m.Switch(PaneAdapt)
-		return m, m.adapt.SetSuite(msg.Suite)
+		return m, tea.Batch(m.Switch(PaneAdapt), m.adapt.SetSuite(msg.Suite))
 	case common.KnobsAppliedMsg:
-		m.Switch(PaneAdapt)
-		return m, m.adapt.SetParams(msg.Seed, msg.Knobs)
+		return m, tea.Batch(m.Switch(PaneAdapt), m.adapt.SetParams(msg.Seed, msg.Knobs))
 	case common.ErrMsg:
 		m.errLine = msg.Err.Error()
+		m.c.Logf("engine error: %v", msg.Err)
 		return m, nil
 	}
 	var cmds []tea.Cmd
@@ -60,6 +59,7 @@ func (m *Model) applyEvents(msg EventsMsg) tea.Cmd {
 		return nil
 	}
 	m.c.Store.Apply(msg.Events)
+	m.c.Logf("events: %d", len(msg.Events))
 	m.lastEv = time.Now()
 	cmds := []tea.Cmd{m.wait()}
 	for _, e := range msg.Events {
@@ -89,11 +89,9 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	captures := pane.CapturesKeys()
 	switch {
 	case key.Matches(k, keys.NextPane):
-		m.Switch((m.active + 1) % numPanes)
-		return nil
+		return m.Switch((m.active + 1) % numPanes)
 	case key.Matches(k, keys.PrevPane):
-		m.Switch((m.active + numPanes - 1) % numPanes)
-		return nil
+		return m.Switch((m.active + numPanes - 1) % numPanes)
 	case key.Matches(k, keys.Back):
 		return m.handleBack(k)
 	}
@@ -113,8 +111,7 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 		}
 		for i, b := range []key.Binding{keys.Tasks, keys.Pipeline, keys.Adapt, keys.Chat, keys.Results, keys.Knobs} {
 			if key.Matches(k, b) {
-				m.Switch(Pane(i))
-				return nil
+				return m.Switch(Pane(i))
 			}
 		}
 	}
@@ -133,6 +130,9 @@ func (m *Model) handleBack(k tea.KeyMsg) tea.Cmd {
 	case m.active == PaneTasks && m.picker.Filtering():
 		_, cmd := m.picker.Update(k)
 		return cmd
+	case m.active == PaneKnobs && m.panes[PaneKnobs].CapturesKeys():
+		m.panes[PaneKnobs].Blur()
+		return nil
 	case m.active == PaneAdapt && m.adapt.SelectorOpen():
 		_, cmd := m.adapt.Update(k)
 		return cmd

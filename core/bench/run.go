@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/degaml/workbench/core/events"
@@ -56,7 +57,7 @@ type CellError struct {
 // Summary reports what a Run did.
 type Summary struct {
 	Total, Resumed, Ran int
-	Failed             []CellError
+	Failed              []CellError
 	// SkippedMethods failed on their first cell of the session and were not
 	// retried: that is a broken meta-training or setup, and retrying would
 	// retrain the method once per cell.
@@ -127,7 +128,7 @@ func Run(ctx context.Context, plan Plan, run Runner, st *Store, prog *Progress) 
 		est.add(r)
 		prog.cellDone(idx, r, est.remaining(todo[i+1:], broken))
 	}
-	prog.finish()
+	prog.Done()
 	return sum, nil
 }
 
@@ -177,21 +178,29 @@ type Progress struct {
 	W   io.Writer
 	TTY bool
 
+	// mu serializes the bench loop's lines with the pipeline-stage lines
+	// the command prints from its event-bus goroutine.
+	mu    sync.Mutex
 	total int
 	live  bool
 	cur   string
 	last  time.Time
 }
 
+// statusWidth bounds the live line: a status wider than the terminal wraps
+// and "\r" can no longer erase it.
+const statusWidth = 100
+
 func (p *Progress) start(total, resumed int, path string) {
-	if p == nil {
-		return
-	}
-	p.total = total
 	if resumed > 0 {
-		p.line(fmt.Sprintf("bench: %d of %d cells already done in %s; resuming", resumed, total, path))
+		p.Line(fmt.Sprintf("bench: %d of %d cells already done in %s; resuming", resumed, total, path))
 	} else {
-		p.line(fmt.Sprintf("bench: %d cells; results go to %s", total, path))
+		p.Line(fmt.Sprintf("bench: %d cells; results go to %s", total, path))
+	}
+	if p != nil {
+		p.mu.Lock()
+		p.total = total
+		p.mu.Unlock()
 	}
 }
 
@@ -199,8 +208,11 @@ func (p *Progress) cellStarted(i int, c Cell) {
 	if p == nil {
 		return
 	}
+	p.mu.Lock()
 	p.cur = fmt.Sprintf("[%*d/%d] %s %s seed %d", width(p.total), i, p.total, c.Method, c.Suite, c.Seed)
-	p.status(p.cur + " …")
+	cur := p.cur
+	p.mu.Unlock()
+	p.Status(cur + " …")
 }
 
 // event shows the latest step of the running cell; throttled so a fast
@@ -209,31 +221,50 @@ func (p *Progress) event(_ Cell, e events.Event) {
 	if p == nil || !p.TTY || e.Kind != events.Step {
 		return
 	}
-	if now := time.Now(); now.Sub(p.last) > 100*time.Millisecond {
-		p.last = now
-		s := fmt.Sprintf("%s  %s step %d/%d", p.cur, e.Phase, e.Step, e.Total)
-		if e.SupportLoss != nil {
-			s += fmt.Sprintf(" loss %.3f", *e.SupportLoss)
-		}
-		if e.QueryLoss != nil {
-			s += fmt.Sprintf(" query %.3f", *e.QueryLoss)
-		}
-		p.status(s)
+	p.mu.Lock()
+	now := time.Now()
+	if now.Sub(p.last) < 100*time.Millisecond {
+		p.mu.Unlock()
+		return
 	}
+	p.last = now
+	s := fmt.Sprintf("%s  %s step %d/%d", p.cur, e.Phase, e.Step, e.Total)
+	p.mu.Unlock()
+	if e.SupportLoss != nil {
+		s += fmt.Sprintf(" loss %.3f", *e.SupportLoss)
+	}
+	if e.QueryLoss != nil {
+		s += fmt.Sprintf(" query %.3f", *e.QueryLoss)
+	}
+	p.Status(s)
 }
 
-// Status shows a live line (e.g. a pipeline stage) on a terminal.
+// Status shows a live line (e.g. a pipeline stage) on a terminal only.
 func (p *Progress) Status(s string) {
-	if p != nil {
-		p.status(s)
+	if p == nil || !p.TTY {
+		return
 	}
+	if r := []rune(s); len(r) > statusWidth {
+		s = string(r[:statusWidth-1]) + "…"
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.W, "\r\033[K%s", s)
+	p.live = true
 }
 
-// Line prints a permanent line (e.g. a stage finishing).
+// Line prints a permanent line (e.g. a stage finishing), clearing a live one.
 func (p *Progress) Line(s string) {
-	if p != nil {
-		p.line(s)
+	if p == nil {
+		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live {
+		fmt.Fprint(p.W, "\r\033[K")
+		p.live = false
+	}
+	fmt.Fprintln(p.W, s)
 }
 
 func (p *Progress) cellDone(i int, r Record, eta time.Duration) {
@@ -245,7 +276,7 @@ func (p *Progress) cellDone(i int, r Record, eta time.Duration) {
 	if i < p.total {
 		s += "  ETA " + fmtDur(eta)
 	}
-	p.line(s)
+	p.Line(s)
 }
 
 func (p *Progress) cellFailed(i int, c Cell, err error, skipMethod bool) {
@@ -256,36 +287,24 @@ func (p *Progress) cellFailed(i int, c Cell, err error, skipMethod bool) {
 	if skipMethod {
 		s += fmt.Sprintf(" (skipping the rest of %s)", c.Method)
 	}
-	p.line(s)
+	p.Line(s)
 }
 
 func (p *Progress) interrupted() {
-	if p != nil {
-		p.line("bench: interrupted; finished cells are saved, run the same command again to resume")
-	}
+	p.Line("bench: interrupted; finished cells are saved, run the same command again to resume")
 }
 
-func (p *Progress) finish() {
-	if p != nil && p.live {
-		fmt.Fprint(p.W, "\r\033[K")
-		p.live = false
+// Done erases a live status line.
+func (p *Progress) Done() {
+	if p == nil {
+		return
 	}
-}
-
-func (p *Progress) line(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.live {
 		fmt.Fprint(p.W, "\r\033[K")
 		p.live = false
 	}
-	fmt.Fprintln(p.W, s)
-}
-
-func (p *Progress) status(s string) {
-	if !p.TTY {
-		return
-	}
-	fmt.Fprintf(p.W, "\r\033[K%s", s)
-	p.live = true
 }
 
 func width(n int) int { return len(fmt.Sprint(n)) }

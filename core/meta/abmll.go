@@ -35,6 +35,10 @@ package meta
 // Prediction: "mean" runs the posterior-mean factors; "mc" returns Samples
 // factor draws as an ensemble whose option probabilities are averaged
 // (Vote "mean"), the Bayesian predictive; Evaluate reports its ECE.
+//
+// Cost with the defaults on nano (first-order, 4 tasks, 2 refinement steps),
+// measured at load average ≈17 on the 2-core dev box: ≈5.6 s per meta-step
+// (40 steps ≈ 4 min); Adapt ≈0.5–1 s per refinement step.
 
 import (
 	"context"
@@ -111,33 +115,42 @@ func sigmas(ag ABMLLGraph, rho []*Node) []*Node {
 // of sampled LoRA factors in Names order.
 type NLLFn func(factors []*Node) *Node
 
+// RefineStep is one SGD step of the posterior (μ_i, ρ_i) on the support
+// objective β·NLL(draw) + γ·KL(q_i ‖ p(·|θ)), with p's mean muP and std sigP.
+// It returns the new posterior, the step's NLL and KL, and the RNG state.
+func (ag ABMLLGraph) RefineStep(rng *Node, muI, rhoI, muP, sigP []*Node, support NLLFn) (nm, nr []*Node, nll, kl, rngOut *Node) {
+	n := len(muI)
+	var f []*Node
+	rng, f = ag.sample(rng, muI, rhoI)
+	nll = support(f)
+	kl = GaussianKL(muI, sigmas(ag, rhoI), muP, sigP)
+	obj := Add(MulScalar(nll, ag.Fidelity), MulScalar(kl, ag.Reg))
+	grads := Gradient(obj, append(append([]*Node{}, muI...), rhoI...)...)
+	if !ag.SecondOrder {
+		for i := range grads {
+			grads[i] = StopGradient(grads[i])
+		}
+	}
+	if ag.InnerClip > 0 {
+		grads, _ = train.ClipByGlobalNorm(grads, ag.InnerClip)
+	}
+	nm, nr = make([]*Node, n), make([]*Node, n)
+	for i := range n {
+		nm[i] = Sub(muI[i], MulScalar(grads[i], ag.LR))
+		nr[i] = Sub(rhoI[i], MulScalar(grads[n+i], ag.LR))
+	}
+	return nm, nr, nll, kl, rng
+}
+
 // Refine runs the amortized posterior refinement from θ = (mu, rho) on the
 // support NLL; it returns the posterior (μ_i, ρ_i), the support NLL of each
 // step and the advanced RNG state.
 func (ag ABMLLGraph) Refine(rng *Node, mu, rho []*Node, support NLLFn) (muI, rhoI, supportNLL []*Node, rngOut *Node) {
-	n := len(mu)
 	sigP := sigmas(ag, rho)
 	muI, rhoI = mu, rho
 	for range ag.Steps {
-		var f []*Node
-		rng, f = ag.sample(rng, muI, rhoI)
-		nll := support(f)
-		obj := Add(MulScalar(nll, ag.Fidelity), MulScalar(GaussianKL(muI, sigmas(ag, rhoI), mu, sigP), ag.Reg))
-		grads := Gradient(obj, append(append([]*Node{}, muI...), rhoI...)...)
-		if !ag.SecondOrder {
-			for i := range grads {
-				grads[i] = StopGradient(grads[i])
-			}
-		}
-		if ag.InnerClip > 0 {
-			grads, _ = train.ClipByGlobalNorm(grads, ag.InnerClip)
-		}
-		nm, nr := make([]*Node, n), make([]*Node, n)
-		for i := range n {
-			nm[i] = Sub(muI[i], MulScalar(grads[i], ag.LR))
-			nr[i] = Sub(rhoI[i], MulScalar(grads[n+i], ag.LR))
-		}
-		muI, rhoI = nm, nr
+		var nll *Node
+		muI, rhoI, nll, _, rng = ag.RefineStep(rng, muI, rhoI, mu, sigP, support)
 		supportNLL = append(supportNLL, nll)
 	}
 	return muI, rhoI, supportNLL, rng
@@ -372,19 +385,10 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 		muP, rhoP := in[nb+2*na:nb+3*na], in[nb+3*na:nb+4*na]
 		k := nb + 4*na
 		rng, sb, qb := in[k], bindBatch(in[k+1:]), bindBatch(in[k+4:])
-		var f []*Node
-		rng, f = ag.sample(rng, muI, rhoI)
-		nll := lmLoss(cfg, lora, base, models.Bind(names, f), sb)
-		kl := GaussianKL(muI, sigmas(ag, rhoI), muP, sigmas(ag, rhoP))
-		obj := Add(MulScalar(nll, ag.Fidelity), MulScalar(kl, ag.Reg))
-		grads := Gradient(obj, append(append([]*Node{}, muI...), rhoI...)...)
-		grads, _ = train.ClipByGlobalNorm(grads, ag.InnerClip)
-		out := make([]*Node, 2*na)
-		for i := range na {
-			out[i] = Sub(muI[i], MulScalar(grads[i], ag.LR))
-			out[na+i] = Sub(rhoI[i], MulScalar(grads[na+i], ag.LR))
-		}
-		q := lmLoss(cfg, lora, base, models.Bind(names, out[:na]), qb)
+		support := func(f []*Node) *Node { return lmLoss(cfg, lora, base, models.Bind(names, f), sb) }
+		nm, nr, nll, kl, rng := ag.RefineStep(rng, muI, rhoI, muP, sigmas(ag, rhoP), support)
+		out := append(nm, nr...)
+		q := lmLoss(cfg, lora, base, models.Bind(names, nm), qb)
 		ok := train.AllFinite(append([]*Node{nll, q}, out...)...)
 		return append(out, rng, nll, kl, q, ok)
 	})

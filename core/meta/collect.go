@@ -17,8 +17,10 @@ type CollectedTask struct {
 	Emb     [][]float32     // encoder output, one [H] row per prompt
 	Steps   []int           // the step after which each checkpoint was taken
 	Ckpts   [][]float32     // flattened checkpoints in CheckpointSet.Names order
-	// FinalLoss is the answer-only loss of the last step (a sanity figure).
+	// FinalLoss is the answer-only loss of the last step and ValAcc the
+	// final LoRA's validation accuracy (-1: no val split): sanity figures.
 	FinalLoss float64
+	ValAcc    float64
 }
 
 // CheckpointSet is the collected dataset of (task, prompts, checkpoints).
@@ -79,7 +81,7 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		ct := &CollectedTask{Task: task}
+		ct := &CollectedTask{Task: task, ValAcc: -1}
 		rng := newRNG(o.Seed+int64(ti), 0xc011ec7)
 		tr := r.newLoRATrainer(init)
 		sup := labelled(task.Splits.Train)
@@ -118,7 +120,17 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 			ct.Steps = append(ct.Steps, total)
 			ct.Ckpts = append(ct.Ckpts, flattenAdapter(r.adNames, tr.Adapter()))
 		}
-		ct.Prompts = unlabeled(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...))
+		ct.Prompts = promptSubset(unlabeled(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...)), o.PromptPool, o.Seed+int64(ti))
+		if val := labelled(task.Splits.Val); len(val) > 0 {
+			// The collected LoRA's val accuracy: what the generator aims at.
+			acc, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: tr.Adapter()}, val)
+			if err != nil {
+				return nil, err
+			}
+			ct.ValAcc = acc
+			r.env.Publish(events.Event{Kind: events.Step, Method: method, Task: task.Name, Stage: "collect", Phase: "collect-eval",
+				Step: ti + 1, Total: len(picked), Accuracy: events.F(acc), Message: "val accuracy of the collected LoRA"})
+		}
 		emb, err := r.EncodePrompts(ctx, ct.Prompts, o.PromptMaxTokens)
 		if err != nil {
 			return nil, err

@@ -206,7 +206,9 @@ func (m *degamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Ta
 			return nil, err
 		}
 		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "collect",
-			Message: fmt.Sprintf("collected %d trajectories (%d checkpoints each) in %.1fs", len(collected.Tasks), len(collected.Tasks[0].Ckpts), time.Since(start).Seconds())})
+			Message: fmt.Sprintf("collected %d trajectories (%d checkpoints each; mean final loss %.3f, mean val acc %.3f) in %.1fs",
+				len(collected.Tasks), len(collected.Tasks[0].Ckpts), meanOf(collected, func(c *CollectedTask) float64 { return c.FinalLoss }),
+				meanOf(collected, func(c *CollectedTask) float64 { return c.ValAcc }), time.Since(start).Seconds())})
 		start = time.Now()
 		art, err = m.trainGen(ctx, r, collected)
 		if err != nil {
@@ -316,7 +318,7 @@ func (m *degamlMethod) prepareTask(ctx context.Context, r *dgRuntime, art *DeGAM
 	o := art.Options
 	ts := &taskState{task: task, prompts: unlabeled(prompts), val: labelled(task.Splits.Val)}
 	var err error
-	if ts.emb, err = r.EncodePrompts(ctx, ts.prompts, o.PromptMaxTokens); err != nil {
+	if ts.emb, err = r.EncodePrompts(ctx, promptSubset(ts.prompts, o.PromptPool, seed), o.PromptMaxTokens); err != nil {
 		return nil, err
 	}
 	if ts.gen, err = art.Gen.Generate(r.env.Backend, ts.emb, newRNG(seed, 0x6e)); err != nil {
@@ -529,7 +531,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 	prompts = append(prompts, task.Splits.Test...)
 	if m.name == DeGAMLGen {
 		ts := &taskState{task: task, prompts: unlabeled(prompts)}
-		if ts.emb, err = r.EncodePrompts(ctx, ts.prompts, art.Options.PromptMaxTokens); err != nil {
+		if ts.emb, err = r.EncodePrompts(ctx, promptSubset(ts.prompts, art.Options.PromptPool, seed), art.Options.PromptMaxTokens); err != nil {
 			return nil, err
 		}
 		ad, err := art.Gen.Generate(env.Backend, ts.emb, newRNG(seed, 0x6e))
@@ -605,4 +607,21 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 	out.Chosen = &info
 	m.publishHyp(env, "", task.Name, 0, info)
 	return out, nil
+}
+
+// meanOf averages f over the collected tasks, skipping negative values
+// (absent measurements).
+func meanOf(set *CheckpointSet, f func(*CollectedTask) float64) float64 {
+	var s float64
+	n := 0
+	for _, c := range set.Tasks {
+		if v := f(c); v >= 0 {
+			s += v
+			n++
+		}
+	}
+	if n == 0 {
+		return -1
+	}
+	return s / float64(n)
 }

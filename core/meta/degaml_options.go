@@ -15,11 +15,11 @@ type DeGAMLOptions struct {
 	// CollectTasks caps how many in-domain task instances get a LoRA
 	// trajectory, picked round-robin over suites. Default 12.
 	CollectTasks int
-	// CollectPreSteps / CollectPreLR: the first LoRA phase. Default 24 steps
+	// CollectPreSteps / CollectPreLR: the first LoRA phase. Default 16 steps
 	// at 3e-3 (paper: 75 steps at 1e-4 on a 0.5B model).
 	CollectPreSteps int
 	CollectPreLR    float64
-	// CollectFineSteps / CollectFineLR: the lower-lr second phase. Default 16
+	// CollectFineSteps / CollectFineLR: the lower-lr second phase. Default 8
 	// steps at 3e-4 (paper: 50 steps at 1e-5).
 	CollectFineSteps int
 	CollectFineLR    float64
@@ -29,7 +29,7 @@ type DeGAMLOptions struct {
 	// (paper: every step).
 	CollectEvery int
 	// CollectWarmup: steps at the start of the pre phase whose checkpoints are
-	// not kept (they are still ~the shared init). Default 8.
+	// not kept (they are still ~the shared init). Default 6.
 	CollectWarmup int
 	// CollectInitSeed seeds the LoRA init shared by every task: one common
 	// starting point makes checkpoints of different tasks comparable, which
@@ -46,13 +46,16 @@ type DeGAMLOptions struct {
 	PromptBatch int
 	// PromptMaxTokens truncates each prompt before encoding. Default 128.
 	PromptMaxTokens int
+	// PromptPool caps how many of a task's prompts are encoded (a random
+	// subset); prompt batches are drawn from it. Default 64.
+	PromptPool int
 	// GenChannels: width of the hyper-convolutional decoder. Default 32.
 	GenChannels int
 	// GenKernel: 1-D kernel over the prompt axis. Default 9 (as the paper),
 	// capped at 2·PromptBatch−1.
 	GenKernel int
 	// GenSteps / GenBatch / GenLR / GenWD / GenNoise: generator training.
-	// Defaults 400 steps, batch 32, lr 1e-3, wd 0.1, input noise 1e-3
+	// Defaults 300 steps, batch 16, lr 1e-3, wd 0.1, input noise 1e-3
 	// (paper: thousands of steps, batch 64, lr 3e-5, wd 0.1, noise 1e-4 on
 	// unit-norm SBERT embeddings; ours are standardized per feature, so a
 	// comparable relative noise is larger).
@@ -68,12 +71,14 @@ type DeGAMLOptions struct {
 
 	// --- adaptation module π (families.go, policy.go) ---
 
-	// PolicyTasks: in-domain tasks the policy is trained on. Default 4.
+	// PolicyTasks: in-domain tasks the policy is trained on (preferably not
+	// the collected ones, so generated adapters are as fresh as at test
+	// time). Default 3.
 	PolicyTasks int
 	// PolicyIterations: ReST^EM iterations (E-step + M-step). Default 2.
 	PolicyIterations int
 	// PolicyHypotheses: hypotheses sampled per task and iteration, at least
-	// PolicyMinPerFamily of each family. Defaults 12 and 2 (paper: ~20, ≥2).
+	// PolicyMinPerFamily of each family. Defaults 10 and 2 (paper: ~20, ≥2).
 	PolicyHypotheses   int
 	PolicyMinPerFamily int
 	// PolicyFeatureDim: size of the random projection of the mean prompt
@@ -91,7 +96,7 @@ type DeGAMLOptions struct {
 	SlotMaxPrompts int
 
 	// Family grids (the paper's ranges, discretized and scaled).
-	// TTT: steps × lr × batch. Defaults {2,6,12} × {1e-4,1e-3,3e-3} × {4,8}
+	// TTT: steps × lr × batch. Defaults {2,5,10} × {1e-4,1e-3,3e-3} × {4,8}
 	// (paper: 1–50 steps, lr 1e-6…1e-4 ≈ 1%–100% of its collection lr, batch 2–8).
 	TTTSteps []int
 	TTTLRs   []float64
@@ -114,30 +119,31 @@ type DeGAMLOptions struct {
 func DefaultDeGAMLOptions() DeGAMLOptions {
 	return DeGAMLOptions{
 		CollectTasks:     12,
-		CollectPreSteps:  24,
+		CollectPreSteps:  16,
 		CollectPreLR:     3e-3,
-		CollectFineSteps: 16,
+		CollectFineSteps: 8,
 		CollectFineLR:    3e-4,
 		CollectBatch:     8,
 		CollectEvery:     2,
-		CollectWarmup:    8,
+		CollectWarmup:    6,
 		CollectInitSeed:  1234,
 		HeldOutEvery:     4,
 
 		PromptBatch:     16,
 		PromptMaxTokens: 128,
+		PromptPool:      64,
 		GenChannels:     32,
 		GenKernel:       9,
-		GenSteps:        400,
-		GenBatch:        32,
+		GenSteps:        300,
+		GenBatch:        16,
 		GenLR:           1e-3,
 		GenWD:           0.1,
 		GenNoise:        1e-3,
 		GenWeighting:    "variance",
 
-		PolicyTasks:        4,
+		PolicyTasks:        3,
 		PolicyIterations:   2,
-		PolicyHypotheses:   12,
+		PolicyHypotheses:   10,
 		PolicyMinPerFamily: 2,
 		PolicyFeatureDim:   8,
 		PolicyEpochs:       200,
@@ -146,7 +152,7 @@ func DefaultDeGAMLOptions() DeGAMLOptions {
 		AdaptTopK:          3,
 		SlotMaxPrompts:     32,
 
-		TTTSteps:   []int{2, 6, 12},
+		TTTSteps:   []int{2, 5, 10},
 		TTTLRs:     []float64{1e-4, 1e-3, 3e-3},
 		TTTBatch:   []int{4, 8},
 		TTTWD:      0.01,
@@ -192,6 +198,7 @@ func (o DeGAMLOptions) withDefaults() DeGAMLOptions {
 	setI(&o.HeldOutEvery, d.HeldOutEvery)
 	setI(&o.PromptBatch, d.PromptBatch)
 	setI(&o.PromptMaxTokens, d.PromptMaxTokens)
+	setI(&o.PromptPool, d.PromptPool)
 	setI(&o.GenChannels, d.GenChannels)
 	setI(&o.GenKernel, d.GenKernel)
 	setI(&o.GenSteps, d.GenSteps)

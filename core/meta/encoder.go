@@ -81,3 +81,13 @@ func samplePromptBatch(rng *rand.Rand, n, P int) []int {
 	}
 	return out
 }
+
+// promptSubset returns at most n of exs, a seeded random subset: encoding
+// every prompt of a task costs a forward pass each, and a few dozen already
+// pin down the task for the generator.
+func promptSubset(exs []tasks.Example, n int, seed int64) []tasks.Example {
+	if n <= 0 || len(exs) <= n {
+		return exs
+	}
+	return shuffledCopy(newRNG(seed, 0x50), exs)[:n]
+}

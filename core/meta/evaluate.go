@@ -3,12 +3,6 @@ package meta
 import (
 	"context"
 	"fmt"
-	"math"
-	"sync"
-
-	"github.com/gomlx/compute/dtypes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
-	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"
@@ -23,9 +17,8 @@ const VoteMean = "mean"
 // eceBins is the number of equal-width confidence bins of the reported ECE.
 const eceBins = 10
 
-// evalBatch is the number of prompts scored per forward pass; a fixed batch
-// size (short batches are padded) keeps the exec cache small.
-const evalBatch = 16
+// evalBatch is the scorer's batch: cancellation is checked every 4 batches.
+const evalBatch = train.DefaultScoreBatch
 
 // Evaluate scores examples with an adapted model: the next-token distribution
 // after the prefix "… \nAnswer: [", restricted to the option letters and
@@ -92,141 +85,36 @@ func quickAccuracy(ctx context.Context, env *Env, ad *models.Adapter, exs []task
 	return acc, err == nil
 }
 
-// scoreExec returns the last-position logits of each prompt:
-// inputs base…, [A/B…], δ [H], ids int32 [B,T], pos int32 [B] → logits [B,V].
-type scoreKey struct {
-	env  *models.Model
-	lora string // "" without adapter
-}
-
-var (
-	scoreMu    sync.Mutex
-	scoreExecs = map[scoreKey]*Exec{}
-)
-
-func scoreExec(env *Env, ad *models.Adapter) (*Exec, []string, error) {
-	key := scoreKey{env: env.Model}
-	var adNames []string
-	var lora models.LoRAConfig
-	if ad != nil {
-		lora = ad.Config
-		adNames = ad.Params.Names()
-		key.lora = fmt.Sprintf("%+v|%d", lora, len(adNames))
-	}
-	scoreMu.Lock()
-	defer scoreMu.Unlock()
-	if e, ok := scoreExecs[key]; ok {
-		return e, adNames, nil
-	}
-	cfg := env.Model.Config
-	baseNames := env.Model.Params.Names()
-	nb, na := len(baseNames), len(adNames)
-	e, err := NewExec(env.Backend, func(in []*Node) *Node {
-		base := models.Bind(baseNames, in[:nb])
-		opt := models.ForwardOptions{HiddenDelta: in[nb+na]}
-		if ad != nil {
-			l := lora
-			opt.LoRA, opt.Adapter = &l, models.Bind(adNames, in[nb:nb+na])
-		}
-		ids, pos := in[nb+na+1], in[nb+na+2]
-		h := models.Hidden(cfg, base, ids, opt) // [B,T,H]
-		T := ids.Shape().Dimensions[1]
-		// Pick position pos[b] with a one-hot product (no Gather/Slice needed).
-		sel := OneHot(pos, T, h.DType())                                                             // [B,T]
-		last := ReduceSum(Mul(h, InsertAxes(sel, -1)), 1)                                            // [B,H]
-		return Reshape(models.Logits(cfg, base, InsertAxes(last, 1)), ids.Shape().Dimensions[0], -1) // [B,V]
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	scoreExecs[key] = e
-	return e, adNames, nil
-}
-
-// optionProbs scores examples with one adapter (nil: base model) and SLOT δ.
+// optionProbs scores examples with one adapter (nil: base model) and SLOT δ
+// through core/train's process-wide scorer (compiled graphs are shared with
+// every other caller). Examples without options get nil. Work is chunked so a
+// cancelled context stops a long evaluation.
 func optionProbs(ctx context.Context, env *Env, ad *models.Adapter, delta []float32, examples []tasks.Example) ([][]float64, error) {
-	exec, adNames, err := scoreExec(env, ad)
-	if err != nil {
-		return nil, err
-	}
-	cfg := env.Model.Config
-	if delta == nil {
-		delta = make([]float32, cfg.HiddenSize)
-	}
-	args := []any{}
-	for _, t := range env.Model.Params.Tensors() {
-		args = append(args, t)
-	}
-	for _, n := range adNames {
-		args = append(args, ad.Params[n])
-	}
-	args = append(args, tensors.FromFlatDataAndDimensions(delta, len(delta)))
+	sc := train.ScorerFor(env.Backend, env.Model)
 	probs := make([][]float64, len(examples))
-	items := make([]train.MCItem, len(examples))
 	var idx []int
 	for i, e := range examples {
-		if len(e.Options) == 0 {
-			continue
+		if len(e.Options) > 0 {
+			idx = append(idx, i)
 		}
-		it, err := train.EncodeMC(env.Model.Tokenizer, e)
-		if err != nil {
-			return nil, err
-		}
-		if n := len(it.Prefix); n > cfg.MaxPositions {
-			it.Prefix = it.Prefix[n-cfg.MaxPositions:] // keep the end: the answer cue
-		}
-		items[i] = it
-		idx = append(idx, i)
 	}
-	for start := 0; start < len(idx); start += evalBatch {
+	const chunk = 4 * evalBatch
+	for start := 0; start < len(idx); start += chunk {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		chunk := idx[start:min(start+evalBatch, len(idx))]
-		T := 0
-		for _, i := range chunk {
-			T = max(T, len(items[i].Prefix))
+		part := idx[start:min(start+chunk, len(idx))]
+		exs := make([]tasks.Example, len(part))
+		for j, i := range part {
+			exs[j] = examples[i]
 		}
-		T = min((T+seqBucket-1)/seqBucket*seqBucket, max(T, cfg.MaxPositions))
-		ids := make([]int32, evalBatch*T)
-		pos := make([]int32, evalBatch)
-		for r, i := range chunk {
-			copy(ids[r*T:], items[i].Prefix)
-			pos[r] = int32(len(items[i].Prefix) - 1)
-		}
-		out, err := exec.Exec(append(args, tensors.FromFlatDataAndDimensions(ids, evalBatch, T),
-			tensors.FromFlatDataAndDimensions(pos, evalBatch))...)
+		p, err := sc.OptionProbs(ad, delta, exs)
 		if err != nil {
 			return nil, fmt.Errorf("meta: scoring: %w", err)
 		}
-		logits := out[0]
-		if logits.DType() != dtypes.Float32 {
-			return nil, fmt.Errorf("meta: scoring: logits dtype %s", logits.DType())
-		}
-		flat := tensors.MustCopyFlatData[float32](logits)
-		V := logits.Shape().Dimensions[1]
-		for r, i := range chunk {
-			probs[i] = letterSoftmax(flat[r*V:(r+1)*V], items[i].LetterIDs)
+		for j, i := range part {
+			probs[i] = p[j]
 		}
 	}
 	return probs, nil
-}
-
-// letterSoftmax renormalizes the next-token distribution over the option
-// letters' tokens (a softmax restricted to those logits).
-func letterSoftmax(logits []float32, ids []int) []float64 {
-	p := make([]float64, len(ids))
-	mx := math.Inf(-1)
-	for _, id := range ids {
-		mx = math.Max(mx, float64(logits[id]))
-	}
-	var sum float64
-	for j, id := range ids {
-		p[j] = math.Exp(float64(logits[id]) - mx)
-		sum += p[j]
-	}
-	for j := range p {
-		p[j] /= sum
-	}
-	return p
 }

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
@@ -151,4 +152,27 @@ func deref(p *float64) any {
 		return nil
 	}
 	return *p
+}
+
+// TestMethodsHonourCancellation: a cancelled context stops every method
+// before it trains.
+func TestMethodsHonourCancellation(t *testing.T) {
+	env := toyEnv(t, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	pool := toyPool(2, 0)
+	for _, name := range []string{NoMetaLoRA, UnionLoRA, MAMLEnLLM, ABMLL} {
+		m, err := New(name, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.MetaTrain(ctx, env, pool); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("%s MetaTrain: %v, want context.Canceled", name, err)
+		}
+		if name == NoMetaLoRA {
+			if _, err := m.Adapt(ctx, env, nil, pool[0], 1); !errors.Is(err, context.Canceled) {
+				t.Errorf("%s Adapt: %v, want context.Canceled", name, err)
+			}
+		}
+	}
 }

@@ -163,7 +163,7 @@ func TestMAMLMatchesHFReference(t *testing.T) {
 	}
 }
 
-// toyModel is a nano-shaped random model with the byte tokenizer.
+// toyEnv is a one-layer nano-shaped random model with the byte tokenizer.
 func toyEnv(t *testing.T, rank int) *Env {
 	t.Helper()
 	cfg, err := models.PresetConfig("nano")
@@ -324,5 +324,43 @@ func TestMAMLSharedAdamSecondOrderFiniteDifference(t *testing.T) {
 			}
 		}
 		t.Logf("%s: worst relative error %.2e", opt, worst)
+	}
+}
+
+// TestMAMLSGDFirstOrderRuns covers the plain-SGD, first-order variant end to
+// end (meta-steps, artifact round trip, test-time inner steps).
+func TestMAMLSGDFirstOrderRuns(t *testing.T) {
+	env := toyEnv(t, 2)
+	rec := &stepRecorder{}
+	env.Publish = rec.publish
+	m, err := New(MAMLEnLLM, Options{MAML: MAMLOptions{MetaSteps: 2, TasksPerStep: 2, InnerSteps: 2, AdaptSteps: 3, InnerOpt: "sgd", FirstOrder: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	art, err := m.MetaTrain(context.Background(), env, toyPool(3, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := art.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	art2, err := m.LoadArtifact(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := art2.(*mamlArtifact); a.Opt != "sgd" || a.Step != 2 {
+		t.Errorf("artifact: opt %q step %v, want sgd and 2 outer updates", a.Opt, a.Step)
+	}
+	if _, err := m.Adapt(context.Background(), env, art2, toyPool(1, 700)[0], 1); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.steps["outer"]) != 2 || len(rec.steps["inner"]) != 3 {
+		t.Errorf("events: %d outer, %d inner", len(rec.steps["outer"]), len(rec.steps["inner"]))
+	}
+	for _, e := range rec.steps["inner"] {
+		if e.Method != MAMLEnLLM || e.Phase != "inner" || e.Total != 3 || e.SupportLoss == nil || e.QueryLoss == nil || e.LR == nil || *e.LR != 0.1 {
+			t.Errorf("inner event %+v", e)
+		}
 	}
 }

@@ -7,8 +7,10 @@ import (
 )
 
 // Options holds every method's budget. The lead maps workbench.toml
-// [methods.*] onto it; a zero field means "use the documented default"
-// (DefaultOptions), so a partially filled struct is always usable.
+// [methods.*] onto it; a zero (or negative) field means "use the documented
+// default" (DefaultOptions), so a partially filled struct is always usable.
+// Booleans default to false. Wall times of the defaults on nano are in the
+// method files' comments.
 type Options struct {
 	NoMeta LoRATrainOptions // nometa-lora: a LoRA trained on the task's own train split
 	Union  LoRATrainOptions // union-lora: one LoRA trained on the union of the pool's train splits
@@ -19,7 +21,7 @@ type Options struct {
 
 // LoRATrainOptions is a plain supervised LoRA run (answer-only loss, AdamW).
 type LoRATrainOptions struct {
-	Steps       int     // optimizer steps; default 40 (nometa) / 300 (union)
+	Steps       int     // optimizer steps; default 40 (nometa) / 200 (union)
 	LR          float64 // default 2e-3: nano/micro models are trained from scratch and need a large step
 	Batch       int     // examples per step; default 8
 	WeightDecay float64 // AdamW decoupled decay; default 0
@@ -28,12 +30,12 @@ type LoRATrainOptions struct {
 
 // MAMLOptions configures maml-en-llm (see maml.go for the exact update rule).
 type MAMLOptions struct {
-	MetaSteps    int     // outer (meta) updates; default 60
+	MetaSteps    int     // outer (meta) updates; default 40
 	TasksPerStep int     // tasks averaged per meta-gradient; default 4
 	InnerSteps   int     // inner steps in meta-training; default 2
 	AdaptSteps   int     // inner steps at test time (Adapt); default InnerSteps
-	InnerLR      float64 // inner step size; default 1e-3 with "adam-shared", 0.1 with "sgd"
-	OuterLR      float64 // outer Adam lr; default 1e-3
+	InnerLR      float64 // inner step size; default 3e-3 with "adam-shared", 0.1 with "sgd"
+	OuterLR      float64 // outer Adam lr; default 3e-3
 	Support      int     // support batch size (examples); default 4
 	Query        int     // query batch size (examples); default 4
 	FirstOrder   bool    // stop the gradient through the inner gradients (FOMAML); default false
@@ -46,11 +48,11 @@ type MAMLOptions struct {
 
 // ABMLLOptions configures abmll (see abmll.go for the objective).
 type ABMLLOptions struct {
-	MetaSteps    int     // default 60
+	MetaSteps    int     // default 40
 	TasksPerStep int     // default 4
 	InnerSteps   int     // posterior refinement steps from θ (meta-training and Adapt); default 2
 	InnerLR      float64 // SGD step of the refinement; default 0.1
-	OuterLR      float64 // Adam lr on θ; default 1e-3
+	OuterLR      float64 // Adam lr on θ; default 3e-3
 	Support      int     // default 4
 	Query        int     // default 4
 	// TaskFidelity scales the expected NLL, GlobalReg the KL(q(φ_i)‖p(φ_i|θ))
@@ -61,7 +63,8 @@ type ABMLLOptions struct {
 	// PriorL2 is an optional Gaussian prior on θ's means (λ/2‖μ‖²); default 0.
 	PriorL2 float64
 	// SigmaInit is the initial posterior/prior std of each factor element
-	// (default 1e-3); SigmaFloor the constant c added after the softplus
+	// (default 1e-2: the KL's curvature γ/σ² = 1 then keeps the refinement's
+	// SGD step stable); SigmaFloor the constant c added after the softplus
 	// (default 1e-6), so σ never collapses to 0 and the KL stays finite.
 	SigmaInit, SigmaFloor float64
 	SecondOrder           bool   // differentiate through the refinement steps; default false (first-order)
@@ -97,10 +100,10 @@ func (o *Options) fill() {
 		orInt(&l.Batch, 8)
 	}
 	fillLoRA(&o.NoMeta, 40)
-	fillLoRA(&o.Union, 300)
+	fillLoRA(&o.Union, 200)
 
 	m := &o.MAML
-	orInt(&m.MetaSteps, 60)
+	orInt(&m.MetaSteps, 40)
 	orInt(&m.TasksPerStep, 4)
 	orInt(&m.InnerSteps, 2)
 	orInt(&m.AdaptSteps, m.InnerSteps)
@@ -110,24 +113,24 @@ func (o *Options) fill() {
 	if m.InnerOpt == "sgd" {
 		orFloat(&m.InnerLR, 0.1)
 	} else {
-		orFloat(&m.InnerLR, 1e-3)
+		orFloat(&m.InnerLR, 3e-3)
 	}
-	orFloat(&m.OuterLR, 1e-3)
+	orFloat(&m.OuterLR, 3e-3)
 	orInt(&m.Support, 4)
 	orInt(&m.Query, 4)
 	orFloat(&m.ClipNorm, 1)
 
 	a := &o.ABMLL
-	orInt(&a.MetaSteps, 60)
+	orInt(&a.MetaSteps, 40)
 	orInt(&a.TasksPerStep, 4)
 	orInt(&a.InnerSteps, 2)
 	orFloat(&a.InnerLR, 0.1)
-	orFloat(&a.OuterLR, 1e-3)
+	orFloat(&a.OuterLR, 3e-3)
 	orInt(&a.Support, 4)
 	orInt(&a.Query, 4)
 	orFloat(&a.TaskFidelity, 1)
 	orFloat(&a.GlobalReg, 1e-4)
-	orFloat(&a.SigmaInit, 1e-3)
+	orFloat(&a.SigmaInit, 1e-2)
 	orFloat(&a.SigmaFloor, 1e-6)
 	if a.Predict == "" {
 		a.Predict = "mean"

@@ -94,8 +94,8 @@ func BenchBatch(B, T int, seed uint64) *Batch {
 }
 
 // BenchEngine measures the train and decode speed of a preset on backend: warm-up runs are excluded and each
-// figure is the median of reps timed runs.
-func BenchEngine(backend compute.Backend, preset string, reps int) (*EngineBench, error) {
+// figure is the median of reps timed runs. rank <= 0 uses BenchLoRA's rank (8).
+func BenchEngine(backend compute.Backend, preset string, reps, rank int) (*EngineBench, error) {
 	cfg, err := models.PresetConfig(preset)
 	if err != nil {
 		return nil, err
@@ -103,9 +103,13 @@ func BenchEngine(backend compute.Backend, preset string, reps int) (*EngineBench
 	if reps <= 0 {
 		reps = 10
 	}
+	lc := BenchLoRA
+	if rank > 0 {
+		lc.Rank, lc.Alpha = rank, float64(2*rank)
+	}
 	const B, T, warm, decodeNew = 8, 64, 3, 128
 	m := &models.Model{Config: cfg, Params: models.NewRandom(cfg, 1), Tokenizer: tokenizer.NewByte()}
-	res := &EngineBench{Preset: preset, Params: models.CountParams(cfg), Batch: B, SeqLen: T, LoRARank: BenchLoRA.Rank,
+	res := &EngineBench{Preset: preset, Params: models.CountParams(cfg), Batch: B, SeqLen: T, LoRARank: lc.Rank,
 		DecodeNew: decodeNew, Reps: reps, Backend: backend.Name()}
 	b := BenchBatch(B, T, 1)
 
@@ -128,11 +132,11 @@ func BenchEngine(backend compute.Backend, preset string, reps int) (*EngineBench
 		}
 		return median(ms), median(cpums), nil
 	}
-	lstep, err := NewLoRAStep(backend, cfg, BenchLoRA, DefaultAdam())
+	lstep, err := NewLoRAStep(backend, cfg, lc, DefaultAdam())
 	if err != nil {
 		return nil, err
 	}
-	ad := models.NewAdapter(cfg, BenchLoRA, 1)
+	ad := models.NewAdapter(cfg, lc, 1)
 	if res.LoRAStepMS, res.LoRAStepCPUMS, err = timeSteps(lstep, m.Params, ad.Params); err != nil {
 		return nil, err
 	}
@@ -144,7 +148,7 @@ func BenchEngine(backend compute.Backend, preset string, reps int) (*EngineBench
 		return nil, err
 	}
 	// FLOPs: backward ≈ 2× forward (activation and weight-gradient paths), so a step ≈ 3× forward.
-	res.LoRAStepFLOPs = 3 * ForwardFLOPs(cfg, &BenchLoRA, B, T)
+	res.LoRAStepFLOPs = 3 * ForwardFLOPs(cfg, &lc, B, T)
 	res.GFLOPS = res.LoRAStepFLOPs / (res.LoRAStepMS / 1000) / 1e9
 
 	gen := models.NewGenerator(backend, m)

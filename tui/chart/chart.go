@@ -44,15 +44,16 @@ func Render(st *common.Styles, w, h int, series []Series) string {
 		startX = lc.Origin().X + 1
 	}
 	for _, s := range series {
-		if len(s.Points) == 0 {
+		pts := finite(s.Points)
+		if len(pts) == 0 {
 			continue
 		}
 		// One braille grid per series: points of one curve merge into shared
 		// cells, and each curve keeps its own colour.
 		g := graph.NewBrailleGrid(lc.GraphWidth(), lc.GraphHeight(), minX, maxX, minY, maxY)
-		prev := g.GridPoint(canvas.Float64Point{X: s.Points[0].X, Y: s.Points[0].Y})
+		prev := g.GridPoint(canvas.Float64Point{X: pts[0].X, Y: pts[0].Y})
 		g.Set(prev)
-		for _, p := range s.Points[1:] {
+		for _, p := range pts[1:] {
 			cur := g.GridPoint(canvas.Float64Point{X: p.X, Y: p.Y})
 			for _, q := range graph.GetLinePoints(prev, cur) {
 				g.Set(q)
@@ -131,4 +132,16 @@ func yLabel(v, span float64) string {
 	default:
 		return fmt.Sprintf("%.2f", v)
 	}
+}
+
+// finite drops NaN/Inf points: a diverged step must not hang the line
+// rasterizer (it walks from point to point).
+func finite(pts []state.Point) []state.Point {
+	out := pts[:0:0]
+	for _, p := range pts {
+		if !math.IsNaN(p.Y) && !math.IsInf(p.Y, 0) && !math.IsNaN(p.X) && !math.IsInf(p.X, 0) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

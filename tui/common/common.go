@@ -6,6 +6,7 @@ package common
 
 import (
 	"context"
+	"log"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/degaml/workbench/core/api"
@@ -28,6 +29,8 @@ type Common struct {
 	Keys     KeyMap
 	Config   Config
 	Store    *state.Store
+	// Log receives debug logs (--debug); nil discards them. Never the screen.
+	Log *log.Logger
 
 	Width, Height int
 }
@@ -50,5 +53,12 @@ func New(ctx context.Context, eng api.Engine, r *lipgloss.Renderer, th themes.Th
 		Keys:     DefaultKeyMap(),
 		Config:   cfg,
 		Store:    state.NewStore(),
+	}
+}
+
+// Logf writes a debug log line when logging is on.
+func (c *Common) Logf(format string, args ...any) {
+	if c.Log != nil {
+		c.Log.Printf(format, args...)
 	}
 }

@@ -104,7 +104,14 @@ func (m *Model) Values() []string {
 // Update handles field navigation, typing and submit.
 func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	k, ok := msg.(tea.KeyMsg)
-	if !ok || !m.focused {
+	if !ok {
+		return m, nil
+	}
+	if !m.focused { // after esc: arrows or enter take the form back
+		if key.Matches(k, m.keys.Up, m.keys.Down, m.keys.Apply) {
+			m.focused = true
+			m.setFocus(m.focus)
+		}
 		return m, nil
 	}
 	switch {

@@ -19,7 +19,7 @@ func TestGolden(t *testing.T) {
 			eng.StartPipeline(t.Context())
 			settle()
 			c.Store.SetStages(eng.Stages())
-	c.Store.SetStages(eng.Stages()) // what the root fetches after Init
+			c.Store.SetStages(eng.Stages()) // what the root fetches after Init
 			testutil.RunGolden(t, New(c), sz[0], sz[1], nil)
 		})
 	}

@@ -44,6 +44,10 @@ const (
 	msgAnyKey   = "⚠ This server accepts ANY SSH key (--allow-any-key): everyone who can reach it can use it."
 )
 
+// connIdleSlack lets the session's own input timeout, which says why, fire
+// before the connection-level one, which just cuts.
+const connIdleSlack = 30 * time.Second
+
 // Config configures a Server. Engine and ForSession are required.
 type Config struct {
 	Listen             string // host:port, e.g. 127.0.0.1:2222
@@ -192,9 +196,11 @@ func New(cfg Config) (*Server, error) {
 		},
 	}
 	if cfg.IdleTimeout > 0 {
-		// Connection-level: also ends connections that never open a session
-		// or whose client stopped talking (the TUI enforces input idleness).
-		opts = append(opts, wish.WithIdleTimeout(cfg.IdleTimeout))
+		// The session model ends sessions without input (with a message);
+		// this connection-level backstop, a little later, also ends clients
+		// that stopped reading. It counts server output as activity, so on
+		// its own a live-updating screen would never time out.
+		opts = append(opts, wish.WithIdleTimeout(cfg.IdleTimeout+connIdleSlack))
 	}
 	if cfg.AllowAnyKey {
 		opts = append(opts, wish.WithBanner(msgAnyKey+"\r\n"))

@@ -73,7 +73,6 @@ func (h *Host) View() string { return h.C.View() }
 // and compares the final view with testdata/<test name>.golden.
 func RunGolden(t *testing.T, c common.Component, w, h int, drive func(tm *teatest.TestModel)) {
 	t.Helper()
-	c.Focus()
 	tm := teatest.NewTestModel(t, &Host{C: c}, teatest.WithInitialTermSize(w, h))
 	if drive != nil {
 		drive(tm)

@@ -1,0 +1,353 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/bench"
+	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/pipeline"
+	"github.com/degaml/workbench/tasks/suites"
+)
+
+func init() {
+	register("bench", "run the paper's results tables (methods × suites × seeds), resumable", cmdBench)
+}
+
+// benchFlags are `workbench bench`'s own flags.
+type benchFlags struct {
+	preset, methods, suites, plot string
+	seeds                         int
+	json, csv, md                 bool
+}
+
+// cmdBench is `workbench bench [--preset quick|paper] [--methods LIST]
+// [--seeds N] [--suites LIST] [--json|--csv|--md] [--plot FILE.png]`.
+func cmdBench(args []string) error {
+	fs := newFlags("bench")
+	var cf commonFlags
+	cf.register(fs)
+	var bf benchFlags
+	fs.StringVar(&bf.preset, "preset", "", "budget preset: quick (≤ 15 min on 2 cores from scratch) or paper (default: config [bench].preset)")
+	fs.StringVar(&bf.methods, "methods", "", "comma-separated methods (default: config [bench].methods)")
+	fs.StringVar(&bf.suites, "suites", "", "comma-separated suites (default: all twelve)")
+	fs.IntVar(&bf.seeds, "seeds", 0, "seeds per cell (default: quick uses config [bench].seeds, paper at least 5)")
+	fs.BoolVar(&bf.json, "json", false, "print one JSON object per (method, suite) cell")
+	fs.BoolVar(&bf.csv, "csv", false, "print the cells as CSV")
+	fs.BoolVar(&bf.md, "md", false, "print markdown tables (the default)")
+	fs.StringVar(&bf.plot, "plot", "", "also write a PNG: average accuracy bars with CIs, and mean adaptation curves")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("bench: unexpected argument %q", pos[0])
+	}
+	if n := btoi(bf.json) + btoi(bf.csv) + btoi(bf.md); n > 1 {
+		return errors.New("bench: choose one of --json, --csv, --md")
+	}
+	if bf.plot != "" && !strings.HasSuffix(strings.ToLower(bf.plot), ".png") {
+		return fmt.Errorf("bench: --plot %s: the plot is a PNG (name it FILE.png)", bf.plot)
+	}
+
+	cfg, err := cf.load()
+	if err != nil {
+		return err
+	}
+	presetName := bf.preset
+	if presetName == "" {
+		presetName = cfg.Bench.Preset
+	}
+	cfg, preset, err := bench.ApplyPreset(presetName, cfg)
+	if err != nil {
+		return err
+	}
+	plan, layout, err := benchPlan(bf, cfg.Bench.Methods, cfg.Bench.Seeds, preset)
+	if err != nil {
+		return err
+	}
+
+	wb, err := pipeline.Open(cfg, cf.workdir)
+	if err != nil {
+		return err
+	}
+	defer wb.Close()
+	ctx, stop := interruptible()
+	defer stop()
+
+	key := bench.Key(presetName, cfg, preset.Options)
+	st, err := bench.OpenStore(filepath.Join(wb.Workdir(), "bench", "results-"+key+".jsonl"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if st.Skipped > 0 {
+		fmt.Fprintf(os.Stderr, "bench: %s: %d unreadable line(s) ignored\n", st.Path(), st.Skipped)
+	}
+
+	prog := &bench.Progress{W: os.Stderr, TTY: isTerminal(os.Stderr)}
+	stopStages := showStages(wb.Bus(), prog)
+	defer stopStages()
+
+	start := time.Now()
+	runPlan := plan // prepareMethods may drop broken methods from the cells to run, not from the table
+	runErr := prepareMethods(ctx, wb, &runPlan, st, prog)
+	var sum bench.Summary
+	if runErr == nil {
+		sum, runErr = bench.Run(ctx, runPlan, benchRunner(wb), st, prog)
+	}
+	stopStages()
+	prog.Done()
+
+	title := fmt.Sprintf("DeGAML Workbench bench — preset %s, model %s, %d seed(s)", presetName, modelName(cfg.Model.HFDir, cfg.Model.Preset), len(plan.Seeds))
+	t := bench.Build(title, plan, layout, st.Records())
+	if len(st.Records()) > 0 {
+		if err := writeLatest(wb.Workdir(), t); err != nil {
+			return err
+		}
+	}
+	if err := printTable(os.Stdout, t, bf); err != nil {
+		return err
+	}
+	if bf.plot != "" {
+		if err := bench.SavePNG(bf.plot, t, bench.MethodCurves(benchRecords(st.Records(), plan))); err != nil {
+			return fmt.Errorf("bench: --plot: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "bench: wrote %s (left: averages with 95%% CIs; right: mean adaptation curves)\n", bf.plot)
+	}
+	fmt.Fprintf(os.Stderr, "bench: %d cells run, %d resumed, %d failed in %s; tables in %s\n",
+		sum.Ran, sum.Resumed, len(sum.Failed), time.Since(start).Round(time.Second), filepath.Join(wb.Workdir(), "bench"))
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		return errors.New("interrupted; finished cells are saved: run the same command again to resume")
+	case runErr != nil:
+		return runErr
+	case len(sum.Failed) > 0:
+		return fmt.Errorf("%d cell(s) failed (methods skipped: %s); the table shows the rest", len(sum.Failed), strings.Join(sum.SkippedMethods, ", "))
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func modelName(hfDir, preset string) string {
+	if hfDir != "" {
+		return filepath.Base(hfDir)
+	}
+	return preset
+}
+
+// benchPlan resolves methods, suites and seeds from flags, config and preset.
+func benchPlan(bf benchFlags, cfgMethods []string, cfgSeeds int, preset bench.Preset) (bench.Plan, bench.Layout, error) {
+	var plan bench.Plan
+	plan.Methods = cfgMethods
+	if bf.methods != "" {
+		plan.Methods = splitList(bf.methods)
+	}
+	if len(plan.Methods) == 0 {
+		return plan, bench.Layout{}, errors.New("bench: no methods")
+	}
+	for _, m := range plan.Methods {
+		if !slices.Contains(meta.Names(), m) {
+			return plan, bench.Layout{}, fmt.Errorf("bench: unknown method %q (have %s)", m, strings.Join(meta.Names(), ", "))
+		}
+	}
+	names := suites.Names()
+	if bf.suites != "" {
+		names = splitList(bf.suites)
+	}
+	layout, err := bench.SplitSuites(names)
+	if err != nil {
+		return plan, layout, fmt.Errorf("bench: %w", err)
+	}
+	plan.Suites = append(slices.Clone(layout.InDomain), layout.OutOfDomain...)
+	// [bench].seeds is the quick default; paper asks for at least 5.
+	n := max(cfgSeeds, 1)
+	if preset.Name == "paper" {
+		n = max(n, preset.Seeds)
+	}
+	if bf.seeds > 0 {
+		n = bf.seeds
+	}
+	plan.Seeds = bench.Seeds(n)
+	return plan, layout, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// prepareMethods runs the pipeline stages (base model, each method's
+// meta-training) up front, timed, so the cell loop's ETA measures
+// adaptation only. A method whose meta-training fails is dropped from the
+// cells to run (its rows show "—") instead of being retrained per cell.
+func prepareMethods(ctx context.Context, wb *pipeline.Workbench, plan *bench.Plan, st *bench.Store, prog *bench.Progress) error {
+	pending := map[string]bool{}
+	for _, c := range plan.Cells() {
+		if _, ok := st.Done(c); !ok {
+			pending[c.Method] = true
+		}
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	t0 := time.Now()
+	if _, err := wb.Base(ctx); err != nil {
+		return fmt.Errorf("base model: %w", err)
+	}
+	prog.Line(fmt.Sprintf("bench: base model ready (%s)", time.Since(t0).Round(time.Second)))
+	var keep []string
+	for _, m := range plan.Methods {
+		if !pending[m] {
+			keep = append(keep, m)
+			continue
+		}
+		t := time.Now()
+		_, err := wb.Artifact(ctx, m)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			prog.Line(fmt.Sprintf("bench: %s: %v; skipping its cells", m, err))
+			continue
+		}
+		if d := time.Since(t); d > time.Second {
+			prog.Line(fmt.Sprintf("bench: %s meta-training ready (%s)", m, d.Round(time.Second)))
+		}
+		keep = append(keep, m)
+	}
+	plan.Methods = keep
+	return nil
+}
+
+// benchRunner adapts and evaluates one cell through Workbench.RunTask, the
+// code path the TUI and `workbench run` use; the run's events also go to the
+// bus, so the work directory's run log keeps them.
+func benchRunner(wb *pipeline.Workbench) bench.Runner {
+	return func(ctx context.Context, c bench.Cell, pub func(events.Event)) (*events.ResultInfo, error) {
+		f, err := suites.ByName(c.Suite)
+		if err != nil {
+			return nil, err
+		}
+		task := pipeline.EvalTask(f, c.Seed)
+		id := fmt.Sprintf("bench-%s-%s-%d", c.Method, c.Suite, c.Seed)
+		_, res, err := wb.RunTask(ctx, c.Method, task, c.Seed, api.Knobs{}, func(e events.Event) {
+			e.Run = id
+			pub(e)
+			wb.Bus().Publish(e)
+		})
+		return res, err
+	}
+}
+
+// showStages prints pipeline stage events (base pretraining, meta-training)
+// while the bench waits on them: a line when a stage starts or finishes, a
+// live line for its steps on a terminal. The returned func stops it.
+func showStages(bus *events.Bus, prog *bench.Progress) func() {
+	sub := bus.Subscribe(events.Coalesce)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			evs, ok := sub.Wait()
+			for _, e := range evs {
+				if e.Run != "" {
+					continue // the bench's own cells report through prog
+				}
+				switch e.Kind {
+				case events.StageStarted, events.StageFinished, events.Warning, events.Error:
+					if line, _ := describe(e); line != "" {
+						prog.Line(line)
+					}
+				case events.Step:
+					if line, _ := describe(e); line != "" {
+						prog.Status(strings.TrimSpace(line))
+					}
+				}
+			}
+			if !ok {
+				return
+			}
+		}
+	}()
+	var once bool
+	return func() {
+		if !once {
+			once = true
+			sub.Close()
+			<-done
+		}
+	}
+}
+
+// benchRecords keeps the records of the plan's cells (the results file may
+// hold more seeds or methods from earlier runs).
+func benchRecords(recs []bench.Record, plan bench.Plan) []bench.Record {
+	var out []bench.Record
+	for _, r := range recs {
+		if slices.Contains(plan.Methods, r.Method) && slices.Contains(plan.Suites, r.Suite) && slices.Contains(plan.Seeds, r.Seed) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// writeLatest leaves the table where LatestBench (the TUI's results pane)
+// reads it, plus its markdown, each written atomically.
+func writeLatest(workdir string, t *bench.Table) error {
+	b, err := json.MarshalIndent(t.API(), "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(pipeline.LatestBenchPath(workdir), append(b, '\n')); err != nil {
+		return err
+	}
+	var md bytes.Buffer
+	if err := t.Markdown(&md); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(filepath.Dir(pipeline.LatestBenchPath(workdir)), "latest.md"), md.Bytes())
+}
+
+func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func printTable(w io.Writer, t *bench.Table, bf benchFlags) error {
+	switch {
+	case bf.json:
+		return t.JSON(w)
+	case bf.csv:
+		return t.CSV(w)
+	}
+	return t.Markdown(w)
+}

@@ -1,0 +1,85 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/degaml/workbench/tui/internal/fakeengine"
+	"github.com/degaml/workbench/tui/internal/testutil"
+)
+
+// screens drives a fresh model to each main screen.
+var screens = []struct {
+	name string
+	keys []string
+	text string // typed after keys
+	then []string
+}{
+	{name: "tasks"},
+	{name: "pipeline", keys: []string{"2"}},
+	{name: "adapt_decoupled", keys: []string{"down", "down", "down", "down", "down", "down", "enter"}},
+	{name: "adapt_gen_baselines", keys: []string{"enter", "m", "b", " ", "down", "down", " ", "esc"}},
+	{name: "chat_compare", keys: []string{"enter", "m", "m", "4"}, text: "Which is prime?\nA: 4\nB: 7\nC: 9", then: []string{"ctrl+r"}},
+	{name: "results", keys: []string{"5"}},
+	{name: "knobs", keys: []string{"6", "down"}},
+	{name: "help", keys: []string{"3", "?"}},
+}
+
+// TestGoldenScreens renders every main screen at 120×40 and 80×24 with the
+// update-level driver (deterministic: no goroutines).
+func TestGoldenScreens(t *testing.T) {
+	for _, sz := range testutil.Sizes {
+		for _, sc := range screens {
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, sz[0], sz[1]), func(t *testing.T) {
+				m, _ := newManual(t, sz[0], sz[1])
+				press(t, m, sc.keys...)
+				typeText(t, m, sc.text)
+				press(t, m, sc.then...)
+				golden.RequireEqual(t, []byte(m.View()))
+			})
+		}
+	}
+}
+
+func TestGoldenTooSmall(t *testing.T) {
+	m, _ := newManual(t, 59, 19)
+	golden.RequireEqual(t, []byte(m.View()))
+}
+
+// TestTeatestFlow runs the real program loop (event subscription Cmd,
+// frame batching) against the fake engine: pick gsm-mc, toggle to
+// generalization-only, and compare the final screen.
+func TestTeatestFlow(t *testing.T) {
+	old := FrameInterval
+	FrameInterval = 5 * time.Millisecond
+	t.Cleanup(func() { FrameInterval = old })
+	for _, sz := range testutil.Sizes {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			eng := fakeengine.New()
+			m := New(testutil.Common(t, eng))
+			t.Cleanup(m.Close)
+			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(sz[0], sz[1]))
+			waitFor(t, tm, "Pipeline: generator 40%")
+			for _, k := range []string{"down", "down", "down", "down", "down", "down", "enter"} {
+				tm.Send(testutil.Key(k))
+			}
+			waitFor(t, tm, "Result: acc 0.610")
+			tm.Send(testutil.Key("m"))
+			waitFor(t, tm, "Result: acc 0.520")
+			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+			golden.RequireEqual(t, []byte(fm.View()))
+		})
+	}
+}
+
+func waitFor(t *testing.T, tm *teatest.TestModel, s string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), s) },
+		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+}

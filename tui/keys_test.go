@@ -1,0 +1,179 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/degaml/workbench/tui/adapt"
+)
+
+func TestQuitKeys(t *testing.T) {
+	m, _ := newManual(t, 120, 40)
+	if !(press(t, m, "q")) {
+		t.Fatal("q on the task picker should quit")
+	}
+	press(t, m, "4") // chat: input focused
+	if !(press(t, m, "ctrl+c")) {
+		t.Fatal("ctrl+c must always quit")
+	}
+}
+
+func TestQTypesIntoChatInput(t *testing.T) {
+	m, _ := newManual(t, 120, 40)
+	press(t, m, "tab", "tab", "tab")
+	if m.Active() != PaneChat {
+		t.Fatalf("active = %v", m.Active().Title())
+	}
+	for _, k := range []string{"q", "1", "?"} {
+		if press(t, m, k) {
+			t.Fatalf("%q quit from the chat input", k)
+		}
+	}
+	if m.Active() != PaneChat || m.full {
+		t.Fatal("digits/? must type, not switch pane or open help")
+	}
+	if !strings.Contains(m.View(), "q1?") {
+		t.Fatal("typed text not in the input")
+	}
+	press(t, m, "esc") // leaves the input, stays on chat
+	if m.Active() != PaneChat || m.chat.CapturesKeys() {
+		t.Fatal("esc should blur the input first")
+	}
+	if !(press(t, m, "q")) {
+		t.Fatal("q should quit once the input is blurred")
+	}
+}
+
+func TestQTypesIntoFilterAndKnobs(t *testing.T) {
+	m, _ := newManual(t, 120, 40)
+	press(t, m, "/")
+	if (press(t, m, "q")) || !m.picker.CapturesKeys() {
+		t.Fatal("q must type into the list filter")
+	}
+	press(t, m, "esc") // clears the filter, stays on tasks
+	if m.Active() != PaneTasks || m.picker.Filtering() {
+		t.Fatal("esc should clear the filter")
+	}
+	press(t, m, "6")
+	if m.Active() != PaneKnobs || (press(t, m, "q")) {
+		t.Fatal("q must type into a knobs field")
+	}
+}
+
+func TestTabCyclesAndEscGoesBack(t *testing.T) {
+	m, _ := newManual(t, 120, 40)
+	var seen []string
+	for range numPanes {
+		seen = append(seen, m.Active().Title())
+		press(t, m, "tab")
+	}
+	if strings.Join(seen, ",") != "Tasks,Pipeline,Adapt,Chat,Results,Knobs" || m.Active() != PaneTasks {
+		t.Fatalf("tab order %v, back at %v", seen, m.Active().Title())
+	}
+	press(t, m, "shift+tab")
+	if m.Active() != PaneKnobs {
+		t.Fatalf("shift+tab wraps to %v", m.Active().Title())
+	}
+	press(t, m, "esc", "esc") // knobs field → back to Tasks (history)
+	if m.Active() != PaneTasks {
+		t.Fatalf("esc: %v", m.Active().Title())
+	}
+	press(t, m, "3", "5", "esc")
+	if m.Active() != PaneAdapt {
+		t.Fatalf("esc after 3,5: %v", m.Active().Title())
+	}
+}
+
+func TestHelpToggle(t *testing.T) {
+	m, _ := newManual(t, 120, 40)
+	press(t, m, "?")
+	if !m.full || !strings.Contains(m.View(), "Help — Tasks") {
+		t.Fatal("? should show full help")
+	}
+	press(t, m, "esc")
+	if m.full || m.Active() != PaneTasks {
+		t.Fatal("esc closes help first")
+	}
+}
+
+func TestPickTaskToggleModeSameSeed(t *testing.T) {
+	m, eng := newManual(t, 120, 40)
+	press(t, m, "down", "enter") // arc-e
+	if m.Active() != PaneAdapt || !strings.Contains(m.View(), "Mode: decoupled") || !strings.Contains(m.View(), "Task: arc-e") {
+		t.Fatalf("after enter:\n%s", m.View())
+	}
+	press(t, m, "m")
+	if !strings.Contains(m.View(), "Mode: generalization-only") {
+		t.Fatal("mode label did not change")
+	}
+	if len(eng.Adapts) != 2 || eng.Adapts[0].Seed != eng.Adapts[1].Seed || eng.Adapts[0].Suite != eng.Adapts[1].Suite {
+		t.Fatalf("requests %+v", eng.Adapts)
+	}
+	var both int
+	for _, s := range m.Adapt().Series() {
+		if strings.HasPrefix(s.Name, adapt.MethodGen+" ") || strings.HasPrefix(s.Name, adapt.MethodDecoupled+" ") {
+			both++
+		}
+	}
+	if both < 4 {
+		t.Fatalf("both modes' curves expected on the chart, got %d series", both)
+	}
+	// The status line on other screens shows the mode too.
+	press(t, m, "2")
+	if !strings.Contains(m.View(), "Mode: generalization-only") || !strings.Contains(m.View(), "Pipeline: generator 40%") {
+		t.Fatalf("status line:\n%s", m.View())
+	}
+}
+
+func TestKnobsRerun(t *testing.T) {
+	m, eng := newManual(t, 120, 40)
+	press(t, m, "enter", "6")
+	typeText(t, m, "7")
+	press(t, m, "down", "down", "down", "down")
+	for range 3 {
+		press(t, m, "backspace")
+	}
+	typeText(t, m, "9")
+	press(t, m, "enter")
+	last := eng.Adapts[len(eng.Adapts)-1]
+	if m.Active() != PaneAdapt || last.Seed != 9 || last.Knobs.InnerSteps != 7 || last.Method != "degaml" {
+		t.Fatalf("re-run %+v on %v", last, m.Active().Title())
+	}
+	if !strings.Contains(m.View(), "Seed: 9") || !strings.Contains(m.View(), "steps=7") {
+		t.Fatalf("labels:\n%s", m.View())
+	}
+}
+
+func TestTooSmall(t *testing.T) {
+	m, _ := newManual(t, 59, 20)
+	if !strings.Contains(m.View(), "Terminal too small") {
+		t.Fatal("59×20 should be too small")
+	}
+	if (press(t, m, "3")) || m.Active() != PaneTasks {
+		t.Fatal("keys other than quit are ignored while too small")
+	}
+	m.Update(tea.WindowSizeMsg{Width: 60, Height: 20})
+	if strings.Contains(m.View(), "too small") {
+		t.Fatal("60×20 is enough")
+	}
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 19})
+	if !strings.Contains(m.View(), "too small") || !(press(t, m, "q")) {
+		t.Fatal("q quits from the too-small screen")
+	}
+}
+
+func TestMouseClickTab(t *testing.T) {
+	m, _ := newManual(t, 120, 40)
+	bar := m.tabBar()
+	x := strings.Index(bar, "4 Chat")
+	m.Update(tea.MouseMsg{X: x + 2, Y: 0, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	if m.Active() != PaneChat {
+		t.Fatalf("click on the Chat tab: %v", m.Active().Title())
+	}
+	m.c.Config.Mouse = false
+	m.Update(tea.MouseMsg{X: 2, Y: 0, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
+	if m.Active() != PaneChat {
+		t.Fatal("mouse off: clicks ignored")
+	}
+}

@@ -1,0 +1,114 @@
+package serve
+
+import (
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestLoad connects many sessions at once; each renders its first frame and
+// queues a job through the TUI (Enter on the task picker), then everyone
+// disconnects. Jobs must be canceled and the goroutine count must return to
+// its baseline. Run with -v for the figures (BENCHMARKS.md, "SSH server").
+// SERVE_LOAD_SESSIONS overrides the default 50.
+func TestLoad(t *testing.T) {
+	n := 50
+	if v, err := strconv.Atoi(os.Getenv("SERVE_LOAD_SESSIONS")); err == nil && v > 0 {
+		n = v
+	}
+	ts := startServer(t, func(c *Config) { c.MaxSessions = n; c.MaxJobsPerSession = 2 })
+	baseline := runtime.NumGoroutine()
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+
+	terms := make([]*term, n)
+	ttff := make([]time.Duration, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			tm, err := ts.openTerm(120, 40)
+			if err != nil {
+				errs <- err
+				return
+			}
+			terms[i] = tm
+			if !tm.waitFor(30*time.Second, firstFrame...) {
+				errs <- errFrame(tm.output())
+				return
+			}
+			ttff[i] = time.Since(t0)
+			tm.stdin.Write([]byte("\r"))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	allUp := time.Since(start)
+	deadline := time.Now().Add(30 * time.Second)
+	for ts.adapts.Load() < int64(n) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := ts.adapts.Load(); got != int64(n) {
+		t.Fatalf("%d of %d sessions queued a job", got, n)
+	}
+	queued, running := ts.sched.Stats()
+	if queued+running != n || running != 1 {
+		t.Fatalf("%d queued + %d running, want %d jobs with 1 running", queued, running, n)
+	}
+	// The last in line sees its place in the round-robin.
+	if n > 2 && !slices.ContainsFunc(terms, func(tm *term) bool {
+		return tm.waitFor(5*time.Second, "queue position "+strconv.Itoa(n-1))
+	}) {
+		t.Error("no session shows the last queue position")
+	}
+	var during runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&during)
+	peakG := runtime.NumGoroutine()
+
+	for _, tm := range terms {
+		tm.close()
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for ts.Sessions() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s := ts.Sessions(); s != 0 {
+		t.Fatalf("%d sessions left after everyone disconnected", s)
+	}
+	for time.Now().Before(deadline) {
+		if q, r := ts.sched.Stats(); q+r == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if q, r := ts.sched.Stats(); q+r != 0 {
+		t.Fatalf("disconnect left %d queued and %d running jobs", q, r)
+	}
+	after := waitGoroutines(t, baseline, 30*time.Second)
+
+	slices.Sort(ttff)
+	pct := func(p float64) time.Duration { return ttff[min(len(ttff)-1, int(p*float64(len(ttff))))] }
+	heap := float64(during.HeapInuse) - float64(before.HeapInuse)
+	t.Logf("sessions=%d all-first-frames=%v ttff p50=%v p95=%v max=%v", n, allUp.Round(time.Millisecond),
+		pct(0.50).Round(time.Millisecond), pct(0.95).Round(time.Millisecond), ttff[n-1].Round(time.Millisecond))
+	t.Logf("heap in use +%.1f MiB (%.0f KiB/session, server and test clients in one process); goroutines %d → %d (%.1f/session) → %d",
+		heap/(1<<20), heap/1024/float64(n), baseline, peakG, float64(peakG-baseline)/float64(n), after)
+	t.Logf("GOMAXPROCS=%d race=%v", runtime.GOMAXPROCS(0), raceEnabled)
+}
+
+type errFrame string
+
+func (e errFrame) Error() string { return "no first frame; got " + strconv.Quote(string(e)) }
