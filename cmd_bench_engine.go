@@ -26,6 +26,7 @@ func benchEngine(w io.Writer, args []string) error {
 	reps := fs.Int("reps", 10, "timed repetitions per measurement (median reported)")
 	rank := fs.Int("rank", 8, "LoRA rank of the LoRA step (adapter on all seven projections)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	skipID := fs.Bool("skip-identity-transposes", false, "wrap the backend with train.SkipIdentityTransposes (experimental)")
 	backend := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, then go:parallelism=-1)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,12 +45,16 @@ func benchEngine(w io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *skipID {
+		be = train.SkipIdentityTransposes(be)
+	}
 	res, err := train.BenchEngine(be, *preset, *reps, *rank)
 	if err != nil {
 		return err
 	}
 	res.Backend = cfgStr
 	res.SIMD = simdBuild
+	res.SkipIdentityTransposes = *skipID
 	if *asJSON {
 		return json.NewEncoder(w).Encode(res)
 	}

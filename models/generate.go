@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -76,8 +77,8 @@ const cacheBucket = 64
 const prefillBucket = 32
 
 // stepGraph builds the cached step: inputs are [base weights (sorted)] [adapter (sorted)] [delta] ids [B,T]
-// int32, pos int32 (absolute position of ids[:,0]), last int32 (index in 0..T-1 whose logits are returned),
-// then K_0, V_0, ..., K_{L-1}, V_{L-1} of shape [B,S,KV,Dh]. Outputs: logits [B,V] at `last`, then the
+// int32, pos int32 (absolute position of ids[:,0]), last int32 (index in 0..T-1 of the last real token, whose
+// logits are returned), then K_0, V_0, ..., K_{L-1}, V_{L-1} of shape [B,KV,S,Dh]. Outputs: logits [B,V] at `last`, then the
 // updated caches.
 func (g *Generator) stepGraph(baseNames, adNames []string, lora *LoRAConfig, hasDelta bool) func(*Graph, []*Node) []*Node {
 	cfg := g.Model.Config
@@ -98,31 +99,36 @@ func (g *Generator) stepGraph(baseNames, adNames []string, lora *LoRAConfig, has
 		ids, pos, last := in[i], in[i+1], in[i+2]
 		caches := in[i+3:]
 		B, T := ids.Shape().Dimensions[0], ids.Shape().Dimensions[1]
-		S := caches[0].Shape().Dimensions[1]
+		S := caches[0].Shape().Dimensions[2]
 
 		tIota := Iota(gr, shapes.Make(dtypes.Int32, T), 0)
 		positions := Add(tIota, pos) // [T] absolute positions of the fed tokens
 		sIota := Iota(gr, shapes.Make(dtypes.Int32, S), 0)
-		// Query t (at pos+t) may attend cache slot s iff s ≤ pos+t: slots past it hold stale or padding data.
+		// Query t (at pos+t) may attend cache slot s iff s ≤ pos+t: slots past it are empty.
 		mask := LessOrEqual(InsertAxes(sIota, 0), InsertAxes(positions, 1)) // [T,S]
-		// Slot s receives fed token t iff s == pos+t. For one token this is a plain Where over a broadcast;
-		// for a block, a 0/1 scatter matrix moves the rows (exact: every output is 1·x plus zeros).
-		hit := Equal(InsertAxes(sIota, 1), InsertAxes(positions, 0)) // [S,T]
-		var scatter, written *Node
-		if T > 1 {
-			scatter = ConvertDType(hit, dtypes.Float32)
-			written = Reshape(LogicalAny(hit, 1), 1, S, 1, 1)
-		} else {
-			written = Reshape(hit, 1, S, 1, 1)
-		}
-		store := func(cache, x *Node) *Node {
-			var full *Node
-			if T > 1 {
-				full = Einsum("st,btkd->bskd", scatter, x)
-			} else {
-				full = BroadcastToDims(x, B, S, cfg.NumKVHeads, cfg.HeadDim)
+		KV := cfg.NumKVHeads
+		var store func(cache, x *Node) *Node
+		if T == 1 {
+			// One new row per (batch, kv head) scattered into slot pos: O(B·KV·Dh) instead of a masked select
+			// over the whole cache. ScatterSum is exact here because the slot is still zero (slots are
+			// written once, in order, and prefill never writes its padding rows).
+			bIdx := Iota(gr, shapes.Make(dtypes.Int32, B, KV, 1), 0)
+			kIdx := Iota(gr, shapes.Make(dtypes.Int32, B, KV, 1), 1)
+			sIdx := BroadcastToDims(Reshape(pos, 1, 1, 1), B, KV, 1)
+			idx := Reshape(Concatenate([]*Node{bIdx, kIdx, sIdx}, 2), B*KV, 3)
+			store = func(cache, x *Node) *Node {
+				return ScatterSum(cache, idx, Reshape(x, B*KV, cfg.HeadDim), true, true)
 			}
-			return Where(BroadcastToDims(written, B, S, cfg.NumKVHeads, cfg.HeadDim), full, cache)
+		} else {
+			// Slot s receives fed token t iff s == pos+t and t is a real token (t ≤ last): a 0/1 matrix moves
+			// the rows (exact: every output is 1·x plus zeros), padding rows are never stored.
+			hit := LogicalAnd(Equal(InsertAxes(sIota, 1), InsertAxes(positions, 0)),
+				InsertAxes(LessOrEqual(tIota, last), 0)) // [S,T]
+			scatter := ConvertDType(hit, dtypes.Float32)
+			written := BroadcastToDims(Reshape(LogicalAny(hit, 1), 1, 1, S, 1), B, KV, S, cfg.HeadDim)
+			store = func(cache, x *Node) *Node {
+				return Where(written, Einsum("st,btkd->bksd", scatter, x), cache)
+			}
 		}
 
 		x := Embed(cfg, w, ids)
@@ -133,7 +139,7 @@ func (g *Generator) stepGraph(baseNames, adNames []string, lora *LoRAConfig, has
 			q, k, v := QKV(cfg, w, l, h, positions, opt)
 			kc, vc := store(caches[2*l], k), store(caches[2*l+1], v)
 			out = append(out, kc, vc)
-			attn := ScaledDotAttention(cfg, q, kc, vc, mask)
+			attn := cachedAttention(cfg, q, kc, vc, mask)
 			x = Add(x, Project(w, pre+"self_attn.o_proj", attn, opt))
 			x = Add(x, MLP(cfg, w, l, RMSNorm(x, w.need(pre+"post_attention_layernorm.weight"), cfg.RMSNormEps), opt))
 		}
@@ -180,6 +186,33 @@ func (g *Generator) exec(lora *LoRAConfig, adNames []string, hasDelta bool) (*Ex
 	return e, nil
 }
 
+// cachedAttention is ScaledDotAttention for caches kept head-major, [B,KV,S,Dh]: with (batch, kv head) as the
+// leading batch axes both matmuls run in the backend's native layouts, so the caches are never transposed
+// (a transposed copy of both caches per layer was a quarter of the decode time). q is [B,T,NumHeads,Dh] with
+// query head h = kv·R + r (HF repeat_kv); mask is bool [T,S]. Returns [B,T,NumHeads·Dh].
+func cachedAttention(cfg Config, q, kc, vc, mask *Node) *Node {
+	B, T := q.Shape().Dimensions[0], q.Shape().Dimensions[1]
+	KV, R, Dh := cfg.NumKVHeads, cfg.NumHeads/cfg.NumKVHeads, cfg.HeadDim
+	S := kc.Shape().Dimensions[2]
+	qg := Reshape(q, B, T, KV, R, Dh)
+	if T > 1 {
+		qg = TransposeAllAxes(qg, 0, 2, 3, 1, 4) // [B,KV,R,T,Dh]; for T = 1 this is a pure reshape
+	}
+	qg = Reshape(qg, B, KV, R*T, Dh)
+	scores := Dot(qg, kc).General([]int{3}, []int{0, 1}, []int{3}, []int{0, 1}) // [B,KV,R·T,S]
+	scores = MulScalar(scores, 1/math.Sqrt(float64(Dh)))
+	// The same additive -1e30 bias as ScaledDotAttention, so cached and uncached logits agree.
+	bias := MulScalar(AddScalar(ConvertDType(mask, scores.DType()), -1), 1e30) // [T,S]
+	bias = Reshape(BroadcastToDims(Reshape(bias, 1, T, S), R, T, S), 1, 1, R*T, S)
+	scores = Add(scores, bias)
+	probs := softmaxLast(scores)
+	out := Dot(probs, vc).General([]int{3}, []int{0, 1}, []int{2}, []int{0, 1}) // [B,KV,R·T,Dh]
+	if T > 1 {
+		out = TransposeAllAxes(Reshape(out, B, KV, R, T, Dh), 0, 3, 1, 2, 4) // [B,T,KV,R,Dh]
+	}
+	return Reshape(out, B, T, cfg.NumHeads*Dh)
+}
+
 // Session is one batch-1 decoding state: the KV caches and the number of tokens fed so far.
 type Session struct {
 	g      *Generator
@@ -222,7 +255,8 @@ func (g *Generator) NewSession(maxLen int, adapter *Adapter, delta []float32) (*
 	}
 	s := &Session{g: g, exec: e, fixed: fixed, S: S}
 	for range 2 * cfg.NumLayers {
-		s.caches = append(s.caches, tensors.FromShape(shapes.Make(dtypes.Float32, 1, S, cfg.NumKVHeads, cfg.HeadDim)))
+		// Head-major [B,KV,S,Dh] (see cachedAttention), zero-filled (the slot writes rely on it).
+		s.caches = append(s.caches, tensors.FromShape(shapes.Make(dtypes.Float32, 1, cfg.NumKVHeads, S, cfg.HeadDim)))
 	}
 	return s, nil
 }

@@ -539,7 +539,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 			return nil, err
 		}
 		env.Publish(events.Event{Kind: events.Log, Method: m.name, Task: task.Name,
-			Message: fmt.Sprintf("generated a LoRA from %d unlabeled prompts in one forward pass", len(ts.prompts))})
+			Message: fmt.Sprintf("generated a LoRA in one forward pass from a batch of %d of the task's %d unlabeled prompts", art.Gen.P, len(ts.prompts))})
 		return &Adapted{Adapter: ad}, nil
 	}
 	ts, err := m.prepareTask(ctx, r, art, task, prompts, seed)

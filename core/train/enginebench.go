@@ -33,6 +33,8 @@ type EngineBench struct {
 	Reps          int     `json:"reps"`
 	Backend       string  `json:"backend"`
 	SIMD          bool    `json:"simd"`
+	// SkipIdentityTransposes: the backend was wrapped with SkipIdentityTransposes.
+	SkipIdentityTransposes bool `json:"skip_identity_transposes"`
 }
 
 // BenchLoRA is the adapter the engine benchmark trains: rank 8 on every projection, as in the paper's setup.

@@ -29,9 +29,7 @@ func New(c *common.Common) *Model {
 	for i, s := range suites {
 		items[i] = item{s}
 	}
-	d := list.NewDefaultDelegate()
-	d.Styles = c.Styles.DelegateStyles()
-	l := list.New(items, d, 0, 0)
+	l := list.New(items, newDelegate(c.Styles), 0, 0)
 	l.Title = "Tasks"
 	l.SetShowHelp(false)
 	l.SetStatusBarItemName("suite", "suites")

@@ -104,7 +104,7 @@ func (m *Model) View() string {
 	title := st.Title.Render("Results")
 	switch {
 	case m.err != nil:
-		return title + "\n\n" + st.Bad.Render(m.err.Error())
+		return title + "\n\n" + st.Warn.Render(m.err.Error())
 	case m.t == nil || len(m.t.Rows) == 0:
 		return title + "\n\n" + st.Muted.Render("No results yet. Adapt to a task, or run `workbench bench` for the full table.")
 	}

@@ -90,9 +90,21 @@ func (f filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) 
 // forwarding. The library itself would accept agent forwarding.
 func filterRequests(ch gossh.Channel, in <-chan *gossh.Request, out chan<- *gossh.Request) {
 	defer close(out)
+	envs := 0
 	for req := range in {
 		switch req.Type {
-		case "pty-req", "window-change", "env", "shell", "signal", "break":
+		case "pty-req", "window-change":
+			// Every frame is rendered at the client's size: bound it.
+			req.Payload = clampWindow(req.Type, req.Payload)
+			out <- req
+		case "env":
+			// The library keeps every variable for the session's lifetime.
+			if envs++; envs > maxEnv || len(req.Payload) > maxEnvBytes {
+				_ = req.Reply(false, nil)
+				continue
+			}
+			out <- req
+		case "shell", "signal", "break":
 			out <- req
 		case "exec":
 			fmt.Fprint(ch.Stderr(), execRefused)
@@ -107,4 +119,39 @@ func filterRequests(ch gossh.Channel, in <-chan *gossh.Request, out chan<- *goss
 			}
 		}
 	}
+}
+
+// Bounds on what a client may make the server keep or render.
+const (
+	maxEnv      = 64
+	maxEnvBytes = 4096
+	maxCols     = 500
+	maxRows     = 200
+)
+
+// clampWindow bounds the terminal size in a pty-req or window-change
+// payload; a payload that does not parse is passed on for the library to
+// refuse.
+func clampWindow(typ string, payload []byte) []byte {
+	clamp := func(cols, rows *uint32) {
+		*cols, *rows = min(*cols, maxCols), min(*rows, maxRows)
+	}
+	if typ == "pty-req" {
+		var m struct {
+			Term                 string
+			Cols, Rows, PxW, PxH uint32
+			Modes                string
+		}
+		if gossh.Unmarshal(payload, &m) != nil {
+			return payload
+		}
+		clamp(&m.Cols, &m.Rows)
+		return gossh.Marshal(&m)
+	}
+	var m struct{ Cols, Rows, PxW, PxH uint32 }
+	if gossh.Unmarshal(payload, &m) != nil {
+		return payload
+	}
+	clamp(&m.Cols, &m.Rows)
+	return gossh.Marshal(&m)
 }

@@ -173,6 +173,10 @@ func New(cfg Config) (*Server, error) {
 		// Public keys only: no password or keyboard-interactive handler is
 		// set, so those methods are never offered.
 		wish.WithPublicKeyAuth(auth),
+		// A real PTY per session: wish's background-colour query can then
+		// time out on a terminal that never answers (on an emulated PTY it
+		// blocks until the first keystroke, and eats it).
+		ssh.AllocatePty(),
 		wish.WithMiddleware(
 			bubbletea.MiddlewareWithProgramHandler(s.program, termenv.Ascii), // Ascii: never force, use the client's profile
 			s.gate,

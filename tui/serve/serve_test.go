@@ -380,3 +380,27 @@ func TestShutdownSaysGoodbye(t *testing.T) {
 	}
 	waitGoroutines(t, before, 10*time.Second)
 }
+
+func TestClampWindow(t *testing.T) {
+	type pty struct {
+		Term                 string
+		Cols, Rows, PxW, PxH uint32
+		Modes                string
+	}
+	var got pty
+	in := pty{"xterm", 100000, 50000, 0, 0, "\x00"}
+	if err := gossh.Unmarshal(clampWindow("pty-req", gossh.Marshal(&in)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Cols != maxCols || got.Rows != maxRows || got.Term != "xterm" || got.Modes != "\x00" {
+		t.Fatalf("pty-req clamped to %+v", got)
+	}
+	type win struct{ Cols, Rows, PxW, PxH uint32 }
+	var w win
+	if err := gossh.Unmarshal(clampWindow("window-change", gossh.Marshal(&win{80, 24, 1, 2})), &w); err != nil {
+		t.Fatal(err)
+	}
+	if w != (win{80, 24, 1, 2}) {
+		t.Fatalf("a normal size changed: %+v", w)
+	}
+}

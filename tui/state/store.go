@@ -70,10 +70,40 @@ func NewStore() *Store {
 // maxStageLoss caps the stage loss history; older points are thinned.
 const maxStageLoss = 2000
 
-// SetStages replaces the stage list with the facade's view.
+// SetStages takes the facade's stage list. The snapshot may be older than
+// events already applied (it is read in a Cmd), so a stage keeps whichever
+// of the two is further along: stages only move forward.
 func (s *Store) SetStages(st []api.StageStatus) {
-	s.Stages = append([]api.StageStatus(nil), st...)
+	old := map[string]api.StageStatus{}
+	for _, x := range s.Stages {
+		old[x.Name] = x
+	}
+	out := append([]api.StageStatus(nil), st...)
+	seen := map[string]bool{}
+	for i, x := range out {
+		seen[x.Name] = true
+		if o, ok := old[x.Name]; ok && (stageRank(o.State) > stageRank(x.State) ||
+			stageRank(o.State) == stageRank(x.State) && o.Fraction > x.Fraction) {
+			out[i] = o
+		}
+	}
+	for _, o := range s.Stages { // known from events only
+		if !seen[o.Name] {
+			out = append(out, o)
+		}
+	}
+	s.Stages = out
 	s.Version++
+}
+
+func stageRank(state string) int {
+	switch state {
+	case "running":
+		return 1
+	case "done", "cached", "failed":
+		return 2
+	}
+	return 0
 }
 
 // AddRun registers an Adapt call's metadata. Events may already have
