@@ -93,4 +93,3 @@ func taskFromFile(path, format string) (*tasks.Task, error) {
 	return &tasks.Task{Name: name, Suite: path, Domain: "user", Role: tasks.OutOfDomain,
 		Splits: tasks.Splits{Train: mc[:nTrain], Val: mc[nTrain : nTrain+nVal], Test: mc[nTrain+nVal:]}}, nil
 }
-
