@@ -83,3 +83,24 @@ func waitFor(t *testing.T, tm *teatest.TestModel, s string) {
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), s) },
 		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
 }
+
+// Every pane wraps its own text to the body size: the root cuts what is
+// still too wide, so an overflowing pane would lose text silently.
+func TestPanesFitBody(t *testing.T) {
+	for _, sz := range append(testutil.Sizes, [2]int{MinWidth, MinHeight}) {
+		for _, sc := range screens {
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, sz[0], sz[1]), func(t *testing.T) {
+				m, _ := newManual(t, sz[0], sz[1])
+				press(t, m, sc.keys...)
+				typeText(t, m, sc.text)
+				press(t, m, sc.then...)
+				bw, bh := m.bodySize()
+				body := m.panes[m.active].View()
+				if m.full {
+					body = m.fullHelp()
+				}
+				testutil.AssertFits(t, body, bw, bh)
+			})
+		}
+	}
+}

@@ -77,7 +77,11 @@ func (m *Model) View() string {
 		body = m.panes[m.active].View()
 	}
 	r := m.c.Renderer
-	body = r.NewStyle().Width(bw).Height(bh).MaxHeight(bh).MaxWidth(bw).Render(body)
+	// Panes wrap their own text; a line that still comes out too wide is
+	// cut, not wrapped: wrapping would continue it at column 0, inside the
+	// left column of a side-by-side pane.
+	body = r.NewStyle().MaxWidth(bw).MaxHeight(bh).Render(body)
+	body = r.NewStyle().Width(bw).Height(bh).MaxHeight(bh).Render(body)
 	footer := m.help.ShortHelpView(append(m.panes[m.active].ShortHelp(), m.globalKeys()...))
 	return lipgloss.JoinVertical(lipgloss.Left, m.tabBar(), body, "", m.statusLine(), footer)
 }

@@ -24,6 +24,7 @@ type Config struct {
 	LoRA     LoRA     `toml:"lora"`
 	Pipeline Pipeline `toml:"pipeline"`
 	Adapt    Adapt    `toml:"adapt"`
+	Methods  Methods  `toml:"methods"`
 	Bench    Bench    `toml:"bench"`
 	TUI      TUI      `toml:"tui"`
 	Serve    Serve    `toml:"serve"`
@@ -68,6 +69,66 @@ type Adapt struct {
 	LR         float64 `toml:"lr"`
 	Support    int     `toml:"support"`
 	Seed       int64   `toml:"seed"`
+}
+
+// Methods holds each method's budget. A key left out (zero) takes the
+// method's documented default (core/meta), so the file only needs what a user
+// changes.
+type Methods struct {
+	NoMeta LoRATrain `toml:"nometa-lora"`
+	Union  LoRATrain `toml:"union-lora"`
+	MAML   MAML      `toml:"maml-en-llm"`
+	ABMLL  ABMLL     `toml:"abmll"`
+	DeGAML DeGAML    `toml:"degaml"`
+}
+
+// LoRATrain budgets a plain supervised LoRA run.
+type LoRATrain struct {
+	Steps int     `toml:"steps"`
+	LR    float64 `toml:"lr"`
+	Batch int     `toml:"batch"`
+}
+
+// MAML budgets maml-en-llm.
+type MAML struct {
+	MetaSteps    int     `toml:"meta_steps"`
+	TasksPerStep int     `toml:"tasks_per_step"`
+	InnerSteps   int     `toml:"inner_steps"`
+	InnerLR      float64 `toml:"inner_lr"`
+	OuterLR      float64 `toml:"outer_lr"`
+	Support      int     `toml:"support"`
+	Query        int     `toml:"query"`
+	FirstOrder   bool    `toml:"first_order"`
+	InnerOpt     string  `toml:"inner_opt"` // "adam-shared" | "sgd"
+}
+
+// ABMLL budgets abmll.
+type ABMLL struct {
+	MetaSteps    int     `toml:"meta_steps"`
+	TasksPerStep int     `toml:"tasks_per_step"`
+	InnerSteps   int     `toml:"inner_steps"`
+	InnerLR      float64 `toml:"inner_lr"`
+	OuterLR      float64 `toml:"outer_lr"`
+	TaskFidelity float64 `toml:"task_fidelity"`
+	GlobalReg    float64 `toml:"global_reg"`
+	Predict      string  `toml:"predict"` // "mean" | "mc"
+	Samples      int     `toml:"samples"`
+}
+
+// DeGAML budgets the generalization and adaptation modules.
+type DeGAML struct {
+	CollectTasks     int     `toml:"collect_tasks"`
+	CollectPreSteps  int     `toml:"collect_pre_steps"`
+	CollectPreLR     float64 `toml:"collect_pre_lr"`
+	CollectFineSteps int     `toml:"collect_fine_steps"`
+	CollectFineLR    float64 `toml:"collect_fine_lr"`
+	PromptBatch      int     `toml:"prompt_batch"`
+	GenSteps         int     `toml:"gen_steps"`
+	GenLR            float64 `toml:"gen_lr"`
+	PolicyTasks      int     `toml:"policy_tasks"`
+	PolicyIterations int     `toml:"policy_iterations"`
+	PolicyHypotheses int     `toml:"policy_hypotheses"`
+	AdaptTopK        int     `toml:"adapt_top_k"`
 }
 
 // Bench configures `workbench bench`.

@@ -60,6 +60,13 @@ func New(config string) (b compute.Backend, err error) {
 			b, err = nil, fmt.Errorf("backend %q: %v", config, r)
 		}
 	}()
+	// The go backend prints its parallelism setting on stdout, which would
+	// corrupt --json output and the TUI's screen: silence stdout meanwhile.
+	if devnull, err := os.Open(os.DevNull); err == nil {
+		saved := os.Stdout
+		os.Stdout = devnull
+		defer func() { os.Stdout = saved; devnull.Close() }()
+	}
 	return compute.NewWithConfig(config)
 }
 

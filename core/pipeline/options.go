@@ -11,8 +11,26 @@ import (
 // config does not mention keep the methods' documented defaults.
 func MethodOptions(cfg *config.Config) meta.Options {
 	var o meta.Options
+	m := cfg.Methods
+	o.NoMeta = meta.LoRATrainOptions{Steps: m.NoMeta.Steps, LR: m.NoMeta.LR, Batch: m.NoMeta.Batch}
+	o.Union = meta.LoRATrainOptions{Steps: m.Union.Steps, LR: m.Union.LR, Batch: m.Union.Batch}
+	o.MAML = meta.MAMLOptions{MetaSteps: m.MAML.MetaSteps, TasksPerStep: m.MAML.TasksPerStep, InnerSteps: m.MAML.InnerSteps,
+		InnerLR: m.MAML.InnerLR, OuterLR: m.MAML.OuterLR, Support: m.MAML.Support, Query: m.MAML.Query,
+		FirstOrder: m.MAML.FirstOrder, InnerOpt: m.MAML.InnerOpt}
+	o.ABMLL = meta.ABMLLOptions{MetaSteps: m.ABMLL.MetaSteps, TasksPerStep: m.ABMLL.TasksPerStep, InnerSteps: m.ABMLL.InnerSteps,
+		InnerLR: m.ABMLL.InnerLR, OuterLR: m.ABMLL.OuterLR, TaskFidelity: m.ABMLL.TaskFidelity, GlobalReg: m.ABMLL.GlobalReg,
+		Predict: m.ABMLL.Predict, Samples: m.ABMLL.Samples}
+	d := m.DeGAML
+	o.DeGAML = meta.DeGAMLOptions{CollectTasks: d.CollectTasks, CollectPreSteps: d.CollectPreSteps, CollectPreLR: d.CollectPreLR,
+		CollectFineSteps: d.CollectFineSteps, CollectFineLR: d.CollectFineLR, PromptBatch: d.PromptBatch,
+		GenSteps: d.GenSteps, GenLR: d.GenLR, PolicyTasks: d.PolicyTasks, PolicyIterations: d.PolicyIterations,
+		PolicyHypotheses: d.PolicyHypotheses, AdaptTopK: d.AdaptTopK}
+	// [adapt] inner_steps is the test-time adaptation budget of every method
+	// that adapts by gradient steps; a from-scratch LoRA gets more of them.
 	if s := cfg.Adapt.InnerSteps; s > 0 {
-		o.NoMeta.Steps = s * 5 // a from-scratch LoRA needs more steps than a meta-learned init
+		if o.NoMeta.Steps == 0 {
+			o.NoMeta.Steps = s * 5
+		}
 		o.MAML.AdaptSteps = s
 	}
 	return o

@@ -4,26 +4,29 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/charmbracelet/lipgloss"
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/common"
 )
 
 // preview renders the selected suite: what it is, one example item, and for
 // built-in suites the hidden parameter that adaptation has to discover.
+// Every block is wrapped to w: a line wider than the pane would be wrapped
+// again by the screen, into the list's column.
 func preview(st *common.Styles, s api.SuiteInfo, w, h int) string {
 	if w < 10 {
 		return ""
 	}
-	wrap := st.Base.Width(w)
-	var b strings.Builder
-	b.WriteString(st.Title.Render(s.Name) + "\n")
-	b.WriteString(st.Label.Render("Role: ") + st.Value.Render(roleName(s.Role)))
+	wrap := func(style lipgloss.Style, text string) string { return style.Width(w).Render(text) }
+	var blocks []string
+	blocks = append(blocks, wrap(st.Title, s.Name))
+	role := st.Label.Render("Role: ") + st.Value.Render(roleName(s.Role))
 	if s.Domain != "" {
-		b.WriteString(st.Label.Render("  Domain: ") + st.Value.Render(s.Domain))
+		role += st.Label.Render("  Domain: ") + st.Value.Render(s.Domain)
 	}
-	b.WriteString("\n\n")
+	blocks = append(blocks, st.Renderer().NewStyle().Width(w).Render(role), "")
 	if s.Description != "" {
-		b.WriteString(wrap.Render(s.Description) + "\n\n")
+		blocks = append(blocks, wrap(st.Base, s.Description), "")
 	}
 	if len(s.Hidden) > 0 {
 		keys := make([]string, 0, len(s.Hidden))
@@ -31,16 +34,46 @@ func preview(st *common.Styles, s api.SuiteInfo, w, h int) string {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		var parts []string
+		// One parameter per line: several long ones joined by commas read as
+		// one run-on list once wrapped.
+		var lines []string
 		for _, k := range keys {
-			parts = append(parts, k+" = "+s.Hidden[k])
+			lines = append(lines, hanging(st, k+" = ", s.Hidden[k], w))
 		}
-		b.WriteString(st.Heading.Render("Hidden parameter") + st.Muted.Render(" (the model must discover it)") + "\n")
-		b.WriteString(st.Accent.Render(strings.Join(parts, ", ")) + "\n\n")
+		blocks = append(blocks,
+			st.Renderer().NewStyle().Width(w).Render(st.Heading.Render("Hidden parameter")+st.Muted.Render(" (the model must discover it)")),
+			strings.Join(lines, "\n"), "")
 	}
 	if s.Example != "" {
-		b.WriteString(st.Heading.Render("Example item") + "\n")
-		b.WriteString(st.Card.Width(w - 2).Render(s.Example))
+		blocks = append(blocks, wrap(st.Heading, "Example item"), st.Card.Width(w-2).Render(s.Example))
 	}
-	return st.Renderer().NewStyle().MaxHeight(h).Render(b.String())
+	out := strings.Join(blocks, "\n")
+	return st.Renderer().NewStyle().MaxHeight(h).MaxWidth(w).Render(out)
+}
+
+// hanging renders "key = value" wrapped to w with continuation lines
+// indented under the value (or by two columns when the key is long).
+func hanging(st *common.Styles, head, value string, w int) string {
+	indent := lipgloss.Width(head)
+	if indent > w/2 {
+		indent = 2
+	}
+	if lipgloss.Width(head)+lipgloss.Width(value) <= w {
+		return st.Accent.Render(head + value)
+	}
+	first := st.Accent.Render(head)
+	body := st.Accent.Width(w - indent).Render(value)
+	lines := strings.Split(body, "\n")
+	pad := strings.Repeat(" ", indent)
+	if indent == lipgloss.Width(head) {
+		lines[0] = first + lines[0]
+		for i := 1; i < len(lines); i++ {
+			lines[i] = pad + lines[i]
+		}
+		return strings.Join(lines, "\n")
+	}
+	for i := range lines {
+		lines[i] = pad + lines[i]
+	}
+	return first + "\n" + strings.Join(lines, "\n")
 }

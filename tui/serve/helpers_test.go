@@ -233,6 +233,7 @@ type term struct {
 	client *gossh.Client
 	sess   *gossh.Session
 	stdin  io.WriteCloser
+	mute   bool // never answer the background-colour query
 
 	mu     sync.Mutex
 	out    bytes.Buffer
@@ -254,7 +255,7 @@ func (ts *testServer) openTerm(w, h int) (*term, error) {
 	return tm, nil
 }
 
-func startTerm(c *gossh.Client, w, h int) (*term, error) {
+func startTerm(c *gossh.Client, w, h int, mute ...bool) (*term, error) {
 	s, err := c.NewSession()
 	if err != nil {
 		return nil, err
@@ -270,7 +271,7 @@ func startTerm(c *gossh.Client, w, h int) (*term, error) {
 	if err != nil {
 		return nil, err
 	}
-	tm := &term{client: c, sess: s, stdin: in, change: make(chan struct{})}
+	tm := &term{client: c, sess: s, stdin: in, change: make(chan struct{}), mute: len(mute) > 0 && mute[0]}
 	if err := s.Shell(); err != nil {
 		return nil, err
 	}
@@ -285,7 +286,7 @@ func (tm *term) read(r io.Reader) {
 		n, err := r.Read(buf)
 		tm.mu.Lock()
 		tm.out.Write(buf[:n])
-		if !answered && bytes.Contains(tm.out.Bytes(), []byte("\x1b[c")) {
+		if !answered && !tm.mute && bytes.Contains(tm.out.Bytes(), []byte("\x1b[c")) {
 			answered = true
 			// A dark background, then primary device attributes (ends the query).
 			go tm.stdin.Write([]byte("\x1b]11;rgb:1a1a/1a1a/1a1a\x07\x1b[?62;22c"))

@@ -173,10 +173,6 @@ func New(cfg Config) (*Server, error) {
 		// Public keys only: no password or keyboard-interactive handler is
 		// set, so those methods are never offered.
 		wish.WithPublicKeyAuth(auth),
-		// A real PTY per session: wish's background-colour query can then
-		// time out on a terminal that never answers (on an emulated PTY it
-		// blocks until the first keystroke, and eats it).
-		ssh.AllocatePty(),
 		wish.WithMiddleware(
 			bubbletea.MiddlewareWithProgramHandler(s.program, termenv.Ascii), // Ascii: never force, use the client's profile
 			s.gate,
@@ -283,6 +279,7 @@ type session struct {
 	mu      sync.Mutex
 	program *tea.Program
 	release func() // the TUI model's
+	pump    *inputPump
 	bye     string
 }
 
@@ -365,10 +362,13 @@ func (s *Server) finish(st *session) {
 	st.cancel()
 	st.eng.close()
 	st.mu.Lock()
-	release := st.release
+	release, pump := st.release, st.pump
 	st.mu.Unlock()
 	if release != nil {
 		release()
+	}
+	if pump != nil {
+		pump.close()
 	}
 	s.mu.Lock()
 	delete(s.sessions, st)
@@ -383,7 +383,12 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	if !ok {
 		return nil
 	}
-	r := bubbletea.MakeRenderer(sess)
+	pump := newInputPump(sess)
+	st.mu.Lock()
+	st.pump = pump
+	st.mu.Unlock()
+	r := bubbletea.MakeRenderer(querySession{Session: sess, p: pump, deadline: time.After(queryTimeout)})
+	pump.endQuery()
 	c := tui.NewCommon(st.ctx, st.eng, r, s.theme, common.Config{Mouse: s.cfg.Mouse})
 	inner, release := s.cfg.NewModel(c)
 	m := &sessionModel{inner: inner, r: r, user: sess.User(), idle: s.cfg.IdleTimeout, onBye: st.setBye,
@@ -392,6 +397,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		m.warn = msgAnyKey
 	}
 	opts := append(bubbletea.MakeOptions(sess),
+		tea.WithInput(pumpReader{pump}), // replaces MakeOptions' input
 		tea.WithAltScreen(),
 		tea.WithEnvironment(sess.Environ()),
 		// The server handles SIGINT/SIGTERM (goodbye, then shutdown); a

@@ -404,3 +404,26 @@ func TestClampWindow(t *testing.T) {
 		t.Fatalf("a normal size changed: %+v", w)
 	}
 }
+
+// A terminal that never answers the background-colour query still gets the
+// UI after the query timeout, and a key typed meanwhile is not lost.
+func TestSilentTerminal(t *testing.T) {
+	ts := startServer(t, nil)
+	c, err := ts.dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := startTerm(c, 120, 40, true)
+	if err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	defer tm.close()
+	tm.stdin.Write([]byte("q")) // typed before the query times out
+	if !tm.waitFor(10*time.Second, firstFrame...) {
+		t.Fatalf("no first frame; got %q", tm.output())
+	}
+	if !tm.waitEOF(10 * time.Second) {
+		t.Fatal("q typed during the query was lost")
+	}
+}

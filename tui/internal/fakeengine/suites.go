@@ -14,7 +14,10 @@ func Suites() []api.SuiteInfo {
 	}
 	return []api.SuiteInfo{
 		{Name: "arc-c", Domain: "science", Role: "in-domain", Description: "Grade-school science questions with a per-task distractor bias.",
-			Example: mc("Which property of a metal lets it be drawn into wire?", "ductility", "luster", "density", "hardness"), Hidden: map[string]string{"bias": "C"}},
+			Example: mc("Which property of a metal lets it be drawn into wire?", "ductility", "luster", "density", "hardness"), // Long hidden parameters, as the real arc-easy has: the
+			// preview must wrap them to its width.
+			Hidden: map[string]string{"bias": "C", "conducts": "wax, salt, cork, sand, copper, iron, tin",
+				"floats": "wax, salt, glass, wool, cork, paper, bone, clay, sand, tin, iron, copper, silver, gold"}},
 		{Name: "arc-e", Domain: "science", Role: "in-domain", Description: "Easier science questions.", Example: mc("What do plants need for photosynthesis?", "sunlight", "sand", "salt", "smoke"), Hidden: map[string]string{"bias": "A"}},
 		{Name: "hellaswag", Domain: "commonsense", Role: "in-domain", Description: "Pick the ending that continues the scene.", Example: mc("She cracks two eggs into the bowl, then", "whisks them.", "paints the bowl.", "sings to it.", "leaves."), Hidden: map[string]string{"style": "formal"}},
 		{Name: "boolq", Domain: "reading", Role: "in-domain", Description: "Yes/no questions about a passage.", Example: mc("Passage: …\nIs the river longer than 100 km?", "True", "False"), Hidden: map[string]string{"negation": "on"}},

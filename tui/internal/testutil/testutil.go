@@ -5,11 +5,13 @@ package testutil
 
 import (
 	"io"
+	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/degaml/workbench/core/events"
@@ -81,6 +83,7 @@ func RunGolden(t *testing.T, c common.Component, w, h int, drive func(tm *teates
 		t.Fatal(err)
 	}
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+	AssertFits(t, fm.View(), w, h)
 	golden.RequireEqual(t, []byte(fm.View()))
 }
 
@@ -166,3 +169,20 @@ func Type(c common.Component, settle func(), s string) common.Component {
 
 // Sizes are the two terminal sizes every golden file is made at.
 var Sizes = [][2]int{{120, 40}, {80, 24}}
+
+// AssertFits fails t when a line of view is wider than w columns or view
+// has more than h lines (h <= 0: no height check). A pane's line that is
+// too wide is wrapped again by the screen into the next line's first
+// column, which breaks side-by-side layouts.
+func AssertFits(t testing.TB, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	for i, l := range lines {
+		if lw := ansi.StringWidth(l); lw > w {
+			t.Errorf("line %d is %d columns wide, more than %d: %q", i+1, lw, w, ansi.Strip(l))
+		}
+	}
+	if h > 0 && len(lines) > h {
+		t.Errorf("%d lines, more than %d", len(lines), h)
+	}
+}
