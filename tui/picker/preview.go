@@ -38,7 +38,7 @@ func preview(st *common.Styles, s api.SuiteInfo, w, h int) string {
 		// one run-on list once wrapped.
 		var lines []string
 		for _, k := range keys {
-			lines = append(lines, hanging(st, k+" = ", s.Hidden[k], w))
+			lines = append(lines, common.Hang(st.Accent.Render(k+" = "), s.Hidden[k], st.Accent, w))
 		}
 		blocks = append(blocks,
 			st.Renderer().NewStyle().Width(w).Render(st.Heading.Render("Hidden parameter")+st.Muted.Render(" (the model must discover it)")),
@@ -51,29 +51,3 @@ func preview(st *common.Styles, s api.SuiteInfo, w, h int) string {
 	return st.Renderer().NewStyle().MaxHeight(h).MaxWidth(w).Render(out)
 }
 
-// hanging renders "key = value" wrapped to w with continuation lines
-// indented under the value (or by two columns when the key is long).
-func hanging(st *common.Styles, head, value string, w int) string {
-	indent := lipgloss.Width(head)
-	if indent > w/2 {
-		indent = 2
-	}
-	if lipgloss.Width(head)+lipgloss.Width(value) <= w {
-		return st.Accent.Render(head + value)
-	}
-	first := st.Accent.Render(head)
-	body := st.Accent.Width(w - indent).Render(value)
-	lines := strings.Split(body, "\n")
-	pad := strings.Repeat(" ", indent)
-	if indent == lipgloss.Width(head) {
-		lines[0] = first + lines[0]
-		for i := 1; i < len(lines); i++ {
-			lines[i] = pad + lines[i]
-		}
-		return strings.Join(lines, "\n")
-	}
-	for i := range lines {
-		lines[i] = pad + lines[i]
-	}
-	return first + "\n" + strings.Join(lines, "\n")
-}
