@@ -95,9 +95,13 @@ func (m *Model) fullHelp() string {
 		{k.Tasks, k.Pipeline, k.Adapt, k.Chat, k.Results, k.Knobs},
 		{k.Help, k.Quit, k.ForceQuit},
 	})
-	return st.Title.Render("Help — "+m.active.Title()) + "\n\n" + pane + "\n\n" +
-		st.Heading.Render("Everywhere") + "\n" + global + "\n\n" +
-		st.Muted.Render("q, digits and ? type text while an input has focus; esc leaves the input. Press ? or esc to close.")
+	out := st.Title.Render("Help — "+m.active.Title()) + "\n\n" + pane + "\n\n" +
+		st.Heading.Render("Everywhere") + "\n" + global
+	note := st.Muted.Width(m.c.Width).Render("q, digits and ? type text while an input has focus; esc leaves the input. Press ? or esc to close.")
+	if _, bh := m.bodySize(); lipgloss.Height(out)+1+lipgloss.Height(note) <= bh {
+		out += "\n\n" + note
+	}
+	return out
 }
 
 func (m *Model) tooSmall() string {

@@ -436,3 +436,15 @@ func TestSplitSuites(t *testing.T) {
 		t.Error("unknown suite accepted")
 	}
 }
+
+func TestETA(t *testing.T) {
+	e := newEstimator([]Record{{Method: "a", WallS: 1}, {Method: "a", WallS: 3}, {Method: "b", WallS: 10}})
+	// a: mean 2 s; b: 10 s; unseen c: the slowest mean, 10 s; skipped d: nothing.
+	got := e.remaining([]Cell{{Method: "a"}, {Method: "b"}, {Method: "c"}, {Method: "d"}}, map[string]error{"d": errors.New("x")})
+	if got.Seconds() != 22 {
+		t.Errorf("ETA %v, want 22s", got)
+	}
+	if fmtDur(got) != "22s" || fmtDur(3725e9) != "1h02m" || fmtDur(125e9) != "2m05s" {
+		t.Errorf("fmtDur: %s %s %s", fmtDur(got), fmtDur(3725e9), fmtDur(125e9))
+	}
+}

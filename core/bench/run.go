@@ -139,7 +139,6 @@ func Run(ctx context.Context, plan Plan, run Runner, st *Store, prog *Progress) 
 type estimator struct {
 	sum map[string]float64
 	n   map[string]int
-	all mean
 }
 
 func newEstimator(recs []Record) *estimator {
@@ -153,7 +152,15 @@ func newEstimator(recs []Record) *estimator {
 func (e *estimator) add(r Record) {
 	e.sum[r.Method] += r.WallS
 	e.n[r.Method]++
-	e.all.add(&r.WallS)
+}
+
+// slowest is the largest per-method mean, the guess for an unseen method.
+func (e *estimator) slowest() float64 {
+	w := 0.0
+	for m, n := range e.n {
+		w = max(w, e.sum[m]/float64(n))
+	}
+	return w
 }
 
 func (e *estimator) remaining(cells []Cell, broken map[string]error) time.Duration {
@@ -164,8 +171,8 @@ func (e *estimator) remaining(cells []Cell, broken map[string]error) time.Durati
 		}
 		if n := e.n[c.Method]; n > 0 {
 			s += e.sum[c.Method] / float64(n)
-		} else if v := e.all.value(); v != nil {
-			s += *v
+		} else {
+			s += e.slowest() // pessimistic: an ETA that shrinks beats one that grows
 		}
 	}
 	return time.Duration(s * float64(time.Second))

@@ -55,7 +55,7 @@ type DeGAMLOptions struct {
 	// capped at 2·PromptBatch−1.
 	GenKernel int
 	// GenSteps / GenBatch / GenLR / GenWD / GenNoise: generator training.
-	// Defaults 300 steps, batch 16, lr 1e-3, wd 0.1, input noise 1e-3
+	// Defaults 300 steps, batch 16, lr 3e-4, wd 0.1, input noise 1e-3
 	// (paper: thousands of steps, batch 64, lr 3e-5, wd 0.1, noise 1e-4 on
 	// unit-norm SBERT embeddings; ours are standardized per feature, so a
 	// comparable relative noise is larger).
@@ -90,7 +90,7 @@ type DeGAMLOptions struct {
 	PolicyLR     float64
 	PolicyL2     float64
 	// AdaptTopK: at test time the policy's K most probable hypotheses are
-	// executed and the best on the validation split is kept. Default 3.
+	// executed and the best on the validation split is kept. Default 2.
 	AdaptTopK int
 	// SlotMaxPrompts: prompts SLOT fits δ on (paper: up to 32). Default 32.
 	SlotMaxPrompts int
@@ -136,7 +136,7 @@ func DefaultDeGAMLOptions() DeGAMLOptions {
 		GenKernel:       9,
 		GenSteps:        300,
 		GenBatch:        16,
-		GenLR:           1e-3,
+		GenLR:           3e-4,
 		GenWD:           0.1,
 		GenNoise:        1e-3,
 		GenWeighting:    "variance",
@@ -149,7 +149,7 @@ func DefaultDeGAMLOptions() DeGAMLOptions {
 		PolicyEpochs:       200,
 		PolicyLR:           0.5,
 		PolicyL2:           1e-3,
-		AdaptTopK:          3,
+		AdaptTopK:          2,
 		SlotMaxPrompts:     32,
 
 		TTTSteps:   []int{2, 5, 10},

@@ -127,3 +127,24 @@ func TestGolden(t *testing.T) {
 }
 
 var _ common.Component = (*Model)(nil)
+
+// The card keeps its bottom border however long the policy's reason is: the
+// reason is cut to the lines left and ends in "…".
+func TestCardFitsHeight(t *testing.T) {
+	m, _, _ := setup(t)
+	run := m.Current()
+	if run == nil || run.Chosen == nil {
+		t.Fatal("no chosen hypothesis")
+	}
+	for _, h := range []int{7, 9, 12} {
+		card := hypothesisCard(m.c.Styles, run, 44, h, true, "Hypothesis")
+		testutil.AssertFits(t, card, 44, h)
+		lines := strings.Split(card, "\n")
+		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "└") {
+			t.Errorf("h=%d: no bottom border:\n%s", h, card)
+		}
+		if h < 12 && !strings.Contains(card, "…") {
+			t.Errorf("h=%d: reason not marked as cut:\n%s", h, card)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/state"
@@ -39,37 +40,52 @@ func FormatParams(p map[string]float64) string {
 	return strings.Join(parts, " ")
 }
 
-// hypothesisCard shows the hypothesis the policy chose and its reward.
-func hypothesisCard(st *common.Styles, run *state.Run, w int, why bool, title string) string {
-	title = st.Heading.Render(title)
+// hypothesisCard shows the hypothesis the policy chose and its reward, in
+// at most h lines (borders included; h <= 0: no limit). Every line is
+// wrapped to the card; when the card is too short, the policy's reason
+// (last) is cut first and ends in "…".
+func hypothesisCard(st *common.Styles, run *state.Run, w, h int, why bool, title string) string {
+	inner := max(1, w-4) // border and padding
+	var lines []string
+	add := func(s string) {
+		lines = append(lines, strings.Split(st.Renderer().NewStyle().Width(inner).Render(s), "\n")...)
+	}
+	add(st.Heading.Render(title))
+	render := func() string {
+		if h > 2 && len(lines) > h-2 {
+			lines = lines[:h-2]
+			last := strings.TrimRight(ansi.Strip(lines[len(lines)-1]), " ")
+			lines[len(lines)-1] = st.Muted.Render(ansi.Truncate(last, inner-1, "") + "…")
+		}
+		return st.Card.Width(w - 2).Render(strings.Join(lines, "\n"))
+	}
 	if run == nil {
-		return st.Card.Width(w - 2).Render(title + "\n" + st.Muted.Render("no decoupled run yet"))
+		add(st.Muted.Render("no decoupled run yet"))
+		return render()
 	}
-	var b strings.Builder
-	b.WriteString(title + "\n")
-	h := run.Chosen
-	if h == nil && len(run.Hyps) > 0 {
-		h = &run.Hyps[len(run.Hyps)-1]
-		b.WriteString(st.Muted.Render("trying…") + "\n")
+	h0 := run.Chosen
+	if h0 == nil && len(run.Hyps) > 0 {
+		h0 = &run.Hyps[len(run.Hyps)-1]
+		add(st.Muted.Render("trying…"))
 	}
-	if h == nil {
-		b.WriteString(st.Muted.Render("the policy is choosing…"))
-		return st.Card.Width(w - 2).Render(b.String())
+	if h0 == nil {
+		add(st.Muted.Render("the policy is choosing…"))
+		return render()
 	}
-	b.WriteString(st.Label.Render("Family: ") + st.Value.Render(FamilyLabel(h.Family)) + "\n")
-	b.WriteString(st.Label.Render("Params: ") + st.Base.Render(FormatParams(h.Params)) + "\n")
-	b.WriteString(rewardLine(st, h) + "\n")
+	add(st.Label.Render("Family: ") + st.Value.Render(FamilyLabel(h0.Family)))
+	add(st.Label.Render("Params: ") + st.Base.Render(FormatParams(h0.Params)))
+	add(rewardLine(st, h0))
 	rewarded := 0
 	for _, x := range run.Hyps {
 		if x.Reward != nil && *x.Reward > 0 {
 			rewarded++
 		}
 	}
-	b.WriteString(st.Muted.Render(fmt.Sprintf("tried %d, rewarded %d", len(run.Hyps), rewarded)))
-	if why && h.Why != "" {
-		b.WriteString("\n" + st.Muted.Render(h.Why))
+	add(st.Muted.Render(fmt.Sprintf("tried %d, rewarded %d", len(run.Hyps), rewarded)))
+	if why && h0.Why != "" {
+		add(st.Muted.Render(h0.Why))
 	}
-	return st.Card.Width(w - 2).Render(b.String())
+	return render()
 }
 
 func rewardLine(st *common.Styles, h *events.HypothesisInfo) string {

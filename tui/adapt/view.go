@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/chart"
+	"github.com/degaml/workbench/tui/pipeline"
 	"github.com/degaml/workbench/tui/state"
 )
 
@@ -113,6 +114,18 @@ func (m *Model) statusLine() string {
 	case r.Result != nil:
 		return st.Good.Render(fmt.Sprintf("Result: acc %.3f (n=%d) in %.1fs", r.Result.Accuracy, r.Result.N, r.Result.WallS))
 	}
+	if len(r.Steps) == 0 && len(r.Hyps) == 0 {
+		// The engine runs an adaptation only once the pipeline has trained
+		// what it needs (and, on one worker, after the pipeline's job).
+		if s, ok := m.c.Store.PipelineRunning(); ok {
+			p := fmt.Sprintf("queued: waiting for the pipeline (%s %.0f%%", s.Name, s.Fraction*100)
+			if s.ETA > 0 {
+				p += " ETA " + pipeline.FormatETA(s.ETA)
+			}
+			return st.Muted.Render(p + ")")
+		}
+		return st.Accent.Render("running: waiting for the first step")
+	}
 	return st.Accent.Render(fmt.Sprintf("running: %d steps", len(r.Steps)))
 }
 
@@ -190,9 +203,9 @@ func (m *Model) render() string {
 	} else {
 		var card string
 		if m.Mode == MethodDecoupled {
-			card = hypothesisCard(st, m.Current(), cardW, bottomH >= 9, "Hypothesis")
+			card = hypothesisCard(st, m.Current(), cardW, bottomH, bottomH >= 9, "Hypothesis")
 		} else {
-			card = hypothesisCard(st, m.Runs()[MethodDecoupled], cardW, bottomH >= 9, "Hypothesis of the decoupled run")
+			card = hypothesisCard(st, m.Runs()[MethodDecoupled], cardW, bottomH, bottomH >= 9, "Hypothesis of the decoupled run")
 		}
 		table := stepTable(st, m.Current(), m.w-cardW-2, bottomH)
 		bottom = lipgloss.JoinHorizontal(lipgloss.Top, r.NewStyle().Width(m.w-cardW-2).Render(table), "  ", card)

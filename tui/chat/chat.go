@@ -12,16 +12,23 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/adapt"
 	"github.com/degaml/workbench/tui/common"
 )
 
+const noAdapter = "no adapter yet (pick a task first)"
+
 // MaxNew is the generation budget per answer.
 const MaxNew = 128
 
 type answer struct {
+	// Label is the TUI's own name for the answer; the engine's label of the
+	// adapter that answered (the stream's) replaces its second part once
+	// the first token arrives.
 	Label, AdaptRun, Stream string
+	Mode                    string // the DeGAML mode asked, "" for the base model
 	Probs                   []float64
 	Note                    string // why there is no answer, or an error
 }
@@ -173,13 +180,13 @@ func (m *Model) send(compare bool) tea.Cmd {
 		switch {
 		case run != nil:
 			a.Label = fmt.Sprintf("%s · %s · run %s", adapt.ModeLabel(mode), mode, run.ID)
-			a.AdaptRun = run.ID
+			a.AdaptRun, a.Mode = run.ID, mode
 		case compare:
 			a.Label = adapt.ModeLabel(mode) + " · " + mode
 			a.Note = "no " + adapt.ModeLabel(mode) + " run on this task yet (Adapt: m toggles mode)"
 			continue
 		default:
-			a.Label = "base model · no adapter yet (pick a task first)"
+			a.Label = "base model · " + noAdapter
 		}
 		cmds = append(cmds, m.ask(a, prompt, e.Letters))
 	}
@@ -216,10 +223,15 @@ func (m *Model) View() string {
 	}
 	st := m.c.Styles
 	sep := st.Muted.Render(repeat("─", m.w))
-	hint := st.Muted.Render("enter send · alt+enter newline · ctrl+r compare · esc leave input")
-	if !m.input.Focused() {
-		hint = st.Muted.Render("i or enter to type · pgup/pgdn scroll")
+	// One line, always: the viewport's height counts on it.
+	hint := "enter send · alt+enter newline · ctrl+r compare · esc leave input"
+	if m.w < lipgloss.Width(hint) {
+		hint = "enter send · alt+enter newline · ctrl+r compare"
 	}
+	if !m.input.Focused() {
+		hint = "i or enter to type · pgup/pgdn scroll"
+	}
+	hint = st.Muted.Render(ansi.Truncate(hint, m.w, "…"))
 	return lipgloss.JoinVertical(lipgloss.Left, m.vp.View(), sep, m.input.View(), hint)
 }
 

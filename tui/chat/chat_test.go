@@ -60,13 +60,40 @@ func TestSendStreamsWithLabel(t *testing.T) {
 		t.Fatalf("chat calls %+v", eng.Chats)
 	}
 	v := m.View()
-	for _, want := range []string{"decoupled · degaml · run adapt-", fakeengine.Answer} {
+	// The engine's label of the adapter that answered, after the mode, and
+	// the speed the Token events report.
+	for _, want := range []string{"decoupled · degaml on gsm-mc#501 · 42.0 tok/s", fakeengine.Answer} {
 		if !strings.Contains(v, want) {
 			t.Errorf("missing %q:\n%s", want, v)
 		}
 	}
 	if m.input.Value() != "" {
 		t.Error("input not cleared")
+	}
+}
+
+// Until the engine names the adapter (no token yet), the TUI's own label
+// stands in.
+func TestLabelFallback(t *testing.T) {
+	m, _, _ := setup(t)
+	a := &answer{Label: "decoupled · degaml · run adapt-7", AdaptRun: "adapt-7", Mode: "degaml", Stream: "chat-9"}
+	if got := m.answerHeader(a, nil, 100); !strings.Contains(got, "decoupled · degaml · run adapt-7") {
+		t.Errorf("no stream: %q", got)
+	}
+	s := m.c.Store.AddStream("chat-9")
+	if got := m.answerHeader(a, s, 100); !strings.Contains(got, "run adapt-7") || strings.Contains(got, "tok/s") {
+		t.Errorf("stream without label: %q", got)
+	}
+	s.Label, s.TokensPerS = "degaml on math-mc#517", 12.5
+	got := m.answerHeader(a, s, 100)
+	if !strings.Contains(got, "decoupled · degaml on math-mc#517") || !strings.Contains(got, "12.5 tok/s") {
+		t.Errorf("with label: %q", got)
+	}
+	// Too narrow for one line: label and speed wrap, nothing overflows.
+	got = m.answerHeader(a, s, 20)
+	testutil.AssertFits(t, got, 20, 0)
+	if !strings.Contains(got, "12.5 tok/s") {
+		t.Errorf("narrow: %q", got)
 	}
 }
 
@@ -78,7 +105,7 @@ func TestCompareWithOptionBars(t *testing.T) {
 		t.Fatalf("compare calls %+v", eng.Chats)
 	}
 	v := m.View()
-	for _, want := range []string{"generalization-only · degaml-gen", "decoupled · degaml", "P(option)", "B ", "0.80", "0.55"} {
+	for _, want := range []string{"generalization-only · degaml-gen on gsm-mc#501", "decoupled · degaml on gsm-mc#501", "P(option)", "B ", "0.80", "0.55"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("missing %q:\n%s", want, v)
 		}
@@ -99,5 +126,13 @@ func TestGolden(t *testing.T) {
 			m, _, _ := setup(t)
 			testutil.RunGolden(t, m, sz[0], sz[1], nil)
 		})
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	in := "ok\x1b[2J\r\tx\xff\u0085\nnext"
+	want := "ok\uFFFD[2J\uFFFD x\uFFFD\uFFFD\nnext"
+	if got := Printable(in); got != want {
+		t.Errorf("Printable(%q) = %q, want %q", in, got, want)
 	}
 }

@@ -1,12 +1,34 @@
 package chat
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/degaml/workbench/tui/adapt"
+	"github.com/degaml/workbench/tui/state"
 )
 
 func repeat(s string, n int) string { return strings.Repeat(s, max(0, n)) }
+
+// Printable makes generated text safe to draw: a small byte-level model can
+// emit any byte, and an ESC, a carriage return or a stray C1 code would
+// move the cursor or restyle the screen. Invalid UTF-8 and control
+// characters become "�"; newlines stay and tabs become spaces.
+func Printable(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r == '\t':
+			return ' '
+		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
 
 // transcript renders every exchange; compare answers go side by side.
 func (m *Model) transcript() string {
@@ -34,17 +56,44 @@ func (m *Model) transcript() string {
 	return strings.Join(parts, "\n\n")
 }
 
+// answerHeader names who answered: the mode and the engine's label of the
+// adapter ("decoupled · degaml on math-mc#517"), the TUI's own label until
+// the engine has named it, and the generation speed once known.
+func (m *Model) answerHeader(a *answer, s *state.Stream, w int) string {
+	st := m.c.Styles
+	label := a.Label
+	if s != nil && s.Label != "" {
+		if a.Mode != "" {
+			label = adapt.ModeLabel(a.Mode) + " · " + s.Label
+		} else {
+			label = s.Label + " · " + noAdapter
+		}
+	}
+	speed := ""
+	if s != nil && s.TokensPerS > 0 {
+		speed = fmt.Sprintf(" · %.1f tok/s", s.TokensPerS)
+	}
+	if speed == "" {
+		return st.Accent.Bold(true).Width(w).Render(label)
+	}
+	if lipgloss.Width(label+speed) <= w {
+		return st.Accent.Bold(true).Render(label) + st.Muted.Render(speed)
+	}
+	return st.Accent.Bold(true).Width(w).Render(label) + "\n" + st.Muted.Width(w).Render(strings.TrimPrefix(speed, " · "))
+}
+
 func (m *Model) renderAnswer(a *answer, letters []string, w int) string {
 	st := m.c.Styles
 	var b strings.Builder
-	b.WriteString(st.Accent.Bold(true).Width(w).Render(a.Label) + "\n")
-	switch s := m.c.Store.Streams[a.Stream]; {
+	s := m.c.Store.Streams[a.Stream]
+	b.WriteString(m.answerHeader(a, s, w) + "\n")
+	switch {
 	case a.Note != "":
 		b.WriteString(st.Warn.Width(w).Render(a.Note))
 	case s == nil:
 		b.WriteString(st.Muted.Render("…"))
 	default:
-		text := s.Text
+		text := Printable(s.Text)
 		if !s.Done {
 			text += "▌"
 		}

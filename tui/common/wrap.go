@@ -18,9 +18,9 @@ func Wrap(s string, w int) string {
 
 // Hang renders prefix (already styled) followed by the plain text in style,
 // wrapped to the w-prefix columns left, continuation lines indented under
-// the text: "key = a long value that\n      continues here". When the prefix
-// takes more than half of w, the text starts on the next line, indented by
-// two columns.
+// the text: "key = a long value that\n      continues here". When fewer
+// than min(20, w/2) columns are left after the prefix, the text starts on
+// the next line, indented by two columns.
 func Hang(prefix, text string, style lipgloss.Style, w int) string {
 	pw := lipgloss.Width(prefix)
 	if pw+lipgloss.Width(text) <= w || w <= 0 {
@@ -28,7 +28,7 @@ func Hang(prefix, text string, style lipgloss.Style, w int) string {
 	}
 	indent := pw
 	first := prefix
-	if pw > w/2 {
+	if w-pw < min(20, w/2) {
 		indent = 2
 		first = prefix + "\n" + strings.Repeat(" ", indent)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/common"
 )
@@ -149,7 +150,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 func (m *Model) View() string {
 	st := m.c.Styles
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Knobs") + st.Muted.Render("  override the adaptation budget; enter re-runs the shown methods") + "\n\n")
+	b.WriteString(common.Hang(st.Title.Render("Knobs")+"  ", "override the adaptation budget; enter re-runs the shown methods", st.Muted, m.w) + "\n\n")
 	for i, f := range fields {
 		marker := "  "
 		label := st.Label.Render(pad(f.Label, 15))
@@ -157,19 +158,29 @@ func (m *Model) View() string {
 			marker = st.Accent.Render("> ")
 			label = st.Value.Render(pad(f.Label, 15))
 		}
-		line := marker + label + "[" + m.inputs[i].View() + "]  "
+		prefix := marker + label + "[" + m.inputs[i].View() + "]  "
 		if m.errs[i] != "" {
-			line += st.Bad.Render("✗ " + m.errs[i])
+			b.WriteString(common.Hang(prefix, "✗ "+m.errs[i], st.Bad, m.w))
 		} else {
-			line += st.Muted.Render(f.Hint)
+			b.WriteString(common.Hang(prefix, f.Hint, st.Muted, m.w))
 		}
-		b.WriteString(line + "\n")
+		b.WriteString("\n")
 	}
 	if m.formErr != "" {
-		b.WriteString("\n" + st.Bad.Render(m.formErr) + "\n")
+		b.WriteString("\n" + st.Bad.Width(m.w).Render(m.formErr) + "\n")
 	}
-	return b.String()
+	out := b.String()
+	if note := st.Muted.Width(m.w).Render(scopeNote); m.h <= 0 || lipgloss.Height(out)+lipgloss.Height(note) <= m.h {
+		out += "\n" + note
+	}
+	return out
 }
+
+// scopeNote says which methods each knob reaches, as the engine applies
+// them (core/pipeline withKnobs): DeGAML's policy picks its own steps and
+// learning rate per hypothesis.
+const scopeNote = "Inner steps reach nometa-lora, maml-en-llm and abmll; learning rate and LoRA rank " +
+	"nometa-lora only; support size every method. DeGAML's policy picks its own steps and learning rate."
 
 func pad(s string, n int) string { return s + strings.Repeat(" ", max(0, n-len(s))) }
 

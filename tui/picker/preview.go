@@ -50,4 +50,3 @@ func preview(st *common.Styles, s api.SuiteInfo, w, h int) string {
 	out := strings.Join(blocks, "\n")
 	return st.Renderer().NewStyle().MaxHeight(h).MaxWidth(w).Render(out)
 }
-

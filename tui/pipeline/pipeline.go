@@ -89,7 +89,7 @@ func (m *Model) View() string {
 	s := m.c.Styles
 	stages := m.c.Store.Stages
 	var b strings.Builder
-	b.WriteString(s.Title.Render("Pipeline") + s.Muted.Render("  base → collect → generator → policy, cached in the work dir") + "\n\n")
+	b.WriteString(common.Hang(s.Title.Render("Pipeline")+"  ", "base → collect → generator → policy, cached in the work dir", s.Muted, m.w) + "\n\n")
 	if len(stages) == 0 {
 		b.WriteString(s.Muted.Render("waiting for the engine to report its stages…"))
 		return b.String()

@@ -4,6 +4,7 @@ package results
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -12,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss/table"
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/common"
+	"github.com/degaml/workbench/tui/state"
 )
 
 // LoadedMsg carries a fetched table.
@@ -98,16 +100,74 @@ func Cell(c api.BenchCell) string {
 	return fmt.Sprintf("%.1f±%.1f", c.Mean*100, c.CI95*100)
 }
 
-// View renders the visible columns.
+// View renders the bench table's visible columns, then this session's
+// adaptation results (the bench table only changes with `workbench bench`).
 func (m *Model) View() string {
 	st := m.c.Styles
 	title := st.Title.Render("Results")
+	var top string
 	switch {
 	case m.err != nil:
-		return title + "\n\n" + st.Warn.Render(m.err.Error())
+		top = st.Muted.Width(m.w).Render(m.err.Error())
 	case m.t == nil || len(m.t.Rows) == 0:
-		return title + "\n\n" + st.Muted.Render("No results yet. Adapt to a task, or run `workbench bench` for the full table.")
+		top = st.Muted.Width(m.w).Render("No bench results yet: run `workbench bench` for the full table.")
+	default:
+		top = m.benchView()
 	}
+	out := title + "\n" + top
+	if runs := m.sessionView(m.h - lipgloss.Height(out) - 1); runs != "" {
+		out += "\n\n" + runs
+	}
+	return out
+}
+
+// sessionView lists the finished adaptation runs of this session, newest
+// last, in at most h lines ("" when there are none or no room).
+func (m *Model) sessionView(h int) string {
+	st := m.c.Styles
+	var runs []*state.Run
+	for _, r := range m.c.Store.Runs {
+		if r.Result != nil {
+			runs = append(runs, r)
+		}
+	}
+	if len(runs) == 0 || h < 4 {
+		return ""
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].Seq < runs[j].Seq })
+	if n := h - 3; len(runs) > n { // heading, header, rule
+		runs = runs[len(runs)-n:]
+	}
+	rows := make([][]string, 0, len(runs))
+	for _, r := range runs {
+		res := r.Result
+		ece := "—"
+		if res.ECE != nil {
+			ece = fmt.Sprintf("%.3f", *res.ECE)
+		}
+		task := res.Task
+		if task == "" {
+			task = r.Task
+		}
+		rows = append(rows, []string{r.Method, task, fmt.Sprint(res.Seed), fmt.Sprintf("%.3f", res.Accuracy), ece,
+			fmt.Sprint(res.N), fmt.Sprintf("%.1fs", res.WallS)})
+	}
+	tb := table.New().
+		Border(lipgloss.NormalBorder()).BorderStyle(st.Muted).
+		BorderColumn(false).BorderLeft(false).BorderRight(false).BorderTop(false).BorderBottom(false).
+		Headers("method", "task", "seed", "acc", "ECE", "n", "wall").Rows(rows...).
+		StyleFunc(func(row, col int) lipgloss.Style {
+			if row == table.HeaderRow {
+				return st.Heading.PaddingRight(2)
+			}
+			return st.Base.PaddingRight(2)
+		})
+	head := common.Hang(st.Heading.Render("This session")+"  ", "adaptation runs on their test split", st.Muted, m.w)
+	return head + "\n" + st.Renderer().NewStyle().MaxWidth(m.w).Render(tb.String())
+}
+
+func (m *Model) benchView() string {
+	st := m.c.Styles
 	t := m.t
 	ncol := max(1, (m.w-methodW-2)/(cellW+1))
 	first := min(m.col, max(0, len(t.Columns)-ncol))
@@ -144,12 +204,12 @@ func (m *Model) View() string {
 			}
 			return s
 		})
-	sub := st.Muted.Render(fmt.Sprintf("%s — accuracy %% (mean ± 95%% CI); best per suite highlighted", t.Title))
+	sub := st.Muted.Width(m.w).Render(fmt.Sprintf("%s — accuracy %% (mean ± 95%% CI); best per suite highlighted", t.Title))
 	scroll := ""
 	if first > 0 || last < len(t.Columns) {
-		scroll = st.Muted.Render(fmt.Sprintf("suites %d–%d of %d  (←/→ to scroll)", first+1, last, len(t.Columns)))
+		scroll = st.Muted.Width(m.w).Render(fmt.Sprintf("suites %d–%d of %d  (←/→ to scroll)", first+1, last, len(t.Columns)))
 	}
-	return strings.TrimRight(strings.Join([]string{title, sub, "", tb.String(), scroll}, "\n"), "\n")
+	return strings.TrimRight(strings.Join([]string{sub, "", tb.String(), scroll}, "\n"), "\n")
 }
 
 // bestRows returns, per column, the row index with the highest mean.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/internal/fakeengine"
 	"github.com/degaml/workbench/tui/internal/testutil"
 )
@@ -41,5 +42,31 @@ func TestScrollAndCell(t *testing.T) {
 	}
 	if got := Cell(m.t.Rows[4].Cells[0]); got != "55.5±2.1" {
 		t.Errorf("cell = %q", got)
+	}
+}
+
+// Adaptation results of the session are listed under the bench table.
+func TestSessionRuns(t *testing.T) {
+	eng := fakeengine.New()
+	c := testutil.Common(t, eng)
+	settle := testutil.Collect(c, eng)
+	m := New(c)
+	m.SetSize(80, 24)
+	testutil.Exec(m, m.Init(), nil)
+	if strings.Contains(m.View(), "This session") {
+		t.Fatal("session table without runs")
+	}
+	for _, method := range []string{"degaml", "degaml-gen"} {
+		if _, err := eng.Adapt(t.Context(), api.AdaptRequest{Suite: "math-mc", Method: method, Seed: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle()
+	v := m.View()
+	testutil.AssertFits(t, v, 80, 24)
+	for _, want := range []string{"This session", "degaml-gen", "math-mc#501", "0.610", "0.520"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("missing %q:\n%s", want, v)
+		}
 	}
 }

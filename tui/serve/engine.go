@@ -39,6 +39,8 @@ type sessionEngine struct {
 	maxJobs int
 }
 
+var _ api.Engine = (*sessionEngine)(nil)
+
 func newSessionEngine(base context.Context, shared api.Engine, own SessionEngine, maxJobs int) *sessionEngine {
 	e := &sessionEngine{shared: shared, own: own, base: base, bus: events.NewBus(),
 		sub: shared.Bus().Subscribe(events.Coalesce), done: make(chan struct{}), maxJobs: maxJobs}

@@ -20,6 +20,7 @@ type sessionModel struct {
 	warn   string        // shown on every screen when any key is accepted
 	status func() string // the session's queue, polled off the event loop
 	idle   time.Duration // 0 = no input timeout
+	every  time.Duration // status refresh
 
 	queue     string
 	lastInput time.Time
@@ -36,7 +37,8 @@ type goodbyeMsg struct{ text string }
 // quitNowMsg ends the program after the goodbye screen had its moment.
 type quitNowMsg struct{}
 
-// tickEvery paces the queue line; each tick costs one View per session.
+// tickEvery paces the queue line and the input idle check; each tick costs
+// one View per session.
 var tickEvery = time.Second
 
 // goodbyeFor is how long the goodbye screen stays before the program ends.
@@ -51,7 +53,7 @@ func (m *sessionModel) bar() int {
 
 func (m *sessionModel) tick() tea.Cmd {
 	status := m.status
-	return tea.Tick(tickEvery, func(time.Time) tea.Msg { return tickMsg{queue: status()} })
+	return tea.Tick(m.every, func(time.Time) tea.Msg { return tickMsg{queue: status()} })
 }
 
 func (m *sessionModel) Init() tea.Cmd {

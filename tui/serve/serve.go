@@ -58,7 +58,7 @@ type Config struct {
 	MaxConns           int           // concurrent connections, 0 = 2×MaxSessions+4
 	MaxJobsPerSession  int           // queued+running jobs per session, 0 = 8
 	IdleTimeout        time.Duration // no input for this long ends a session; 0 = never
-	LoginGrace         time.Duration // a connection must open a session within this, 0 = 30s
+	LoginGrace         time.Duration // a connection must open a session within this, 0 = 60s (sshd: 120s)
 	Theme              string        // built-in theme name or server-side TOML path
 	Mouse              bool
 
@@ -73,6 +73,8 @@ type Config struct {
 	// NewModel builds one session's TUI from its Common and returns a
 	// function that releases it; the default is the workbench TUI.
 	NewModel func(c *common.Common) (tea.Model, func())
+
+	tick time.Duration // status line refresh; 0 = tickEvery (tests set it)
 }
 
 // Server is the SSH front end. Create it with New, run it with Serve or
@@ -126,7 +128,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxJobsPerSession = 8
 	}
 	if cfg.LoginGrace <= 0 {
-		cfg.LoginGrace = 30 * time.Second
+		cfg.LoginGrace = 60 * time.Second
+	}
+	if cfg.tick <= 0 {
+		cfg.tick = tickEvery
 	}
 	if cfg.NewModel == nil {
 		cfg.NewModel = func(c *common.Common) (tea.Model, func()) { m := tui.New(c); return m, m.Close }
@@ -143,6 +148,8 @@ func New(cfg Config) (*Server, error) {
 
 	var auth ssh.PublicKeyHandler
 	switch {
+	case cfg.AuthorizedKeysPath != "" && cfg.AllowAnyKey:
+		return nil, errors.New("serve: both an authorized_keys file and allow-any-key are set; choose one")
 	case cfg.AuthorizedKeysPath != "":
 		s.keys, err = newKeyring(cfg.AuthorizedKeysPath, func(err error) { s.log.Error("authorized keys", "err", err) })
 		if err != nil {
@@ -391,7 +398,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	pump.endQuery()
 	c := tui.NewCommon(st.ctx, st.eng, r, s.theme, common.Config{Mouse: s.cfg.Mouse})
 	inner, release := s.cfg.NewModel(c)
-	m := &sessionModel{inner: inner, r: r, user: sess.User(), idle: s.cfg.IdleTimeout, onBye: st.setBye,
+	m := &sessionModel{inner: inner, r: r, user: sess.User(), idle: s.cfg.IdleTimeout, onBye: st.setBye, every: s.cfg.tick,
 		status: func() string { return queueStatus(st.eng.own, s.cfg.Scheduler) }}
 	if s.cfg.AllowAnyKey {
 		m.warn = msgAnyKey

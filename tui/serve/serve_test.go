@@ -271,6 +271,11 @@ func TestNewRefusesInsecureSetups(t *testing.T) {
 	}
 	cfg := base
 	cfg.AuthorizedKeysPath = writeAuthorizedKeys(t, dir, newKey(t))
+	cfg.AllowAnyKey = true
+	if _, err := New(cfg); err == nil {
+		t.Fatal("authorized keys and allow-any-key together accepted")
+	}
+	cfg.AllowAnyKey = false
 	os.Chmod(cfg.AuthorizedKeysPath, 0o666)
 	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "writable by others") {
 		t.Fatalf("world-writable keys: err = %v", err)

@@ -245,6 +245,11 @@ func (s *Store) applyStream(st *Stream, e events.Event) {
 			st.TokensPerS = e.TokensPerS
 		}
 	case events.Log, events.Result:
+		// The engine's final Log names the adapter too (an answer may end
+		// before its first token).
+		if e.Message != "" && st.Label == "" {
+			st.Label = e.Message
+		}
 		st.Done = true
 	case events.Error:
 		st.Err, st.Done = e.Message, true

@@ -34,6 +34,7 @@ type Engine struct {
 	Adapts  []api.AdaptRequest // every Adapt call, in order
 	Chats   []api.ChatRequest  // every Chat call, in order
 	methods map[string]string  // run id → method
+	labels  map[string]string  // run id → the adapter label chat answers carry
 }
 
 // New returns a synchronous fake with 12 steps per run.
@@ -124,6 +125,10 @@ func (f *Engine) Adapt(ctx context.Context, r api.AdaptRequest) (string, error) 
 		f.methods = map[string]string{}
 	}
 	f.methods[id] = r.Method
+	if f.labels == nil {
+		f.labels = map[string]string{}
+	}
+	f.labels[id] = r.Method + " on " + taskName(r)
 	f.mu.Unlock()
 	f.run(func() { f.playAdapt(id, r) })
 	return id, nil
@@ -143,7 +148,7 @@ func (f *Engine) curve(method string, seed int64, i int) (float64, float64, floa
 }
 
 func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
-	task := fmt.Sprintf("%s#%d", r.Suite, 500+r.Seed)
+	task := taskName(r)
 	base := events.Event{Run: id, Method: r.Method, Task: task}
 	steps := f.Steps
 	if r.Knobs.InnerSteps > 0 {
@@ -171,7 +176,8 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 			f.publish(e)
 		}
 		c := hyps[3]
-		c.Baseline, c.Reward, c.Chosen, c.Why = events.F(bl), events.F(1), true, "highest validation accuracy"
+		c.Baseline, c.Reward, c.Chosen, c.Why = events.F(bl), events.F(1), true,
+			"policy rank 1/36, p=0.052 (generated-adapter confidence 0.32, entropy 0.97); best of the policy's top 3 on validation"
 		chosen = &c
 		e := base
 		e.Kind, e.Phase, e.Hyp = events.Hypothesis, "policy", &c
@@ -197,6 +203,9 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 	f.publish(e)
 }
 
+// taskName names the task instance a request adapts to, as the engine does.
+func taskName(r api.AdaptRequest) string { return fmt.Sprintf("%s#%d", r.Suite, 500+r.Seed) }
+
 // Answer is what every chat answers, token by token.
 const Answer = "The answer is [B]."
 
@@ -209,9 +218,12 @@ func (f *Engine) Chat(ctx context.Context, r api.ChatRequest) (string, error) {
 	f.Chats = append(f.Chats, r)
 	f.mu.Unlock()
 	id := f.id("chat")
-	label := "base"
+	// The engine labels answers with the adapter that answered.
+	label := "base model"
 	if r.AdaptRun != "" {
-		label = "adapter " + r.AdaptRun
+		f.mu.Lock()
+		label = f.labels[r.AdaptRun]
+		f.mu.Unlock()
 	}
 	f.run(func() {
 		for _, tok := range []string{"The", " answer", " is", " [", "B", "]."} {

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// e2eConfig makes every training stage tiny, so that the base model, DeGAML's
+// meta-training (collect → generator → policy) and the baselines' meta-training
+// that the pipeline runs first take well under a minute on two cores. The
+// accuracies are then meaningless; the test checks the wiring, not the numbers.
+const e2eConfig = `[pipeline]
+pretrain_steps = 20
+pretrain_batch = 4
+train_instances = 1
+
+[adapt]
+inner_steps = 2
+support = 8
+
+[methods.nometa-lora]
+steps = 4
+
+[methods.union-lora]
+steps = 4
+
+[methods.maml-en-llm]
+meta_steps = 2
+tasks_per_step = 2
+inner_steps = 1
+
+[methods.abmll]
+meta_steps = 2
+tasks_per_step = 2
+inner_steps = 1
+
+[methods.degaml]
+collect_tasks = 3
+collect_pre_steps = 4
+collect_fine_steps = 2
+gen_steps = 10
+policy_tasks = 1
+policy_iterations = 1
+policy_hypotheses = 8
+adapt_top_k = 1
+`
+
+// e2eBudget bounds the whole test; the pipeline normally finishes in about
+// a minute, but the machine may be shared.
+const e2eBudget = 9 * time.Minute
+
+// TestE2ETUI drives the real binary in tmux at 120×40: pick math-mc, adapt
+// in decoupled mode, toggle to generalization-only, ask a multiple-choice
+// question in chat, compare both modes, and quit. It needs tmux and minutes
+// of CPU; run it with
+//
+//	GOEXPERIMENT=simd go test -run TestE2ETUI -v -timeout 15m .
+func TestE2ETUI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e TUI test: builds the binary and trains tiny models for minutes; skipped with -short")
+	}
+	tmuxBin, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("e2e TUI test needs tmux on PATH")
+	}
+	budget := e2eBudget
+	if dl, ok := t.Deadline(); ok {
+		budget = min(budget, time.Until(dl)-30*time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "workbench")
+	// The environment is inherited, GOEXPERIMENT included.
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(dir, "e2e.toml")
+	if err := os.WriteFile(cfg, []byte(e2eConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(dir, "work")
+	debugLog := filepath.Join(dir, "tui-debug.log")
+
+	s := &tmuxSession{t: t, bin: tmuxBin, socket: fmt.Sprintf("wb-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), name: "wb"}
+	t.Cleanup(s.kill)
+	// The shell prints the exit status and keeps the pane open, so the test
+	// can see that the workbench exited and how.
+	cmd := fmt.Sprintf("%s --config %s --workdir %s --debug %s; echo WORKBENCH-EXITED=$?; sleep 600",
+		shellQuote(bin), shellQuote(cfg), shellQuote(work), shellQuote(debugLog))
+	s.run("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "-c", dir, cmd)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last screen:\n%s", s.capture())
+			if b, err := os.ReadFile(debugLog); err == nil {
+				lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+				t.Logf("TUI debug log (last lines):\n%s", strings.Join(lines[max(0, len(lines)-30):], "\n"))
+			}
+		}
+	})
+
+	start := time.Now()
+	step := func(what string) { t.Logf("%6.1fs %s", time.Since(start).Seconds(), what) }
+
+	// 1. The task picker lists the suites.
+	suites := regexp.MustCompile(`\d+ suites`)
+	s.waitFor(ctx, "the task picker", func(sc string) bool {
+		return strings.Contains(sc, "1 Tasks") && suites.MatchString(sc)
+	})
+	step("picker shown")
+
+	// 2. Filter to math-mc, accept the filter, pick it.
+	s.keys("/")
+	s.literal("math-mc")
+	s.waitFor(ctx, "the filter to leave one suite", func(sc string) bool {
+		return strings.Contains(sc, "Filter: math-mc") && strings.Contains(sc, "1 suite")
+	})
+	s.keys("Enter") // accept the filter
+	s.waitFor(ctx, "the filter to be applied", func(sc string) bool {
+		return !strings.Contains(sc, "Filter:") && strings.Contains(sc, "┃ [OOD] math-mc")
+	})
+	s.keys("Enter") // adapt to the selected suite
+	s.waitFor(ctx, "the Adapt pane on math-mc", func(sc string) bool {
+		return strings.Contains(sc, "Task: math-mc") && strings.Contains(sc, "Mode: decoupled")
+	})
+	step("adapting to math-mc (decoupled); the pipeline trains first")
+
+	// 3. The decoupled run's result (after the pipeline has trained).
+	resultRE := regexp.MustCompile(`Result: acc (\d\.\d{3}) \(n=(\d+)\)`)
+	sc := s.waitFor(ctx, "the decoupled result", func(sc string) bool {
+		return strings.Contains(sc, "Mode: decoupled") && resultRE.MatchString(sc)
+	})
+	step("decoupled: " + resultRE.FindString(sc))
+	if !strings.Contains(sc, "Family: ") {
+		t.Errorf("the decoupled run shows no chosen hypothesis:\n%s", sc)
+	}
+
+	// 4. Toggle to generalization-only: a second run, its own result.
+	s.keys("m")
+	sc = s.waitFor(ctx, "the generalization-only result", func(sc string) bool {
+		return strings.Contains(sc, "Mode: generalization-only") && resultRE.MatchString(sc)
+	})
+	step("generalization-only: " + resultRE.FindString(sc))
+
+	// 5. Chat: a multiple-choice question in the current mode. Switching to
+	// the pane focuses the input; ctrl+j is a newline, enter sends.
+	s.keys("4")
+	s.waitFor(ctx, "the chat input", func(sc string) bool { return strings.Contains(sc, "enter send") })
+	for i, line := range []string{"What is 3 # 5?", "A: 75", "B: 78", "C: 81", "D: 72"} {
+		if i > 0 {
+			s.keys("C-j")
+		}
+		s.literal(line)
+	}
+	s.waitFor(ctx, "the typed prompt", func(sc string) bool { return strings.Contains(sc, "┃ D: 72") })
+	s.keys("Enter")
+	genLabel := regexp.MustCompile(`generalization-only · degaml-gen on math-mc#\d+ · [\d.]+ tok/s`)
+	bars := regexp.MustCompile(`(?m)^[A-D] [█░]+ \d\.\d\d\s*$`)
+	sc = s.waitFor(ctx, "the answer with its label and option bars", func(sc string) bool {
+		return genLabel.MatchString(sc) && strings.Contains(sc, "P(option)") && len(bars.FindAllString(sc, -1)) == 4
+	})
+	step("answer: " + genLabel.FindString(sc))
+
+	// 6. Compare: the same question to both modes, side by side.
+	for i, line := range []string{"What is 2 # 4?", "A: 59", "B: 60", "C: 61", "D: 62"} {
+		if i > 0 {
+			s.keys("C-j")
+		}
+		s.literal(line)
+	}
+	s.waitFor(ctx, "the second prompt", func(sc string) bool { return strings.Contains(sc, "┃ D: 62") })
+	s.keys("C-r")
+	decLabel := regexp.MustCompile(`decoupled · degaml on math-mc#\d+`)
+	pairs := regexp.MustCompile(`(?m)^[A-D] [█░]+ \d\.\d\d\s+[A-D] [█░]+ \d\.\d\d\s*$`)
+	s.waitFor(ctx, "both modes' answers", func(sc string) bool {
+		return decLabel.MatchString(sc) && len(pairs.FindAllString(sc, -1)) == 4
+	})
+	step("compare shown")
+
+	// 7. Quit: esc leaves the input (wait for it: esc followed at once by q
+	// reads as alt+q), then q.
+	s.keys("Escape")
+	s.waitFor(ctx, "the input to lose focus", func(sc string) bool { return strings.Contains(sc, "i or enter to type") })
+	s.keys("q")
+	sc = s.waitFor(ctx, "the workbench to exit", func(sc string) bool { return strings.Contains(sc, "WORKBENCH-EXITED=") })
+	if !strings.Contains(sc, "WORKBENCH-EXITED=0") {
+		t.Fatalf("workbench exited with an error:\n%s", sc)
+	}
+	step("exited with status 0")
+}
+
+// tmuxSession is one detached tmux session on a private server socket.
+type tmuxSession struct {
+	t                 *testing.T
+	bin, socket, name string
+}
+
+func (s *tmuxSession) run(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command(s.bin, append([]string{"-L", s.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// keys sends tmux key names ("Enter", "Escape", "C-j", "m").
+func (s *tmuxSession) keys(keys ...string) {
+	s.t.Helper()
+	s.run(append([]string{"send-keys", "-t", s.name}, keys...)...)
+}
+
+// literal types text as is.
+func (s *tmuxSession) literal(text string) {
+	s.t.Helper()
+	s.run("send-keys", "-t", s.name, "-l", text)
+}
+
+func (s *tmuxSession) capture() string {
+	out, err := exec.Command(s.bin, "-L", s.socket, "capture-pane", "-p", "-t", s.name).CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("(capture-pane: %v: %s)", err, out)
+	}
+	return string(out)
+}
+
+// waitFor polls the screen until ok accepts it, and returns that screen; it
+// fails the test when ctx ends first or the workbench exits before.
+func (s *tmuxSession) waitFor(ctx context.Context, what string, ok func(screen string) bool) string {
+	s.t.Helper()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		sc := s.capture()
+		if ok(sc) {
+			return sc
+		}
+		if strings.Contains(sc, "WORKBENCH-EXITED=") {
+			s.t.Fatalf("the workbench exited while waiting for %s:\n%s", what, sc)
+		}
+		select {
+		case <-ctx.Done():
+			s.t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *tmuxSession) kill() {
+	_ = exec.Command(s.bin, "-L", s.socket, "kill-server").Run()
+}
+
+// shellQuote quotes a path for the shell tmux runs the command with.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
