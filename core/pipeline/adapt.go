@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,32 +16,7 @@ import (
 // Adapt runs one method on one task in the background; its step events and
 // final result carry Run == the returned id.
 func (w *Workbench) Adapt(ctx context.Context, r api.AdaptRequest) (string, error) {
-	if !slices.Contains(meta.Names(), r.Method) {
-		return "", fmt.Errorf("unknown method %q (have %s)", r.Method, strings.Join(meta.Names(), ", "))
-	}
-	task, err := w.task(r.Suite, r.Seed)
-	if err != nil {
-		return "", err
-	}
-	id := w.newRunID("adapt")
-	run := &adaptRun{method: r.Method, task: task, done: make(chan struct{})}
-	w.runsMu.Lock()
-	w.runs[id] = run
-	w.runsMu.Unlock()
-	pub := func(e events.Event) { e.Run = id; w.bus.Publish(e) }
-	job, err := w.sched.Submit(ctx, w.session, "adapt "+r.Method+" "+r.Suite, func(ctx context.Context) error {
-		ad, _, err := w.RunTask(ctx, r.Method, task, r.Seed, r.Knobs, pub)
-		run.adapted, run.err = ad, err
-		if err != nil && !errors.Is(err, context.Canceled) {
-			pub(events.Event{Kind: events.Error, Method: r.Method, Task: task.Name, Message: err.Error()})
-		}
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	go func() { <-job.Done(); close(run.done) }()
-	return id, nil
+	return w.local.Adapt(ctx, r)
 }
 
 // RunTask adapts a method to a task and evaluates it on the test split. It is
@@ -150,26 +123,7 @@ func optionLines(p string) []string {
 // Chat streams the adapted model's answer as Token events with Run == id,
 // then a Log event whose Message is the label of the adapter that answered.
 func (w *Workbench) Chat(ctx context.Context, r api.ChatRequest) (string, error) {
-	if len(r.Prompt) > MaxChatBytes {
-		return "", fmt.Errorf("prompt too long (%d bytes, max %d)", len(r.Prompt), MaxChatBytes)
-	}
-	if strings.TrimSpace(r.Prompt) == "" {
-		return "", errors.New("empty prompt")
-	}
-	maxNew := r.MaxNew
-	if maxNew <= 0 || maxNew > 256 {
-		maxNew = 64
-	}
-	id := w.newRunID("chat")
-	pub := func(e events.Event) { e.Run = id; w.bus.Publish(e) }
-	_, err := w.sched.Submit(ctx, w.session, "chat", func(ctx context.Context) error {
-		err := w.chat(ctx, r, maxNew, pub)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			pub(events.Event{Kind: events.Error, Message: err.Error()})
-		}
-		return err
-	})
-	return id, err
+	return w.local.Chat(ctx, r)
 }
 
 func (w *Workbench) chat(ctx context.Context, r api.ChatRequest, maxNew int, pub func(events.Event)) error {
@@ -213,39 +167,5 @@ func (w *Workbench) generator(base *models.Model) *models.Generator {
 // OptionProbs returns P(option) for a multiple-choice prompt under the
 // adapted model (or the base model), as the chat pane's bars show.
 func (w *Workbench) OptionProbs(ctx context.Context, r api.ChatRequest) ([]float64, error) {
-	if len(r.Prompt) > MaxChatBytes {
-		return nil, fmt.Errorf("prompt too long (%d bytes, max %d)", len(r.Prompt), MaxChatBytes)
-	}
-	opts := optionLines(r.Prompt)
-	if len(opts) < 2 {
-		return nil, errors.New("not a multiple-choice prompt (needs lines \"A: …\" and \"B: …\")")
-	}
-	q := r.Prompt
-	if i := strings.Index(q, "\nA: "); i >= 0 {
-		q = q[:i]
-	}
-	var probs []float64
-	job, err := w.sched.Submit(ctx, w.session, "option-probs", func(ctx context.Context) error {
-		base, err := w.Base(ctx)
-		if err != nil {
-			return err
-		}
-		ad, _, err := w.adapted(ctx, r.AdaptRun)
-		if err != nil {
-			return err
-		}
-		env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: meta.Discard}
-		_, _, p, err := meta.Evaluate(ctx, env, ad, []tasks.Example{{Prompt: q, Options: opts, Answer: 0}})
-		if err == nil && len(p) == 1 {
-			probs = p[0]
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := job.Wait(); err != nil {
-		return nil, err
-	}
-	return probs, nil
+	return w.local.OptionProbs(ctx, r)
 }

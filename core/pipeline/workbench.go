@@ -41,9 +41,9 @@ type Workbench struct {
 	log     *runLog
 	opts    meta.Options
 
-	// session names the scheduler session of this Workbench's own jobs; the
-	// SSH server gives each connection its own via WithSession.
-	session string
+	// local is the session of this process's own front end (the TUI, the
+	// CLI); the SSH server gives each connection its own via ForSession.
+	local *Session
 
 	baseOnce  onceValue[*models.Model]
 	artifacts sync.Map // method name → *onceValue[meta.Artifact]
@@ -88,9 +88,9 @@ func Open(cfg *config.Config, workdir string) (*Workbench, error) {
 		bus:     events.NewBus(),
 		sched:   sched.New(max(cfg.Serve.Workers, 1)),
 		opts:    MethodOptions(cfg),
-		session: "local",
 		runs:    map[string]*adaptRun{},
 	}
+	w.local = w.ForSession("local")
 	w.board = newStageBoard(w.bus)
 	w.log, err = openRunLog(w.bus, filepath.Join(workdir, "logs"))
 	if err != nil {
