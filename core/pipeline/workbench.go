@@ -85,10 +85,10 @@ func Open(cfg *config.Config, workdir string) (*Workbench, error) {
 	}
 	w := &Workbench{
 		cfg: cfg, workdir: workdir, backend: b,
-		bus:     events.NewBus(),
-		sched:   sched.New(max(cfg.Serve.Workers, 1)),
-		opts:    MethodOptions(cfg),
-		runs:    map[string]*adaptRun{},
+		bus:   events.NewBus(),
+		sched: sched.New(max(cfg.Serve.Workers, 1)),
+		opts:  MethodOptions(cfg),
+		runs:  map[string]*adaptRun{},
 	}
 	w.local = w.ForSession("local")
 	w.board = newStageBoard(w.bus)
