@@ -40,7 +40,7 @@ var presets = map[string]Preset{
 		Apply: func(c *config.Config) {
 			c.Pipeline.PretrainSteps = 250
 			c.Pipeline.TrainInstances = 12
-			c.Adapt.InnerSteps = 6
+			c.Adapt.InnerSteps = 5 // nometa-lora: 25 steps; MAML: 5 inner steps at test time
 		},
 		Options: meta.Options{
 			Union:  meta.LoRATrainOptions{Steps: 120},

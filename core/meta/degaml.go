@@ -215,8 +215,8 @@ func (m *degamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Ta
 			return nil, err
 		}
 		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator",
-			Message: fmt.Sprintf("generator: held-out MSE %.4f → %.4f (standardized), held-out generated-adapter val acc %.3f, %.1fs",
-				art.Report.HeldOutMSE0, art.Report.HeldOutMSE, art.Report.HeldOutGenAcc, time.Since(start).Seconds())})
+			Message: fmt.Sprintf("generator: held-out MSE %.4f (mean checkpoint) → %.4f (standardized; early-stopped at step %d/%d by inner-val MSE %.4f), held-out generated-adapter val acc %.3f, %.1fs",
+				art.Report.HeldOutMSE0, art.Report.HeldOutMSE, art.Report.BestStep, art.Report.Steps, art.Report.InnerValMSE, art.Report.HeldOutGenAcc, time.Since(start).Seconds())})
 		genMemoMu.Lock()
 		genMemo[key] = art
 		genMemoMu.Unlock()

@@ -474,3 +474,50 @@ func TestDeGAMLRewardsUseValidationNotTest(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGeneratorEarlyStoppingFallsBackToMean: when checkpoints are unrelated to
+// the prompts, whatever the decoder fits is task noise; early stopping on the
+// inner-validation tasks must keep (about) the mean-checkpoint generator
+// instead of one that is worse on unseen tasks.
+func TestGeneratorEarlyStoppingFallsBackToMean(t *testing.T) {
+	dgInitBackend(t)
+	rng := rand.New(rand.NewPCG(8, 9))
+	const H, N, nTasks = 8, 16, 20
+	d := genData{}
+	for range nTasks {
+		var emb [][]float32
+		for range 6 {
+			e := make([]float32, H)
+			for h := range e {
+				e[h] = float32(rng.NormFloat64())
+			}
+			emb = append(emb, e)
+		}
+		c := make([]float32, N)
+		for j := range c {
+			c[j] = float32(rng.NormFloat64())
+		}
+		d.Emb = append(d.Emb, emb)
+		d.Ckpts = append(d.Ckpts, [][]float32{c, c})
+	}
+	var trainIdx, heldIdx []int
+	for i := range nTasks {
+		if i%4 == 3 {
+			heldIdx = append(heldIdx, i)
+		} else {
+			trainIdx = append(trainIdx, i)
+		}
+	}
+	g := newGenerator(models.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"q_proj"}}, []string{"a.lora_A", "a.lora_B"},
+		[][]int{{2, 4}, {4, 2}}, H, 4, 3, 16, 1)
+	g.fitStats(d, trainIdx, "variance")
+	rep, err := trainGenerator(context.Background(), dgBackend, g, d, trainIdx, heldIdx, genTrainOpts{
+		Steps: 200, Batch: 16, LR: 1e-2, WD: 1e-4, Noise: 1e-3, Seed: 1, publish: Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("held-out MSE %.4f → %.4f, kept step %d, train %.4f", rep.HeldOutMSE0, rep.HeldOutMSE, rep.BestStep, rep.TrainMSE)
+	if rep.HeldOutMSE > 1.1*rep.HeldOutMSE0 {
+		t.Fatalf("early stopping kept an overfitted generator: held-out %.4f → %.4f (step %d)", rep.HeldOutMSE0, rep.HeldOutMSE, rep.BestStep)
+	}
+}

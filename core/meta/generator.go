@@ -233,6 +233,10 @@ type GenReport struct {
 	HeldOutMSE    float64 // held-out standardized MSE after training
 	HeldOutTasks  int
 	HeldOutGenAcc float64 // mean validation accuracy of generated adapters on held-out tasks (-1: not measured)
+	// Early stopping: the kept snapshot's step (0 = the untrained,
+	// mean-checkpoint generator) and its inner-validation MSE.
+	BestStep    int
+	InnerValMSE float64
 }
 
 // genPair is one (prompt batch, checkpoint) training pair.
@@ -355,14 +359,37 @@ func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genD
 		return rep, fmt.Errorf("degaml: no collected tasks to train the generator on")
 	}
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x6e6))
-	var held []genPair
-	for _, t := range heldIdx {
-		for k := range 4 {
-			ck := (k*len(d.Ckpts[t]) + len(d.Ckpts[t]) - 1) / 4 // spread over the trajectory
-			held = append(held, genPair{task: t, ckpt: min(ck, len(d.Ckpts[t])-1), idx: samplePromptBatch(rng, len(d.Emb[t]), g.P)})
+	// Early stopping on inner-validation tasks (every 4th training task):
+	// with a handful of tasks, an MSE regressor can fit task-idiosyncratic
+	// weights that generalize worse than the mean checkpoint, so the
+	// snapshot (step 0 included) with the best inner-validation MSE is kept.
+	// The held-out tasks stay untouched for the report.
+	var fitIdx, innerIdx []int
+	for i, t := range trainIdx {
+		if len(trainIdx) >= 4 && i%4 == 3 {
+			innerIdx = append(innerIdx, t)
+		} else {
+			fitIdx = append(fitIdx, t)
 		}
 	}
-	var err error
+	pairsOf := func(idx []int) []genPair {
+		var out []genPair
+		for _, t := range idx {
+			for k := range 4 {
+				ck := (k*len(d.Ckpts[t]) + len(d.Ckpts[t]) - 1) / 4 // spread over the trajectory
+				out = append(out, genPair{task: t, ckpt: min(ck, len(d.Ckpts[t])-1), idx: samplePromptBatch(rng, len(d.Emb[t]), g.P)})
+			}
+		}
+		return out
+	}
+	inner := pairsOf(innerIdx)
+	bestParams, bestStep := g.Params, 0
+	bestInner, err := g.heldOutMSE(b, d, inner)
+	if err != nil {
+		return rep, err
+	}
+	trainIdx = fitIdx
+	held := pairsOf(heldIdx)
 	if rep.HeldOutMSE0, err = g.heldOutMSE(b, d, held); err != nil {
 		return rep, err
 	}
@@ -418,6 +445,15 @@ func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genD
 		}
 		ema = 0.9*ema + 0.1*loss
 		last := s == o.Steps-1
+		if len(inner) > 0 && ((s+1)%25 == 0 || last) {
+			h, err := g.heldOutMSE(b, d, inner)
+			if err != nil {
+				return rep, err
+			}
+			if h < bestInner {
+				bestParams, bestStep, bestInner = g.Params, s+1, h
+			}
+		}
 		if s%25 == 0 || last {
 			ev := stepEvent(o.method, "", "generator", s+1, o.Steps, o.LR, start)
 			ev.Stage = "generator"
@@ -435,9 +471,13 @@ func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genD
 			o.publish(ev)
 		}
 	}
-	g.mu.Lock()
-	g.fwd = nil // parameters changed: rebuild lazily (cheap)
-	g.mu.Unlock()
+	if len(inner) > 0 {
+		g.Params = bestParams
+		if rep.HeldOutMSE, err = g.heldOutMSE(b, d, held); err != nil {
+			return rep, err
+		}
+	}
+	rep.BestStep, rep.InnerValMSE = bestStep, bestInner
 	rep.TrainMSE = ema
 	return rep, nil
 }

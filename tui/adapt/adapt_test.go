@@ -148,3 +148,18 @@ func TestCardFitsHeight(t *testing.T) {
 		}
 	}
 }
+
+// A run the engine has not started yet says it waits for the pipeline.
+func TestQueuedBehindPipeline(t *testing.T) {
+	m, _, _ := setup(t)
+	m.c.Store.AddRun("adapt-99", api.AdaptRequest{Suite: "math-mc", Method: MethodDecoupled, Seed: 1})
+	m.Suite = "math-mc"
+	m.c.Store.SetStages([]api.StageStatus{{Name: "baselines", State: "running", Fraction: 0.09, ETA: 412e9}})
+	if got := m.statusLine(); !strings.Contains(got, "queued: waiting for the pipeline (baselines 9% ETA 6m52s)") {
+		t.Errorf("status %q", got)
+	}
+	m.c.Store.SetStages([]api.StageStatus{{Name: "baselines", State: "done", Fraction: 1}})
+	if got := m.statusLine(); !strings.Contains(got, "running: waiting for the first step") {
+		t.Errorf("status %q", got)
+	}
+}

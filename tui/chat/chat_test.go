@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/adapt"
 	"github.com/degaml/workbench/tui/internal/fakeengine"
 	"github.com/degaml/workbench/tui/internal/testutil"
@@ -134,5 +135,18 @@ func TestPrintable(t *testing.T) {
 	want := "ok\uFFFD[2J\uFFFD x\uFFFD\uFFFD\nnext"
 	if got := Printable(in); got != want {
 		t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+	}
+}
+
+// An answer that has not started says what it waits for.
+func TestWaitingForPipeline(t *testing.T) {
+	m, _, _ := setup(t)
+	a := &answer{Label: "decoupled · degaml · run adapt-9", AdaptRun: "adapt-9", Mode: "degaml"}
+	if got := m.renderAnswer(a, nil, 80); !strings.Contains(got, "…") || strings.Contains(got, "pipeline") {
+		t.Errorf("idle engine: %q", got)
+	}
+	m.c.Store.SetStages([]api.StageStatus{{Name: "baselines", State: "running", Fraction: 0.4}})
+	if got := m.renderAnswer(a, nil, 80); !strings.Contains(got, "waiting for the engine (pipeline: baselines 40%)") {
+		t.Errorf("pipeline running: %q", got)
 	}
 }

@@ -56,6 +56,16 @@ func (m *Model) transcript() string {
 	return strings.Join(parts, "\n\n")
 }
 
+// waiting explains an answer that has not started: the engine answers once
+// the adaptation it asks has finished, and runs one job at a time, so a
+// question asked while the pipeline trains waits for it.
+func (m *Model) waiting() string {
+	if s, ok := m.c.Store.PipelineRunning(); ok {
+		return fmt.Sprintf("… waiting for the engine (pipeline: %s %.0f%%)", s.Name, s.Fraction*100)
+	}
+	return "…"
+}
+
 // answerHeader names who answered: the mode and the engine's label of the
 // adapter ("decoupled · degaml on math-mc#517"), the TUI's own label until
 // the engine has named it, and the generation speed once known.
@@ -90,8 +100,8 @@ func (m *Model) renderAnswer(a *answer, letters []string, w int) string {
 	switch {
 	case a.Note != "":
 		b.WriteString(st.Warn.Width(w).Render(a.Note))
-	case s == nil:
-		b.WriteString(st.Muted.Render("…"))
+	case s == nil || s.Text == "" && !s.Done && s.Err == "":
+		b.WriteString(st.Muted.Width(w).Render(m.waiting()))
 	default:
 		text := Printable(s.Text)
 		if !s.Done {
