@@ -54,7 +54,7 @@ func cmdBench(args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("bench: unexpected argument %q", pos[0])
 	}
-	if n := btoi(bf.json) + btoi(bf.csv) + btoi(bf.md); n > 1 {
+	if n := benchB2I(bf.json) + benchB2I(bf.csv) + benchB2I(bf.md); n > 1 {
 		return errors.New("bench: choose one of --json, --csv, --md")
 	}
 	if bf.plot != "" && !strings.HasSuffix(strings.ToLower(bf.plot), ".png") {
@@ -83,6 +83,9 @@ func cmdBench(args []string) error {
 		return err
 	}
 	defer wb.Close()
+	// The pipeline derives method budgets from the config alone; preset.Options
+	// (smaller meta-training for quick, larger for paper) need a hook such as
+	// wb.SetMethodOptions(bench.MergeOptions(pipeline.MethodOptions(cfg), preset.Options)).
 	ctx, stop := interruptible()
 	defer stop()
 
@@ -97,12 +100,12 @@ func cmdBench(args []string) error {
 	}
 
 	prog := &bench.Progress{W: os.Stderr, TTY: isTerminal(os.Stderr)}
-	stopStages := showStages(wb.Bus(), prog)
+	stopStages := benchShowStages(wb.Bus(), prog)
 	defer stopStages()
 
 	start := time.Now()
-	runPlan := plan // prepareMethods may drop broken methods from the cells to run, not from the table
-	runErr := prepareMethods(ctx, wb, &runPlan, st, prog)
+	runPlan := plan // benchPrepare may drop broken methods from the cells to run, not from the table
+	dropped, runErr := benchPrepare(ctx, wb, &runPlan, st, prog)
 	var sum bench.Summary
 	if runErr == nil {
 		sum, runErr = bench.Run(ctx, runPlan, benchRunner(wb), st, prog)
@@ -110,14 +113,15 @@ func cmdBench(args []string) error {
 	stopStages()
 	prog.Done()
 
-	title := fmt.Sprintf("DeGAML Workbench bench — preset %s, model %s, %d seed(s)", presetName, modelName(cfg.Model.HFDir, cfg.Model.Preset), len(plan.Seeds))
+	title := fmt.Sprintf("DeGAML Workbench bench — preset %s, model %s, %d seed(s)", presetName, benchModelName(cfg.Model.HFDir, cfg.Model.Preset), len(plan.Seeds))
 	t := bench.Build(title, plan, layout, st.Records())
+	t.Chance = benchChance(plan)
 	if len(st.Records()) > 0 {
-		if err := writeLatest(wb.Workdir(), t); err != nil {
+		if err := benchWriteLatest(wb.Workdir(), t); err != nil {
 			return err
 		}
 	}
-	if err := printTable(os.Stdout, t, bf); err != nil {
+	if err := printBenchTable(os.Stdout, t, bf); err != nil {
 		return err
 	}
 	if bf.plot != "" {
@@ -130,23 +134,49 @@ func cmdBench(args []string) error {
 		sum.Ran, sum.Resumed, len(sum.Failed), time.Since(start).Round(time.Second), filepath.Join(wb.Workdir(), "bench"))
 	switch {
 	case errors.Is(runErr, context.Canceled):
-		return errors.New("interrupted; finished cells are saved: run the same command again to resume")
+		return errors.New("interrupted; finished cells and pipeline stages are kept: run the same command again to resume")
 	case runErr != nil:
 		return runErr
-	case len(sum.Failed) > 0:
-		return fmt.Errorf("%d cell(s) failed (methods skipped: %s); the table shows the rest", len(sum.Failed), strings.Join(sum.SkippedMethods, ", "))
+	case len(sum.Failed) > 0 || len(dropped) > 0:
+		skipped := append(dropped, sum.SkippedMethods...)
+		return fmt.Errorf("%d cell(s) failed, methods skipped: %s; the table shows the rest", len(sum.Failed), strings.Join(skipped, ", "))
 	}
 	return nil
 }
 
-func btoi(b bool) int {
+// benchChance is uniform guessing's expected accuracy on the test items
+// the plan evaluates, per suite.
+func benchChance(plan bench.Plan) map[string]float64 {
+	out := map[string]float64{}
+	for _, su := range plan.Suites {
+		f, err := suites.ByName(su)
+		if err != nil {
+			continue
+		}
+		sum, n := 0.0, 0
+		for _, seed := range plan.Seeds {
+			for _, ex := range pipeline.EvalTask(f, seed).Splits.Test {
+				if len(ex.Options) > 0 {
+					sum += 1 / float64(len(ex.Options))
+					n++
+				}
+			}
+		}
+		if n > 0 {
+			out[su] = sum / float64(n)
+		}
+	}
+	return out
+}
+
+func benchB2I(b bool) int {
 	if b {
 		return 1
 	}
 	return 0
 }
 
-func modelName(hfDir, preset string) string {
+func benchModelName(hfDir, preset string) string {
 	if hfDir != "" {
 		return filepath.Base(hfDir)
 	}
@@ -158,7 +188,7 @@ func benchPlan(bf benchFlags, cfgMethods []string, cfgSeeds int, preset bench.Pr
 	var plan bench.Plan
 	plan.Methods = cfgMethods
 	if bf.methods != "" {
-		plan.Methods = splitList(bf.methods)
+		plan.Methods = benchSplitList(bf.methods)
 	}
 	if len(plan.Methods) == 0 {
 		return plan, bench.Layout{}, errors.New("bench: no methods")
@@ -170,7 +200,7 @@ func benchPlan(bf benchFlags, cfgMethods []string, cfgSeeds int, preset bench.Pr
 	}
 	names := suites.Names()
 	if bf.suites != "" {
-		names = splitList(bf.suites)
+		names = benchSplitList(bf.suites)
 	}
 	layout, err := bench.SplitSuites(names)
 	if err != nil {
@@ -192,7 +222,7 @@ func benchPlan(bf benchFlags, cfgMethods []string, cfgSeeds int, preset bench.Pr
 	return plan, layout, nil
 }
 
-func splitList(s string) []string {
+func benchSplitList(s string) []string {
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
 		if !slices.Contains(out, f) {
@@ -202,11 +232,11 @@ func splitList(s string) []string {
 	return out
 }
 
-// prepareMethods runs the pipeline stages (base model, each method's
+// benchPrepare runs the pipeline stages (base model, each method's
 // meta-training) up front, timed, so the cell loop's ETA measures
 // adaptation only. A method whose meta-training fails is dropped from the
 // cells to run (its rows show "—") instead of being retrained per cell.
-func prepareMethods(ctx context.Context, wb *pipeline.Workbench, plan *bench.Plan, st *bench.Store, prog *bench.Progress) error {
+func benchPrepare(ctx context.Context, wb *pipeline.Workbench, plan *bench.Plan, st *bench.Store, prog *bench.Progress) (dropped []string, err error) {
 	pending := map[string]bool{}
 	for _, c := range plan.Cells() {
 		if _, ok := st.Done(c); !ok {
@@ -214,11 +244,11 @@ func prepareMethods(ctx context.Context, wb *pipeline.Workbench, plan *bench.Pla
 		}
 	}
 	if len(pending) == 0 {
-		return nil
+		return nil, nil
 	}
 	t0 := time.Now()
 	if _, err := wb.Base(ctx); err != nil {
-		return fmt.Errorf("base model: %w", err)
+		return nil, fmt.Errorf("base model: %w", err)
 	}
 	prog.Line(fmt.Sprintf("bench: base model ready (%s)", time.Since(t0).Round(time.Second)))
 	var keep []string
@@ -230,10 +260,11 @@ func prepareMethods(ctx context.Context, wb *pipeline.Workbench, plan *bench.Pla
 		t := time.Now()
 		_, err := wb.Artifact(ctx, m)
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return dropped, ctx.Err()
 		}
 		if err != nil {
 			prog.Line(fmt.Sprintf("bench: %s: %v; skipping its cells", m, err))
+			dropped = append(dropped, m)
 			continue
 		}
 		if d := time.Since(t); d > time.Second {
@@ -242,7 +273,7 @@ func prepareMethods(ctx context.Context, wb *pipeline.Workbench, plan *bench.Pla
 		keep = append(keep, m)
 	}
 	plan.Methods = keep
-	return nil
+	return dropped, nil
 }
 
 // benchRunner adapts and evaluates one cell through Workbench.RunTask, the
@@ -265,10 +296,10 @@ func benchRunner(wb *pipeline.Workbench) bench.Runner {
 	}
 }
 
-// showStages prints pipeline stage events (base pretraining, meta-training)
+// benchShowStages prints pipeline stage events (base pretraining, meta-training)
 // while the bench waits on them: a line when a stage starts or finishes, a
 // live line for its steps on a terminal. The returned func stops it.
-func showStages(bus *events.Bus, prog *bench.Progress) func() {
+func benchShowStages(bus *events.Bus, prog *bench.Progress) func() {
 	sub := bus.Subscribe(events.Coalesce)
 	done := make(chan struct{})
 	go func() {
@@ -317,24 +348,24 @@ func benchRecords(recs []bench.Record, plan bench.Plan) []bench.Record {
 	return out
 }
 
-// writeLatest leaves the table where LatestBench (the TUI's results pane)
+// benchWriteLatest leaves the table where LatestBench (the TUI's results pane)
 // reads it, plus its markdown, each written atomically.
-func writeLatest(workdir string, t *bench.Table) error {
+func benchWriteLatest(workdir string, t *bench.Table) error {
 	b, err := json.MarshalIndent(t.API(), "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(pipeline.LatestBenchPath(workdir), append(b, '\n')); err != nil {
+	if err := benchWriteAtomic(pipeline.LatestBenchPath(workdir), append(b, '\n')); err != nil {
 		return err
 	}
 	var md bytes.Buffer
 	if err := t.Markdown(&md); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(filepath.Dir(pipeline.LatestBenchPath(workdir)), "latest.md"), md.Bytes())
+	return benchWriteAtomic(filepath.Join(filepath.Dir(pipeline.LatestBenchPath(workdir)), "latest.md"), md.Bytes())
 }
 
-func writeAtomic(path string, data []byte) error {
+func benchWriteAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -345,7 +376,7 @@ func writeAtomic(path string, data []byte) error {
 	return os.Rename(tmp, path)
 }
 
-func printTable(w io.Writer, t *bench.Table, bf benchFlags) error {
+func printBenchTable(w io.Writer, t *bench.Table, bf benchFlags) error {
 	switch {
 	case bf.json:
 		return t.JSON(w)

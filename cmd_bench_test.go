@@ -47,7 +47,7 @@ func TestWriteLatest(t *testing.T) {
 	plan := bench.Plan{Methods: []string{"base"}, Suites: []string{"boolq", "code"}, Seeds: bench.Seeds(1)}
 	layout, _ := bench.SplitSuites(plan.Suites)
 	tb := bench.Build("t", plan, layout, []bench.Record{{Method: "base", Suite: "boolq", Seed: 1, Accuracy: 0.5, N: 8}})
-	if err := writeLatest(dir, tb); err != nil {
+	if err := benchWriteLatest(dir, tb); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(pipeline.LatestBenchPath(dir))
@@ -63,5 +63,12 @@ func TestWriteLatest(t *testing.T) {
 	}
 	if md, err := os.ReadFile(filepath.Join(dir, "bench", "latest.md")); err != nil || !strings.Contains(string(md), "| Base | 50.0 |") {
 		t.Errorf("latest.md: %v\n%s", err, md)
+	}
+}
+
+func TestChanceLevels(t *testing.T) {
+	c := benchChance(bench.Plan{Suites: []string{"boolq", "arc-easy"}, Seeds: bench.Seeds(2)})
+	if c["boolq"] != 0.5 || c["arc-easy"] <= 0 || c["arc-easy"] > 0.34 {
+		t.Errorf("chance %v: boolq is True/False, ARC has ≥ 3 options", c)
 	}
 }

@@ -177,3 +177,27 @@ func TestMouseClickTab(t *testing.T) {
 		t.Fatal("mouse off: clicks ignored")
 	}
 }
+
+// Keys that arrive in one read (tmux send-keys, fast typing over SSH) come
+// as one KeyMsg with several runes; each must still act as a key.
+func TestCoalescedRunes(t *testing.T) {
+	m, eng := newManual(t, 120, 40)
+	press(t, m, "/math-mc") // one message: "/" opens the filter, the rest types into it
+	if !m.picker.CapturesKeys() || !strings.Contains(m.View(), "Filter: math-mc") {
+		t.Fatalf("filter capturing %v:\n%s", m.picker.CapturesKeys(), m.View())
+	}
+	press(t, m, "esc", "esc")
+	press(t, m, "3m") // Adapt, then toggle the mode
+	if m.Active() != PaneAdapt || m.adapt.Mode != adapt.MethodGen {
+		t.Fatalf("pane %s, mode %s", m.Active().Title(), m.adapt.Mode)
+	}
+	press(t, m, "4hi q") // chat focuses its input: the rest is text, q included
+	if !strings.Contains(m.View(), "hi q") || len(eng.Chats) != 0 {
+		t.Fatalf("chat input:\n%s", m.View())
+	}
+	// A paste stays one message (the input gets it whole).
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("PASTED"), Paste: true})
+	if !strings.Contains(m.View(), "hi qPASTED") {
+		t.Fatalf("paste:\n%s", m.View())
+	}
+}

@@ -36,6 +36,17 @@ func NewCommon(ctx context.Context, eng api.Engine, r *lipgloss.Renderer, th the
 	return common.New(ctx, eng, r, th, cfg)
 }
 
+// pinGlobalRenderer gives lipgloss's global renderer our renderer's colour
+// profile and background, so that it never queries the terminal itself: a
+// style left on the global renderer (a bubbles default) would query the
+// background the first time it draws an adaptive colour, while the program
+// reads stdin, and the query and Bubble Tea's reader would race for the
+// terminal's answer and the user's keys.
+func pinGlobalRenderer(r *lipgloss.Renderer) {
+	lipgloss.SetColorProfile(r.ColorProfile())
+	lipgloss.SetHasDarkBackground(r.HasDarkBackground())
+}
+
 // Run runs the TUI on the local terminal (alt screen) until the user quits
 // or ctx ends.
 func Run(ctx context.Context, eng api.Engine, opts Options) error {
@@ -70,6 +81,7 @@ func Run(ctx context.Context, eng api.Engine, opts Options) error {
 	}
 	r := lipgloss.NewRenderer(out)
 	c := NewCommon(ctx, eng, r, th, common.Config{Mouse: opts.Mouse})
+	pinGlobalRenderer(r)
 	c.Log = logger
 	m := New(c)
 	defer m.Close()

@@ -33,6 +33,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.c.Store.SetStages(msg)
 		return m, nil
 	case tea.KeyMsg:
+		if runes := splitRunes(msg); runes != nil {
+			var cmds []tea.Cmd
+			for _, k := range runes {
+				cmds = append(cmds, m.handleKey(k))
+			}
+			return m, tea.Batch(cmds...)
+		}
 		return m, m.handleKey(msg)
 	case tea.MouseMsg:
 		return m, m.handleMouse(msg)
@@ -74,6 +81,22 @@ func (m *Model) applyEvents(msg EventsMsg) tea.Cmd {
 		cmds = append(cmds, m.results.Fetch())
 	}
 	return tea.Batch(cmds...)
+}
+
+// splitRunes splits typed runes that arrived in one read into one key
+// each, or returns nil. Bubble Tea reports a burst of printable input (fast
+// typing over SSH, tmux send-keys, a terminal without bracketed paste) as a
+// single KeyMsg "m4"; as one message it would match no binding, and keys
+// like "/" (filter) or "m" (mode) would be lost. Pastes stay whole.
+func splitRunes(k tea.KeyMsg) []tea.KeyMsg {
+	if k.Type != tea.KeyRunes || k.Paste || len(k.Runes) < 2 {
+		return nil
+	}
+	out := make([]tea.KeyMsg, len(k.Runes))
+	for i, r := range k.Runes {
+		out[i] = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt}
+	}
+	return out
 }
 
 func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {

@@ -116,7 +116,9 @@ func goldenTable() *Table {
 			}
 		}
 	}
-	return Build("Golden bench", plan, layout, recs)
+	t := Build("Golden bench", plan, layout, recs)
+	t.Chance = map[string]float64{"arc-easy": 0.25, "boolq": 0.5, "gsm-mc": 0.25, "logic": 0.25}
+	return t
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -279,6 +281,14 @@ func TestCurves(t *testing.T) {
 	if len(mc) != 2 || *mc[1].Points[0].SupportLoss != 2 || mc[1].Points[0].N != 2 || *mc[1].Points[1].SupportLoss != 1 {
 		t.Errorf("method curves %+v", mc)
 	}
+	// A step only one run in three reaches is dropped (composition bias).
+	long := Curve{Phase: "slot", Points: []CurvePoint{{Step: 1, SupportLoss: events.F(3)}, {Step: 2, SupportLoss: events.F(3)}, {Step: 3, SupportLoss: events.F(0.1)}}}
+	short := Curve{Phase: "slot", Points: []CurvePoint{{Step: 1, SupportLoss: events.F(1)}, {Step: 2, SupportLoss: events.F(1)}}}
+	one := Curve{Phase: "slot", Points: []CurvePoint{{Step: 1, SupportLoss: events.F(2)}}}
+	sc := MethodCurves([]Record{{Method: "d", Curves: []Curve{long}}, {Method: "d", Curves: []Curve{short}}, {Method: "d", Curves: []Curve{one}}})["d"]
+	if len(sc) != 1 || len(sc[0].Points) != 2 || *sc[0].Points[0].SupportLoss != 2 || *sc[0].Points[1].SupportLoss != 2 {
+		t.Errorf("slot curve %+v", sc)
+	}
 }
 
 // fakeRunner returns accuracy derived from the cell and counts calls.
@@ -331,7 +341,9 @@ func TestResumeSkipsFinishedCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	if _, err := OpenStore(path); err == nil || !strings.Contains(err.Error(), "another") {
+		t.Errorf("a second bench on the same file must be refused, got %v", err)
+	}
 	if n := len(st.Records()); n != 2 {
 		t.Fatalf("%d records after reopen, want 2", n)
 	}
@@ -349,6 +361,7 @@ func TestResumeSkipsFinishedCells(t *testing.T) {
 	if !strings.Contains(log.String(), "2 of 8 cells already done") || !strings.Contains(log.String(), "ETA") {
 		t.Errorf("progress log:\n%s", log.String())
 	}
+	st.Close()
 	// The file now parses to all 8 cells with their curves.
 	st2, _ := OpenStore(path)
 	defer st2.Close()
@@ -421,6 +434,18 @@ func TestPresetsAndKey(t *testing.T) {
 	}
 	if Key("quick", q, meta.Options{}) == kq {
 		t.Error("method options must be part of the key")
+	}
+}
+
+func TestMergeOptions(t *testing.T) {
+	base := meta.Options{}
+	base.NoMeta.Steps, base.NoMeta.LR, base.MAML.MetaSteps = 40, 0.01, 60
+	base.DeGAML.TTTSteps = []int{1}
+	over := meta.Options{}
+	over.MAML.MetaSteps, over.DeGAML.GenSteps = 30, 250
+	got := MergeOptions(base, over)
+	if got.NoMeta.Steps != 40 || got.NoMeta.LR != 0.01 || got.MAML.MetaSteps != 30 || got.DeGAML.GenSteps != 250 || len(got.DeGAML.TTTSteps) != 1 {
+		t.Errorf("merged %+v", got)
 	}
 }
 

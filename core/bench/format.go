@@ -54,6 +54,23 @@ func (t *Table) Markdown(w io.Writer) error {
 		b.WriteString(" Avg | ECE |\n|:--|")
 		b.WriteString(strings.Repeat("--:|", len(suites)+2))
 		b.WriteString("\n")
+		if len(t.Chance) > 0 {
+			b.WriteString("| *Chance* |")
+			sum, n := 0.0, 0
+			for _, s := range suites {
+				if c, ok := t.Chance[s]; ok {
+					fmt.Fprintf(&b, " *%.1f* |", 100*c)
+					sum, n = sum+c, n+1
+				} else {
+					b.WriteString(" — |")
+				}
+			}
+			if n == len(suites) {
+				fmt.Fprintf(&b, " *%.1f* | — |\n", 100*sum/float64(n))
+			} else {
+				b.WriteString(" — | — |\n")
+			}
+		}
 		for _, m := range t.Methods {
 			fmt.Fprintf(&b, "| %s |", title(methodTitles, m))
 			for _, s := range append(slices.Clone(suites), avg) {

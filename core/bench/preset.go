@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/meta"
@@ -63,6 +64,28 @@ var presets = map[string]Preset{
 			DeGAML: meta.DeGAMLOptions{CollectTasks: 24, GenSteps: 800, PolicyTasks: 8, PolicyIterations: 3, PolicyHypotheses: 20},
 		},
 	},
+}
+
+// MergeOptions returns base with every non-zero field of over (recursively
+// through nested structs) replacing base's: how a preset's method budgets
+// go on top of the configured ones, zero still meaning "keep".
+func MergeOptions(base, over meta.Options) meta.Options {
+	mergeValue(reflect.ValueOf(&base).Elem(), reflect.ValueOf(over))
+	return base
+}
+
+func mergeValue(dst, src reflect.Value) {
+	if src.Kind() == reflect.Struct {
+		for i := range src.NumField() {
+			if dst.Field(i).CanSet() {
+				mergeValue(dst.Field(i), src.Field(i))
+			}
+		}
+		return
+	}
+	if !src.IsZero() {
+		dst.Set(src)
+	}
 }
 
 // PresetNames lists the presets.

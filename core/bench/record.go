@@ -139,6 +139,9 @@ func sortedCurves(byPhase map[string][]CurvePoint) []Curve {
 
 // MethodCurves averages the runs' curves per method and phase, each run
 // weighing the same (a run with three TTT hypotheses is one run, not three).
+// Steps reached by fewer than half of the phase's runs are dropped: runs
+// differ in length (DeGAML picks 1–12 steps per hypothesis), and a tail
+// averaged over a few long runs would show their level, not a trend.
 func MethodCurves(recs []Record) map[string][]Curve {
 	type acc struct{ support, query, accu mean }
 	per := map[string]map[curveKey]*acc{}
@@ -164,9 +167,16 @@ func MethodCurves(recs []Record) map[string][]Curve {
 	}
 	out := map[string][]Curve{}
 	for method, m := range per {
+		runs := map[string]int{} // most runs at any step of a phase
+		for k, a := range m {
+			runs[k.phase] = max(runs[k.phase], a.support.n, a.query.n, a.accu.n)
+		}
 		byPhase := map[string][]CurvePoint{}
 		for k, a := range m {
 			n := max(a.support.n, a.query.n, a.accu.n)
+			if 2*n < runs[k.phase] {
+				continue
+			}
 			byPhase[k.phase] = append(byPhase[k.phase], CurvePoint{Step: k.step,
 				SupportLoss: a.support.value(), QueryLoss: a.query.value(), Accuracy: a.accu.value(), N: n})
 		}

@@ -3,10 +3,13 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/gofrs/flock"
 )
 
 // Store is the resumable results file: one Record per line, appended and
@@ -16,6 +19,7 @@ type Store struct {
 	mu   sync.Mutex
 	path string
 	f    *os.File
+	lock *flock.Flock
 	recs map[Cell]Record
 	// order keeps first-seen order so Records is deterministic.
 	order []Cell
@@ -29,6 +33,24 @@ func OpenStore(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
+	// Two benches appending to one file would run every cell twice.
+	lk := flock.New(path + ".lock")
+	if ok, err := lk.TryLock(); err != nil || !ok {
+		if err == nil {
+			err = errors.New("another `workbench bench` is running on this work directory with the same budgets")
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s, err := openLocked(path)
+	if err != nil {
+		lk.Unlock()
+		return nil, err
+	}
+	s.lock = lk
+	return s, nil
+}
+
+func openLocked(path string) (*Store, error) {
 	s := &Store{path: path, recs: map[Cell]Record{}}
 	data, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
@@ -51,18 +73,13 @@ func OpenStore(path string) (*Store, error) {
 		}
 		s.put(r)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
 	if good < len(data) {
-		if err := f.Truncate(int64(good)); err != nil {
-			f.Close()
+		if err := os.Truncate(path, int64(good)); err != nil {
 			return nil, fmt.Errorf("%s: truncating a torn last line: %w", path, err)
 		}
 	}
-	if _, err := f.Seek(0, 2); err != nil {
-		f.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
 		return nil, err
 	}
 	s.f = f
@@ -117,5 +134,11 @@ func (s *Store) Records() []Record {
 	return out
 }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.f.Close() }
+// Close closes the file and releases the lock.
+func (s *Store) Close() error {
+	err := s.f.Close()
+	if s.lock != nil {
+		_ = s.lock.Unlock()
+	}
+	return err
+}

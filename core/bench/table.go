@@ -66,6 +66,9 @@ type Table struct {
 	Layout  Layout
 	Seeds   []int64
 	Cells   map[string]map[string]Stat // method → column → stat
+	// Chance is the accuracy of uniform guessing per suite (optional): the
+	// suites mix 2- and 4-option items, so raw numbers need this reference.
+	Chance map[string]float64
 }
 
 // Cell returns a stat (zero Stat with NaNs when absent).

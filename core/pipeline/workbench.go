@@ -162,24 +162,26 @@ func (w *Workbench) task(suite string, seed int64) (*tasks.Task, error) {
 }
 
 // StartPipeline trains, in the background, everything the TUI needs: the
-// base model and DeGAML's modules; baselines follow. Calling it again is a
-// no-op. Progress shows in Stages and as stage events.
+// base model and DeGAML's modules, then each baseline's meta-training as a
+// job of its own, so that a user's adaptation or chat queued meanwhile runs
+// between them (the scheduler round-robins between sessions). Calling it
+// again is a no-op. Progress shows in Stages and as stage events.
 func (w *Workbench) StartPipeline(ctx context.Context) {
 	w.pipelineOnce.Do(func() {
-		_, _ = w.sched.Submit(ctx, "pipeline", "pipeline", func(ctx context.Context) error {
-			if _, err := w.Base(ctx); err != nil {
-				return err
-			}
-			if _, err := w.Artifact(ctx, meta.DeGAML); err != nil {
-				return err
-			}
-			for _, m := range []string{meta.UnionLoRA, meta.MAMLEnLLM, meta.ABMLL} {
-				if _, err := w.Artifact(ctx, m); err != nil {
+		jobs := [][]string{{meta.DeGAML}, {meta.UnionLoRA}, {meta.MAMLEnLLM}, {meta.ABMLL}}
+		for _, methods := range jobs {
+			_, _ = w.sched.Submit(ctx, "pipeline", "pipeline "+methods[0], func(ctx context.Context) error {
+				if _, err := w.Base(ctx); err != nil {
 					return err
 				}
-			}
-			return nil
-		})
+				for _, m := range methods {
+					if _, err := w.Artifact(ctx, m); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
 	})
 }
 

@@ -142,11 +142,11 @@ func TestPrintable(t *testing.T) {
 func TestWaitingForPipeline(t *testing.T) {
 	m, _, _ := setup(t)
 	a := &answer{Label: "decoupled · degaml · run adapt-9", AdaptRun: "adapt-9", Mode: "degaml"}
-	if got := m.renderAnswer(a, nil, 80); !strings.Contains(got, "…") || strings.Contains(got, "pipeline") {
+	if got := joinParts(m.answerParts(a, nil, 80)); !strings.Contains(got, "…") || strings.Contains(got, "pipeline") {
 		t.Errorf("idle engine: %q", got)
 	}
 	m.c.Store.SetStages([]api.StageStatus{{Name: "baselines", State: "running", Fraction: 0.4}})
-	if got := m.renderAnswer(a, nil, 80); !strings.Contains(got, "waiting for the engine (pipeline: baselines 40%)") {
+	if got := joinParts(m.answerParts(a, nil, 80)); !strings.Contains(got, "waiting for the engine (pipeline: baselines 40%)") {
 		t.Errorf("pipeline running: %q", got)
 	}
 }

@@ -39,21 +39,54 @@ func (m *Model) transcript() string {
 	var parts []string
 	for _, e := range m.entries {
 		parts = append(parts, st.Heading.Render("You")+"\n"+st.Base.Width(m.w).Render(e.Prompt))
-		colW := m.w
-		if len(e.Answers) > 1 {
-			colW = (m.w - 2) / len(e.Answers)
-		}
-		var cols []string
-		for _, a := range e.Answers {
-			cols = append(cols, m.renderAnswer(a, e.Letters, colW))
-		}
-		if len(cols) > 1 {
-			parts = append(parts, lipgloss.JoinHorizontal(lipgloss.Top, cols[0], "  ", cols[1]))
-		} else if len(cols) == 1 {
-			parts = append(parts, cols[0])
+		switch len(e.Answers) {
+		case 0:
+		case 1:
+			parts = append(parts, joinParts(m.answerParts(e.Answers[0], e.Letters, m.w)))
+		default:
+			parts = append(parts, m.sideBySide(e, (m.w-2)/len(e.Answers)))
 		}
 	}
 	return strings.Join(parts, "\n\n")
+}
+
+// sideBySide lays compared answers out in columns whose sections (header,
+// text, option bars) start on the same rows, so the bars line up.
+func (m *Model) sideBySide(e *entry, w int) string {
+	cols := make([][]string, len(e.Answers))
+	for i, a := range e.Answers {
+		cols[i] = m.answerParts(a, e.Letters, w)
+	}
+	height := func(s string) int {
+		if s == "" {
+			return 0
+		}
+		return lipgloss.Height(s)
+	}
+	for sec := range numParts - 1 { // the last section needs no padding
+		h := 0
+		for _, c := range cols {
+			h = max(h, height(c[sec]))
+		}
+		for _, c := range cols {
+			if n := h - height(c[sec]); n > 0 {
+				if c[sec] == "" {
+					c[sec] = strings.Repeat("\n", n-1)
+				} else {
+					c[sec] += strings.Repeat("\n", n)
+				}
+			}
+		}
+	}
+	r := m.c.Renderer
+	blocks := make([]string, 0, 2*len(cols))
+	for i, c := range cols {
+		if i > 0 {
+			blocks = append(blocks, "  ")
+		}
+		blocks = append(blocks, r.NewStyle().Width(w).Render(joinParts(c)))
+	}
+	return lipgloss.JoinHorizontal(lipgloss.Top, blocks...)
 }
 
 // waiting explains an answer that has not started: the engine answers once
@@ -92,28 +125,45 @@ func (m *Model) answerHeader(a *answer, s *state.Stream, w int) string {
 	return st.Accent.Bold(true).Width(w).Render(label) + "\n" + st.Muted.Width(w).Render(strings.TrimPrefix(speed, " · "))
 }
 
-func (m *Model) renderAnswer(a *answer, letters []string, w int) string {
+// answerParts renders one answer as its sections: the header, the text (or
+// why there is none yet), and, for a multiple-choice prompt whose option
+// probabilities are known, the bars.
+func (m *Model) answerParts(a *answer, letters []string, w int) []string {
 	st := m.c.Styles
-	var b strings.Builder
 	s := m.c.Store.Streams[a.Stream]
-	b.WriteString(m.answerHeader(a, s, w) + "\n")
+	var body string
 	switch {
 	case a.Note != "":
-		b.WriteString(st.Warn.Width(w).Render(a.Note))
+		body = st.Warn.Width(w).Render(a.Note)
 	case s == nil || s.Text == "" && !s.Done && s.Err == "":
-		b.WriteString(st.Muted.Width(w).Render(m.waiting()))
+		body = st.Muted.Width(w).Render(m.waiting())
 	default:
 		text := Printable(s.Text)
 		if !s.Done {
 			text += "▌"
 		}
-		b.WriteString(st.Base.Width(w).Render(text))
+		body = st.Base.Width(w).Render(text)
 		if s.Err != "" {
-			b.WriteString("\n" + st.Bad.Render("error: "+s.Err))
+			body += "\n" + st.Bad.Width(w).Render("error: "+s.Err)
 		}
 	}
+	parts := []string{m.answerHeader(a, s, w), body, ""}
 	if letters != nil && a.Probs != nil {
-		b.WriteString("\n" + st.Muted.Render("P(option)") + "\n" + probBars(st, letters, a.Probs, w))
+		parts[2] = st.Muted.Render("P(option)") + "\n" + probBars(st, letters, a.Probs, w)
 	}
-	return m.c.Renderer.NewStyle().Width(w).Render(b.String())
+	return parts
+}
+
+// numParts is how many sections answerParts returns.
+const numParts = 3
+
+// joinParts stacks an answer's sections, skipping empty ones.
+func joinParts(parts []string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n")
 }
