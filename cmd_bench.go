@@ -83,9 +83,9 @@ func cmdBench(args []string) error {
 		return err
 	}
 	defer wb.Close()
-	// The pipeline derives method budgets from the config alone; preset.Options
-	// (smaller meta-training for quick, larger for paper) need a hook such as
-	// wb.SetMethodOptions(bench.MergeOptions(pipeline.MethodOptions(cfg), preset.Options)).
+	// The preset's method budgets (smaller meta-training for quick, larger for
+	// paper) apply on top of what the config sets.
+	wb.SetMethodOptions(bench.MergeOptions(pipeline.MethodOptions(cfg), preset.Options))
 	ctx, stop := interruptible()
 	defer stop()
 

@@ -353,7 +353,11 @@ func TestResumeSkipsFinishedCells(t *testing.T) {
 	if err != nil || sum.Resumed != 2 || sum.Ran != 6 || len(g.calls) != 6 {
 		t.Fatalf("resume: %+v, %v, calls %v", sum, err, g.calls)
 	}
-	for _, c := range g.calls[:1] {
+	// The interrupted third cell (b/boolq/1) runs again; the two finished don't.
+	if g.calls[0] != (Cell{"b", "boolq", 1}) {
+		t.Errorf("resume started at %v", g.calls[0])
+	}
+	for _, c := range g.calls {
 		if c == (Cell{"a", "boolq", 1}) || c == (Cell{"a", "piqa", 1}) {
 			t.Errorf("re-ran finished cell %v", c)
 		}

@@ -90,7 +90,9 @@ func barPlot(t *Table) (*plot.Plot, error) {
 			vals[i] = 100 * c.Mean
 			ymax = math.Max(ymax, vals[i])
 			if !math.IsNaN(c.CI95) {
-				eb.lo[i], eb.hi[i] = 100*(c.Mean-c.CI95), 100*(c.Mean+c.CI95)
+				// Clipped to the possible range: with two seeds t(0.975, 1) =
+				// 12.7 makes half-widths exceed the mean.
+				eb.lo[i], eb.hi[i] = math.Max(0, 100*(c.Mean-c.CI95)), math.Min(100, 100*(c.Mean+c.CI95))
 				ymax = math.Max(ymax, eb.hi[i])
 			}
 		}
@@ -184,6 +186,7 @@ func curvePlot(methods []string, curves map[string][]Curve) (*plot.Plot, error) 
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
 	n := 0
+	ylo, yhi := math.Inf(1), math.Inf(-1)
 	// Methods in table order, then any other curves (stable order).
 	order := slices.Clone(methods)
 	var extra []string
@@ -203,6 +206,7 @@ func curvePlot(methods []string, curves map[string][]Curve) (*plot.Plot, error) 
 			for _, pt := range c.Points {
 				if v := get(pt); v != nil {
 					xys = append(xys, plotter.XY{X: float64(pt.Step), Y: *v})
+					ylo, yhi = math.Min(ylo, *v), math.Max(yhi, *v)
 				}
 			}
 			if len(xys) == 0 {
@@ -219,6 +223,11 @@ func curvePlot(methods []string, curves map[string][]Curve) (*plot.Plot, error) 
 			p.Legend.Add(fmt.Sprintf("%s %s (%s)", m, c.Phase, metric), l, s)
 			n++
 		}
+	}
+	if n > 0 {
+		// Headroom above the data for the legend, which sits top right.
+		span := math.Max(yhi-ylo, 0.1)
+		p.Y.Min, p.Y.Max = math.Max(0, ylo-0.05*span), yhi+0.08*span*float64(n+2)
 	}
 	if n == 0 {
 		// An empty panel still says why, rather than a bare axis.

@@ -105,6 +105,10 @@ func (w *Workbench) Close() error {
 	return w.log.Close()
 }
 
+// SetMethodOptions replaces the methods' budgets (bench presets use it);
+// call it before anything trains, since artifacts are cached by budget.
+func (w *Workbench) SetMethodOptions(o meta.Options) { w.opts = o }
+
 // Workdir is the directory holding artifacts, logs and bench results.
 func (w *Workbench) Workdir() string { return w.workdir }
 
