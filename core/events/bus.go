@@ -1,6 +1,7 @@
 package events
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -38,8 +39,8 @@ const (
 	// Lossless keeps every event (unbounded queue).
 	Lossless Mode = iota
 	// Coalesce keeps every structural event (stages, hypotheses, results,
-	// warnings, errors) but only the newest Step / StageProgress per
-	// (run, method, phase) while the reader is behind, capped at maxPending.
+	// warnings, errors) but, while the reader is behind, only the newest
+	// steps and tokens and the newest progress of each stage.
 	Coalesce
 )
 
@@ -86,33 +87,14 @@ func (s *Subscription) Close() {
 
 func highRate(k Kind) bool { return k == Step || k == StageProgress || k == Token }
 
-func sameStream(a, b Event) bool {
-	return a.Kind == b.Kind && a.Run == b.Run && a.Stage == b.Stage && a.Method == b.Method && a.Phase == b.Phase && a.Task == b.Task
-}
-
 func (s *Subscription) push(e Event) {
 	s.mu.Lock()
 	if s.done {
 		s.mu.Unlock()
 		return
 	}
-	if s.mode == Coalesce && e.Kind == StageProgress && len(s.queue) > 0 {
-		// Progress is a level, not a history: replace the pending one.
-		for i := len(s.queue) - 1; i >= 0; i-- {
-			if sameStream(s.queue[i], e) {
-				s.queue = append(s.queue[:i], s.queue[i+1:]...)
-				break
-			}
-		}
-	}
 	if s.mode == Coalesce && len(s.queue) >= maxPending && highRate(e.Kind) {
-		// Drop the oldest high-rate event to make room; structural events stay.
-		for i := range s.queue {
-			if highRate(s.queue[i].Kind) {
-				s.queue = append(s.queue[:i], s.queue[i+1:]...)
-				break
-			}
-		}
+		s.compact()
 	}
 	s.queue = append(s.queue, e)
 	s.mu.Unlock()
@@ -120,6 +102,35 @@ func (s *Subscription) push(e Event) {
 	case s.notify <- struct{}{}:
 	default:
 	}
+}
+
+// compact makes room in a display queue that fell behind: every structural
+// event stays, progress keeps only its newest value per stream (a level, not
+// a history), and only the newest half of the steps and tokens stay. Halving
+// at once keeps Publish amortized O(1).
+func (s *Subscription) compact() {
+	keep := make([]Event, 0, len(s.queue))
+	budget := maxPending / 2
+	seenProgress := map[Event]bool{}
+	for i := len(s.queue) - 1; i >= 0; i-- {
+		e := s.queue[i]
+		switch {
+		case e.Kind == StageProgress:
+			k := Event{Kind: e.Kind, Run: e.Run, Stage: e.Stage, Method: e.Method, Phase: e.Phase, Task: e.Task}
+			if seenProgress[k] {
+				continue
+			}
+			seenProgress[k] = true
+		case highRate(e.Kind):
+			if budget == 0 {
+				continue
+			}
+			budget--
+		}
+		keep = append(keep, e)
+	}
+	slices.Reverse(keep)
+	s.queue = keep
 }
 
 // Drain returns every pending event without waiting (possibly none).
