@@ -322,14 +322,7 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Tas
 			return nil, err
 		}
 		start := time.Now()
-		perm := hostRNG.Perm(len(pool))[:nt]
-		var sb, qb []lmBatch
-		T := 0
-		for _, ti := range perm {
-			s, q := supportQuery(env, hostRNG, pool[ti], m.opts.Support, m.opts.Query)
-			sb, qb = append(sb, s), append(qb, q)
-			T = max(T, s.batchLen(), q.batchLen())
-		}
+		sb, qb, T := metaBatch(env, hostRNG, pool, nt, m.opts.Support, m.opts.Query)
 		args := anys(baseT, theta, mo, vo, []*tensors.Tensor{f32(float64(done)), f32(lr), rng})
 		for i := range sb {
 			args = append(args, anys(sb[i].padTo(T).tensors(), qb[i].padTo(T).tensors())...)

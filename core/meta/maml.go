@@ -374,14 +374,7 @@ func (m *mamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task
 			return nil, err
 		}
 		start := time.Now()
-		perm := rng.Perm(len(pool))[:nt]
-		var sb, qb []lmBatch
-		T := 0
-		for _, ti := range perm {
-			s, q := supportQuery(env, rng, pool[ti], m.opts.Support, m.opts.Query)
-			sb, qb = append(sb, s), append(qb, q)
-			T = max(T, s.batchLen(), q.batchLen())
-		}
+		sb, qb, T := metaBatch(env, rng, pool, nt, m.opts.Support, m.opts.Query)
 		args := make([]any, 0, len(baseT)+3*len(theta)+2+6*nt)
 		for _, t := range baseT {
 			args = append(args, t)
@@ -516,4 +509,16 @@ func paramsOf(names []string, ts []*tensors.Tensor) models.Params {
 		p[n] = ts[i]
 	}
 	return p
+}
+
+// metaBatch samples nt distinct tasks of the pool and one support and one
+// query batch from each; T is the longest batch, the length all are padded
+// to so one compiled meta-step serves every task.
+func metaBatch(env *Env, rng *rand.Rand, pool []*tasks.Task, nt, support, query int) (sb, qb []lmBatch, T int) {
+	for _, ti := range rng.Perm(len(pool))[:nt] {
+		s, q := supportQuery(env, rng, pool[ti], support, query)
+		sb, qb = append(sb, s), append(qb, q)
+		T = max(T, s.batchLen(), q.batchLen())
+	}
+	return sb, qb, T
 }
