@@ -58,27 +58,7 @@ func newLMBatch(seqs [][]int32, lossFrom []int, minLen int) lmBatch {
 		L = max(L, len(s))
 	}
 	L = (L + seqBucket - 1) / seqBucket * seqBucket
-	B := len(seqs)
-	ids := make([]int32, B*L)
-	tg := make([]int32, B*L)
-	w := make([]float32, B*L)
-	n := 0
-	for b, s := range seqs {
-		copy(ids[b*L:], s)
-		for t := 0; t+1 < len(s); t++ {
-			tg[b*L+t] = s[t+1]
-			if t+1 >= lossFrom[b] {
-				w[b*L+t] = 1
-				n++
-			}
-		}
-	}
-	return lmBatch{
-		IDs:     tensors.FromFlatDataAndDimensions(ids, B, L),
-		Targets: tensors.FromFlatDataAndDimensions(tg, B, L),
-		Weights: tensors.FromFlatDataAndDimensions(w, B, L),
-		Tokens:  n,
-	}
+	return newLMBatchExact(seqs, lossFrom, L)
 }
 
 // batchLen is the padded length of b.
