@@ -17,8 +17,10 @@ func init() {
 	register("run", "adapt one method to one task and evaluate it (JSON lines with --json)", cmdRun)
 }
 
-// cmdRun is `workbench run --task NAME --method M [--seed S] [--json]`.
-func cmdRun(args []string) error {
+func cmdRun(args []string) error { return runTask(os.Stdout, isTerminal(os.Stdout), args) }
+
+// runTask is `workbench run --task NAME --method M [--seed S] [--json]`.
+func runTask(stdout io.Writer, tty bool, args []string) error {
 	fs := newFlags("run")
 	var cf commonFlags
 	cf.register(fs)
@@ -49,7 +51,7 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	out := newEventPrinter(os.Stdout, *asJSON, isTerminal(os.Stdout))
+	out := newEventPrinter(stdout, *asJSON, tty)
 	for {
 		evs, ok := sub.Wait()
 		for _, e := range evs {
