@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/degaml/workbench/core/events"
@@ -21,45 +18,46 @@ import (
 // pretrainSaveEvery is how often pretraining leaves a resumable checkpoint.
 var pretrainSaveEvery = 100
 
-// pretrain trains a preset from scratch on the whole text of the training
-// mixture (task instances below EvalFirstInstance of the in-domain suites),
-// the workbench's stand-in for an LLM's pretraining. It resumes from
-// dir+".partial" after an interruption and saves the finished model to dir.
+// pretrainWorlds is how many task instances (hidden worlds) of each in-domain
+// suite the base model is pretrained on. One: the answers of a single world are
+// a function of the prompt, so pretraining can teach the question-answering
+// skill (find the option that satisfies the world's facts, emit its letter).
+// With many worlds (the earlier default, 24) the prompts do not say which world
+// they come from, the answer is unpredictable, and the model only learned a
+// uniform letter prior (base and every adapted method at chance; SCIENCE.md).
+// Held-out instances (>= EvalFirstInstance) then differ from the pretraining
+// world only in their hidden facts, which is what adaptation has to learn.
+const pretrainWorlds = 1
+
+// pretrainAnswerFrac is the fraction of pretraining sequences whose loss counts
+// only the answer tokens. The answer is 2 of ~100 bytes of templated text, so
+// the whole-text loss alone barely trains it; answer-only loss alone (no text
+// loss) learned nothing in 600 steps. Half and half did best (SCIENCE.md).
+const pretrainAnswerFrac = 0.5
+
+// pretrain trains a preset from scratch on the training mixture: all splits of
+// the first pretrainWorlds instances of each in-domain suite (instances below
+// EvalFirstInstance, never evaluated), the workbench's stand-in for an LLM's
+// pretraining. It resumes from dir+".partial" after an interruption and saves
+// the finished model to dir.
 func (w *Workbench) pretrain(ctx context.Context, cfg models.Config, dir string) (*models.Model, error) {
 	p := w.cfg.Pipeline
 	tok := tokenizer.NewByte()
-	if d := os.Getenv("WB_PT_EVAL_DIR"); d != "" { // EXPERIMENT diagnostic
-		ck, err := models.LoadCheckpoint(d)
-		if err != nil {
-			return nil, err
-		}
-		m := &models.Model{Config: ck.Config, Params: ck.Weights, Tokenizer: tok}
-		acc := func(exs []tasks.Example) float64 {
-			pr, err := train.OptionProbs(w.backend, m, nil, nil, exs)
-			if err != nil {
-				panic(err)
-			}
-			c := 0
-			for i, q := range pr {
-				b := 0
-				for j := range q {
-					if q[j] > q[b] {
-						b = j
-					}
-				}
-				if b == exs[i].Answer {
-					c++
-				}
-			}
-			return float64(c) / float64(len(exs))
-		}
-		for _, f := range suites.All() {
-			t0, t5, t6 := f.Instance(0, 0, ""), f.Instance(0, 500, ""), f.Instance(0, 501, "")
-			fmt.Printf("DIAG %-14s inst0 train %.3f test %.3f | inst500 test %.3f inst501 %.3f\n", f.Name(), acc(t0.Splits.Train), acc(t0.Splits.Test), acc(t5.Splits.Test), acc(t6.Splits.Test))
-		}
-		os.Exit(0)
+	pool := TrainTasks(InDomain(suites.All()), pretrainWorlds, 0)
+	var exs []tasks.Example
+	for _, t := range pool {
+		exs = append(exs, t.Splits.Train...)
+		exs = append(exs, t.Splits.Val...)
+		exs = append(exs, t.Splits.Test...)
 	}
-	seqs, froms := pretrainSeqs(tok, p.TrainInstances, cfg.MaxPositions)
+	// answerFrom[i] is where the answer of seqs[i] starts (answer-only loss).
+	seqs, answerFrom := train.EncodeTrain(tok, exs, true)
+	for i, s := range seqs {
+		if len(s) > cfg.MaxPositions {
+			seqs[i] = s[:cfg.MaxPositions]
+			answerFrom[i] = 1 // truncated: the answer is gone, keep the text loss
+		}
+	}
 
 	params := models.NewRandom(cfg, 1)
 	st := train.NewAdamState(params)
@@ -84,16 +82,15 @@ func (w *Workbench) pretrain(ctx context.Context, cfg models.Config, dir string)
 		}
 		// The batch depends only on the step, so a resumed run sees the same data.
 		rng := rand.New(rand.NewPCG(uint64(i), 0x9e3779b9))
-		bs := make([][]int32, p.PretrainBatch)
-		lf := make([]int, p.PretrainBatch)
+		bs, from := make([][]int32, p.PretrainBatch), make([]int, p.PretrainBatch)
 		for k := range bs {
 			j := rng.IntN(len(seqs))
-			bs[k], lf[k] = seqs[j], 1
-			if rng.Float64() < answerFrac {
-				lf[k] = froms[j]
+			bs[k], from[k] = seqs[j], 1 // 1: whole-text loss
+			if rng.Float64() < pretrainAnswerFrac {
+				from[k] = answerFrom[j]
 			}
 		}
-		batch, err := train.MakeBatch(bs, lf, train.DefaultBucket, cfg.MaxPositions)
+		batch, err := train.MakeBatch(bs, from, train.DefaultBucket, cfg.MaxPositions)
 		if err != nil {
 			return nil, err
 		}
@@ -140,62 +137,4 @@ func saveBase(dir string, cfg models.Config, params models.Params, st *train.Ada
 		ck.Step, ck.Optimizer = int64(st.Step), st.AsParams()
 	}
 	return models.SaveCheckpoint(dir, ck)
-}
-
-// pretrainSeqs builds the pretraining sequences (EXPERIMENT: mode from WB_PT).
-var answerFrac, _ = strconv.ParseFloat(os.Getenv("WB_PT_ANS"), 64)
-
-func pretrainSeqs(tok tokenizer.Tokenizer, trainInstances, maxPos int) ([][]int32, []int) {
-	mode := os.Getenv("WB_PT")
-	var seqs [][]int32
-	var froms []int
-	clip := func(s []int32) []int32 {
-		if len(s) > maxPos {
-			return s[:maxPos]
-		}
-		return s
-	}
-	switch {
-	case strings.HasPrefix(mode, "worlds:"):
-		n, _ := strconv.Atoi(strings.TrimPrefix(mode, "worlds:"))
-		for _, t := range TrainTasks(InDomain(suites.All()), n, 0) {
-			exs := append(append(append([]tasks.Example{}, t.Splits.Train...), t.Splits.Val...), t.Splits.Test...)
-			s, f := train.EncodeTrain(tok, exs, true)
-			for k, q := range s {
-				seqs, froms = append(seqs, clip(q)), append(froms, f[k])
-			}
-		}
-	case mode == "pack":
-		rng := rand.New(rand.NewPCG(7, 7))
-		for _, t := range TrainTasks(InDomain(suites.All()), trainInstances, 0) {
-			s, _ := train.EncodeTrain(tok, t.Splits.Train, false)
-			for k := 0; k < 4*len(s); k++ {
-				var cur []int32
-				for {
-					q := s[rng.IntN(len(s))]
-					if len(cur) > 0 {
-						q = append([]int32{10}, q...) // blank line between examples
-					}
-					if len(cur)+len(q) > maxPos {
-						break
-					}
-					cur = append(cur, q...)
-				}
-				if len(cur) == 0 {
-					cur = clip(s[0])
-				}
-				seqs, froms = append(seqs, cur), append(froms, len(cur)-2)
-			}
-		}
-	default:
-		var exs []tasks.Example
-		for _, t := range TrainTasks(InDomain(suites.All()), trainInstances, 0) {
-			exs = append(exs, t.Splits.Train...)
-		}
-		s, f := train.EncodeTrain(tok, exs, true)
-		for k, q := range s {
-			seqs, froms = append(seqs, clip(q)), append(froms, f[k])
-		}
-	}
-	return seqs, froms
 }
