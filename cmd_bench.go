@@ -42,7 +42,7 @@ func cmdBench(args []string) error {
 	fs.StringVar(&bf.preset, "preset", "", "budget preset: quick (≤ 15 min on 2 cores from scratch) or paper (default: config [bench].preset)")
 	fs.StringVar(&bf.methods, "methods", "", "comma-separated methods (default: config [bench].methods)")
 	fs.StringVar(&bf.suites, "suites", "", "comma-separated suites (default: all twelve)")
-	fs.IntVar(&bf.seeds, "seeds", 0, "seeds per cell (default: config [bench].seeds, at most 2 for quick, at least 5 for paper)")
+	fs.IntVar(&bf.seeds, "seeds", 0, "seeds per cell (default: config [bench].seeds, at most 3 for quick, at least 5 for paper)")
 	fs.BoolVar(&bf.json, "json", false, "print one JSON object per (method, suite) cell")
 	fs.BoolVar(&bf.csv, "csv", false, "print the cells as CSV")
 	fs.BoolVar(&bf.md, "md", false, "print markdown tables (the default)")

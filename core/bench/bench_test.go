@@ -413,7 +413,7 @@ func TestPresetsAndKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Pipeline.PretrainSteps >= base.Pipeline.PretrainSteps || qp.Seeds < 2 || base.Pipeline.PretrainSteps != 600 {
+	if q.Pipeline.TrainInstances >= base.Pipeline.TrainInstances || qp.Seeds != 3 || base.Pipeline.TrainInstances != 24 {
 		t.Errorf("quick must shrink a copy: %+v (orig %+v)", q.Pipeline, base.Pipeline)
 	}
 	p, pp, _ := ApplyPreset("paper", base)

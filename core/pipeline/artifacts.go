@@ -31,7 +31,7 @@ func (w *Workbench) baseDir() (string, models.Config, error) {
 		return "", cfg, err
 	}
 	p := w.cfg.Pipeline
-	k := key("base/1", cfg, p.PretrainSteps, p.PretrainLR, p.PretrainBatch, p.TrainInstances)
+	k := key("base/2", cfg, p.PretrainSteps, p.PretrainLR, p.PretrainBatch, p.TrainInstances)
 	return filepath.Join(w.workdir, "base", w.cfg.Model.Preset+"-"+k), cfg, nil
 }
 
@@ -82,7 +82,7 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method string) (meta.Ar
 		baseID = filepath.Base(baseID)
 	}
 	n := w.cfg.Pipeline.TrainInstances
-	k := key("meta/1", method, w.opts, LoRAConfig(w.cfg), baseID, n)
+	k := key("meta/2", method, w.opts, LoRAConfig(w.cfg), baseID, n)
 	dir := filepath.Join(w.workdir, "meta", method+"-"+k)
 	stages := w.stagesOf(method)
 	if isDone(dir) {
@@ -94,7 +94,10 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method string) (meta.Ar
 		}
 		// An unreadable artifact is rebuilt rather than trusted.
 	}
-	pool := TrainTasks(InDomain(suites.All()), n, 0)
+	// Meta-training worlds exclude the base model's pretraining worlds: a LoRA
+	// trajectory on a world the base already memorized barely moves, which
+	// is no material for the generator or for MAML's inner loop.
+	pool := TrainTasks(InDomain(suites.All()), pretrainWorlds, n, 0)
 	env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(method, stages)}
 	art, err := m.MetaTrain(ctx, env, pool)
 	if err != nil {

@@ -36,7 +36,7 @@ func tinyConfig(t *testing.T) *config.Config {
 
 func TestEvalInstancesAreHeldOut(t *testing.T) {
 	for _, f := range suites.All() {
-		train := TrainTasks([]tasksFamily{f}, 3, 0)
+		train := TrainTasks([]tasksFamily{f}, 0, 3, 0)
 		for seed := int64(-3); seed < 5; seed++ {
 			ev := EvalTask(f, seed)
 			for _, tr := range train {

@@ -43,7 +43,7 @@ const pretrainAnswerFrac = 0.5
 func (w *Workbench) pretrain(ctx context.Context, cfg models.Config, dir string) (*models.Model, error) {
 	p := w.cfg.Pipeline
 	tok := tokenizer.NewByte()
-	pool := TrainTasks(InDomain(suites.All()), pretrainWorlds, 0)
+	pool := TrainTasks(InDomain(suites.All()), 0, pretrainWorlds, 0)
 	var exs []tasks.Example
 	for _, t := range pool {
 		exs = append(exs, t.Splits.Train...)

@@ -9,11 +9,12 @@ import (
 // above it, so test-time hidden parameters were never seen in training.
 const EvalFirstInstance = 500
 
-// TrainTasks returns the first n training instances of each family.
-func TrainTasks(fams []tasks.Family, n int, seed int64) []*tasks.Task {
+// TrainTasks returns n training instances of each family, starting at
+// instance first (all below EvalFirstInstance).
+func TrainTasks(fams []tasks.Family, first, n int, seed int64) []*tasks.Task {
 	var out []*tasks.Task
 	for _, f := range fams {
-		for i := range min(n, EvalFirstInstance) {
+		for i := first; i < min(first+n, EvalFirstInstance); i++ {
 			out = append(out, f.Instance(seed, i, ""))
 		}
 	}
