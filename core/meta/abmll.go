@@ -245,14 +245,10 @@ func softplusInv(y float64) float64 { return y + math.Log(-math.Expm1(-y)) }
 func rngTensor(seed int64) (*tensors.Tensor, error) { return RNGStateFromSeed(seed) }
 
 func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task) (Artifact, error) {
-	if err := checkEnv(env); err != nil {
+	pool, init, err := metaTrainStart(env, pool, ABMLL)
+	if err != nil {
 		return nil, err
 	}
-	pool = metaPool(pool)
-	if len(pool) == 0 {
-		return nil, fmt.Errorf("meta: %s: no task in the pool has labelled train examples", ABMLL)
-	}
-	init := models.NewAdapter(env.Model.Config, env.LoRA, 1)
 	names := init.Params.Names()
 	ag := m.graph(names, m.opts.InnerSteps)
 	cfg, lora := env.Model.Config, env.LoRA

@@ -347,14 +347,10 @@ func supportQuery(env *Env, r *rand.Rand, t *tasks.Task, ns, nq int) (lmBatch, l
 }
 
 func (m *mamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task) (Artifact, error) {
-	if err := checkEnv(env); err != nil {
+	pool, init, err := metaTrainStart(env, pool, MAMLEnLLM)
+	if err != nil {
 		return nil, err
 	}
-	pool = metaPool(pool)
-	if len(pool) == 0 {
-		return nil, fmt.Errorf("meta: %s: no task in the pool has labelled train examples", MAMLEnLLM)
-	}
-	init := models.NewAdapter(env.Model.Config, env.LoRA, 1)
 	names := init.Params.Names()
 	mg := m.graph(env, names, m.opts.InnerSteps)
 	baseNames := env.Model.Params.Names()
@@ -521,4 +517,18 @@ func metaBatch(env *Env, rng *rand.Rand, pool []*tasks.Task, nt, support, query 
 		T = max(T, s.batchLen(), q.batchLen())
 	}
 	return sb, qb, T
+}
+
+// metaTrainStart checks the environment, keeps the pool's tasks that have
+// labelled examples, and returns the shared adapter initialization the
+// bi-level methods (MAML-en-LLM, ABMLL) start their meta-training from.
+func metaTrainStart(env *Env, pool []*tasks.Task, method string) ([]*tasks.Task, *models.Adapter, error) {
+	if err := checkEnv(env); err != nil {
+		return nil, nil, err
+	}
+	pool = metaPool(pool)
+	if len(pool) == 0 {
+		return nil, nil, fmt.Errorf("meta: %s: no task in the pool has labelled train examples", method)
+	}
+	return pool, models.NewAdapter(env.Model.Config, env.LoRA, 1), nil
 }
