@@ -384,16 +384,7 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 	if err != nil {
 		return nil, err
 	}
-	rng := newRNG(seed, 0x61646170)
-	support = sampleExamples(rng, support, min(len(support), maxSupport))
-	valEx := labelled(task.Splits.Val)
-	if len(valEx) == 0 {
-		valEx = support
-	}
-	valEx = valEx[:min(len(valEx), heldQuery)]
-	sb, qb := encodeBatch(env, support, true), encodeBatch(env, valEx, true)
-	T := max(sb.batchLen(), qb.batchLen())
-	sb, qb = sb.padTo(T), qb.padTo(T)
+	sb, qb, valEx := adaptBatches(env, task, support, seed)
 	state, err := rngTensor(seed)
 	if err != nil {
 		return nil, err

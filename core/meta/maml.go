@@ -444,16 +444,7 @@ func (m *mamlMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *ta
 	if len(support) == 0 {
 		return &Adapted{Adapter: a.Adapter.Clone()}, nil // nothing to adapt on: the meta-learned init
 	}
-	rng := newRNG(seed, 0x61646170)
-	support = sampleExamples(rng, support, min(len(support), maxSupport))
-	valEx := labelled(task.Splits.Val)
-	if len(valEx) == 0 {
-		valEx = support
-	}
-	valEx = valEx[:min(len(valEx), heldQuery)]
-	sb, qb := encodeBatch(env, support, true), encodeBatch(env, valEx, true)
-	T := max(sb.batchLen(), qb.batchLen())
-	sb, qb = sb.padTo(T), qb.padTo(T)
+	sb, qb, valEx := adaptBatches(env, task, support, seed)
 	theta, mom, vel := a.Adapter.Params.Tensors(), a.M.Tensors(), a.V.Tensors()
 	step := float32(a.Step)
 	baseT := env.Model.Params.Tensors()
@@ -531,4 +522,21 @@ func metaTrainStart(env *Env, pool []*tasks.Task, method string) ([]*tasks.Task,
 		return nil, nil, fmt.Errorf("meta: %s: no task in the pool has labelled train examples", method)
 	}
 	return pool, models.NewAdapter(env.Model.Config, env.LoRA, 1), nil
+}
+
+// adaptBatches builds the test-time batches of the bi-level methods: a sample
+// of the labelled support set, and a held query batch from the validation
+// split (the support set when there is none), padded to one length; valEx are
+// the query examples, for the per-step accuracy.
+func adaptBatches(env *Env, task *tasks.Task, support []tasks.Example, seed int64) (sb, qb lmBatch, valEx []tasks.Example) {
+	rng := newRNG(seed, 0x61646170)
+	support = sampleExamples(rng, support, min(len(support), maxSupport))
+	valEx = labelled(task.Splits.Val)
+	if len(valEx) == 0 {
+		valEx = support
+	}
+	valEx = valEx[:min(len(valEx), heldQuery)]
+	sb, qb = encodeBatch(env, support, true), encodeBatch(env, valEx, true)
+	T := max(sb.batchLen(), qb.batchLen())
+	return sb.padTo(T), qb.padTo(T), valEx
 }
