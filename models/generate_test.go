@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -19,21 +18,7 @@ import (
 	"github.com/degaml/workbench/models/tokenizer"
 )
 
-var (
-	genBackendOnce sync.Once
-	genBackend     compute.Backend
-)
-
-func generateBackend(t testing.TB) compute.Backend {
-	genBackendOnce.Do(func() {
-		b, err := compute.NewWithConfig("go:parallelism=-1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		genBackend = b
-	})
-	return genBackend
-}
+func generateBackend(t testing.TB) compute.Backend { return testref.Backend(t) }
 
 // fullLogits runs the uncached Forward on ids and returns logits [T][V].
 func fullLogits(t *testing.T, m *Model, ids []int) [][]float32 {

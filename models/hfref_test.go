@@ -19,21 +19,7 @@ import (
 
 var hfrefKinds = []string{"qwen2", "llama"}
 
-var (
-	hfrefBackendOnce sync.Once
-	hfrefBackendVal  compute.Backend
-	hfrefBackendErr  error
-)
-
-// hfrefBackend returns one shared go backend; parallelism=-1 because the default config can deadlock.
-func hfrefBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	hfrefBackendOnce.Do(func() { hfrefBackendVal, hfrefBackendErr = compute.NewWithConfig("go:parallelism=-1") })
-	if hfrefBackendErr != nil {
-		t.Fatal(hfrefBackendErr)
-	}
-	return hfrefBackendVal
-}
+func hfrefBackend(t testing.TB) compute.Backend { return testref.Backend(t) }
 
 type hfrefKind struct {
 	model   *Model

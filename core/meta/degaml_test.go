@@ -3,10 +3,10 @@ package meta
 import (
 	"context"
 	"fmt"
+	"github.com/degaml/workbench/internal/testref"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -20,19 +20,12 @@ import (
 	"github.com/degaml/workbench/tasks"
 )
 
-var (
-	dgBackendOnce sync.Once
-	dgBackend     compute.Backend
-)
+// dgBackend is the shared test backend, set by dgInitBackend.
+var dgBackend compute.Backend
 
 func dgInitBackend(t *testing.T) {
 	t.Helper()
-	dgBackendOnce.Do(func() {
-		var err error
-		if dgBackend, err = compute.NewWithConfig("go:parallelism=-1"); err != nil {
-			panic(err)
-		}
-	})
+	dgBackend = testref.Backend(t)
 }
 
 // dgTestEnv is a tiny random byte-level model (1 layer × 32) with a rank-2

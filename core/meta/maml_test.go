@@ -25,22 +25,7 @@ import (
 	"github.com/degaml/workbench/tasks"
 )
 
-var (
-	mamlBackendOnce sync.Once
-	mamlBackend     compute.Backend
-)
-
-// testBackendMeta is the go backend with the configuration that never deadlocks.
-func testBackendMeta(t testing.TB) compute.Backend {
-	mamlBackendOnce.Do(func() {
-		b, err := compute.NewWithConfig("go:parallelism=-1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		mamlBackend = b
-	})
-	return mamlBackend
-}
+func testBackendMeta(t testing.TB) compute.Backend { return testref.Backend(t) }
 
 func relErr64(a, b []float32) float64 {
 	var num, den float64

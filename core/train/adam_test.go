@@ -1,8 +1,8 @@
 package train
 
 import (
+	"github.com/degaml/workbench/internal/testref"
 	"math"
-	"sync"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -11,21 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-var (
-	testBackendOnce sync.Once
-	testBackendV    compute.Backend
-)
-
-func testBackend(t testing.TB) compute.Backend {
-	testBackendOnce.Do(func() {
-		b, err := compute.NewWithConfig("go:parallelism=-1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		testBackendV = b
-	})
-	return testBackendV
-}
+func testBackend(t testing.TB) compute.Backend { return testref.Backend(t) }
 
 // adamQuadraticStep runs one AdamUpdate on f(p) = ½‖p‖² (so ∇f = p) in float64.
 func adamQuadraticStep(t *testing.T, cfg AdamConfig, lr float64, step int, p, m, v []float64) ([]float64, []float64, []float64, float64) {

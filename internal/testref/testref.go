@@ -4,7 +4,11 @@ package testref
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend" // registers "go"
 )
 
 // Dir returns the absolute path of ../shared/hf-reference relative to the repository root (the first directory
@@ -43,4 +47,22 @@ func Dir(t testing.TB) string {
 		return missing("reference data %s not found", dir)
 	}
 	return dir
+}
+
+var (
+	backendOnce sync.Once
+	backend     compute.Backend
+	backendErr  error
+)
+
+// Backend returns one go backend shared by a test binary's tests (creating a
+// backend per test costs time and memory), configured with parallelism -1
+// because GoMLX's default configuration can deadlock (GOMLX-NOTES.md).
+func Backend(t testing.TB) compute.Backend {
+	t.Helper()
+	backendOnce.Do(func() { backend, backendErr = compute.NewWithConfig("go:parallelism=-1") })
+	if backendErr != nil {
+		t.Fatal(backendErr)
+	}
+	return backend
 }
