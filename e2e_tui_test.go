@@ -62,7 +62,7 @@ const e2eBudget = 9 * time.Minute
 // minute on two idle cores (the budget allows for a loaded machine); run it
 // with
 //
-//	GOEXPERIMENT=simd go test -run TestE2ETUI -v -timeout 15m .
+//	GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=simd go test -run TestE2ETUI -v -timeout 15m .
 func TestE2ETUI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e TUI test: builds the binary and trains tiny models (about a minute); skipped with -short")
