@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 
@@ -45,10 +48,47 @@ func (c *commonFlags) open() (*pipeline.Workbench, error) {
 	return pipeline.Open(cfg, c.workdir)
 }
 
+// interruptGrace bounds how long a command may take to wind down after
+// Ctrl-C or SIGTERM: a job busy inside one long compiled step cannot look at
+// its context, and a user who pressed Ctrl-C must not wait on it.
+const interruptGrace = 1500 * time.Millisecond
+
+// exitProcess is os.Exit, replaced in tests.
+var exitProcess = os.Exit
+
 // interruptible returns a context canceled by Ctrl-C or SIGTERM, so long runs
 // stop cleanly (stages keep their last good checkpoint) instead of dying.
+// If the process is still running interruptGrace after the signal, or on a
+// second signal, it exits with status 130 and one line.
 func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-stopped:
+			return
+		}
+		cancel()
+		// Stays armed after stop: the deferred Close of a Workbench runs
+		// after stop and is what may hang.
+		select {
+		case <-sigs:
+		case <-time.After(interruptGrace):
+		}
+		fmt.Fprintln(os.Stderr, "workbench: interrupted; cached stages are kept, run again to resume")
+		exitProcess(130)
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(sigs)
+			close(stopped)
+			cancel()
+		})
+	}
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }

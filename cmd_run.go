@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,9 @@ func runTask(stdout io.Writer, tty bool, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Ctrl-C closes the subscription, so the wait below wakes at once even
+	// while a job is busy in a step that does not look at its context.
+	defer context.AfterFunc(ctx, sub.Close)()
 	out := newEventPrinter(stdout, *asJSON, tty)
 	for {
 		evs, ok := sub.Wait()
@@ -60,22 +64,37 @@ func runTask(stdout io.Writer, tty bool, args []string) error {
 			if e.Run != "" && e.Run != id {
 				continue
 			}
-			out.print(e)
-			if e.Run == id && e.Kind == events.Result {
+			if e.Run == id && e.Kind == events.Error && !*asJSON {
+				out.done()
+				return errors.New(e.Message) // main prints it: one line, not two
+			}
+			if err := out.print(e); err != nil {
+				out.done()
+				return err
+			}
+			if e.Run != id {
+				continue
+			}
+			switch e.Kind {
+			case events.Result:
 				out.done()
 				return nil
-			}
-			if e.Run == id && e.Kind == events.Error {
+			case events.Error:
 				out.done()
 				return errors.New(e.Message)
+			case events.Canceled:
+				out.done()
+				return errInterrupted
 			}
 		}
 		if !ok || ctx.Err() != nil {
 			out.done()
-			return errors.New("interrupted; cached stages are kept, run again to resume")
+			return errInterrupted
 		}
 	}
 }
+
+var errInterrupted = errors.New("interrupted; cached stages are kept, run again to resume")
 
 // eventPrinter renders events as JSON lines, or as a compact live display
 // on a terminal (one rewritten status line, a permanent line per milestone).
@@ -90,28 +109,30 @@ func newEventPrinter(w io.Writer, asJSON, tty bool) *eventPrinter {
 	return &eventPrinter{w: w, json: asJSON, tty: tty, enc: json.NewEncoder(w)}
 }
 
-func (p *eventPrinter) print(e events.Event) {
+// print shows one event; an event that cannot be written (a closed pipe)
+// is an error, never silently dropped.
+func (p *eventPrinter) print(e events.Event) error {
 	if p.json {
-		_ = p.enc.Encode(e)
-		return
+		return p.enc.Encode(events.JSONSafe(e))
 	}
 	line, permanent := describe(e)
 	if line == "" {
-		return
+		return nil
 	}
 	if !permanent && !p.tty {
-		return // a pipe gets milestones only, not a line per step
+		return nil // a pipe gets milestones only, not a line per step
 	}
 	if permanent {
 		if p.live {
 			fmt.Fprint(p.w, "\r\033[K")
 		}
-		fmt.Fprintln(p.w, line)
 		p.live = false
-		return
+		_, err := fmt.Fprintln(p.w, line)
+		return err
 	}
-	fmt.Fprintf(p.w, "\r\033[K%s", line)
 	p.live = true
+	_, err := fmt.Fprintf(p.w, "\r\033[K%s", line)
+	return err
 }
 
 func (p *eventPrinter) done() {

@@ -20,6 +20,7 @@ const (
 	Token         Kind = "token"      // a generated token (chat)
 	Warning       Kind = "warning"
 	Error         Kind = "error"
+	Canceled      Kind = "cancelled" // a run stopped by its user (Ctrl-C, a disconnect): its terminal event
 	Log           Kind = "log"
 )
 
@@ -55,6 +56,11 @@ type Event struct {
 
 	Text    string `json:"text,omitempty"` // a token's text
 	Message string `json:"message,omitempty"`
+
+	// NonFinite names, comma-separated, the numbers JSONSafe removed because
+	// they were NaN or ±Inf (JSON cannot carry them). A string, not a slice,
+	// keeps Event comparable.
+	NonFinite string `json:"non_finite,omitempty"`
 }
 
 // HypothesisInfo is an adaptation hypothesis: one family plus its

@@ -18,7 +18,9 @@ import (
 func (w *Workbench) Base(ctx context.Context) (*models.Model, error) {
 	return w.baseOnce.get(func() (*models.Model, error) {
 		w.board.start(StageBase)
-		m, cached, err := w.loadOrTrainBase(ctx)
+		var m *models.Model
+		var cached bool
+		err := noPanic("base model", func() (err error) { m, cached, err = w.loadOrTrainBase(ctx); return err })
 		w.board.finish(StageBase, cached, err)
 		return m, err
 	})
@@ -62,8 +64,12 @@ func (w *Workbench) Artifact(ctx context.Context, method string) (meta.Artifact,
 		method = meta.DeGAML // one meta-training serves both modes
 	}
 	ov, _ := w.artifacts.LoadOrStore(method, &onceValue[meta.Artifact]{})
-	return ov.(*onceValue[meta.Artifact]).get(func() (meta.Artifact, error) {
-		return w.loadOrMetaTrain(ctx, method)
+	return ov.(*onceValue[meta.Artifact]).get(func() (art meta.Artifact, err error) {
+		err = noPanic(method+" meta-training", func() (err error) { art, err = w.loadOrMetaTrain(ctx, method); return err })
+		if err != nil {
+			w.failRunningStages(w.stagesOf(method), err)
+		}
+		return art, err
 	})
 }
 
@@ -101,11 +107,6 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method string) (meta.Ar
 	env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(method, stages)}
 	art, err := m.MetaTrain(ctx, env, pool)
 	if err != nil {
-		for _, s := range stages {
-			if st := w.stageState(s); st == "running" || st == "pending" {
-				w.board.finish(s, false, err)
-			}
-		}
 		return nil, fmt.Errorf("%s meta-training: %w", method, err)
 	}
 	w.finishStages(method, stages)
@@ -124,6 +125,28 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method string) (meta.Ar
 		return nil, err
 	}
 	return art, nil
+}
+
+// failRunningStages marks the stages a failed (or panicked) stage job left
+// running or pending as failed, so no display waits on them forever.
+func (w *Workbench) failRunningStages(stages []string, err error) {
+	for _, s := range stages {
+		if st := w.stageState(s); st == "running" || st == "pending" {
+			w.board.finish(s, false, err)
+		}
+	}
+}
+
+// noPanic runs f, turning a panic (a bug, or bad input a check missed) into
+// an error, so that the stage it runs in ends failed instead of "running"
+// forever.
+func noPanic(what string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: internal error: %v", what, r)
+		}
+	}()
+	return f()
 }
 
 // stagesOf maps a method's meta-training onto pipeline stages.

@@ -43,7 +43,7 @@ func (l *runLog) loop() {
 	for {
 		evs, ok := l.sub.Wait()
 		for _, e := range evs {
-			_ = enc.Encode(e)
+			_ = enc.Encode(events.JSONSafe(e)) // NaN would make Encode fail and lose the event
 		}
 		// Flush per batch: a crash loses at most the batch being written.
 		_ = l.w.Flush()

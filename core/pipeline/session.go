@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
@@ -130,13 +131,10 @@ func (s *Session) Adapt(ctx context.Context, r api.AdaptRequest) (string, error)
 	w.runsMu.Lock()
 	w.runs[id] = run
 	w.runsMu.Unlock()
-	pub := func(e events.Event) { e.Run = id; w.bus.Publish(e) }
+	tp := &terminalPublisher{pub: func(e events.Event) { e.Run = id; w.bus.Publish(e) }}
 	job, err := w.sched.Submit(ctx, s.name, "adapt "+r.Method+" "+r.Suite, func(ctx context.Context) error {
-		ad, _, err := w.RunTask(ctx, r.Method, task, r.Seed, r.Knobs, pub)
+		ad, _, err := w.RunTask(ctx, r.Method, task, r.Seed, r.Knobs, tp.publish)
 		run.adapted, run.err = ad, err
-		if err != nil && !errors.Is(err, context.Canceled) {
-			pub(events.Event{Kind: events.Error, Method: r.Method, Task: task.Name, Message: err.Error()})
-		}
 		return err
 	})
 	if err != nil {
@@ -146,8 +144,58 @@ func (s *Session) Adapt(ctx context.Context, r api.AdaptRequest) (string, error)
 		return "", err
 	}
 	s.track(job)
-	go func() { <-job.Done(); close(run.done) }()
+	go func() {
+		tp.finish(job, events.Event{Method: r.Method, Task: task.Name})
+		if job.State() != sched.Done && run.err == nil {
+			run.err = job.Err() // a panic or a cancel while queued: never chat with a half-made adapter
+		}
+		close(run.done)
+	}()
 	return id, nil
+}
+
+// terminalPublisher makes a run end with exactly one terminal event (a
+// result, an error or a cancellation) whatever happens to its job: a front
+// end waiting on the run can always stop waiting. The job's own terminal
+// event wins; finish publishes one only for a job that ended without it
+// (a failure, a panic the scheduler recovered, a cancel while queued).
+type terminalPublisher struct {
+	pub  func(events.Event)
+	sent atomic.Bool
+}
+
+// isTerminal reports whether e ends a run; a chat ends with its chat_done log.
+func isTerminal(e events.Event) bool {
+	switch e.Kind {
+	case events.Result, events.Error, events.Canceled:
+		return true
+	case events.Log:
+		return e.Phase == "chat_done"
+	}
+	return false
+}
+
+func (t *terminalPublisher) publish(e events.Event) {
+	if isTerminal(e) && !t.sent.CompareAndSwap(false, true) {
+		return // a second terminal event would make waiters disagree on the outcome
+	}
+	t.pub(e)
+}
+
+// finish waits for job and publishes its terminal event if it sent none;
+// tmpl carries the run's method and task.
+func (t *terminalPublisher) finish(job *sched.Job, tmpl events.Event) {
+	<-job.Done()
+	e := tmpl
+	switch st, err := job.State(), job.Err(); {
+	case st == sched.Canceled:
+		e.Kind, e.Message = events.Canceled, "cancelled"
+	case err != nil:
+		e.Kind, e.Message = events.Error, err.Error()
+	default:
+		e.Kind, e.Message = events.Error, "run ended without a result (a bug: please report it)"
+	}
+	t.publish(e)
 }
 
 // Chat is Workbench.Chat under the session's name; AdaptRun must be one of
@@ -171,18 +219,15 @@ func (s *Session) Chat(ctx context.Context, r api.ChatRequest) (string, error) {
 	if err := s.claim(id); err != nil {
 		return "", err
 	}
-	pub := func(e events.Event) { e.Run = id; w.bus.Publish(e) }
+	tp := &terminalPublisher{pub: func(e events.Event) { e.Run = id; w.bus.Publish(e) }}
 	job, err := w.sched.Submit(ctx, s.name, "chat", func(ctx context.Context) error {
-		err := w.chat(ctx, r, maxNew, pub)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			pub(events.Event{Kind: events.Error, Message: err.Error()})
-		}
-		return err
+		return w.chat(ctx, r, maxNew, tp.publish)
 	})
 	if err != nil {
 		return "", err
 	}
 	s.track(job)
+	go tp.finish(job, events.Event{})
 	return id, nil
 }
 
