@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/charmbracelet/x/term"
 
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/pipeline"
 )
@@ -115,4 +117,12 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// flagError restates a core/api validation error in flag names:
+// "run: --lr = NaN: not a number".
+func flagError(cmd string, err error) error {
+	return api.Rename(err, func(field string) string {
+		return cmd + ": --" + strings.ReplaceAll(field, "_", "-")
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
 )
@@ -55,8 +56,11 @@ func generate(stdout io.Writer, args []string) error {
 	if (*prompt == "") == (*promptIDs == "") {
 		return errors.New("generate: give exactly one of --prompt and --prompt-ids")
 	}
-	if *maxNew < 0 {
-		return fmt.Errorf("generate: --max-new %d must be >= 0", *maxNew)
+	// Sampling settings are checked even with --greedy: a typo there is
+	// still a typo, and silently ignoring it hides it.
+	if err := errors.Join(api.MaxNewBound.CheckInt(int64(*maxNew)), api.TemperatureBound.Check(*temp),
+		api.TopPBound.Check(*topP), api.TopKBound.CheckInt(int64(*topK))); err != nil {
+		return flagError("generate", err)
 	}
 	m, err := loadModelArg(*model, int64(*seed))
 	if err != nil {

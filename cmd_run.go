@@ -38,6 +38,11 @@ func runTask(stdout io.Writer, tty bool, args []string) error {
 	if *task == "" {
 		return errors.New("run: --task is required (see `workbench tasks`)")
 	}
+	req := api.AdaptRequest{Suite: *task, Method: *method, Seed: *seed,
+		Knobs: api.Knobs{InnerSteps: *steps, LR: *lr, Support: *support}}
+	if err := req.Validate(); err != nil {
+		return flagError("run", err)
+	}
 	wb, err := cf.open()
 	if err != nil {
 		return err
@@ -47,8 +52,7 @@ func runTask(stdout io.Writer, tty bool, args []string) error {
 	defer stop()
 
 	sub := wb.Bus().Subscribe(events.Lossless)
-	id, err := wb.Adapt(ctx, api.AdaptRequest{Suite: *task, Method: *method, Seed: *seed,
-		Knobs: api.Knobs{InnerSteps: *steps, LR: *lr, Support: *support}})
+	id, err := wb.Adapt(ctx, req)
 	if err != nil {
 		return err
 	}

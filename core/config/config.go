@@ -9,12 +9,16 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/degaml/workbench/core/api"
 )
 
 // Config is the whole configuration. Every feature reads its settings here.
@@ -31,6 +35,9 @@ type Config struct {
 
 	// Source lists the files this config was read from, in order.
 	Source []string `toml:"-"`
+
+	// origin maps a key the user's file set to its "FILE:LINE".
+	origin map[string]string
 }
 
 // Engine selects the compute backend.
@@ -177,7 +184,7 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // --config file is an error.
 func Load(defaults []byte, path string) (*Config, error) {
 	var c Config
-	if err := decode(&c, defaults, "workbench.toml (embedded)"); err != nil {
+	if _, err := decode(&c, defaults, "workbench.toml (embedded)"); err != nil {
 		return nil, err
 	}
 	c.Source = []string{"(embedded)"}
@@ -188,18 +195,48 @@ func Load(defaults []byte, path string) (*Config, error) {
 	if user == "" {
 		return &c, c.Validate()
 	}
-	data, err := os.ReadFile(user)
+	data, err := readLimited(user)
 	if err != nil {
 		if !explicit && errors.Is(err, os.ErrNotExist) {
 			return &c, c.Validate()
 		}
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	if err := decode(&c, data, user); err != nil {
+	md, err := decode(&c, data, user)
+	if err != nil {
 		return nil, err
 	}
 	c.Source = append(c.Source, user)
+	c.origin = map[string]string{}
+	for _, k := range md.Keys() {
+		c.origin[k.String()] = fmt.Sprintf("%s:%d", user, keyLine(data, k))
+	}
 	return &c, c.Validate()
+}
+
+// MaxFileBytes bounds a config file: a config is a page of settings, and an
+// unbounded read of a wrong path (a device, a huge log) would eat memory.
+var MaxFileBytes int64 = 1 << 20
+
+// MaxDepth bounds the nesting of arrays, inline tables and dotted keys; the
+// TOML decoder's cost explodes on deeply nested input, and no setting nests
+// more than three levels.
+const MaxDepth = 16
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > MaxFileBytes {
+		return nil, fmt.Errorf("%s: larger than the %d-byte limit for a config file (config.MaxFileBytes); is this the right file?", path, MaxFileBytes)
+	}
+	return data, nil
 }
 
 // UserPath is where a per-user config lives.
@@ -223,31 +260,124 @@ func findUserFile() string {
 	return ""
 }
 
-func decode(c *Config, data []byte, file string) error {
+func decode(c *Config, data []byte, file string) (toml.MetaData, error) {
+	var md toml.MetaData
+	if err := checkEncoding(data, file); err != nil {
+		return md, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM is harmless
+	if err := checkDepth(data, file); err != nil {
+		return md, err
+	}
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(c)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return fmt.Errorf("%s:%d: %s", file, pe.Position.Line, pe.Message)
+			return md, fmt.Errorf("%s:%d: %s", file, pe.Position.Line, pe.Message)
 		}
 		// Type errors read "toml: line N (last key "k"): ..."; restate them
 		// as FILE:LINE so every config error has the same shape.
 		msg := strings.TrimPrefix(err.Error(), "toml: ")
 		if rest, ok := strings.CutPrefix(msg, "line "); ok {
 			if n, tail, ok := strings.Cut(rest, " "); ok {
-				return fmt.Errorf("%s:%s: %s", file, n, strings.TrimSpace(tail))
+				return md, fmt.Errorf("%s:%s: %s", file, n, strings.TrimSpace(tail))
 			}
 		}
-		return fmt.Errorf("%s: %s", file, msg)
+		return md, fmt.Errorf("%s: %s", file, msg)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		var msgs []string
 		for _, k := range und {
 			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", file, keyLine(data, k), k.String()))
 		}
-		return errors.New(strings.Join(msgs, "\n"))
+		return md, errors.New(joinBounded(msgs))
+	}
+	return md, nil
+}
+
+// maxErrorLines bounds how many problems one error lists; the rest are counted.
+const maxErrorLines = 20
+
+func joinBounded(msgs []string) string {
+	if len(msgs) > maxErrorLines {
+		msgs = append(msgs[:maxErrorLines:maxErrorLines], fmt.Sprintf("… and %d more", len(msgs)-maxErrorLines))
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// checkEncoding refuses UTF-16 (a BOM, or the NUL bytes of ASCII text in
+// UTF-16), which the TOML decoder would misread as garbage keys.
+func checkEncoding(data []byte, file string) error {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return fmt.Errorf("%s:1: the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8", file)
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return fmt.Errorf("%s:%d: NUL byte in the file: is it UTF-16 or binary? save it as UTF-8 text", file, 1+bytes.Count(data[:i], []byte("\n")))
 	}
 	return nil
+}
+
+// checkDepth refuses input nested deeper than MaxDepth (arrays, inline
+// tables, dotted keys), looking outside strings and comments only.
+func checkDepth(data []byte, file string) error {
+	depth, line, dots := 0, 1, 0
+	inKey := true // before the line's '=' (or in a [table] header)
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case c == '\n':
+			line++
+			dots, inKey = 0, depth == 0
+		case c == '#':
+			for i+1 < len(data) && data[i+1] != '\n' {
+				i++
+			}
+		case c == '"' || c == '\'':
+			end := skipString(data, i)
+			line += bytes.Count(data[i:end], []byte("\n"))
+			i = end - 1
+		case c == '=':
+			inKey = false
+		case c == '.' && inKey:
+			dots++
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth = max(depth-1, 0)
+		}
+		// A [[table]] header opens two brackets at depth zero.
+		if dots >= MaxDepth || depth > MaxDepth+1 {
+			return fmt.Errorf("%s:%d: nested more than %d levels deep (config.MaxDepth); no setting needs that", file, line, MaxDepth)
+		}
+	}
+	return nil
+}
+
+// skipString returns the index just past the string starting at data[i]
+// (basic or literal, single- or multi-line); an unterminated string runs to
+// the end of its line (the decoder reports it).
+func skipString(data []byte, i int) int {
+	q := data[i]
+	if bytes.HasPrefix(data[i:], []byte{q, q, q}) {
+		end := bytes.Index(data[i+3:], []byte{q, q, q})
+		if end < 0 {
+			return len(data)
+		}
+		return i + 3 + end + 3
+	}
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			if q == '"' {
+				j++
+			}
+		case q:
+			return j + 1
+		case '\n':
+			return j
+		}
+	}
+	return len(data)
 }
 
 // keyLine finds the line that defines a dotted key, for error messages
@@ -277,15 +407,33 @@ func keyLine(data []byte, k toml.Key) int {
 	return 0
 }
 
-// Validate checks values that decode fine but make no sense.
+// Validate checks values that decode fine but make no sense. Every numeric
+// setting has a rule in bounds (core/api's contract); an error names the key,
+// and the file and line when the user's file set it.
 func (c *Config) Validate() error {
 	var errs []string
-	bad := func(key, why string) { errs = append(errs, fmt.Sprintf("config: %s: %s", key, why)) }
-	if c.LoRA.Rank <= 0 {
-		bad("lora.rank", "must be positive")
+	bad := func(key, why string) {
+		where := "config"
+		if o := c.origin[key]; o != "" {
+			where = o
+		}
+		errs = append(errs, fmt.Sprintf("%s: %s: %s", where, key, why))
 	}
-	if c.LoRA.Alpha <= 0 {
-		bad("lora.alpha", "must be positive")
+	walkNumbers(reflect.ValueOf(c).Elem(), "", func(key string, v float64) {
+		b, ok := bounds[key]
+		if !ok {
+			bad(key, "no validation rule for this setting (a bug: add it to config.bounds)")
+			return
+		}
+		if err := b.Check(v); err != nil {
+			var fe *api.FieldError
+			if errors.As(err, &fe) {
+				bad(key, fe.Value+": "+fe.Why)
+			}
+		}
+	})
+	if c.Serve.IdleTimeout.Duration < 0 {
+		bad("serve.idle_timeout", "must not be negative")
 	}
 	valid := map[string]bool{"q_proj": true, "k_proj": true, "v_proj": true, "o_proj": true, "gate_proj": true, "up_proj": true, "down_proj": true}
 	if len(c.LoRA.Targets) == 0 {
@@ -299,20 +447,93 @@ func (c *Config) Validate() error {
 	if c.Model.Preset == "" && c.Model.HFDir == "" {
 		bad("model", "set preset or hf_dir")
 	}
-	if c.Adapt.InnerSteps < 0 || c.Adapt.Support < 0 || c.Adapt.LR < 0 {
-		bad("adapt", "inner_steps, support and lr must not be negative")
-	}
 	if c.Bench.Preset != "quick" && c.Bench.Preset != "paper" {
 		bad("bench.preset", fmt.Sprintf("%q: want \"quick\" or \"paper\"", c.Bench.Preset))
 	}
-	if c.Bench.Seeds < 1 {
-		bad("bench.seeds", "must be at least 1")
-	}
-	if c.Serve.MaxSessions < 1 || c.Serve.Workers < 1 {
-		bad("serve", "max_sessions and workers must be at least 1")
-	}
 	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "\n"))
+		return errors.New(joinBounded(errs))
 	}
 	return nil
 }
+
+// walkNumbers calls f for every int and float field of v (a struct), keyed
+// by its dotted TOML name.
+func walkNumbers(v reflect.Value, prefix string, f func(key string, v float64)) {
+	t := v.Type()
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("toml"), ",")
+		if !sf.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		key := prefix + name
+		fv := v.Field(i)
+		switch fv.Kind() {
+		case reflect.Struct:
+			if fv.Type() != reflect.TypeFor[Duration]() {
+				walkNumbers(fv, key+".", f)
+			}
+		case reflect.Int, reflect.Int64, reflect.Int32:
+			f(key, float64(fv.Int()))
+		case reflect.Float64, reflect.Float32:
+			f(key, fv.Float())
+		}
+	}
+}
+
+// bounds is the rule of every numeric setting. [adapt] shares the knobs'
+// rules (the TUI's form starts from it); a method budget's 0 means "the
+// method's default", so those accept 0.
+var bounds = func() map[string]api.Bound {
+	steps := api.Bound{Min: 1, Max: 1e7, Int: true}
+	count := api.Bound{Min: 1, Max: 1 << 16, Int: true}
+	lr := api.Bound{Min: 0, MinExclusive: true, Max: 1}
+	nonneg := api.Bound{Min: 0, Max: 1e6}
+	m := map[string]api.Bound{
+		"lora.rank":                api.RankBound.Strict(),
+		"lora.alpha":               {Min: 0, MinExclusive: true, Max: 1e4},
+		"pipeline.pretrain_steps":  steps,
+		"pipeline.pretrain_lr":     lr,
+		"pipeline.pretrain_batch":  {Min: 1, Max: 4096, Int: true},
+		"pipeline.train_instances": {Min: 1, Max: 500, Int: true}, // in-domain instances are 0..499
+		"adapt.inner_steps":        api.InnerStepsBound,
+		"adapt.lr":                 api.LRBound,
+		"adapt.support":            api.SupportBound,
+		"adapt.seed":               api.SeedBound,
+		"bench.seeds":              {Min: 1, Max: 1000, Int: true},
+		"serve.max_sessions":       {Min: 1, Max: 4096, Int: true},
+		"serve.workers":            {Min: 1, Max: 256, Int: true},
+	}
+	zd := func(b api.Bound) api.Bound { b.ZeroDefault = true; return b }
+	for _, t := range []string{"nometa-lora", "union-lora"} {
+		m["methods."+t+".steps"] = zd(steps)
+		m["methods."+t+".lr"] = zd(lr)
+		m["methods."+t+".batch"] = zd(count)
+	}
+	for _, t := range []string{"maml-en-llm", "abmll"} {
+		for _, k := range []string{"meta_steps", "inner_steps"} {
+			m["methods."+t+"."+k] = zd(steps)
+		}
+		m["methods."+t+".tasks_per_step"] = zd(count)
+		m["methods."+t+".inner_lr"] = zd(lr)
+		m["methods."+t+".outer_lr"] = zd(lr)
+	}
+	m["methods.maml-en-llm.support"] = zd(count)
+	m["methods.maml-en-llm.query"] = zd(count)
+	m["methods.abmll.task_fidelity"] = nonneg
+	m["methods.abmll.global_reg"] = nonneg
+	m["methods.abmll.samples"] = zd(count)
+	for _, k := range []string{"collect_tasks", "prompt_batch", "policy_tasks", "policy_iterations", "policy_hypotheses", "adapt_top_k"} {
+		m["methods.degaml."+k] = zd(count)
+	}
+	for _, k := range []string{"collect_pre_steps", "collect_fine_steps", "gen_steps"} {
+		m["methods.degaml."+k] = zd(steps)
+	}
+	for _, k := range []string{"collect_pre_lr", "collect_fine_lr", "gen_lr"} {
+		m["methods.degaml."+k] = zd(lr)
+	}
+	for k, b := range m {
+		m[k] = b.Named(k)
+	}
+	return m
+}()

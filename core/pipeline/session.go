@@ -119,6 +119,9 @@ func (s *Session) Adapt(ctx context.Context, r api.AdaptRequest) (string, error)
 	if !slices.Contains(meta.Names(), r.Method) {
 		return "", fmt.Errorf("unknown method %q (have %s)", r.Method, strings.Join(meta.Names(), ", "))
 	}
+	if err := r.Validate(); err != nil {
+		return "", err // every front end's request (CLI, TUI, SSH) passes here
+	}
 	task, err := w.task(r.Suite, r.Seed)
 	if err != nil {
 		return "", err

@@ -15,51 +15,47 @@ type field struct {
 	Check       func(string) error
 }
 
+// Each field checks against core/api's contract, the same rule the CLI, the
+// config file and the engine apply.
 var fields = []field{
-	{"Inner steps", "0 = default from workbench.toml", intIn(0, 10000)},
-	{"Learning rate", "e.g. 1e-4; empty = default", floatIn(0, 1)},
-	{"LoRA rank", "1-256; empty = default", intIn(0, 256)},
-	{"Support size", "k-shot examples; empty = default", intIn(0, 4096)},
-	{"Seed", "same seed = same items", seedCheck},
+	{"Inner steps", "0 = default from workbench.toml", bounded(api.InnerStepsBound, true)},
+	{"Learning rate", "e.g. 1e-4; empty = default", bounded(api.LRBound, true)},
+	{"LoRA rank", "1-256; empty = default", bounded(api.RankBound, true)},
+	{"Support size", "k-shot examples; empty = default", bounded(api.SupportBound, true)},
+	{"Seed", "same seed = same items", bounded(api.SeedBound, false)},
 }
 
-func intIn(lo, hi int) func(string) error {
+// bounded parses a field and checks it against b; empty means default when
+// allowed.
+func bounded(b api.Bound, emptyOK bool) func(string) error {
 	return func(s string) error {
-		if strings.TrimSpace(s) == "" {
-			return nil
+		s = strings.TrimSpace(s)
+		if s == "" {
+			if emptyOK {
+				return nil
+			}
+			return errors.New("a whole number is required")
 		}
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil {
-			return errors.New("not a whole number")
+		var v float64
+		if b.Int {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return errors.New("not a whole number")
+			}
+			v = float64(n)
+		} else {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return errors.New("not a number")
+			}
+			v = f
 		}
-		if n < lo || n > hi {
-			return fmt.Errorf("must be %d…%d", lo, hi)
+		var fe *api.FieldError
+		if err := b.Check(v); errors.As(err, &fe) {
+			return errors.New(fe.Why)
 		}
 		return nil
 	}
-}
-
-func floatIn(lo, hi float64) func(string) error {
-	return func(s string) error {
-		if strings.TrimSpace(s) == "" {
-			return nil
-		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
-			return errors.New("not a number")
-		}
-		if f < lo || f >= hi {
-			return fmt.Errorf("must be ≥ %g and < %g", lo, hi)
-		}
-		return nil
-	}
-}
-
-func seedCheck(s string) error {
-	if _, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err != nil {
-		return errors.New("a whole number is required")
-	}
-	return nil
 }
 
 // Parse turns validated values into knobs and seed.
