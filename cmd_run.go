@@ -82,6 +82,9 @@ func runTask(stdout io.Writer, tty bool, args []string) error {
 			switch e.Kind {
 			case events.Result:
 				out.done()
+				if e.Result != nil && e.Result.Flag != "" {
+					return fmt.Errorf("the result is not a normal one: %s", e.Result.Flag)
+				}
 				return nil
 			case events.Error:
 				out.done()
@@ -184,6 +187,9 @@ func describe(e events.Event) (string, bool) {
 			s := fmt.Sprintf("result: %s on %s: accuracy %.1f%% (n=%d, %.1fs)", r.Method, r.Task, 100*r.Accuracy, r.N, r.WallS)
 			if r.ECE != nil {
 				s += fmt.Sprintf(", ECE %.3f", *r.ECE)
+			}
+			if r.Flag != "" {
+				s += " [FLAGGED " + r.Flag + "]"
 			}
 			return s, true
 		}

@@ -86,6 +86,9 @@ type ResultInfo struct {
 	ECE      *float64        `json:"ece,omitempty"`
 	WallS    float64         `json:"wall_s"`
 	Chosen   *HypothesisInfo `json:"chosen,omitempty"`
+	// Flag is set when the numbers are not to be trusted as a normal result,
+	// e.g. "diverged: loss exploded from 1.4 to 5.6".
+	Flag string `json:"flag,omitempty"`
 }
 
 // F returns a pointer to v, for optional fields.

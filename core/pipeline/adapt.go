@@ -54,16 +54,19 @@ func (w *Workbench) RunTask(ctx context.Context, method string, task *tasks.Task
 	}
 	env := &meta.Env{Backend: w.backend, Model: base, LoRA: lora, Publish: wrapped}
 	start := time.Now()
-	ad, err := m.Adapt(ctx, env, art, task, seed)
+	ad, flag, err := w.adaptWatched(ctx, m, env, art, task, seed, knobs)
 	if err != nil {
 		return nil, nil, err
 	}
 	acc, ece, _, err := meta.Evaluate(ctx, env, ad, task.Splits.Test)
+	if err == nil {
+		err = finiteResult(acc, ece)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	res := &events.ResultInfo{Method: method, Suite: task.Suite, Task: task.Name, Seed: seed, Accuracy: acc,
-		N: len(task.Splits.Test), ECE: events.F(ece), WallS: time.Since(start).Seconds()}
+		N: len(task.Splits.Test), ECE: events.F(ece), WallS: time.Since(start).Seconds(), Flag: flag}
 	if ad != nil {
 		res.Chosen = ad.Chosen
 	}

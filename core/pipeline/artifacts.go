@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,8 +50,12 @@ func (w *Workbench) loadOrTrainBase(ctx context.Context) (*models.Model, bool, e
 	if err != nil {
 		return nil, false, err
 	}
-	if ck, err := models.LoadCheckpoint(dir); err == nil {
+	ck, err := models.LoadCheckpoint(dir)
+	if err == nil {
 		return &models.Model{Config: ck.Config, Params: ck.Weights, Tokenizer: tokenizer.NewByte()}, true, nil
+	}
+	if _, statErr := os.Stat(dir); statErr == nil || !errors.Is(statErr, os.ErrNotExist) {
+		w.warnDamaged("base model", dir, err) // it exists but did not verify
 	}
 	m, err := w.pretrain(ctx, cfg, dir)
 	return m, false, err
@@ -91,14 +96,19 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method string) (meta.Ar
 	k := key("meta/2", method, w.opts, LoRAConfig(w.cfg), baseID, n)
 	dir := filepath.Join(w.workdir, "meta", method+"-"+k)
 	stages := w.stagesOf(method)
-	if isDone(dir) {
-		if art, err := m.LoadArtifact(dir); err == nil {
+	// A damaged artifact is rebuilt rather than trusted, and said so.
+	switch err := verifyDir(dir); {
+	case err == nil:
+		art, err := m.LoadArtifact(dir) // NaN/Inf weights are refused by the safetensors reader
+		if err == nil {
 			for _, s := range stages {
 				w.board.finish(s, true, nil)
 			}
 			return art, nil
 		}
-		// An unreadable artifact is rebuilt rather than trusted.
+		w.warnDamaged(method, dir, err)
+	case !errors.Is(err, errNotDone):
+		w.warnDamaged(method, dir, err)
 	}
 	// Meta-training worlds exclude the base model's pretraining worlds: a LoRA
 	// trajectory on a world the base already memorized barely moves, which
@@ -125,6 +135,13 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method string) (meta.Ar
 		return nil, err
 	}
 	return art, nil
+}
+
+// warnDamaged reports a cached artifact that failed verification; the caller
+// then redoes the work. Redoing it silently would hide a failing disk.
+func (w *Workbench) warnDamaged(what, dir string, err error) {
+	w.bus.Publish(events.Event{Kind: events.Warning, Method: what,
+		Message: fmt.Sprintf("cached %s in %s is damaged (%v); building it again", what, dir, err)})
 }
 
 // failRunningStages marks the stages a failed (or panicked) stage job left

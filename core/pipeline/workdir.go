@@ -4,9 +4,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // DefaultWorkdir is where artifacts live when neither --workdir nor the
@@ -30,17 +36,24 @@ func key(parts ...any) string {
 }
 
 // doneMarker marks a finished artifact directory; a directory without it is
-// a crashed or interrupted run and is rebuilt.
+// a crashed or interrupted run and is rebuilt. It holds the manifest: the
+// SHA-256 and size of every file, verified before the artifact is trusted.
 const doneMarker = "DONE"
 
-func isDone(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, doneMarker))
-	return err == nil
-}
+const manifestHeader = "workbench artifact manifest v1"
 
-// commitDir atomically publishes a fully written tmp directory as dir.
+// errNotDone: the directory holds no finished artifact (never built, or
+// interrupted before commitDir). Not corruption: nothing to warn about.
+var errNotDone = errors.New("no finished artifact")
+
+// commitDir atomically publishes a fully written tmp directory as dir, with
+// the manifest of its files.
 func commitDir(tmp, dir string) error {
-	if err := os.WriteFile(filepath.Join(tmp, doneMarker), []byte("ok\n"), 0o644); err != nil {
+	man, err := manifest(tmp)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, doneMarker), []byte(man), 0o644); err != nil {
 		return err
 	}
 	if err := syncDir(tmp); err != nil {
@@ -51,6 +64,104 @@ func commitDir(tmp, dir string) error {
 		return err
 	}
 	return syncDir(filepath.Dir(dir))
+}
+
+// manifest lists "sha256 size path" for every regular file under dir
+// (except the marker), sorted by path.
+func manifest(dir string) (string, error) {
+	var lines []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil || rel == doneMarker {
+			return err
+		}
+		sum, size, err := fileSum(path)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, fmt.Sprintf("%s %d %s", sum, size, filepath.ToSlash(rel)))
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	slices.Sort(lines)
+	return manifestHeader + "\n" + strings.Join(lines, "\n") + "\n", nil
+}
+
+// verifyDir checks a cached artifact against its manifest: errNotDone when
+// there is none, a description of the damage when a file is missing,
+// truncated, changed or added. A marker from before manifests ("ok") cannot
+// be verified and is trusted, as it was when written.
+func verifyDir(dir string) error {
+	want, err := os.ReadFile(filepath.Join(dir, doneMarker))
+	if errors.Is(err, os.ErrNotExist) {
+		return errNotDone
+	}
+	if err != nil {
+		return err
+	}
+	if string(want) == "ok\n" {
+		return nil
+	}
+	if !strings.HasPrefix(string(want), manifestHeader+"\n") {
+		return fmt.Errorf("%s: damaged manifest", filepath.Join(dir, doneMarker))
+	}
+	got, err := manifest(dir)
+	if err != nil {
+		return err
+	}
+	if got == string(want) {
+		return nil
+	}
+	// Name the first file that differs, for the warning.
+	wantBy := manifestEntries(string(want))
+	gotBy := manifestEntries(got)
+	for _, path := range slices.Sorted(maps.Keys(wantBy)) {
+		g, ok := gotBy[path]
+		switch {
+		case !ok:
+			return fmt.Errorf("%s is missing", path)
+		case g[1] != wantBy[path][1]:
+			return fmt.Errorf("%s is %s bytes, the manifest says %s (truncated?)", path, g[1], wantBy[path][1])
+		case g[0] != wantBy[path][0]:
+			return fmt.Errorf("%s does not match its SHA-256 checksum", path)
+		}
+	}
+	for _, path := range slices.Sorted(maps.Keys(gotBy)) {
+		if _, ok := wantBy[path]; !ok {
+			return fmt.Errorf("%s is not in the manifest", path)
+		}
+	}
+	return fmt.Errorf("%s: manifest mismatch", dir)
+}
+
+func manifestEntries(man string) map[string][2]string {
+	out := map[string][2]string{}
+	for _, line := range strings.Split(man, "\n")[1:] {
+		f := strings.SplitN(line, " ", 3)
+		if len(f) == 3 {
+			out[f[2]] = [2]string{f[0], f[1]}
+		}
+	}
+	return out
+}
+
+func fileSum(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 func syncDir(dir string) error {

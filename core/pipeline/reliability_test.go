@@ -1,0 +1,132 @@
+package pipeline
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/degaml/workbench/core/events"
+)
+
+func writeArtifact(t *testing.T) (tmp, dir string) {
+	t.Helper()
+	root := t.TempDir()
+	tmp, dir = filepath.Join(root, "a.tmp"), filepath.Join(root, "a")
+	if err := os.MkdirAll(filepath.Join(tmp, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"adapter_model.safetensors": strings.Repeat("w", 4096), "sub/degaml.gob": "gob"} {
+		if err := os.WriteFile(filepath.Join(tmp, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := commitDir(tmp, dir); err != nil {
+		t.Fatal(err)
+	}
+	return tmp, dir
+}
+
+// Issue 13: meta artifacts had only a DONE marker, so flipped bytes loaded
+// silently. Every committed file is now checksummed and verified.
+func TestArtifactManifestDetectsDamage(t *testing.T) {
+	damage := map[string]func(dir string) error{
+		"flipped byte": func(dir string) error {
+			p := filepath.Join(dir, "adapter_model.safetensors")
+			b, _ := os.ReadFile(p)
+			b[100] ^= 0x40
+			return os.WriteFile(p, b, 0o644)
+		},
+		"NaN overwrite": func(dir string) error {
+			f, err := os.OpenFile(filepath.Join(dir, "adapter_model.safetensors"), os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteAt([]byte{0, 0, 0xc0, 0x7f}, 64) // float32 NaN
+			return err
+		},
+		"truncated": func(dir string) error { return os.Truncate(filepath.Join(dir, "sub", "degaml.gob"), 1) },
+		"missing":   func(dir string) error { return os.Remove(filepath.Join(dir, "sub", "degaml.gob")) },
+		"added":     func(dir string) error { return os.WriteFile(filepath.Join(dir, "extra"), nil, 0o644) },
+		"manifest":  func(dir string) error { return os.WriteFile(filepath.Join(dir, doneMarker), []byte("garbage"), 0o644) },
+	}
+	for name, f := range damage {
+		_, dir := writeArtifact(t)
+		if err := verifyDir(dir); err != nil {
+			t.Fatalf("%s: fresh artifact fails verification: %v", name, err)
+		}
+		if err := f(dir); err != nil {
+			t.Fatal(err)
+		}
+		err := verifyDir(dir)
+		if err == nil || err == errNotDone {
+			t.Errorf("%s: damage not detected (%v)", name, err)
+		}
+	}
+	// No marker: an interrupted build, not damage.
+	tmp, _ := writeArtifact(t)
+	if err := verifyDir(tmp); err != errNotDone {
+		t.Errorf("unfinished dir: %v", err)
+	}
+	// A marker from before manifests is still trusted.
+	_, dir := writeArtifact(t)
+	_ = os.WriteFile(filepath.Join(dir, doneMarker), []byte("ok\n"), 0o644)
+	if err := verifyDir(dir); err != nil {
+		t.Errorf("legacy marker: %v", err)
+	}
+}
+
+func TestDivergenceVerdicts(t *testing.T) {
+	cases := []struct {
+		losses []float64
+		bad    bool
+	}{
+		{[]float64{1.4, 1.2, 1.0, 0.8, 0.7, 0.6, 0.6, 0.5}, false},
+		{[]float64{1.4, 1.45, 1.38, 1.41}, false},                         // noisy but flat: not judged diverged
+		{[]float64{1.4, 5.56, 5.56, 5.56, 5.56, 5.56, 5.56, 5.56}, true}, // the issue's nometa-lora --lr 1e9
+		{[]float64{1.4, 1.5, 1.6, 1.6, 1.7, 1.7, 1.7, 1.7}, true},        // never decreased, ends higher
+		{[]float64{1.4, math.NaN(), 1.0}, true},
+		{[]float64{1.4, math.Inf(1)}, true},
+	}
+	for _, c := range cases {
+		if got := divergedLosses(c.losses) != ""; got != c.bad {
+			t.Errorf("%v: diverged=%v, want %v", c.losses, got, c.bad)
+		}
+	}
+}
+
+// Restarts at step 1 are separate runs: a good run followed by a good run is
+// not one run whose loss jumped back up.
+func TestMonitorSegmentsRuns(t *testing.T) {
+	m := newDivergenceMonitor()
+	for range 2 {
+		for i, l := range []float64{2, 1.5, 1, 0.5} {
+			m.observe(events.Event{Kind: events.Step, Phase: "ttt", Step: i + 1, SupportLoss: events.F(l), LR: events.F(0.01)})
+		}
+	}
+	if v := m.verdict(); v != "" {
+		t.Errorf("two good runs judged diverged: %s", v)
+	}
+	if m.lr != 0.01 {
+		t.Errorf("lr %v", m.lr)
+	}
+	m.observe(events.Event{Kind: events.Step, Phase: "ttt", Step: 1, SupportLoss: events.F(1)})
+	m.observe(events.Event{Kind: events.Step, Phase: "ttt", Step: 2, SupportLoss: events.F(9)})
+	if m.verdict() == "" {
+		t.Error("exploding third run not caught")
+	}
+}
+
+func TestNonFiniteResultIsAnError(t *testing.T) {
+	if err := finiteResult(0.25, math.NaN()); err == nil || !strings.Contains(err.Error(), "ECE") {
+		t.Errorf("NaN ECE: %v", err)
+	}
+	if err := finiteResult(math.Inf(1), 0.1); err == nil {
+		t.Error("Inf accuracy accepted")
+	}
+	if err := finiteResult(0.25, 0.1); err != nil {
+		t.Error(err)
+	}
+}
