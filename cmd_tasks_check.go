@@ -40,6 +40,7 @@ func tasksCheck(args []string, w io.Writer) error {
 	fs.SetOutput(io.Discard) // errors are returned, not printed twice
 	format := fs.String("format", "", "input format (default: autodetect): "+strings.Join(loaders.Formats(), ", "))
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	maxBytes := fs.Int64("max-bytes", loaders.MaxInputBytes, "refuse files larger than this many bytes")
 	// FILE may come before, between or after the flags.
 	var files []string
 	for {
@@ -62,23 +63,29 @@ func tasksCheck(args []string, w io.Writer) error {
 		return fmt.Errorf("usage: workbench tasks check FILE [--format F] [--json] (got %d files)", len(files))
 	}
 	file := files[0]
-	data, err := os.ReadFile(file)
+	if *maxBytes <= 0 {
+		return fmt.Errorf("tasks check: --max-bytes = %d: must be positive", *maxBytes)
+	}
+	data, err := loaders.ReadFile(file, *maxBytes)
 	if err != nil {
 		return err
 	}
-	exs, used, err := loaders.Parse(file, data, *format)
+	s := tasksCheckSummary{Options: map[string]int{}, Answers: map[string]int{}}
+	used, err := loaders.ParseEach(file, data, *format, s.add)
 	if err != nil {
 		var le *loaders.Error
 		if errors.As(err, &le) {
-			lines := make([]string, len(le.Problems))
-			for i, p := range le.Problems {
-				lines[i] = p.LineString()
+			var lines []string
+			for _, p := range le.Problems[:min(len(le.Problems), loaders.MaxListed)] {
+				lines = append(lines, p.LineString())
+			}
+			if n := le.Total() - len(lines); n > 0 {
+				lines = append(lines, fmt.Sprintf("%s: ... and %d more problems", file, n))
 			}
 			return errors.New(strings.Join(lines, "\n"))
 		}
 		return err
 	}
-	s := summarize(exs)
 	if *asJSON {
 		b, err := json.Marshal(s)
 		if err != nil {
@@ -92,15 +99,12 @@ func tasksCheck(args []string, w io.Writer) error {
 	return err
 }
 
-func summarize(exs []tasks.Example) tasksCheckSummary {
-	s := tasksCheckSummary{Records: len(exs), Options: map[string]int{}, Answers: map[string]int{}}
-	for _, ex := range exs {
-		s.Options[strconv.Itoa(len(ex.Options))]++
-		if ex.Answer >= 0 && ex.Answer < len(ex.Options) {
-			s.Answers[tasks.Letter(ex.Answer)]++
-		}
+func (s *tasksCheckSummary) add(ex tasks.Example) {
+	s.Records++
+	s.Options[strconv.Itoa(len(ex.Options))]++
+	if ex.Answer >= 0 && ex.Answer < len(ex.Options) {
+		s.Answers[tasks.Letter(ex.Answer)]++
 	}
-	return s
 }
 
 // countsText renders "2×10 4×3" (numeric keys in numeric order) or "A=5 B=7".

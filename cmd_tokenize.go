@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/degaml/workbench/models/tokenizer"
+	"github.com/degaml/workbench/tasks/loaders"
 )
 
 // cmdTokenize implements
@@ -31,6 +32,7 @@ func tokenize(stdin io.Reader, stdout io.Writer, args []string) error {
 	fs.SetOutput(os.Stderr)
 	model := fs.String("model", "", "model directory holding tokenizer.json, or a preset name (nano, micro: the byte tokenizer)")
 	asJSON := fs.Bool("json", false, `print {"ids":[...]} instead of space-separated ids`)
+	maxBytes := fs.Int64("max-bytes", maxTokenizeBytes, "refuse input larger than this many bytes")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: workbench tokenize --model DIR|nano|micro [--json] < text")
 		fs.PrintDefaults()
@@ -48,9 +50,16 @@ func tokenize(stdin io.Reader, stdout io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	data, err := io.ReadAll(stdin)
+	if *maxBytes <= 0 {
+		return fmt.Errorf("tokenize: --max-bytes = %d: must be positive", *maxBytes)
+	}
+	// Bounded: `tokenize < /dev/zero` must end with an error, not fill memory.
+	data, err := io.ReadAll(io.LimitReader(stdin, *maxBytes+1))
 	if err != nil {
 		return fmt.Errorf("tokenize: reading stdin: %w", err)
+	}
+	if int64(len(data)) > *maxBytes {
+		return fmt.Errorf("tokenize: stdin is larger than the %s limit; raise it with --max-bytes", loaders.SizeString(*maxBytes))
 	}
 	// Reject rather than silently repair: the ids of repaired text would not be the ids of the input.
 	if !utf8.Valid(data) {
@@ -79,6 +88,10 @@ func tokenize(stdin io.Reader, stdout io.Writer, args []string) error {
 	w.WriteByte('\n')
 	return w.Flush()
 }
+
+// maxTokenizeBytes is tokenize's default input limit: the ids take ~8 times
+// the text's size in memory, so 16 MiB of text stays near 200 MiB.
+const maxTokenizeBytes = 16 << 20
 
 // tokenizerFor resolves --model: the preset names use the byte tokenizer (they have no files), anything else
 // is a directory with tokenizer.json.

@@ -84,7 +84,7 @@ func TestDivergenceVerdicts(t *testing.T) {
 		bad    bool
 	}{
 		{[]float64{1.4, 1.2, 1.0, 0.8, 0.7, 0.6, 0.6, 0.5}, false},
-		{[]float64{1.4, 1.45, 1.38, 1.41}, false},                         // noisy but flat: not judged diverged
+		{[]float64{1.4, 1.45, 1.38, 1.41}, false},                        // noisy but flat: not judged diverged
 		{[]float64{1.4, 5.56, 5.56, 5.56, 5.56, 5.56, 5.56, 5.56}, true}, // the nometa-lora --lr 1e9
 		{[]float64{1.4, 1.5, 1.6, 1.6, 1.7, 1.7, 1.7, 1.7}, true},        // never decreased, ends higher
 		{[]float64{1.4, math.NaN(), 1.0}, true},

@@ -64,19 +64,29 @@ func (p Problem) LineString() string {
 	return fmt.Sprintf("%s:%d: %s", p.File, line, msg)
 }
 
-// Error lists every problem found in a file.
+// Error lists the problems found in a file: the first MaxProblems of them,
+// and how many more there were (a file of a million bad records must not
+// need memory for a million messages to say so).
 type Error struct {
 	Problems []Problem
+	More     int // problems found but not kept
 }
 
-// maxListed bounds the message size; the Problems slice always holds all.
-const maxListed = 200
+// MaxProblems bounds the problems an Error keeps; MaxListed bounds how many
+// its message shows.
+const (
+	MaxProblems = 1000
+	MaxListed   = 50
+)
+
+// Total is the number of problems found.
+func (e *Error) Total() int { return len(e.Problems) + e.More }
 
 func (e *Error) Error() string {
 	var b strings.Builder
 	for i, p := range e.Problems {
-		if i == maxListed {
-			fmt.Fprintf(&b, "\n... and %d more problems", len(e.Problems)-maxListed)
+		if i == MaxListed {
+			fmt.Fprintf(&b, "\n... and %d more problems", e.Total()-MaxListed)
 			break
 		}
 		if i > 0 {
@@ -131,7 +141,7 @@ func FormatDoc(name string) string {
 // Load reads path and parses it; format "" autodetects from the keys of the
 // first record.
 func Load(path string, format string) ([]tasks.Example, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path, MaxInputBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -139,45 +149,83 @@ func Load(path string, format string) ([]tasks.Example, error) {
 	return exs, err
 }
 
+// MaxInputBytes is the default limit on a benchmark file's size: the largest
+// public ones (MedMCQA's train split) are under 100 MiB, and parsing holds
+// the file and its examples in memory.
+const MaxInputBytes int64 = 256 << 20
+
+// ReadFile reads at most limit bytes of path (a file, a pipe or a device),
+// failing early on binary input: JSON never holds a raw NUL byte, so
+// /dev/zero or a model file is refused after one block, not after filling
+// memory.
+func ReadFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= limit {
+		buf.Grow(int(st.Size()) + 1)
+	}
+	chunk := make([]byte, 64<<10)
+	for {
+		n, err := f.Read(chunk)
+		if i := bytes.IndexByte(chunk[:n], 0); i >= 0 {
+			return nil, fmt.Errorf("%s: binary data (a NUL byte at offset %d): not a JSON or JSONL file", path, int64(buf.Len())+int64(i))
+		}
+		if int64(buf.Len()+n) > limit {
+			return nil, fmt.Errorf("%s: larger than the %s input limit; raise it with --max-bytes if the file is right", path, SizeString(limit))
+		}
+		buf.Write(chunk[:n])
+		if err == io.EOF {
+			return buf.Bytes(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// SizeString renders a byte count as "256 MiB".
+func SizeString(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // Parse parses data (named name in messages) and returns the examples and the
 // format used. It never panics on arbitrary input.
 func Parse(name string, data []byte, format string) ([]tasks.Example, string, error) {
-	p := &parser{file: name, data: data}
-	var lay *layout
+	return parse(name, data, format, nil)
+}
+
+// ParseEach is Parse for a caller that only looks at each example once (a
+// check, a summary): fn sees every clean example in file order and, unless
+// the format needs a pass over the whole file (MedMCQA), none is kept, so a
+// big file costs its bytes and not its examples too.
+func ParseEach(name string, data []byte, format string, fn func(tasks.Example)) (string, error) {
+	_, used, err := parse(name, data, format, fn)
+	return used, err
+}
+
+func parse(name string, data []byte, format string, each func(tasks.Example)) ([]tasks.Example, string, error) {
+	p := &parser{file: name, data: data, each: each}
 	if format != "" {
-		lay = findLayout(format)
-		if lay == nil {
+		p.lay = findLayout(format)
+		if p.lay == nil {
 			return nil, "", fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(Formats(), ", "))
 		}
 	}
-	p.split()
-	if lay == nil {
-		for _, r := range p.recs {
-			if r.fields != nil {
-				lay = detect(r.fields)
-				if lay == nil {
-					p.add(Problem{Line: r.line, Record: r.num, Key: r.key,
-						Msg: fmt.Sprintf("cannot detect the format from keys [%s] (use --format, one of: %s)",
-							strings.Join(sortedKeys(r.fields), " "), strings.Join(Formats(), ", "))})
-				}
-				break
-			}
-		}
-	}
-	if lay != nil {
-		for _, r := range p.recs {
-			if r.fields == nil {
-				continue // its problem is already recorded
-			}
-			ex := lay.parse(r)
-			if !r.bad {
-				p.exs = append(p.exs, ex)
-				p.good = append(p.good, r)
-			}
-		}
-		if lay.post != nil {
-			lay.post(p)
-		}
+	p.split() // parses each record as it is cut (see emit)
+	if lay := p.lay; lay != nil && lay.post != nil {
+		lay.post(p)
 		// Check the shared invariants after post (MedMCQA's answers are raw
 		// until then) and keep only clean records.
 		exs := p.exs[:0]
@@ -191,17 +239,22 @@ func Parse(name string, data []byte, format string) ([]tasks.Example, string, er
 			}
 		}
 		p.exs = exs
+		if p.each != nil {
+			for _, ex := range exs {
+				p.each(ex)
+			}
+		}
 	}
-	if len(p.recs) == 0 && len(p.probs) == 0 {
+	if p.nrecs == 0 && len(p.probs) == 0 {
 		p.add(Problem{Line: 1, Msg: "no records"})
 	}
 	name2 := ""
-	if lay != nil {
-		name2 = lay.name
+	if p.lay != nil {
+		name2 = p.lay.name
 	}
 	if len(p.probs) > 0 {
 		sort.SliceStable(p.probs, func(i, j int) bool { return p.probs[i].Line < p.probs[j].Line })
-		return p.exs, name2, &Error{Problems: p.probs}
+		return p.exs, name2, &Error{Problems: p.probs, More: p.more}
 	}
 	return p.exs, name2, nil
 }
@@ -244,26 +297,75 @@ func optLetter(i int) string {
 type parser struct {
 	file  string
 	data  []byte
-	recs  []*rec
+	lay   *layout // forced, or detected from the first record with fields
+	nrecs int     // records seen
+	noLay bool    // detection failed (reported once)
 	probs []Problem
+	more  int // problems beyond MaxProblems, counted only
 	exs   []tasks.Example
-	good  []*rec // the record of each entry of exs
+	good  []*rec              // the record of each entry of exs
+	each  func(tasks.Example) // ParseEach's callback; nil: collect exs
+
+	// lineAt's memo: offsets mostly grow, so counting from the last answer
+	// keeps a big file linear instead of quadratic.
+	lineOff int64
+	lineNum int
 }
 
 func (p *parser) add(pr Problem) {
+	if len(p.probs) >= MaxProblems {
+		p.more++
+		return
+	}
 	pr.File = p.file
 	p.probs = append(p.probs, pr)
 }
 
+// emit parses one record as soon as it is cut, and drops its raw fields: a
+// big file is held once (its bytes), not twice (its bytes and a map per
+// record).
+func (p *parser) emit(r *rec) {
+	p.nrecs++
+	if r.fields == nil || p.noLay {
+		return // its problem is already recorded
+	}
+	if p.lay == nil {
+		if p.lay = detect(r.fields); p.lay == nil {
+			p.noLay = true
+			p.add(Problem{Line: r.line, Record: r.num, Key: r.key,
+				Msg: fmt.Sprintf("cannot detect the format from keys [%s] (use --format, one of: %s)",
+					strings.Join(sortedKeys(r.fields), " "), strings.Join(Formats(), ", "))})
+			return
+		}
+	}
+	ex := p.lay.parse(r)
+	r.fields = nil
+	if p.lay.post == nil && !r.bad {
+		checkExample(r, &ex) // nothing left to do after the file: check now, keep no record
+		switch {
+		case r.bad:
+		case p.each != nil:
+			p.each(ex)
+		default:
+			p.exs = append(p.exs, ex)
+		}
+		return
+	}
+	if !r.bad {
+		p.exs = append(p.exs, ex)
+		p.good = append(p.good, r)
+	}
+}
+
 // lineAt returns the 1-based line of byte offset off.
 func (p *parser) lineAt(off int64) int {
-	if off < 0 {
-		off = 0
+	off = max(0, min(off, int64(len(p.data))))
+	if p.lineNum == 0 || off < p.lineOff {
+		p.lineOff, p.lineNum = 0, 1
 	}
-	if off > int64(len(p.data)) {
-		off = int64(len(p.data))
-	}
-	return bytes.Count(p.data[:off], []byte{'\n'}) + 1
+	p.lineNum += bytes.Count(p.data[p.lineOff:off], []byte{'\n'})
+	p.lineOff = off
+	return p.lineNum
 }
 
 // split validates the encoding and cuts data into raw records.
@@ -326,7 +428,7 @@ func (p *parser) looksJSONL(first int64) bool {
 	if json.Valid(rest) {
 		return false
 	}
-	for _, l := range bytes.Split(rest, []byte{'\n'}) {
+	for l := range bytes.Lines(rest) {
 		l = bytes.TrimSpace(l)
 		if len(l) > 0 && l[0] != '{' {
 			return false
@@ -336,18 +438,18 @@ func (p *parser) looksJSONL(first int64) bool {
 }
 
 func (p *parser) splitJSONL(start int) {
-	lines := bytes.Split(p.data[start:], []byte{'\n'})
-	for i, l := range lines {
-		ln := i + 1
+	ln := 0
+	for l := range bytes.Lines(p.data[start:]) { // no slice of a million lines
+		ln++
 		l = bytes.TrimSpace(l)
 		if len(l) == 0 {
 			continue // blank lines carry no record
 		}
 		r := &rec{p: p, line: ln}
-		p.recs = append(p.recs, r)
 		if err := r.load(l, lineBase{p: p, off: -1, line: ln}); err != "" {
 			p.add(Problem{Line: ln, Msg: err})
 		}
+		p.emit(r)
 	}
 }
 
@@ -367,10 +469,10 @@ func (p *parser) splitArray(first int64) {
 			return
 		}
 		r := &rec{p: p, line: p.lineAt(off), num: n}
-		p.recs = append(p.recs, r)
 		if msg := r.load(raw, lineBase{p: p, off: off}); msg != "" {
 			p.add(Problem{Line: r.line, Record: n, Msg: msg})
 		}
+		p.emit(r)
 	}
 	if _, err := dec.Token(); err != nil { // ']'
 		p.syntax(err, skipSep(p.data, dec.InputOffset()), n+1, "")
@@ -404,13 +506,13 @@ func (p *parser) splitKeyed(first int64) {
 			return
 		}
 		r := &rec{p: p, line: p.lineAt(off), num: n, key: key}
-		p.recs = append(p.recs, r)
 		if msg := r.load(raw, lineBase{p: p, off: voff}); msg != "" {
 			if strings.HasPrefix(msg, "want a JSON object") {
 				msg = "top-level object is neither JSON Lines nor a map of records: " + msg
 			}
 			p.add(Problem{Line: r.line, Record: n, Key: key, Msg: msg})
 		}
+		p.emit(r)
 	}
 	if _, err := dec.Token(); err != nil {
 		p.syntax(err, skipSep(p.data, dec.InputOffset()), n+1, "")

@@ -48,10 +48,10 @@ func (r *rec) load(raw []byte, lb lineBase) string {
 	if err := json.Unmarshal(raw, &r.fields); err != nil {
 		return "invalid JSON: " + err.Error()
 	}
-	r.lines = map[string]int{}
 	if lb.off < 0 {
-		return ""
+		return "" // JSONL: every field is on the record's line
 	}
+	r.lines = map[string]int{}
 	// Walk the top-level keys to learn their lines, so a problem in a
 	// pretty-printed array points at the offending field.
 	dec := json.NewDecoder(bytes.NewReader(raw))
