@@ -29,6 +29,22 @@ type Config struct {
 // maxDim bounds every size read from a config so shape products cannot overflow int on any platform.
 const maxDim = 1 << 24
 
+// maxLayers and maxParams bound what a config may describe (the largest
+// open models have ~130 layers and ~4e11 parameters).
+const (
+	maxLayers = 1024
+	maxParams = int64(1) << 40
+)
+
+// approxParams counts the weights a config describes (embeddings, attention,
+// MLP), in int64 with every dimension already bounded by maxDim.
+func (c Config) approxParams() int64 {
+	h, l := int64(c.HiddenSize), int64(c.NumLayers)
+	attn := h*int64(c.NumHeads*c.HeadDim)*2 + h*int64(c.NumKVHeads*c.HeadDim)*2
+	mlp := 3 * h * int64(c.IntermediateSize)
+	return 2*int64(c.VocabSize)*h + l*(attn+mlp)
+}
+
 // Validate checks internal consistency (positive sizes, GQA divisibility, even head_dim for RoPE).
 func (c Config) Validate() error {
 	if c.Arch != "llama" && c.Arch != "qwen2" {
@@ -43,6 +59,14 @@ func (c Config) Validate() error {
 		if f.v <= 0 || f.v > maxDim {
 			return fmt.Errorf("%s = %d out of range [1, %d]", f.name, f.v, maxDim)
 		}
+	}
+	// No real model comes near these; a config that claims more is damaged
+	// or hostile, and would allocate without bound before failing.
+	if c.NumLayers > maxLayers {
+		return fmt.Errorf("num_hidden_layers = %d exceeds the %d-layer limit", c.NumLayers, maxLayers)
+	}
+	if n := c.approxParams(); n > maxParams {
+		return fmt.Errorf("the config describes ~%.3g parameters, over the %.3g limit", float64(n), float64(maxParams))
 	}
 	if c.NumHeads%c.NumKVHeads != 0 {
 		return fmt.Errorf("num_attention_heads %d is not a multiple of num_key_value_heads %d", c.NumHeads, c.NumKVHeads)

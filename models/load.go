@@ -30,6 +30,12 @@ func LoadHF(dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Check config.json against the tensors' headers before anything is
+	// allocated: a config claiming a million layers must fail here, not after
+	// building a million layers' worth of expectations.
+	if err := checkConfigAgainstHeaders(dir, cfg); err != nil {
+		return nil, err
+	}
 	raw, err := readWeights(dir)
 	if err != nil {
 		return nil, err
@@ -119,4 +125,58 @@ func readWeights(dir string) (map[string]safetensors.Tensor, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkConfigAgainstHeaders compares config.json with the tensors the
+// weight files declare (headers only): the number of layers and the
+// embedding's shape.
+func checkConfigAgainstHeaders(dir string, cfg Config) error {
+	files := []string{"model.safetensors"}
+	if _, err := os.Stat(filepath.Join(dir, files[0])); err != nil {
+		data, err := os.ReadFile(filepath.Join(dir, "model.safetensors.index.json"))
+		if err != nil {
+			return nil // readWeights reports the missing files
+		}
+		var index struct {
+			WeightMap map[string]string `json:"weight_map"`
+		}
+		if json.Unmarshal(data, &index) != nil {
+			return nil // readWeights reports the bad index
+		}
+		files = files[:0]
+		for _, f := range index.WeightMap {
+			if filepath.Base(f) == f && !slices.Contains(files, f) {
+				files = append(files, f)
+			}
+		}
+		sort.Strings(files)
+	}
+	layers := map[int]bool{}
+	var embed []int
+	for _, f := range files {
+		h, err := safetensors.ReadHeader(filepath.Join(dir, f))
+		if err != nil {
+			return err
+		}
+		for _, t := range h.Tensors {
+			var i int
+			var rest string
+			if n, _ := fmt.Sscanf(t.Name, "model.layers.%d.%s", &i, &rest); n == 2 {
+				layers[i] = true
+			}
+			if t.Name == "model.embed_tokens.weight" {
+				embed = t.Shape
+			}
+		}
+	}
+	// More layers than claimed is reported later, precisely, as unexpected
+	// tensors; fewer is what would allocate for nothing.
+	if cfg.NumLayers > len(layers) {
+		return fmt.Errorf("%s: config.json says num_hidden_layers = %d, but the weights hold %d layers", dir, cfg.NumLayers, len(layers))
+	}
+	if embed != nil && !slices.Equal(embed, []int{cfg.VocabSize, cfg.HiddenSize}) {
+		return fmt.Errorf("%s: config.json says vocab_size %d × hidden_size %d, but model.embed_tokens.weight is %v",
+			dir, cfg.VocabSize, cfg.HiddenSize, embed)
+	}
+	return nil
 }

@@ -38,6 +38,9 @@ func (w *Workbench) RunTask(ctx context.Context, method string, task *tasks.Task
 	if knobs.Rank > 0 && method == meta.NoMetaLoRA {
 		lora.Rank = knobs.Rank // only a from-scratch LoRA can change shape; meta-learned ones are fixed
 	}
+	if err := models.LoRAFits(base.Config, lora); err != nil {
+		return nil, nil, err
+	}
 	if knobs.Support > 0 && knobs.Support < len(task.Splits.Train) {
 		t := *task
 		t.Splits.Train = task.Splits.Train[:knobs.Support]

@@ -87,6 +87,9 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method string) (meta.Ar
 	if err != nil {
 		return nil, err
 	}
+	if err := models.LoRAFits(base.Config, LoRAConfig(w.cfg)); err != nil {
+		return nil, fmt.Errorf("[lora] in the config: %w", err)
+	}
 	baseID := w.cfg.Model.HFDir
 	if baseID == "" {
 		baseID, _, _ = w.baseDir()

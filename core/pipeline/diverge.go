@@ -80,8 +80,9 @@ func (d *divergenceMonitor) verdict() string {
 }
 
 // divergedLosses judges one run's losses: any non-finite loss; an explosion
-// (the mean of the last quarter above 1.5× the first loss); or a loss that
-// never went below its start and ends 10% above it.
+// (the mean of the last quarter above 1.5× the first loss); a spike above
+// 3× the first loss + 1; or a loss that never went below its start and ends
+// 10% above it.
 func divergedLosses(l []float64) string {
 	if len(l) < 2 {
 		return ""
@@ -101,9 +102,14 @@ func divergedLosses(l []float64) string {
 	if mean > 1.5*first+0.1 {
 		return fmt.Sprintf("loss exploded from %.3g to %.3g", first, mean)
 	}
-	low := first
+	low, high := first, first
 	for _, v := range l[1:] {
-		low = min(low, v)
+		low, high = min(low, v), max(high, v)
+	}
+	if high > 3*first+1 {
+		// A jump like this (0.9 → 7.2 at lr 1) means the step size is far
+		// too large, even if the loss then wanders back down.
+		return fmt.Sprintf("loss spiked from %.3g to %.3g", first, high)
 	}
 	if len(l) >= 8 && low >= first && mean > 1.1*first {
 		return fmt.Sprintf("loss never decreased (%.3g at the start, %.3g at the end)", first, mean)

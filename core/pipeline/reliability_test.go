@@ -88,6 +88,7 @@ func TestDivergenceVerdicts(t *testing.T) {
 		{[]float64{1.4, 5.56, 5.56, 5.56, 5.56, 5.56, 5.56, 5.56}, true}, // the nometa-lora --lr 1e9
 		{[]float64{1.4, 1.5, 1.6, 1.6, 1.7, 1.7, 1.7, 1.7}, true},        // never decreased, ends higher
 		{[]float64{1.4, math.NaN(), 1.0}, true},
+		{[]float64{0.92, 5.2, 7.17, 3.5, 2.1, 1.5, 1.2, 0.9, 0.75, 0.58}, true}, // nometa-lora --lr 1: spikes, then wanders back
 		{[]float64{1.4, math.Inf(1)}, true},
 	}
 	for _, c := range cases {

@@ -83,8 +83,47 @@ func ParseHeader(prefix []byte, fileSize int64) (*Header, error) {
 		}
 		h.Tensors = append(h.Tensors, info)
 	}
+	if err := checkOverlap(h.Tensors); err != nil {
+		return nil, err
+	}
 	sort.Slice(h.Tensors, func(i, j int) bool { return h.Tensors[i].Name < h.Tensors[j].Name })
 	return h, nil
+}
+
+// checkOverlap refuses two tensors whose bytes overlap: writing through one
+// would silently change the other, and a crafted file could alias a small
+// tensor into a big one. Empty tensors occupy no bytes.
+func checkOverlap(ts []TensorInfo) error {
+	byBegin := make([]TensorInfo, 0, len(ts))
+	for _, t := range ts {
+		if t.End > t.Begin {
+			byBegin = append(byBegin, t)
+		}
+	}
+	sort.Slice(byBegin, func(i, j int) bool {
+		if byBegin[i].Begin != byBegin[j].Begin {
+			return byBegin[i].Begin < byBegin[j].Begin
+		}
+		return byBegin[i].Name < byBegin[j].Name
+	})
+	for i := 1; i < len(byBegin); i++ {
+		a, b := byBegin[i-1], byBegin[i]
+		if b.Begin < a.End {
+			return fmt.Errorf("safetensors: tensors %q [%d, %d] and %q [%d, %d] overlap in the data section",
+				a.Name, a.Begin, a.End, b.Name, b.Begin, b.End)
+		}
+	}
+	return nil
+}
+
+// CheckFinite reports the first NaN or ±Inf element of a float tensor.
+func CheckFinite(name string, t Tensor) error {
+	for i, v := range t.F32 {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("tensor %q: element %d of %d is %v (damaged or diverged weights)", name, i, len(t.F32), v)
+		}
+	}
+	return nil
 }
 
 func parseEntry(name string, msg json.RawMessage, dataLen int64) (TensorInfo, error) {
@@ -143,34 +182,54 @@ func Parse(data []byte) (map[string]Tensor, map[string]string, error) {
 	return out, h.Metadata, nil
 }
 
+// ReadHeader reads and validates only the header of a safetensors file: what
+// tensors it holds and their shapes, without reading (or allocating) data.
+func ReadHeader(path string) (*Header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h, err := readHeader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return h, nil
+}
+
+func readHeader(f *os.File) (*Header, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	var lenBuf [8]byte
+	if _, err := io.ReadFull(f, lenBuf[:]); err != nil {
+		return nil, fmt.Errorf("safetensors: reading header length: %w", err)
+	}
+	n := binary.LittleEndian.Uint64(lenBuf[:])
+	if n > MaxHeaderSize || int64(n) > size-8 {
+		return ParseHeader(lenBuf[:], size) // reuse its message
+	}
+	prefix := make([]byte, 8+n)
+	copy(prefix, lenBuf[:])
+	if _, err := io.ReadFull(f, prefix[8:]); err != nil {
+		return nil, fmt.Errorf("safetensors: reading header: %w", err)
+	}
+	return ParseHeader(prefix, size)
+}
+
 // ReadFile reads every tensor of a safetensors file plus its metadata. Only the header is read up front; each
-// tensor is then read and widened on its own, so peak memory stays near the widened result.
+// tensor is then read and widened on its own, so peak memory stays near the widened result. Every file read
+// from disk is weights, so a NaN or ±Inf element is an error naming the file and the tensor (Parse, for
+// in-memory data, keeps them).
 func ReadFile(path string) (map[string]Tensor, map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	size := st.Size()
-	var lenBuf [8]byte
-	if _, err := io.ReadFull(f, lenBuf[:]); err != nil {
-		return nil, nil, fmt.Errorf("%s: safetensors: reading header length: %w", path, err)
-	}
-	n := binary.LittleEndian.Uint64(lenBuf[:])
-	if n > MaxHeaderSize || int64(n) > size-8 {
-		_, err := ParseHeader(lenBuf[:], size) // reuse its message
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	prefix := make([]byte, 8+n)
-	copy(prefix, lenBuf[:])
-	if _, err := io.ReadFull(f, prefix[8:]); err != nil {
-		return nil, nil, fmt.Errorf("%s: safetensors: reading header: %w", path, err)
-	}
-	h, err := ParseHeader(prefix, size)
+	h, err := readHeader(f)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -180,7 +239,11 @@ func ReadFile(path string) (map[string]Tensor, map[string]string, error) {
 		if _, err := f.ReadAt(buf, h.DataOffset+ti.Begin); err != nil {
 			return nil, nil, fmt.Errorf("%s: safetensors: reading tensor %q: %w", path, ti.Name, err)
 		}
-		out[ti.Name] = Decode(ti.DType, ti.Shape, buf)
+		t := Decode(ti.DType, ti.Shape, buf)
+		if err := CheckFinite(ti.Name, t); err != nil {
+			return nil, nil, fmt.Errorf("%s: safetensors: %w", path, err)
+		}
+		out[ti.Name] = t
 	}
 	return out, h.Metadata, nil
 }
