@@ -63,6 +63,13 @@ var exitProcess = os.Exit
 // If the process is still running interruptGrace after the signal, or on a
 // second signal, it exits with status 130 and one line.
 func interruptible() (context.Context, context.CancelFunc) {
+	return interruptibleWithin(interruptGrace)
+}
+
+// interruptibleWithin is interruptible with another grace period, for a
+// command whose wind-down is itself bounded and worth waiting for (serve
+// saying goodbye to its seats).
+func interruptibleWithin(grace time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -78,7 +85,7 @@ func interruptible() (context.Context, context.CancelFunc) {
 		// after stop and is what may hang.
 		select {
 		case <-sigs:
-		case <-time.After(interruptGrace):
+		case <-time.After(grace):
 		}
 		fmt.Fprintln(os.Stderr, "workbench: interrupted; cached stages are kept, run again to resume")
 		exitProcess(130)

@@ -79,6 +79,10 @@ func (r *rec) load(raw []byte, lb lineBase) string {
 // errf records a problem; field "" means the record as a whole.
 func (r *rec) errf(field, format string, args ...any) {
 	r.bad = true
+	if len(r.p.probs) >= MaxProblems {
+		r.p.more++ // counted, not formatted: a million bad records cost no messages
+		return
+	}
 	msg := fmt.Sprintf(format, args...)
 	line := r.line
 	if field != "" {
