@@ -84,6 +84,12 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("[lora]\nrank = 4\n"))
 	f.Add([]byte("[[x]]\n"))
 	f.Add([]byte("a = \"\\u0000\"\n[b.c]\nd = 1979-05-27T07:32:00Z"))
+	// Issue 13's attacks: a UTF-16 BOM, deep nesting, bad numbers.
+	f.Add([]byte("\xff\xfe[\x00a\x00]\x00"))
+	f.Add([]byte("x = " + strings.Repeat("[", 40) + strings.Repeat("]", 40) + "\n"))
+	f.Add([]byte("[" + strings.Repeat("a.", 40) + "a]\n"))
+	f.Add([]byte("[adapt]\nlr = nan\n[pipeline]\npretrain_steps = -10\n"))
+	f.Add([]byte("s = \"\"\"[[[\n{{{\"\"\" # ]]]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(t.TempDir(), "f.toml")
 		if err := os.WriteFile(p, data, 0o644); err != nil {

@@ -150,6 +150,11 @@ func FuzzParseHeader(f *testing.F) {
 	f.Add(append(binary.LittleEndian.AppendUint64(nil, 2), "{}"...))
 	f.Add(append(binary.LittleEndian.AppendUint64(nil, 4), "null"...))
 	f.Add(build(f, map[string]any{"x": map[string]any{"dtype": "I64", "shape": []int{1 << 62, 4}, "data_offsets": []int{0, 8}}}, make([]byte, 8)))
+	// Issue 13: overlapping data_offsets.
+	f.Add(build(f, map[string]any{
+		"a": map[string]any{"dtype": "F32", "shape": []int{2}, "data_offsets": []int{0, 8}},
+		"b": map[string]any{"dtype": "F32", "shape": []int{2}, "data_offsets": []int{4, 12}},
+	}, make([]byte, 12)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := ParseHeader(data, int64(len(data)))
 		ts, _, perr := Parse(data)
@@ -159,7 +164,12 @@ func FuzzParseHeader(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, ti := range h.Tensors {
+		for i, ti := range h.Tensors {
+			for _, o := range h.Tensors[:i] {
+				if ti.Begin < ti.End && o.Begin < o.End && ti.Begin < o.End && o.Begin < ti.End {
+					t.Fatalf("tensors %q and %q overlap", o.Name, ti.Name)
+				}
+			}
 			if h.DataOffset+ti.End > int64(len(data)) {
 				t.Fatalf("tensor %q ends past the file", ti.Name)
 			}
