@@ -126,7 +126,8 @@ func cmdServe(args []string) error {
 		logger.Info("generated a new host key", "path", hostKey)
 	}
 
-	ctx, stop := interruptible()
+	// The drain below is bounded by shutdownTimeout; the watchdog waits for it.
+	ctx, stop := interruptibleWithin(shutdownTimeout + time.Second)
 	defer stop()
 	// The shared models train once, in the background, before anyone asks.
 	wb.StartPipeline(ctx)

@@ -57,6 +57,14 @@ func (w *Workbench) loadOrTrainBase(ctx context.Context) (*models.Model, bool, e
 	if _, statErr := os.Stat(dir); statErr == nil || !errors.Is(statErr, os.ErrNotExist) {
 		w.warnDamaged("base model", dir, err) // it exists but did not verify
 	}
+	// pretrain resumes from the partial checkpoint when it verifies and
+	// starts over when not; say so rather than lose the progress silently.
+	partial := dir + ".partial"
+	if _, statErr := os.Stat(partial); statErr == nil {
+		if _, err := models.LoadCheckpoint(partial); err != nil {
+			w.warnDamaged("partial base model", partial, err)
+		}
+	}
 	m, err := w.pretrain(ctx, cfg, dir)
 	return m, false, err
 }
