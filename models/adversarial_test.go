@@ -87,3 +87,19 @@ func TestLoRARankMustFitTheModules(t *testing.T) {
 		t.Errorf("rank 10000: %v", err)
 	}
 }
+
+// A config.json that never ends (a symlink to /dev/zero, a damaged download)
+// is refused at the size limit, not read into memory.
+func TestEndlessConfigJSONRefused(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	dir := t.TempDir()
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "config.json")); err != nil {
+		t.Skip(err)
+	}
+	_, err := LoadHF(dir)
+	if err == nil || !strings.Contains(err.Error(), "MiB limit") {
+		t.Fatalf("err = %v", err)
+	}
+}

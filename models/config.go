@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 )
@@ -93,7 +94,7 @@ func (c Config) Validate() error {
 
 // LoadHFConfig reads a Hugging Face config.json.
 func LoadHFConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readJSONFile(path)
 	if err != nil {
 		return Config{}, err
 	}
@@ -295,4 +296,27 @@ func (p *cfgParser) tokenID(key string) int {
 		return id
 	}
 	return p.int(key, -1)
+}
+
+// maxJSONBytes bounds config.json, adapter_config.json and a shard index:
+// each is a page of settings (a large index lists ~1,000 tensors), so a
+// bigger file is a wrong path or a damaged download, not a model.
+const maxJSONBytes = 16 << 20
+
+// readJSONFile reads a small JSON file, refusing one over maxJSONBytes
+// before reading it all (a device or a huge file must not fill memory).
+func readJSONFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxJSONBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxJSONBytes {
+		return nil, fmt.Errorf("%s: larger than the %d MiB limit for a JSON settings file (models.maxJSONBytes); is it the right file?", path, maxJSONBytes>>20)
+	}
+	return data, nil
 }

@@ -80,7 +80,7 @@ func readWeights(dir string) (map[string]safetensors.Tensor, error) {
 		return ts, err
 	}
 	indexPath := filepath.Join(dir, "model.safetensors.index.json")
-	data, err := os.ReadFile(indexPath)
+	data, err := readJSONFile(indexPath)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%s: neither model.safetensors nor model.safetensors.index.json found", dir)
 	} else if err != nil {
@@ -133,7 +133,7 @@ func readWeights(dir string) (map[string]safetensors.Tensor, error) {
 func checkConfigAgainstHeaders(dir string, cfg Config) error {
 	files := []string{"model.safetensors"}
 	if _, err := os.Stat(filepath.Join(dir, files[0])); err != nil {
-		data, err := os.ReadFile(filepath.Join(dir, "model.safetensors.index.json"))
+		data, err := readJSONFile(filepath.Join(dir, "model.safetensors.index.json"))
 		if err != nil {
 			return nil // readWeights reports the missing files
 		}

@@ -68,7 +68,7 @@ func isNullOrEmpty(m json.RawMessage) bool {
 // against a model config.
 func LoadPEFT(dir string) (*Adapter, error) {
 	cfgPath := filepath.Join(dir, peftConfigFile)
-	data, err := os.ReadFile(cfgPath)
+	data, err := readJSONFile(cfgPath)
 	if err != nil {
 		return nil, err
 	}
