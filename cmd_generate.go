@@ -110,6 +110,9 @@ func generate(stdout io.Writer, args []string) error {
 	ctx, cancel := interruptible()
 	defer cancel()
 	res, err := models.NewGenerator(be, m).Generate(ctx, ids, opt)
+	if err != nil && ctx.Err() != nil {
+		return errors.New("generate: interrupted")
+	}
 	if err != nil {
 		return err
 	}
