@@ -66,12 +66,8 @@ func tasksCheck(args []string, w io.Writer) error {
 	if *maxBytes <= 0 {
 		return fmt.Errorf("tasks check: --max-bytes = %d: must be positive", *maxBytes)
 	}
-	data, err := loaders.ReadFile(file, *maxBytes)
-	if err != nil {
-		return err
-	}
 	s := tasksCheckSummary{Options: map[string]int{}, Answers: map[string]int{}}
-	used, err := loaders.ParseEach(file, data, *format, s.add)
+	used, err := loaders.ParseFileEach(file, *format, *maxBytes, s.add)
 	if err != nil {
 		var le *loaders.Error
 		if errors.As(err, &le) {

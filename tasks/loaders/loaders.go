@@ -9,6 +9,7 @@
 package loaders
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -164,27 +165,11 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var buf bytes.Buffer
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() <= limit {
-		buf.Grow(int(st.Size()) + 1)
+	var size int64
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
 	}
-	chunk := make([]byte, 64<<10)
-	for {
-		n, err := f.Read(chunk)
-		if i := bytes.IndexByte(chunk[:n], 0); i >= 0 {
-			return nil, fmt.Errorf("%s: binary data (a NUL byte at offset %d): not a JSON or JSONL file", path, int64(buf.Len())+int64(i))
-		}
-		if int64(buf.Len()+n) > limit {
-			return nil, fmt.Errorf("%s: larger than the %s input limit; raise it with --max-bytes if the file is right", path, SizeString(limit))
-		}
-		buf.Write(chunk[:n])
-		if err == io.EOF {
-			return buf.Bytes(), nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	return readLimited(path, bufio.NewReaderSize(f, 64<<10), limit, size)
 }
 
 // SizeString renders a byte count as "256 MiB".
@@ -224,6 +209,12 @@ func parse(name string, data []byte, format string, each func(tasks.Example)) ([
 		}
 	}
 	p.split() // parses each record as it is cut (see emit)
+	exs, used, err := p.result()
+	return exs, used, err
+}
+
+// result runs the layout's post step (MedMCQA) and returns what Parse returns.
+func (p *parser) result() ([]tasks.Example, string, error) {
 	if lay := p.lay; lay != nil && lay.post != nil {
 		lay.post(p)
 		// Check the shared invariants after post (MedMCQA's answers are raw
@@ -257,6 +248,12 @@ func parse(name string, data []byte, format string, each func(tasks.Example)) ([
 		return p.exs, name2, &Error{Problems: p.probs, More: p.more}
 	}
 	return p.exs, name2, nil
+}
+
+// finish is result for a streaming parse, whose examples went to each.
+func (p *parser) finish() (string, error) {
+	_, used, err := p.result()
+	return used, err
 }
 
 // checkExample enforces the invariants every layout must satisfy.
