@@ -87,7 +87,7 @@ func interruptibleWithin(grace time.Duration) (context.Context, context.CancelFu
 		case <-sigs:
 		case <-time.After(grace):
 		}
-		fmt.Fprintln(os.Stderr, "workbench: interrupted; cached stages are kept, run again to resume")
+		fmt.Fprintln(os.Stderr, "workbench: interrupted")
 		exitProcess(130)
 	}()
 	var once sync.Once

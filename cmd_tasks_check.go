@@ -20,6 +20,8 @@ import (
 // prints a summary; on problems it returns an error whose lines are
 // "FILE:LINE: message".
 func cmdTasksCheck(args []string) error {
+	_, stop := interruptibleWithin(0) // nothing to save: Ctrl-C ends it at once, with a line
+	defer stop()
 	return tasksCheck(args, os.Stdout)
 }
 

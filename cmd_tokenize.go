@@ -20,7 +20,11 @@ import (
 //
 // It tokenizes ALL of stdin (trailing whitespace and newlines included, since they are tokens too) and prints
 // the ids: `{"ids":[...]}` with --json, otherwise space separated; a newline follows either way.
-func cmdTokenize(args []string) error { return tokenize(os.Stdin, os.Stdout, args) }
+func cmdTokenize(args []string) error {
+	_, stop := interruptibleWithin(0) // nothing to save: Ctrl-C ends it at once, with a line
+	defer stop()
+	return tokenize(os.Stdin, os.Stdout, args)
+}
 
 // main.go's table is filled by the cmd_*.go files, so registering here keeps main.go untouched.
 func init() {
