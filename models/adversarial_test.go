@@ -103,3 +103,28 @@ func TestEndlessConfigJSONRefused(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A workbench checkpoint whose manifest claims a million layers took 27 s and
+// 1.7 GB to fail; now the manifest's config is checked first.
+func TestCheckpointManifestConfigCheckedFirst(t *testing.T) {
+	cfg, err := PresetConfig("nano")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "ck")
+	if err := SaveCheckpoint(dir, &Checkpoint{Config: cfg, Tokenizer: "byte", Weights: NewRandom(cfg, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, CheckpointManifest)
+	data, _ := os.ReadFile(p)
+	var man map[string]any
+	if err := json.Unmarshal(data, &man); err != nil {
+		t.Fatal(err)
+	}
+	man["config"].(map[string]any)["NumLayers"] = 1_000_000
+	data, _ = json.Marshal(man)
+	os.WriteFile(p, data, 0o644)
+	if _, err := LoadCheckpoint(dir); err == nil || !strings.Contains(err.Error(), "1024-layer limit") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -140,6 +140,9 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 	if man.Format != CheckpointFormat {
 		return nil, fmt.Errorf("checkpoint %s: unknown format %q (want %q)", dir, man.Format, CheckpointFormat)
 	}
+	if err := man.Config.Validate(); err != nil { // before anything is sized from it
+		return nil, fmt.Errorf("checkpoint %s: manifest config: %w", dir, err)
+	}
 	if _, ok := man.Files[checkpointWeights]; !ok {
 		return nil, fmt.Errorf("checkpoint %s: manifest lists no %s", dir, checkpointWeights)
 	}
