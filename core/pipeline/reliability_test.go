@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"bytes"
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -8,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/core/meta"
 )
 
 func writeArtifact(t *testing.T) (tmp, dir string) {
@@ -129,5 +132,77 @@ func TestNonFiniteResultIsAnError(t *testing.T) {
 	}
 	if err := finiteResult(0.25, 0.1); err != nil {
 		t.Error(err)
+	}
+}
+
+// The attack end to end: a cached meta-learned adapter overwritten
+// with NaN loaded silently. Now a second Workbench on the same work dir sees
+// the damage, says so with a warning, and trains the artifact again.
+func TestDamagedMetaArtifactWarnsAndIsRebuilt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a tiny base and a union LoRA")
+	}
+	cfg := tinyConfig(t)
+	cfg.Methods.Union.Steps = 2
+	dir := t.TempDir()
+	w, err := Open(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Artifact(context.Background(), meta.UnionLoRA); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "meta", "union-lora-*", "adapter_model.safetensors"))
+	if len(files) != 1 {
+		t.Fatalf("artifact files %v", files)
+	}
+	f, err := os.OpenFile(files[0], os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nan := []byte{0, 0, 0xc0, 0x7f}
+	st, _ := f.Stat()
+	f.WriteAt(bytes.Repeat(nan, 8), st.Size()-64)
+	f.Close()
+
+	w2, err := Open(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	sub := w2.Bus().Subscribe(events.Lossless)
+	defer sub.Close()
+	if _, err := w2.Artifact(context.Background(), meta.UnionLoRA); err != nil {
+		t.Fatal(err)
+	}
+	var warned bool
+	for _, e := range sub.Drain() {
+		if e.Kind == events.Warning && strings.Contains(e.Message, "damaged") && strings.Contains(e.Message, "adapter_model.safetensors") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Error("no warning about the damaged artifact")
+	}
+	if err := verifyDir(filepath.Dir(files[0])); err != nil {
+		t.Errorf("the rebuilt artifact does not verify: %v", err)
+	}
+
+	// An intact artifact loads without a word and without retraining.
+	w3, err := Open(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w3.Close()
+	sub3 := w3.Bus().Subscribe(events.Lossless)
+	defer sub3.Close()
+	if _, err := w3.Artifact(context.Background(), meta.UnionLoRA); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range sub3.Drain() {
+		if e.Kind == events.Warning || e.Kind == events.Step {
+			t.Errorf("intact artifact: unexpected %s event %q", e.Kind, e.Message)
+		}
 	}
 }
