@@ -57,7 +57,8 @@ func (w *Workbench) RunTask(ctx context.Context, method string, task *tasks.Task
 	}
 	env := &meta.Env{Backend: w.backend, Model: base, LoRA: lora, Publish: wrapped}
 	start := time.Now()
-	ad, flag, err := w.adaptWatched(ctx, m, env, art, task, seed, knobs)
+	remake := func(k api.Knobs) (meta.Method, error) { return meta.New(method, withKnobs(w.opts, k)) }
+	ad, flag, err := adaptWatched(ctx, m, remake, env, art, task, seed, knobs)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -130,11 +130,12 @@ func finiteResult(acc, ece float64) error {
 }
 
 // adaptWatched runs m.Adapt under a divergence monitor. A diverged
-// nometa-lora run is retried with a smaller learning rate (its LR is a knob);
-// a run still diverged after the back-offs, or of a method whose LR is not a
-// knob, comes back with flag saying why, for the result to carry.
-func (w *Workbench) adaptWatched(ctx context.Context, m meta.Method, env *meta.Env, art meta.Artifact,
-	task *tasks.Task, seed int64, knobs api.Knobs) (ad *meta.Adapted, flag string, err error) {
+// nometa-lora run is retried with a smaller learning rate (its LR is a knob;
+// remake builds the method for new knobs); a run still diverged after the
+// back-offs, or of a method whose LR is not a knob, comes back with flag
+// saying why, for the result to carry.
+func adaptWatched(ctx context.Context, m meta.Method, remake func(api.Knobs) (meta.Method, error), env *meta.Env,
+	art meta.Artifact, task *tasks.Task, seed int64, knobs api.Knobs) (ad *meta.Adapted, flag string, err error) {
 	publish := env.Publish
 	for attempt := 0; ; attempt++ {
 		mon := newDivergenceMonitor()
@@ -162,7 +163,7 @@ func (w *Workbench) adaptWatched(ctx context.Context, m meta.Method, env *meta.E
 		knobs.LR = mon.lr * lrBackoffFactor
 		publish(events.Event{Kind: events.Warning, LR: events.F(knobs.LR),
 			Message: fmt.Sprintf("adaptation diverged (%s); retrying with lr %.3g", why, knobs.LR)})
-		if m, err = meta.New(m.Name(), withKnobs(w.opts, knobs)); err != nil {
+		if m, err = remake(knobs); err != nil {
 			return nil, "", err
 		}
 	}

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/tasks"
 )
 
 func writeArtifact(t *testing.T) (tmp, dir string) {
@@ -204,5 +206,66 @@ func TestDamagedMetaArtifactWarnsAndIsRebuilt(t *testing.T) {
 		if e.Kind == events.Warning || e.Kind == events.Step {
 			t.Errorf("intact artifact: unexpected %s event %q", e.Kind, e.Message)
 		}
+	}
+}
+
+// fakeLoRA adapts by publishing the losses its learning rate gives: lr above
+// 0.1 diverges, as a real LoRA at lr 1 does.
+type fakeLoRA struct {
+	name string
+	lr   float64
+}
+
+func (f *fakeLoRA) Name() string { return f.name }
+func (f *fakeLoRA) MetaTrain(context.Context, *meta.Env, []*tasks.Task) (meta.Artifact, error) {
+	return nil, nil
+}
+func (f *fakeLoRA) LoadArtifact(string) (meta.Artifact, error) { return nil, nil }
+func (f *fakeLoRA) Adapt(_ context.Context, env *meta.Env, _ meta.Artifact, _ *tasks.Task, _ int64) (*meta.Adapted, error) {
+	for i := range 10 {
+		loss := 1.4 - 0.05*float64(i)
+		if f.lr > 0.1 {
+			loss = 1.4 + 2*float64(i)
+		}
+		env.Publish(events.Event{Kind: events.Step, Phase: "inner", Step: i + 1, SupportLoss: events.F(loss), LR: events.F(f.lr)})
+	}
+	return &meta.Adapted{}, nil
+}
+
+// `run --method nometa-lora --lr 1e9` reported a normal result. A diverging
+// nometa-lora is now retried at a lower LR until it trains, and a method
+// whose LR is not a knob gets a flagged result.
+func TestDivergedAdaptationBacksOffThenFlags(t *testing.T) {
+	var lrs []float64
+	var warnings []string
+	env := &meta.Env{Publish: func(e events.Event) {
+		if e.Kind == events.Warning {
+			warnings = append(warnings, e.Message)
+		}
+	}}
+	remake := func(k api.Knobs) (meta.Method, error) {
+		lrs = append(lrs, k.LR)
+		return &fakeLoRA{name: meta.NoMetaLoRA, lr: k.LR}, nil
+	}
+	_, flag, err := adaptWatched(context.Background(), &fakeLoRA{name: meta.NoMetaLoRA, lr: 1}, remake, env, nil, nil, 1, api.Knobs{LR: 1})
+	if err != nil || flag != "" {
+		t.Fatalf("flag %q err %v, want a recovered run", flag, err)
+	}
+	if len(lrs) != 2 || lrs[0] != 0.25 || lrs[1] != 0.0625 {
+		t.Errorf("back-off LRs %v, want [0.25 0.0625]", lrs)
+	}
+	if len(warnings) != 2 {
+		t.Errorf("warnings %q", warnings)
+	}
+
+	warnings = nil
+	_, flag, err = adaptWatched(context.Background(), &fakeLoRA{name: meta.MAMLEnLLM, lr: 1}, nil, env, nil, nil, 1, api.Knobs{})
+	if err != nil || !strings.HasPrefix(flag, "diverged: loss exploded") || len(warnings) != 1 {
+		t.Fatalf("maml: flag %q err %v warnings %q", flag, err, warnings)
+	}
+	// DeGAML's policy explores hypotheses; a bad one is not a diverged result.
+	_, flag, _ = adaptWatched(context.Background(), &fakeLoRA{name: meta.DeGAML, lr: 1}, nil, env, nil, nil, 1, api.Knobs{})
+	if flag != "" {
+		t.Errorf("degaml flagged: %q", flag)
 	}
 }
