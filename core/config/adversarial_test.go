@@ -81,12 +81,21 @@ func TestDeepNestingIsOneError(t *testing.T) {
 		"inline tables": "[adapt]\nx = " + strings.Repeat("{a=", 5000) + "1" + strings.Repeat("}", 5000) + "\n",
 		"dotted header": "[" + strings.Repeat("a.", 5000) + "a]\n",
 		"dotted key":    strings.Repeat("a.", 5000) + "a = 1\n",
+		"inline dotted": "[adapt]\nx = {b = 1, " + strings.Repeat("a.", 5000) + "a = 1}\n",
 	}
 	for name, body := range bodies {
 		_, err := Load(d, write(t, body))
 		if err == nil || strings.Count(err.Error(), "\n") != 0 || !strings.Contains(err.Error(), "levels deep") {
 			t.Errorf("%s: %.300v", name, err)
 		}
+	}
+	// Many floats in an array are not dotted keys.
+	floats := "[tui]\ntheme = \"dark\"\n[bench]\nmethods = [\"base\"]\n# " + strings.Repeat("0.5, ", 40) + "\n"
+	if _, err := Load(d, write(t, floats)); err != nil {
+		t.Errorf("floats in a comment: %v", err)
+	}
+	if err := checkDepth([]byte("x = ["+strings.Repeat("0.5, ", 40)+"1.5]\n"), "f"); err != nil {
+		t.Errorf("an array of 41 floats: %v", err)
 	}
 	// Brackets inside strings and comments are not nesting.
 	ok := "[tui]\ntheme = \"" + strings.Repeat("[", 100) + "\" # " + strings.Repeat("{", 100) + "\n"

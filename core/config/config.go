@@ -337,10 +337,15 @@ func checkDepth(data []byte, file string) error {
 			line += bytes.Count(data[i:end], []byte("\n"))
 			i = end - 1
 		case c == '=':
-			inKey = false
+			inKey, dots = false, 0
 		case c == '.' && inKey:
-			dots++
-		case c == '[' || c == '{':
+			dots++ // a dotted key nests one table per dot
+		case c == ',' && depth > 0:
+			inKey, dots = true, 0 // the next key of an inline table (or a value: no dots there)
+		case c == '{':
+			inKey, dots = true, 0
+			depth++
+		case c == '[':
 			depth++
 		case c == ']' || c == '}':
 			depth = max(depth-1, 0)
