@@ -61,7 +61,7 @@ func New(c *Common) *Model {
 		PaneAdapt:    m.adapt,
 		PaneChat:     m.chat,
 		PaneResults:  m.results,
-		PaneKnobs:    knobs.New(c, func() (k apiKnobs, seed int64) { return m.adapt.Knobs, m.adapt.Seed }),
+		PaneKnobs:    knobs.New(c, func() (k apiKnobs, seed int64) { return c.Store.Sel.Knobs, c.Store.Sel.Seed }),
 	}
 	if c.Engine != nil {
 		m.sub = c.Engine.Bus().Subscribe(events.Coalesce)

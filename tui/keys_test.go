@@ -107,12 +107,14 @@ func TestPickTaskToggleModeSameSeed(t *testing.T) {
 	if !strings.Contains(m.View(), "Mode: generalization-only") {
 		t.Fatal("mode label did not change")
 	}
-	if len(eng.Adapts) != 2 || eng.Adapts[0].Seed != eng.Adapts[1].Seed || eng.Adapts[0].Suite != eng.Adapts[1].Suite {
+	// decoupled, base (the reference line), then gen-only: one world.
+	if len(eng.Adapts) != 3 || eng.Adapts[0].Seed != eng.Adapts[2].Seed || eng.Adapts[0].Suite != eng.Adapts[2].Suite ||
+		eng.Adapts[2].Method != adapt.MethodGen {
 		t.Fatalf("requests %+v", eng.Adapts)
 	}
 	var both int
 	for _, s := range m.Adapt().Series() {
-		if strings.HasPrefix(s.Name, adapt.MethodGen+" ") || strings.HasPrefix(s.Name, adapt.MethodDecoupled+" ") {
+		if strings.HasPrefix(s.Name, "gen-only ") || strings.HasPrefix(s.Name, "decoupled ") {
 			both++
 		}
 	}
@@ -136,7 +138,7 @@ func TestKnobsRerun(t *testing.T) {
 	}
 	typeText(t, m, "9")
 	press(t, m, "enter")
-	last := eng.Adapts[len(eng.Adapts)-1]
+	last := eng.Adapts[len(eng.Adapts)-2] // then the base model's reference run
 	if m.Active() != PaneAdapt || last.Seed != 9 || last.Knobs.InnerSteps != 7 || last.Method != "degaml" {
 		t.Fatalf("re-run %+v on %v", last, m.Active().Title())
 	}
@@ -188,8 +190,8 @@ func TestCoalescedRunes(t *testing.T) {
 	}
 	press(t, m, "esc", "esc")
 	press(t, m, "3m") // Adapt, then toggle the mode
-	if m.Active() != PaneAdapt || m.adapt.Mode != adapt.MethodGen {
-		t.Fatalf("pane %s, mode %s", m.Active().Title(), m.adapt.Mode)
+	if m.Active() != PaneAdapt || m.c.Store.Sel.Mode != adapt.MethodGen {
+		t.Fatalf("pane %s, mode %s", m.Active().Title(), m.c.Store.Sel.Mode)
 	}
 	press(t, m, "4hi q") // chat focuses its input: the rest is text, q included
 	if !strings.Contains(m.View(), "hi q") || len(eng.Chats) != 0 {

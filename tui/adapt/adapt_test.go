@@ -2,8 +2,13 @@ package adapt
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/degaml/workbench/themes"
 
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/common"
@@ -31,27 +36,28 @@ func names(m *Model) string {
 
 func TestToggleKeepsOtherCurveSameSeed(t *testing.T) {
 	m, eng, settle := setup(t)
-	if m.Mode != MethodDecoupled || len(eng.Adapts) != 1 {
-		t.Fatalf("mode %s, adapts %v", m.Mode, eng.Adapts)
+	// The current mode and the base model (the chart's reference line).
+	if m.Sel().Mode != MethodDecoupled || len(eng.Adapts) != 2 || eng.Adapts[1].Method != MethodBase {
+		t.Fatalf("mode %s, adapts %v", m.Sel().Mode, eng.Adapts)
 	}
 	testutil.Press(m, settle, "m")
-	if m.Mode != MethodGen || len(eng.Adapts) != 2 {
-		t.Fatalf("after toggle: mode %s, adapts %v", m.Mode, eng.Adapts)
+	if m.Sel().Mode != MethodGen || len(eng.Adapts) != 3 {
+		t.Fatalf("after toggle: mode %s, adapts %v", m.Sel().Mode, eng.Adapts)
 	}
-	a, b := eng.Adapts[0], eng.Adapts[1]
+	a, b := eng.Adapts[0], eng.Adapts[2]
 	if a.Suite != b.Suite || a.Seed != b.Seed || a.Knobs != b.Knobs || a.Method != "degaml" || b.Method != "degaml-gen" {
 		t.Fatalf("toggle must keep task, seed and knobs: %+v vs %+v", a, b)
 	}
 	got := names(m)
-	for _, want := range []string{"degaml-gen acc (final)", "degaml query", "degaml support", "degaml acc"} {
+	for _, want := range []string{"gen-only test acc", "decoupled query", "decoupled support", "decoupled acc → test"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("series %q missing from %s", want, got)
 		}
 	}
 	// Toggling back reuses the finished run: no new Adapt call.
 	testutil.Press(m, settle, "m")
-	if m.Mode != MethodDecoupled || len(eng.Adapts) != 2 {
-		t.Fatalf("toggle back: mode %s, %d adapts", m.Mode, len(eng.Adapts))
+	if m.Sel().Mode != MethodDecoupled || len(eng.Adapts) != 3 {
+		t.Fatalf("toggle back: mode %s, %d adapts", m.Sel().Mode, len(eng.Adapts))
 	}
 	if !strings.Contains(m.View(), "Mode: decoupled") {
 		t.Error("stable label missing")
@@ -62,11 +68,16 @@ func TestBaselinesJoinTheChart(t *testing.T) {
 	m, eng, settle := setup(t)
 	testutil.Press(m, settle, "b", "down", "down", " ", "esc")
 	last := eng.Adapts[len(eng.Adapts)-1]
-	if last.Method != "maml-en-llm" || last.Seed != m.Seed || last.Suite != "gsm-mc" {
+	if last.Method != "maml-en-llm" || last.Seed != m.Sel().Seed || last.Suite != "gsm-mc" {
 		t.Fatalf("baseline request %+v", last)
 	}
 	if !strings.Contains(names(m), "maml-en-llm query") || m.SelectorOpen() {
 		t.Fatalf("series %s, selector open %v", names(m), m.SelectorOpen())
+	}
+	// Unticking a finished baseline takes its curve off the chart.
+	testutil.Press(m, settle, "b", " ", "esc")
+	if strings.Contains(names(m), "maml-en-llm") {
+		t.Fatalf("unticked baseline still drawn: %s", names(m))
 	}
 }
 
@@ -83,26 +94,28 @@ func TestSetParamsRerunsShown(t *testing.T) {
 		}
 		got[r.Method] = true
 	}
-	if !got["degaml"] || !got["degaml-gen"] || !got["nometa-lora"] {
+	if !got["degaml"] || !got["degaml-gen"] || !got["nometa-lora"] || !got["base"] {
 		t.Fatalf("re-run %v", got)
 	}
 	if len(m.Current().Steps) != 0 { // gen-only is current: no steps
 		t.Errorf("gen-only has steps")
 	}
-	if r := m.Runs()["degaml"]; r == nil || len(r.Steps) != 5 {
-		t.Fatalf("decoupled run with 5 steps expected")
+	// The fake runs three validation trials (TTT 5 steps, SLOT 3, mixing
+	// none) and chooses TTT: the chart draws the chosen trial's 5 steps.
+	if r := m.Runs()["degaml"]; r == nil || len(r.Steps) != 8 || len(r.Curve()) != 5 || r.Curve()[0].Phase != "ttt" {
+		t.Fatalf("decoupled run: %d steps, curve %v", len(r.Steps), r.Curve())
 	}
 }
 
 func TestMetricViews(t *testing.T) {
 	m, _, settle := setup(t)
 	testutil.Press(m, settle, "v")
-	if n := names(m); strings.Contains(n, "acc") || !strings.Contains(n, "query") {
-		t.Errorf("loss view: %s", n)
-	}
-	testutil.Press(m, settle, "v")
 	if n := names(m); strings.Contains(n, "query") || !strings.Contains(n, "acc") {
 		t.Errorf("accuracy view: %s", n)
+	}
+	testutil.Press(m, settle, "v")
+	if n := names(m); strings.Contains(n, "acc") || !strings.Contains(n, "query") {
+		t.Errorf("loss view: %s", n)
 	}
 }
 
@@ -153,7 +166,7 @@ func TestCardFitsHeight(t *testing.T) {
 func TestQueuedBehindPipeline(t *testing.T) {
 	m, _, _ := setup(t)
 	m.c.Store.AddRun("adapt-99", api.AdaptRequest{Suite: "math-mc", Method: MethodDecoupled, Seed: 1})
-	m.Suite = "math-mc"
+	m.c.Store.SelectSuite("math-mc")
 	m.c.Store.SetStages([]api.StageStatus{{Name: "baselines", State: "running", Fraction: 0.09, ETA: 412e9}})
 	if got := m.statusLine(); !strings.Contains(got, "queued: waiting for the pipeline (baselines 9% ETA 6m52s)") {
 		t.Errorf("status %q", got)
@@ -161,5 +174,94 @@ func TestQueuedBehindPipeline(t *testing.T) {
 	m.c.Store.SetStages([]api.StageStatus{{Name: "baselines", State: "done", Fraction: 1}})
 	if got := m.statusLine(); !strings.Contains(got, "running: waiting for the first step") {
 		t.Errorf("status %q", got)
+	}
+}
+
+// Every method has its own glyph and, in the colour themes, its own
+// colour: under NO_COLOR or a monochrome theme the glyphs alone tell the
+// curves apart.
+func TestMethodsLookDistinct(t *testing.T) {
+	m, _, _ := setup(t)
+	for _, th := range []string{"dark", "light", "high-contrast"} {
+		theme, err := themes.Load(th)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.c.Styles = common.NewStyles(lipgloss.NewRenderer(io.Discard), theme)
+		seenG, seenC := map[rune]string{}, map[string]string{}
+		for _, method := range order() {
+			g, sty := m.look(method)
+			c := fmt.Sprint(sty.GetForeground())
+			if o, ok := seenG[g]; ok {
+				t.Errorf("%s: %s and %s share glyph %q", th, o, method, g)
+			}
+			if o, ok := seenC[c]; ok {
+				t.Errorf("%s: %s and %s share colour %s", th, o, method, c)
+			}
+			seenG[g], seenC[c] = method, method
+		}
+	}
+}
+
+// A task switch with baselines ticked runs them on the new task; "r"
+// re-runs everything selected; "n" moves to a new seed and runs it all.
+func TestSelectionDrivesRuns(t *testing.T) {
+	m, eng, settle := setup(t)
+	testutil.Press(m, settle, "b", " ", "esc")
+	n := len(eng.Adapts)
+	testutil.Exec(m, m.SetSuite("math-mc"), settle)
+	got := map[string]bool{}
+	for _, r := range eng.Adapts[n:] {
+		if r.Suite == "math-mc" {
+			got[r.Method] = true
+		}
+	}
+	if !got["degaml"] || !got["nometa-lora"] || !got["base"] {
+		t.Fatalf("task switch ran %v", got)
+	}
+	n = len(eng.Adapts)
+	testutil.Press(m, settle, "r")
+	if k := len(eng.Adapts) - n; k != 3 {
+		t.Fatalf("r re-ran %d methods, want 3 (decoupled, nometa-lora, base): %v", k, eng.Adapts[n:])
+	}
+	n = len(eng.Adapts)
+	testutil.Press(m, settle, "n")
+	if m.Sel().Seed != 2 || len(eng.Adapts)-n != 3 || eng.Adapts[n].Seed != 2 {
+		t.Fatalf("new seed: seed %d, %v", m.Sel().Seed, eng.Adapts[n:])
+	}
+	if !strings.Contains(m.View(), "math-mc#502") {
+		t.Errorf("the header does not name the new instance:\n%s", m.View())
+	}
+}
+
+// The step table lists validation trials in order, each headed by its
+// hypothesis, the chosen one marked as the card says.
+func TestStepTableTrials(t *testing.T) {
+	m, _, _ := setup(t)
+	m.SetSize(120, 40)
+	_, lines := stepLines(m.c.Styles, m.Current(), 100)
+	v := ansi.Strip(strings.Join(lines, "\n") + "\n" + m.View())
+	i1 := strings.Index(v, "#1 TTT")
+	i2 := strings.Index(v, "#2 SLOT")
+	i3 := strings.Index(v, "#3 mixing")
+	if i1 < 0 || i2 < i1 || i3 < i2 {
+		t.Fatalf("trials out of order or missing:\n%s", v)
+	}
+	if !strings.Contains(v, "validation trial, chosen") || !strings.Contains(v, "Family: TTT (trial #1 in the table)") {
+		t.Fatalf("chosen trial not marked consistently:\n%s", v)
+	}
+}
+
+// With the table longer than its space, the arrow keys scroll it.
+func TestStepTableScrolls(t *testing.T) {
+	m, _, settle := setup(t)
+	m.SetSize(120, 40)
+	first := ansi.Strip(m.View())
+	if !strings.Contains(first, "1–") || !strings.Contains(first, "#1 TTT") {
+		t.Fatalf("finished run should open at its first trial:\n%s", first)
+	}
+	testutil.Press(m, settle, "j", "j", "j")
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "4–") || strings.Contains(v, "#1 TTT") {
+		t.Fatalf("after scrolling down 3:\n%s", v)
 	}
 }

@@ -168,7 +168,7 @@ func (m *Model) send(compare bool) tea.Cmd {
 	m.input.Reset()
 	e := &entry{Prompt: prompt, Letters: ParseOptions(prompt)}
 	runs := m.adapt.Runs()
-	modes := []string{m.adapt.Mode}
+	modes := []string{m.c.Store.Sel.Mode}
 	if compare {
 		modes = []string{adapt.MethodGen, adapt.MethodDecoupled}
 	}

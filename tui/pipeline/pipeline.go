@@ -119,10 +119,11 @@ func (m *Model) View() string {
 	if ch >= 5 {
 		if m.chartVer != m.c.Store.Version {
 			pts := m.c.Store.StageLoss[running.Name]
-			m.chartOut = chart.Render(s, m.w, ch, []chart.Series{{Name: running.Name, Points: pts, Style: s.SeriesStyle(0)}})
+			m.chartOut = chart.Render(s, m.w, ch+1, chart.Panel{Title: "Loss — " + running.Name + " (cross-entropy)", XLabel: "step",
+				Series: []chart.Series{{Name: running.Name, Points: pts, Style: s.SeriesStyle(0), Glyph: '*'}}})
 			m.chartVer = m.c.Store.Version
 		}
-		head += "\n" + s.Heading.Render("Loss — "+running.Name) + "\n" + m.chartOut
+		head += "\n" + m.chartOut
 	}
 	return head
 }

@@ -330,20 +330,22 @@ func TestQueuePositionAndCancelOnDisconnect(t *testing.T) {
 			t.Fatalf("no first frame; got %q", tm.output())
 		}
 	}
-	a.stdin.Write([]byte("\r")) // Enter on the task picker adapts to the first suite
-	if !a.waitFor(10*time.Second, "1 job running") {
+	// Enter on the task picker adapts to the first suite: the current mode
+	// and the base model (the chart's reference line), two jobs.
+	a.stdin.Write([]byte("\r"))
+	if !a.waitFor(10*time.Second, "1 running · 1 queued") {
 		t.Fatalf("a: no running job shown; got %q", a.output())
 	}
 	b.stdin.Write([]byte("\r"))
-	if !b.waitFor(10*time.Second, "queue position 1") {
+	if !b.waitFor(10*time.Second, "queued, queue position") {
 		t.Fatalf("b: no queue position; got %q", b.output())
 	}
 	a.close() // a's running job is canceled, so b's starts
-	if !b.waitFor(10*time.Second, "1 job running") {
+	if !b.waitFor(10*time.Second, "1 running · 1 queued") {
 		t.Fatalf("b: job did not start after a left; got %q", b.output())
 	}
-	if q, r := ts.sched.Stats(); q != 0 || r != 1 {
-		t.Fatalf("after a left: %d queued, %d running; want 0, 1", q, r)
+	if q, r := ts.sched.Stats(); q != 1 || r != 1 {
+		t.Fatalf("after a left: %d queued, %d running; want 1, 1", q, r)
 	}
 }
 
@@ -364,11 +366,11 @@ func TestShutdownSaysGoodbye(t *testing.T) {
 		tm.stdin.Write([]byte("\r"))
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for ts.adapts.Load() < 3 && time.Now().Before(deadline) {
+	for ts.adapts.Load() < 6 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if q, r := ts.sched.Stats(); q+r != 3 {
-		t.Fatalf("%d queued + %d running jobs, want 3", q, r)
+	if q, r := ts.sched.Stats(); q+r != 6 { // each seat: its mode and the base model
+		t.Fatalf("%d queued + %d running jobs, want 6", q, r)
 	}
 	ts.stop(t)
 	for i, tm := range terms {
