@@ -203,3 +203,22 @@ func TestCoalescedRunes(t *testing.T) {
 		t.Fatalf("paste:\n%s", m.View())
 	}
 }
+
+// "Which world?": the picker's preview, the dashboard's header and the
+// engine name the same instance, and follow a new seed together.
+func TestOneWorldEverywhere(t *testing.T) {
+	m, eng := newManual(t, 120, 40)
+	press(t, m, "enter", "n", "1")
+	w, _ := eng.World("arc-c", 2)
+	v := m.View()
+	if !strings.Contains(v, "Instance: "+w.Task) || !strings.Contains(v, "instance = 502") || !strings.Contains(v, w.Show) {
+		t.Fatalf("picker does not show the selected world %s:\n%s", w.Task, v)
+	}
+	press(t, m, "3")
+	if v := m.View(); !strings.Contains(v, "("+w.Task+")") || !strings.Contains(v, "Seed: 2") {
+		t.Fatalf("dashboard names another world:\n%s", v)
+	}
+	if last := eng.Adapts[len(eng.Adapts)-1]; last.Seed != 2 || last.Suite != "arc-c" {
+		t.Fatalf("runs another world: %+v", last)
+	}
+}

@@ -92,7 +92,13 @@ func (m *Model) View() string {
 		return left
 	}
 	pw := m.w - lw - 2
-	right := preview(m.c.Styles, s, pw, m.h)
+	// The preview shows the instance the selected seed adapts to, as the
+	// engine names it: the same world as the dashboard and `tasks show`.
+	var world *api.World
+	if w, ok := m.c.Store.World(m.c.Engine, s.Name, m.c.Store.Sel.Seed); ok {
+		s.Hidden, s.Example, world = w.Hidden, w.Example, &w
+	}
+	right := preview(m.c.Styles, s, world, pw, m.h)
 	return lipgloss.JoinHorizontal(lipgloss.Top,
 		m.c.Renderer.NewStyle().Width(lw).Render(left), "  ", right)
 }
