@@ -23,6 +23,9 @@ func TestLoad(t *testing.T) {
 	}
 	ts := startServer(t, func(c *Config) {
 		c.MaxSessions, c.MaxJobsPerSession = n, 2
+		// Every test client comes from 127.0.0.1; in a classroom they would
+		// come from n addresses.
+		c.MaxPreAuthPerAddr = n
 		c.tick = time.Second // production pace: the figures should not pay for the other tests' quick ticks
 	})
 	baseline := runtime.NumGoroutine()

@@ -126,7 +126,7 @@ func TestNoPTYRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(out)
-	if !strings.Contains(string(b), "PTY") {
+	if !strings.Contains(string(b), "needs a terminal") {
 		t.Fatalf("got %q", b)
 	}
 	if ts.Sessions() != 0 {
