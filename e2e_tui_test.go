@@ -155,9 +155,12 @@ func TestE2ETUI(t *testing.T) {
 	})
 	step("generalization-only: " + resultRE.FindString(sc))
 
-	// 5. Chat: a multiple-choice question in the current mode. Switching to
-	// the pane focuses the input; ctrl+j is a newline, enter sends.
+	// 5. Chat: a multiple-choice question in the current mode. i focuses
+	// the input (digits switch panes until then); ctrl+j is a newline,
+	// enter sends.
 	s.keys("4")
+	s.waitFor(ctx, "the chat pane", func(sc string) bool { return strings.Contains(sc, "i or enter to type") })
+	s.keys("i")
 	s.waitFor(ctx, "the chat input", func(sc string) bool { return strings.Contains(sc, "enter send") })
 	for i, line := range []string{"What is 3 # 5?", "A: 75", "B: 78", "C: 81", "D: 72"} {
 		if i > 0 {

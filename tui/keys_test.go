@@ -13,7 +13,7 @@ func TestQuitKeys(t *testing.T) {
 	if !(press(t, m, "q")) {
 		t.Fatal("q on the task picker should quit")
 	}
-	press(t, m, "4") // chat: input focused
+	press(t, m, "4", "i") // chat: input focused
 	if !(press(t, m, "ctrl+c")) {
 		t.Fatal("ctrl+c must always quit")
 	}
@@ -21,7 +21,7 @@ func TestQuitKeys(t *testing.T) {
 
 func TestQTypesIntoChatInput(t *testing.T) {
 	m, _ := newManual(t, 120, 40)
-	press(t, m, "tab", "tab", "tab")
+	press(t, m, "tab", "tab", "tab", "i")
 	if m.Active() != PaneChat {
 		t.Fatalf("active = %v", m.Active().Title())
 	}
@@ -193,7 +193,7 @@ func TestCoalescedRunes(t *testing.T) {
 	if m.Active() != PaneAdapt || m.c.Store.Sel.Mode != adapt.MethodGen {
 		t.Fatalf("pane %s, mode %s", m.Active().Title(), m.c.Store.Sel.Mode)
 	}
-	press(t, m, "4hi q") // chat focuses its input: the rest is text, q included
+	press(t, m, "4ihi q") // chat, i focuses its input: the rest is text, q included
 	if !strings.Contains(m.View(), "hi q") || len(eng.Chats) != 0 {
 		t.Fatalf("chat input:\n%s", m.View())
 	}
@@ -220,5 +220,15 @@ func TestOneWorldEverywhere(t *testing.T) {
 	}
 	if last := eng.Adapts[len(eng.Adapts)-1]; last.Seed != 2 || last.Suite != "arc-c" {
 		t.Fatalf("runs another world: %+v", last)
+	}
+}
+
+// Entering Chat with a digit does not focus its input: the next digit
+// switches pane instead of typing.
+func TestDigitsSwitchFromChat(t *testing.T) {
+	m, _ := newManual(t, 120, 40)
+	press(t, m, "4", "5")
+	if m.Active() != PaneResults {
+		t.Fatalf("4 then 5 left %s active", m.Active().Title())
 	}
 }

@@ -76,6 +76,8 @@ func (m *Model) applyEvents(msg EventsMsg) tea.Cmd {
 			break
 		}
 	}
+	// A compare in chat may be waiting for an adaptation that just ended.
+	cmds = append(cmds, m.chat.Poll())
 	if m.c.Store.ResultsChanged {
 		m.c.Store.ResultsChanged = false
 		cmds = append(cmds, m.results.Fetch())

@@ -71,6 +71,10 @@ type ChatRequest struct {
 	AdaptRun string
 	Prompt   string
 	MaxNew   int
+	// Stop ends the answer as soon as the generated text contains one of
+	// these (besides EOS), e.g. the answer's closing "]" or a newline, so a
+	// small model does not run on to the token limit.
+	Stop []string
 }
 
 // BenchTable is the latest results table: methods × suites.

@@ -147,6 +147,16 @@ func (m *Model) ensure(method string, force bool) tea.Cmd {
 	}
 }
 
+// Ensure starts method's run for the current task, seed and knobs unless
+// one exists (the chat's compare uses it); for the other mode it also puts
+// both modes on the chart.
+func (m *Model) Ensure(method string) tea.Cmd {
+	if method == state.OtherMode(m.Sel().Mode) {
+		m.c.Store.CompareModes()
+	}
+	return m.ensure(method, false)
+}
+
 // Runs returns the newest run per selected method for the current
 // selection; unselected methods are left out.
 func (m *Model) Runs() map[string]*state.Run { return m.c.Store.Selected() }

@@ -113,6 +113,14 @@ func (s *Store) ToggleMode() {
 	s.Version++
 }
 
+// CompareModes puts both modes on the chart without switching.
+func (s *Store) CompareModes() {
+	if !s.Sel.Compare {
+		s.Sel.Compare = true
+		s.Version++
+	}
+}
+
 // ToggleBaseline ticks or unticks b and reports whether it is now ticked.
 func (s *Store) ToggleBaseline(b string) bool {
 	if !slices.Contains(Baselines, b) {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"math"
 	"strings"
 	"sync"
@@ -221,8 +222,11 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 // taskName names the task instance a request adapts to, as the engine does.
 func taskName(r api.AdaptRequest) string { return fmt.Sprintf("%s#%d", r.Suite, 500+r.Seed) }
 
-// Answer is what every chat answers, token by token.
-const Answer = "The answer is [B]."
+// Answer is what every chat answers, token by token, up to its stop.
+const Answer = "The answer is [B]"
+
+// RunOnTokens are the tokens a chat generates without a stop string.
+var RunOnTokens = []string{"The", " answer", " is", " [", "B", "]", "]]", "]]n", "\n", "Answer", ": [", "B", "]]"}
 
 // Chat implements api.Engine.
 func (f *Engine) Chat(ctx context.Context, r api.ChatRequest) (string, error) {
@@ -241,9 +245,16 @@ func (f *Engine) Chat(ctx context.Context, r api.ChatRequest) (string, error) {
 		f.mu.Unlock()
 	}
 	f.run(func() {
-		for _, tok := range []string{"The", " answer", " is", " [", "B", "]."} {
+		// A small model runs on after its answer ("[B]]]]n…"); the
+		// request's stop strings end it, as the engine's generator does.
+		text := ""
+		for _, tok := range RunOnTokens {
 			f.publish(events.Event{Kind: events.Token, Run: id, Text: tok, Message: label, TokensPerS: 42})
 			f.pause()
+			text += tok
+			if slices.ContainsFunc(r.Stop, func(s string) bool { return s != "" && strings.Contains(text, s) }) {
+				break
+			}
 		}
 		f.publish(events.Event{Kind: events.Log, Run: id, Phase: "chat_done", Message: label})
 	})
