@@ -40,7 +40,7 @@ type answer struct {
 	Waiting bool
 	prompt  string
 	letters []string
-	Note                    string // why there is no answer, or an error
+	Note    string // why there is no answer, or an error
 }
 
 type entry struct {

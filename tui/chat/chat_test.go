@@ -8,8 +8,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/degaml/workbench/core/api"
-	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/adapt"
+	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/internal/fakeengine"
 	"github.com/degaml/workbench/tui/internal/testutil"
 )

@@ -26,7 +26,7 @@ type sessionModel struct {
 	lastInput time.Time
 	bye       string
 	w, h      int
-	onBye     func(string) // records the farewell, printed again after the alt screen closes
+	onBye     func(string)  // records the farewell, printed again after the alt screen closes
 	report    func()        // records the seat's selection for the admin view; nil = none
 	admin     func() string // the admin view's text; nil for seats without an admin key
 	showAdmin bool

@@ -84,9 +84,9 @@ type Config struct {
 // Server is the SSH front end. Create it with New, run it with Serve or
 // ListenAndServe, stop it with Shutdown.
 type Server struct {
-	cfg   Config
-	srv   *ssh.Server
-	log   *log.Logger
+	cfg    Config
+	srv    *ssh.Server
+	log    *log.Logger
 	keys   *keyring
 	admins *keyring // nil: no admin view
 	theme  themes.Theme
