@@ -55,11 +55,15 @@ type Store struct {
 	// Sel is the user's selection (task, seed, mode, knobs, baselines).
 	Sel       Selection
 	Stages    []api.StageStatus
-	StageLoss map[string][]Point // live loss of each pipeline stage
-	Runs      map[string]*Run
-	Streams   map[string]*Stream
-	Notice    string // newest warning/error line for the status bar
-	NoticeBad bool
+	StageLoss map[string][]Point // live loss of each pipeline stage (kept after it ends)
+	// StageTook is how long each stage trained in this session (from its
+	// start and finish events); cached stages have none.
+	StageTook  map[string]time.Duration
+	stageStart map[string]time.Time
+	Runs       map[string]*Run
+	Streams    map[string]*Stream
+	Notice     string // newest warning/error line for the status bar
+	NoticeBad  bool
 	// ResultsChanged is set by Result events so the results view refetches.
 	ResultsChanged bool
 	// Version increments whenever anything changed; views cache on it.
@@ -72,7 +76,8 @@ type Store struct {
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{Sel: newSelection(), StageLoss: map[string][]Point{}, Runs: map[string]*Run{}, Streams: map[string]*Stream{}}
+	return &Store{Sel: newSelection(), StageLoss: map[string][]Point{}, StageTook: map[string]time.Duration{},
+		stageStart: map[string]time.Time{}, Runs: map[string]*Run{}, Streams: map[string]*Stream{}}
 }
 
 // maxStageLoss caps the stage loss history; older points are thinned.
@@ -281,10 +286,15 @@ func (s *Store) applyStage(e events.Event) {
 	case events.StageStarted:
 		st.State, st.Fraction, st.Err = "running", 0, ""
 		delete(s.StageLoss, e.Stage)
+		delete(s.StageTook, e.Stage)
+		s.stageStart[e.Stage] = e.Time
 	case events.StageProgress:
 		st.State, st.Fraction, st.ETA = "running", e.Fraction, e.ETA
 	case events.StageFinished:
 		st.Fraction, st.ETA, st.Cached = 1, 0, e.Cached
+		if t0, ok := s.stageStart[e.Stage]; ok && !e.Cached && !t0.IsZero() && e.Time.After(t0) {
+			s.StageTook[e.Stage] = e.Time.Sub(t0)
+		}
 		st.State = "done"
 		if e.Cached {
 			st.State = "cached"
