@@ -45,6 +45,9 @@ type Model struct {
 	errLine string
 	// manual: tests pump events themselves (no blocking wait Cmd).
 	manual bool
+	// confirmQuit: q was pressed while the pipeline trains; the next key
+	// answers.
+	confirmQuit bool
 }
 
 // New builds the root model. It subscribes to the engine's bus at once so

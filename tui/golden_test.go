@@ -71,7 +71,9 @@ func TestTeatestFlow(t *testing.T) {
 			waitFor(t, tm, "Result: acc 0.610")
 			tm.Send(testutil.Key("m"))
 			waitFor(t, tm, "Result: acc 0.520")
+			// q asks (the fake pipeline is training), y confirms.
 			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
 			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
 			golden.RequireEqual(t, []byte(fm.View()))
 		})

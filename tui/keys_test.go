@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/degaml/workbench/core/api"
 	"strings"
 	"testing"
 
@@ -10,8 +11,15 @@ import (
 
 func TestQuitKeys(t *testing.T) {
 	m, _ := newManual(t, 120, 40)
-	if !(press(t, m, "q")) {
-		t.Fatal("q on the task picker should quit")
+	// The fake pipeline is training: q asks first; any key but y/q stays.
+	if press(t, m, "q") || !strings.Contains(m.View(), "Quit while the pipeline trains (generator 40%)?") {
+		t.Fatalf("q during training should ask:\n%s", m.View())
+	}
+	if press(t, m, "n") || strings.Contains(m.View(), "Quit while") {
+		t.Fatal("n should cancel the question")
+	}
+	if !(press(t, m, "q", "y")) {
+		t.Fatal("q then y should quit")
 	}
 	press(t, m, "4", "i") // chat: input focused
 	if !(press(t, m, "ctrl+c")) {
@@ -40,7 +48,7 @@ func TestQTypesIntoChatInput(t *testing.T) {
 	if m.Active() != PaneChat || m.chat.CapturesKeys() {
 		t.Fatal("esc should blur the input first")
 	}
-	if !(press(t, m, "q")) {
+	if !(press(t, m, "q", "q")) { // asked while training, q again confirms
 		t.Fatal("q should quit once the input is blurred")
 	}
 }
@@ -230,5 +238,14 @@ func TestDigitsSwitchFromChat(t *testing.T) {
 	press(t, m, "4", "5")
 	if m.Active() != PaneResults {
 		t.Fatalf("4 then 5 left %s active", m.Active().Title())
+	}
+}
+
+// With nothing training, q quits at once.
+func TestQuitWithoutTraining(t *testing.T) {
+	m, _ := newManual(t, 120, 40)
+	m.c.Store.SetStages([]api.StageStatus{{Name: "generator", State: "done", Fraction: 1}})
+	if !press(t, m, "q") {
+		t.Fatal("q should quit when nothing trains")
 	}
 }

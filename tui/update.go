@@ -126,9 +126,21 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.confirmQuit {
+		// The question "quit while training?" takes the next key.
+		m.confirmQuit = false
+		if k.String() == "y" || key.Matches(k, keys.Quit) {
+			return tea.Quit
+		}
+		return nil
+	}
 	if !captures {
 		switch {
 		case key.Matches(k, keys.Quit):
+			if _, training := m.c.Store.PipelineRunning(); training {
+				m.confirmQuit = true
+				return nil
+			}
 			return tea.Quit
 		case key.Matches(k, keys.Help):
 			m.full = !m.full

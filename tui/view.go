@@ -106,7 +106,14 @@ func (m *Model) View() string {
 	body = r.NewStyle().MaxWidth(bw).MaxHeight(bh).Render(body)
 	body = r.NewStyle().Width(bw).Height(bh).MaxHeight(bh).Render(body)
 	footer := m.footer()
-	return lipgloss.JoinVertical(lipgloss.Left, m.tabBar(), body, "", m.statusLine(), footer)
+	status := m.statusLine()
+	if m.confirmQuit {
+		s, _ := m.c.Store.PipelineRunning()
+		status = common.Ellipsize(m.c.Styles.Warn.Bold(true).Render(fmt.Sprintf(
+			"Quit while the pipeline trains (%s %.0f%%)? Training stops at a checkpoint and resumes next start. y/q: quit · any other key: stay",
+			s.Name, s.Fraction*100)), m.c.Width)
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, m.tabBar(), body, "", status, footer)
 }
 
 func (m *Model) fullHelp() string {
