@@ -206,7 +206,8 @@ func TestE2ETUI(t *testing.T) {
 	s.waitFor(ctx, "the baseline list", func(sc string) bool { return strings.Contains(sc, "Baselines on the chart") })
 	s.keys("Space") // the first baseline: nometa-lora
 	s.waitFor(ctx, "nometa-lora ticked", func(sc string) bool { return strings.Contains(sc, "[x] nometa-lora") })
-	s.keys("Escape")
+	s.keys("Escape") // wait for it: esc then at once 1 reads as alt+1
+	s.waitFor(ctx, "the baseline list to close", func(sc string) bool { return !strings.Contains(sc, "Baselines on the chart") })
 	s.keys("1")
 	s.waitFor(ctx, "the picker", func(sc string) bool { return strings.Contains(sc, "[1 Tasks]") })
 	s.keys("Escape") // clear the math-mc filter
