@@ -39,6 +39,8 @@ func tasksShow(w io.Writer, args []string) error {
 	inst := fs.Int("instance", 0, "instance index (or write NAME#I)")
 	level := fs.String("level", "", "difficulty: easy or challenge (default: the suite's)")
 	split := fs.String("split", "train", "split to print from: train, val or test")
+	var cf commonFlags
+	cf.registerPlaces(fs) // accepted like everywhere; built-in suites need neither
 	fs.Usage = func() {
 		fmt.Fprintf(w, "usage: workbench tasks show NAME [flags]\nsuites: %s\n", strings.Join(suites.Names(), ", "))
 		fs.PrintDefaults()
