@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/degaml/workbench/themes"
+	"github.com/muesli/termenv"
 
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/common"
@@ -263,5 +264,34 @@ func TestStepTableScrolls(t *testing.T) {
 	testutil.Press(m, settle, "j", "j", "j")
 	if v := ansi.Strip(m.View()); !strings.Contains(v, "4–") || strings.Contains(v, "#1 TTT") {
 		t.Fatalf("after scrolling down 3:\n%s", v)
+	}
+}
+
+// Goldens of the chart in colour (ANSI 256, dark) and in the monochrome
+// theme (attributes only); the NO_COLOR ones are TestGolden's (ASCII
+// profile). In monochrome the curves differ by glyph alone.
+func TestGoldenThemes(t *testing.T) {
+	for _, c := range []struct {
+		name, theme string
+		profile     termenv.Profile
+	}{{"colour", "dark", termenv.ANSI256}, {"monochrome", "monochrome", termenv.ANSI256}} {
+		for _, sz := range testutil.Sizes {
+			t.Run(fmt.Sprintf("%s_%dx%d", c.name, sz[0], sz[1]), func(t *testing.T) {
+				eng := fakeengine.New()
+				th, err := themes.Load(c.theme)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := lipgloss.NewRenderer(io.Discard)
+				r.SetColorProfile(c.profile)
+				r.SetHasDarkBackground(true)
+				cm := common.New(t.Context(), eng, r, th, common.Config{Mouse: true})
+				settle := testutil.Collect(cm, eng)
+				m := New(cm)
+				testutil.Exec(m, m.SetSuite("gsm-mc"), settle)
+				testutil.Press(m, settle, "m", "b", " ", "down", "down", " ", "esc")
+				testutil.RunGolden(t, m, sz[0], sz[1], nil)
+			})
+		}
 	}
 }

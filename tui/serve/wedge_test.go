@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/degaml/workbench/core/api"
 )
 
 // restored reports whether, after the last time the program entered the
@@ -253,5 +256,22 @@ func TestSeatNamesAndAdminView(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if strings.Contains(student.output(), "Admin view") {
 		t.Fatal("a seat without an admin key opened the admin view")
+	}
+}
+
+type worldsEngine struct{ *fakeEngine }
+
+func (worldsEngine) World(suite string, seed int64) (api.World, error) {
+	return api.World{Suite: suite, Seed: seed, Task: fmt.Sprintf("%s#%d", suite, 500+seed)}, nil
+}
+
+// A seat sees the instance its seed selects, named by the shared engine.
+func TestSessionEngineForwardsWorld(t *testing.T) {
+	e := &sessionEngine{shared: worldsEngine{newFakeEngine()}}
+	if w, err := e.World("math-mc", 3); err != nil || w.Task != "math-mc#503" {
+		t.Fatalf("%+v %v", w, err)
+	}
+	if _, err := (&sessionEngine{shared: newFakeEngine()}).World("math-mc", 3); err == nil {
+		t.Fatal("an engine without worlds must say so")
 	}
 }
