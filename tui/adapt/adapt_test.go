@@ -50,7 +50,7 @@ func TestToggleKeepsOtherCurveSameSeed(t *testing.T) {
 		t.Fatalf("toggle must keep task, seed and knobs: %+v vs %+v", a, b)
 	}
 	got := names(m)
-	for _, want := range []string{"gen-only test acc", "decoupled query", "decoupled support", "decoupled acc → test"} {
+	for _, want := range []string{"gen-only test acc", "decoupled query", "decoupled support", "decoupled acc"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("series %q missing from %s", want, got)
 		}
@@ -292,6 +292,29 @@ func TestGoldenThemes(t *testing.T) {
 				testutil.Press(m, settle, "m", "b", " ", "down", "down", " ", "esc")
 				testutil.RunGolden(t, m, sz[0], sz[1], nil)
 			})
+		}
+	}
+}
+
+// Six methods on: the accuracy view draws one small panel per method
+// (with the reference lines named) where they fit, one panel otherwise;
+// the loss panel then keeps to query loss.
+func TestManyMethodsSmallMultiples(t *testing.T) {
+	m, _, settle := setup(t)
+	testutil.Press(m, settle, "m", "b", " ", "down", " ", "down", " ", "down", " ", "esc", "v")
+	m.SetSize(120, 36)
+	v := ansi.Strip(m.View())
+	if strings.Count(v, "1.00 ┤")+strings.Count(v, "1.0 ┤") != 6 || !strings.Contains(v, "one panel per method") || !strings.Contains(v, "--- base 0.31") {
+		t.Fatalf("no small multiples:\n%s", v)
+	}
+	testutil.AssertFits(t, m.View(), 120, 36)
+	m.SetSize(80, 20)
+	if v := ansi.Strip(m.View()); strings.Contains(v, "one panel per method") {
+		t.Fatalf("small multiples that cannot fit:\n%s", v)
+	}
+	for _, s := range m.LossSeries() {
+		if strings.Contains(s.Name, "support") {
+			t.Fatalf("support loss drawn with six methods: %s", s.Name)
 		}
 	}
 }

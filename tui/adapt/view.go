@@ -73,20 +73,20 @@ func (m *Model) AccuracySeries() []chart.Series {
 				pts = append(pts, state.Point{X: float64(row.Step), Y: *row.Acc})
 			}
 		}
-		name := label(method) + " acc"
+		ser := chart.Series{Name: label(method) + " acc", Glyph: g, Style: sty}
 		if r.Result != nil {
 			// The legend's number is the run's test accuracy, the one the
-			// result reports; a per-step curve ends on validation accuracy.
+			// result reports; a per-step curve is validation accuracy.
+			a := r.Result.Accuracy
 			if len(pts) == 0 {
-				pts = []state.Point{{X: 0, Y: r.Result.Accuracy}, {X: maxX, Y: r.Result.Accuracy}}
-				name = label(method) + " test acc"
+				pts = []state.Point{{X: 0, Y: a}, {X: maxX, Y: a}}
+				ser.Name = label(method) + " test acc"
 			} else {
-				pts = append(pts, state.Point{X: pts[len(pts)-1].X, Y: r.Result.Accuracy})
-				name = label(method) + " acc → test"
+				ser.Final, ser.FinalLabel = &a, "→ test"
 			}
 		}
-		if len(pts) > 0 {
-			out = append(out, chart.Series{Name: name, Points: pts, Glyph: g, Style: sty})
+		if ser.Points = pts; len(pts) > 0 {
+			out = append(out, ser)
 		}
 	}
 	return out
@@ -336,8 +336,11 @@ func (m *Model) render() string {
 	head := m.header()
 	// Both panels side by side need the full width; the note beside the
 	// chart is shown with one panel on a wide screen.
+	// With many methods the accuracy view needs the width for its small
+	// multiples: no note then either.
+	many := len(m.shown()) > maxOnePanel
 	noteW := 0
-	if m.w >= 100 && (m.Metric != ViewAll || m.w < sideBySide) {
+	if m.w >= 100 && (m.Metric != ViewAll || m.w < sideBySide) && !(many && m.Metric == ViewAccuracy) {
 		noteW = min(40, m.w/4)
 	}
 	chartW := m.w
@@ -359,7 +362,9 @@ func (m *Model) render() string {
 	if legend == "" {
 		legend = st.Muted.Render("no curves yet — steps appear here as the engine reports them")
 	}
-	if m.Metric == ViewAll && !both && m.h >= 30 {
+	if many && m.Metric == ViewAll && m.h >= 30 {
+		legend += "\n" + st.Muted.Render("v: accuracy alone, one small panel per method")
+	} else if m.Metric == ViewAll && !both && m.h >= 30 {
 		legend += "\n" + st.Muted.Render("v: loss panel (the screen is too narrow for both)")
 	} else if m.Metric != ViewAccuracy && len(m.shown()) > maxLossMethods && m.h >= 30 {
 		legend += "\n" + st.Muted.Render(fmt.Sprintf("support loss hidden with more than %d methods on: untick baselines (b) to see it", maxLossMethods))
@@ -379,12 +384,12 @@ func (m *Model) render() string {
 	case both:
 		lw := (chartW - 2) / 2
 		charts = lipgloss.JoinHorizontal(lipgloss.Top,
-			r.NewStyle().Width(lw).Render(chart.Render(st, lw, chartH, accPanel)), "  ",
+			r.NewStyle().Width(lw).Render(m.accuracyArea(accPanel, lw, chartH)), "  ",
 			r.NewStyle().Width(chartW-lw-2).Render(chart.Render(st, chartW-lw-2, chartH, lossPanel)))
 	case m.Metric == ViewLoss:
 		charts = chart.Render(st, chartW, chartH, lossPanel)
 	default:
-		charts = chart.Render(st, chartW, chartH, accPanel)
+		charts = m.accuracyArea(accPanel, chartW, chartH)
 	}
 	mid := r.NewStyle().Width(chartW).Height(chartH).MaxHeight(chartH).Render(charts)
 	if noteW > 0 {
@@ -408,6 +413,46 @@ func (m *Model) render() string {
 	}
 	out := lipgloss.JoinVertical(lipgloss.Left, head, mid, legend, bottom)
 	return r.NewStyle().MaxHeight(m.h).MaxWidth(m.w).Render(out)
+}
+
+// maxOnePanel is the most accuracy curves drawn on one panel; with more,
+// each method gets a small panel of its own (same axes, same reference
+// lines) when they fit.
+const maxOnePanel = 4
+
+// accuracyArea draws the accuracy panel in w×h, as small multiples when
+// many methods are on and the space allows panels of at least 6 rows.
+func (m *Model) accuracyArea(p chart.Panel, w, h int) string {
+	st := m.c.Styles
+	n := len(p.Series)
+	cols := max(1, min(3, w/34))
+	rows := (n + cols - 1) / max(1, cols)
+	if n <= maxOnePanel || rows == 0 || (h-1)/rows < 6 {
+		return chart.Render(st, w, h, p)
+	}
+	r := st.Renderer()
+	cw := (w - 2*(cols-1)) / cols
+	ph := (h - 1) / rows
+	var lines []string
+	for i := 0; i < n; i += cols {
+		var row []string
+		for j := i; j < min(n, i+cols); j++ {
+			one := p
+			s := p.Series[j]
+			one.Series = []chart.Series{s}
+			one.Title = chart.LegendItem(st, s)
+			if j > i {
+				row = append(row, "  ")
+			}
+			row = append(row, r.NewStyle().Width(cw).Render(chart.Render(st, cw, ph, one)))
+		}
+		lines = append(lines, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	head := st.Heading.Render(p.Title + " — one panel per method")
+	for _, ref := range p.Refs {
+		head += st.Muted.Render(fmt.Sprintf("   %s %s", strings.Repeat(string(ref.Glyph), 3), ref.Label))
+	}
+	return common.Ellipsize(head, w) + "\n" + strings.Join(lines, "\n")
 }
 
 // stepTable wraps stepLines in a window of h lines: a running run follows

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/state"
 )
@@ -23,6 +24,11 @@ type Series struct {
 	Style  lipgloss.Style
 	Glyph  rune // plot mark; ASCII so every terminal draws it one cell wide
 	Dashed bool // draw every other cell of the connecting line
+	// Final is the legend's number when it is not the last point's (a
+	// run's test accuracy after a curve of validation accuracy).
+	Final *float64
+	// FinalLabel names Final in the legend ("test").
+	FinalLabel string
 }
 
 // Ref is a horizontal reference line (chance, base model).
@@ -117,7 +123,7 @@ func Render(st *common.Styles, w, h int, p Panel) string {
 		}
 	}
 	var b strings.Builder
-	b.WriteString(st.Heading.Render(cut(p.Title, w)) + "\n")
+	b.WriteString(st.Heading.Render(ansi.Truncate(p.Title, w, "…")) + "\n")
 	for y := 0; y < plotH; y++ {
 		lab, axis := "", "│"
 		if (plotH-1-y)%rowsPer == 0 {
@@ -173,7 +179,13 @@ func Sample(s Series) string {
 // LegendItem is one legend entry: sample, name and final value.
 func LegendItem(st *common.Styles, s Series) string {
 	v := "—"
-	if pts := finite(s.Points); len(pts) > 0 {
+	switch pts := finite(s.Points); {
+	case s.Final != nil:
+		v = fmt.Sprintf("%.3f", *s.Final)
+		if s.FinalLabel != "" {
+			v = s.FinalLabel + " " + v
+		}
+	case len(pts) > 0:
 		v = fmt.Sprintf("%.3f", pts[len(pts)-1].Y)
 	}
 	return Sample(s) + " " + st.Base.Render(s.Name) + " " + st.Value.Render(v)
@@ -281,10 +293,10 @@ func xAxis(p Panel, plotW int) (xmax, step float64, n int) {
 		}
 	}
 	want := max(1, min(10, (plotW-1)/6)) // a label every 6 cells at most
-	step = math.Max(1, niceStep(xmax/float64(want)))
+	step = intStep(xmax / float64(want))
 	n = int(math.Ceil(xmax/step - 1e-9))
 	for n > 1 && (plotW-1)/n < len(tickLabel(float64(n)*step, step))+1 {
-		step = math.Max(1, niceStep(step*1.5))
+		step = intStep(step * 1.5)
 		n = int(math.Ceil(xmax/step - 1e-9))
 	}
 	return float64(n) * step, step, max(1, n)
@@ -304,6 +316,16 @@ func niceStep(v float64) float64 {
 	return 10 * p
 }
 
+// intStep is niceStep for a step axis: whole numbers, 1, 2 or 5 times a
+// power of ten (no 2.5 steps).
+func intStep(v float64) float64 {
+	st := math.Max(1, niceStep(v))
+	if st != math.Trunc(st) || st/math.Pow(10, math.Floor(math.Log10(st))) == 2.5 {
+		st = niceStep(st * 1.5)
+	}
+	return math.Max(1, st)
+}
+
 func tickLabel(v, step float64) string {
 	switch {
 	case step >= 1 && step == math.Trunc(step):
@@ -316,14 +338,6 @@ func tickLabel(v, step float64) string {
 }
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
-
-func cut(s string, w int) string {
-	r := []rune(s)
-	if len(r) <= w {
-		return s
-	}
-	return string(r[:max(0, w-1)]) + "…"
-}
 
 // finite drops NaN/Inf points: a diverged step must not break the plot.
 func finite(pts []state.Point) []state.Point {

@@ -154,3 +154,11 @@ func TestDegenerateData(t *testing.T) {
 		t.Error("tiny chart should render nothing")
 	}
 }
+
+func TestIntStep(t *testing.T) {
+	for _, c := range []struct{ in, want float64 }{{0.3, 1}, {1.2, 2}, {2.1, 5}, {3, 5}, {6, 10}, {12, 20}, {22, 50}} {
+		if got := intStep(c.in); got != c.want {
+			t.Errorf("intStep(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
