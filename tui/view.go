@@ -155,10 +155,18 @@ func (m *Model) footer() string {
 	}
 	sep := st.ShortSeparator.Inline(true).Render(" • ")
 	tail := item(k.Help) + sep + item(k.Quit)
+	if m.panes[m.active].CapturesKeys() {
+		// q and ? are text now: name the keys that still leave.
+		tail = item(k.Back) + sep + item(k.ForceQuit)
+	}
 	room := m.c.Width - lipgloss.Width(tail) - lipgloss.Width(sep)
 	ell := st.Ellipsis.Inline(true).Render("…")
 	var head string
-	for _, b := range append(m.panes[m.active].ShortHelp(), k.NextPane, k.Back) {
+	keys := append(m.panes[m.active].ShortHelp(), k.NextPane)
+	if !m.panes[m.active].CapturesKeys() {
+		keys = append(keys, k.Back)
+	}
+	for _, b := range keys {
 		if !b.Enabled() {
 			continue
 		}
