@@ -94,6 +94,7 @@ func TestWindowChangeBurst(t *testing.T) {
 		t.Fatalf("no first frame; got %q", tm.output())
 	}
 	sent := make(chan error, 1)
+	t0 := time.Now()
 	go func() {
 		for i := range 5000 {
 			if err := tm.sess.WindowChange(24+i%40, 80+i%60); err != nil {
@@ -111,11 +112,14 @@ func TestWindowChangeBurst(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the server stopped reading window-change requests (wedged)")
 	}
+	t.Logf("5000 window-change requests sent in %v", time.Since(t0).Round(time.Millisecond))
 	// The session is alive: a key switches pane and the frame shows it.
+	t1 := time.Now()
 	tm.stdin.Write([]byte("6"))
 	if !tm.waitFor(15*time.Second, "[6 Knobs]") {
 		t.Fatalf("session wedged after the burst; tail %q", tail(tm.output()))
 	}
+	t.Logf("a key after the burst answered in %v", time.Since(t1).Round(time.Millisecond))
 	tm.close()
 	deadline := time.Now().Add(10 * time.Second)
 	for ts.Sessions() != 0 {
