@@ -318,3 +318,19 @@ func TestManyMethodsSmallMultiples(t *testing.T) {
 		}
 	}
 }
+
+// The note beside the chart keeps whole paragraphs: it never ends
+// mid-sentence, whatever its height.
+func TestNoteKeepsWholeParagraphs(t *testing.T) {
+	m, _, settle := setup(t)
+	testutil.Press(m, settle, "b", " ", "esc")
+	for h := 1; h <= 30; h++ {
+		out := strings.TrimRight(ansi.Strip(m.note(30, h)), " \n")
+		if lipgloss.Height(out) > h {
+			t.Fatalf("h=%d: %d lines", h, lipgloss.Height(out))
+		}
+		if out != "" && !strings.HasSuffix(out, ".") {
+			t.Fatalf("h=%d: the note ends mid-sentence: %q", h, out[max(0, len(out)-40):])
+		}
+	}
+}

@@ -284,11 +284,12 @@ func (m *Model) statusLine() string {
 	return st.Accent.Render(fmt.Sprintf("running: %d steps", len(r.Steps)))
 }
 
-func (m *Model) note(w int) string {
+// note explains what the chart shows, in at most h lines: whole
+// paragraphs only (the method first, then the hypothesis family, then the
+// ticked baselines), never a paragraph cut mid-sentence.
+func (m *Model) note(w, h int) string {
 	st := m.c.Styles
-	var b strings.Builder
-	b.WriteString(st.Heading.Render("What is happening") + "\n")
-	b.WriteString(st.Base.Width(w).Render(MethodNote(m.Sel().Mode)))
+	paras := []string{st.Heading.Render("What is happening") + "\n" + st.Base.Width(w).Render(MethodNote(m.Sel().Mode))}
 	if m.Sel().Mode == MethodDecoupled {
 		if r := m.Current(); r != nil {
 			fam := ""
@@ -297,15 +298,26 @@ func (m *Model) note(w int) string {
 			} else if n := len(r.Hyps); n > 0 {
 				fam = r.Hyps[n-1].Family
 			}
-			if fam != "" {
-				b.WriteString("\n\n" + st.Muted.Width(w).Render(FamilyNote(fam)))
+			if fam != "" && FamilyNote(fam) != "" {
+				paras = append(paras, st.Muted.Width(w).Render(FamilyNote(fam)))
 			}
 		}
 	}
 	for _, bl := range m.Sel().TickedBaselines() {
-		b.WriteString("\n\n" + st.Muted.Width(w).Render(bl+": "+firstSentence(MethodNote(bl))))
+		paras = append(paras, st.Muted.Width(w).Render(bl+": "+firstSentence(MethodNote(bl))))
 	}
-	return b.String()
+	out := ""
+	for i, p := range paras {
+		next := p
+		if i > 0 {
+			next = out + "\n\n" + p
+		}
+		if lipgloss.Height(next) > h {
+			break
+		}
+		out = next
+	}
+	return out
 }
 
 func firstSentence(s string) string {
@@ -394,7 +406,7 @@ func (m *Model) render() string {
 	mid := r.NewStyle().Width(chartW).Height(chartH).MaxHeight(chartH).Render(charts)
 	if noteW > 0 {
 		mid = lipgloss.JoinHorizontal(lipgloss.Top, mid, "  ",
-			r.NewStyle().Width(noteW).MaxHeight(chartH).Render(m.note(noteW)))
+			r.NewStyle().Width(noteW).MaxHeight(chartH).Render(m.note(noteW, chartH)))
 	}
 	cardW := min(46, m.w/2)
 	var bottom string
