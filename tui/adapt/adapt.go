@@ -174,6 +174,9 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		}
 		m.c.Store.AddRun(msg.RunID, msg.Req)
 	case tea.MouseMsg:
+		if m.sel.open {
+			return m, m.selectorMouse(msg)
+		}
 		switch msg.Button {
 		case tea.MouseButtonWheelUp:
 			m.scrollBy(-1)
@@ -217,6 +220,29 @@ func (m *Model) updateSelector(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, s.keys.Toggle):
 		if m.c.Store.ToggleBaseline(Baselines[s.cursor]) {
 			return m.ensure(Baselines[s.cursor], false)
+		}
+	}
+	return nil
+}
+
+// selectorMouse: the wheel moves the checklist's cursor; a click on a
+// baseline ticks or unticks it. Mouse rows are the screen's (the pane
+// starts below the tab bar).
+func (m *Model) selectorMouse(msg tea.MouseMsg) tea.Cmd {
+	s := &m.sel
+	switch {
+	case msg.Button == tea.MouseButtonWheelUp:
+		s.cursor = max(0, s.cursor-1)
+	case msg.Button == tea.MouseButtonWheelDown:
+		s.cursor = min(len(Baselines)-1, s.cursor+1)
+	case msg.Action == tea.MouseActionPress && msg.Button == tea.MouseButtonLeft:
+		i := msg.Y - 1 - s.firstRow
+		if i < 0 || i >= len(Baselines) {
+			return nil
+		}
+		s.cursor = i
+		if m.c.Store.ToggleBaseline(Baselines[i]) {
+			return m.ensure(Baselines[i], false)
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/degaml/workbench/themes"
@@ -332,5 +333,32 @@ func TestNoteKeepsWholeParagraphs(t *testing.T) {
 		if out != "" && !strings.HasSuffix(out, ".") {
 			t.Fatalf("h=%d: the note ends mid-sentence: %q", h, out[max(0, len(out)-40):])
 		}
+	}
+}
+
+// In the baseline checklist the wheel moves the cursor and a click on a
+// baseline's row ticks it (and runs it).
+func TestSelectorMouse(t *testing.T) {
+	m, eng, settle := setup(t)
+	m.SetSize(120, 38)
+	testutil.Press(m, settle, "b")
+	lines := strings.Split(ansi.Strip(m.View()), "\n")
+	row := -1
+	for i, l := range lines {
+		if strings.Contains(l, "maml-en-llm") {
+			row = i
+		}
+	}
+	if row < 0 {
+		t.Fatalf("no checklist:\n%s", strings.Join(lines, "\n"))
+	}
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
+	if m.sel.cursor != 1 {
+		t.Fatalf("wheel: cursor %d", m.sel.cursor)
+	}
+	n := len(eng.Adapts)
+	testutil.Exec(m, func() tea.Msg { return tea.MouseMsg{X: 5, Y: row + 1, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress} }, settle)
+	if !m.Sel().Baselines["maml-en-llm"] || len(eng.Adapts) != n+1 || eng.Adapts[n].Method != "maml-en-llm" {
+		t.Fatalf("click on row %d: ticked %v, runs %v", row, m.Sel().Baselines, eng.Adapts[n:])
 	}
 }

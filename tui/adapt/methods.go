@@ -28,9 +28,10 @@ func ModeLabel(method string) string {
 
 // selector is the baseline checklist opened with "b".
 type selector struct {
-	open   bool
-	cursor int
-	keys   selectorKeys
+	open     bool
+	cursor   int
+	keys     selectorKeys
+	firstRow int // pane row of the first item, as last drawn
 }
 
 type selectorKeys struct{ Up, Down, Toggle, Close key.Binding }

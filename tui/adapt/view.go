@@ -412,6 +412,9 @@ func (m *Model) render() string {
 	var bottom string
 	if m.sel.open {
 		bottom = m.sel.view(st, m.Sel().Baselines, m.w)
+		// Where the checklist's first item lands (below its border and
+		// heading), for mouse clicks.
+		m.sel.firstRow = lipgloss.Height(head) + lipgloss.Height(mid) + lipgloss.Height(legend) + 2
 	} else {
 		var card string
 		if m.Sel().Mode == MethodDecoupled {
