@@ -13,7 +13,13 @@ import (
 // scored on the validation split), headed by the hypothesis it tries and
 // marked when chosen, so the table and the hypothesis card agree.
 func stepLines(st *common.Styles, run *state.Run, w int) (string, []string) {
-	head := st.Heading.Render(trunc(fmt.Sprintf("%5s %-6s %8s %8s %6s %6s", "step", "phase", "support", "query", "acc", "ms"), w))
+	// Narrow panes drop the ms column rather than cut every row.
+	narrow := w < 44
+	headFmt := fmt.Sprintf("%5s %-6s %8s %8s %6s %6s", "step", "phase", "support", "query", "acc", "ms")
+	if narrow {
+		headFmt = fmt.Sprintf("%4s %-6s %7s %7s %6s", "step", "phase", "support", "query", "acc")
+	}
+	head := st.Heading.Render(trunc(headFmt, w))
 	if run != nil && len(run.Steps) == 0 && run.Done && run.Method == MethodGen {
 		return head, []string{st.Muted.Render(wrapText("no steps: generalization-only is one forward pass of the generator", w))}
 	}
@@ -21,8 +27,11 @@ func stepLines(st *common.Styles, run *state.Run, w int) (string, []string) {
 		return head, []string{st.Muted.Render("no steps yet")}
 	}
 	row := func(r state.StepRow) string {
-		return st.Base.Render(trunc(fmt.Sprintf("%5d %-6s %8s %8s %6s %6.0f", r.Step, trunc(r.Phase, 6),
-			num(r.Support, "%.4f"), num(r.Query, "%.4f"), num(r.Acc, "%.3f"), r.MS), w))
+		line := fmt.Sprintf("%5d %-6s %8s %8s %6s %6.0f", r.Step, trunc(r.Phase, 6), num(r.Support, "%.4f"), num(r.Query, "%.4f"), num(r.Acc, "%.3f"), r.MS)
+		if narrow {
+			line = fmt.Sprintf("%4d %-6s %7s %7s %6s", r.Step, trunc(r.Phase, 6), num(r.Support, "%.4f"), num(r.Query, "%.4f"), num(r.Acc, "%.3f"))
+		}
+		return st.Base.Render(trunc(line, w))
 	}
 	var lines []string
 	if len(run.Hyps) == 0 {

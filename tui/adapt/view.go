@@ -489,7 +489,13 @@ func (m *Model) stepTable(st *common.Styles, run *state.Run, w, h int) string {
 	end := min(len(lines), start+n)
 	title := head
 	if last > 0 {
-		title += st.Muted.Render(fmt.Sprintf("  %d–%d of %d ↑↓", start+1, end, len(lines)))
+		// The position if it fits beside the header, else just the arrows.
+		for _, ind := range []string{fmt.Sprintf("  %d–%d of %d ↑↓", start+1, end, len(lines)), " ↑↓"} {
+			if lipgloss.Width(head)+lipgloss.Width(ind) <= w {
+				title += st.Muted.Render(ind)
+				break
+			}
+		}
 	}
 	return title + "\n" + strings.Join(lines[start:end], "\n")
 }

@@ -227,8 +227,10 @@ func Flow(items []string, w int) string {
 
 // fitTicks picks how many tick intervals to draw across cells cells (at
 // least minGap cells each): n, or n halved or doubled while the step
-// stays round, whichever leaves the fewest cells unused, so the axis keeps
-// evenly spaced ticks and still fills its space.
+// stays round. It takes the most intervals that are at least 3 cells
+// apart and leave at most a quarter of the cells unused, else the choice
+// that uses the most cells, so the axis has evenly spaced ticks, readable
+// labels and still fills its space.
 func fitTicks(n int, step float64, cells, minGap int) (int, float64) {
 	type cand struct {
 		n    int
@@ -244,8 +246,20 @@ func fitTicks(n int, step float64, cells, minGap int) (int, float64) {
 	if h := step / 2; 2*n*minGap <= cells && math.Abs(h*100-math.Round(h*100)) < 1e-9 {
 		cands = append(cands, cand{2 * n, step / 2})
 	}
-	best, used := cands[len(cands)-1], -1
-	for _, c := range cands {
+	var best *cand
+	for i := range cands {
+		c := &cands[i]
+		per := cells / c.n
+		if per >= 3 && 4*per*c.n >= 3*cells && (best == nil || c.n > best.n) {
+			best = c
+		}
+	}
+	if best != nil {
+		return best.n, best.step
+	}
+	best, used := &cands[len(cands)-1], -1
+	for i := range cands {
+		c := &cands[i]
 		per := cells / c.n
 		if per < minGap {
 			continue
