@@ -357,7 +357,9 @@ func TestSelectorMouse(t *testing.T) {
 		t.Fatalf("wheel: cursor %d", m.sel.cursor)
 	}
 	n := len(eng.Adapts)
-	testutil.Exec(m, func() tea.Msg { return tea.MouseMsg{X: 5, Y: row + 1, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress} }, settle)
+	testutil.Exec(m, func() tea.Msg {
+		return tea.MouseMsg{X: 5, Y: row + 1, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress}
+	}, settle)
 	if !m.Sel().Baselines["maml-en-llm"] || len(eng.Adapts) != n+1 || eng.Adapts[n].Method != "maml-en-llm" {
 		t.Fatalf("click on row %d: ticked %v, runs %v", row, m.Sel().Baselines, eng.Adapts[n:])
 	}
