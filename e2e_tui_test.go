@@ -212,8 +212,9 @@ func TestE2ETUI(t *testing.T) {
 	s.waitFor(ctx, "the picker", func(sc string) bool { return strings.Contains(sc, "[1 Tasks]") })
 	s.keys("Escape") // clear the math-mc filter
 	s.waitFor(ctx, "the whole list", func(sc string) bool { return !strings.Contains(sc, "filtered") })
-	s.keys("Enter")                                                               // the first suite, in-domain: not math-mc
-	baseline := regexp.MustCompile(`nometa-lora (acc → test|test acc) \d\.\d{3}`) // its result, in the legend
+	s.keys("Enter") // the first suite, in-domain: not math-mc
+	// The baseline's result, in the legend.
+	baseline := regexp.MustCompile(`nometa-lora (acc → test|test acc) \d\.\d{3}`)
 	sc = s.waitForWithin(ctx, 3*time.Minute, "the ticked baseline's result on the new task", func(sc string) bool {
 		return strings.Contains(sc, "Task: ") && !strings.Contains(sc, "Task: math-mc") && baseline.MatchString(sc)
 	})
