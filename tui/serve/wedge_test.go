@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -277,5 +278,23 @@ func TestSessionEngineForwardsWorld(t *testing.T) {
 	}
 	if _, err := (&sessionEngine{shared: newFakeEngine()}).World("math-mc", 3); err == nil {
 		t.Fatal("an engine without worlds must say so")
+	}
+}
+
+// A terminal's reply to the session-start queries that arrives after the
+// query gave up is not typed into the TUI (its "/" would open the task
+// filter and fill it with "1a1a/1a1a").
+func TestLateTerminalReplyIsNotTyped(t *testing.T) {
+	r, w := io.Pipe()
+	p := newInputPump(r)
+	defer p.close()
+	go func() {
+		w.Write([]byte("\x1b]11;rgb:1a1a/1a1a/1a1a\x07\x1b[?62;22c"))
+		w.Write([]byte("q"))
+		w.Close()
+	}()
+	got, err := io.ReadAll(pumpReader{p})
+	if err != nil || string(got) != "q" {
+		t.Fatalf("the TUI read %q (%v), want only the typed q", got, err)
 	}
 }
