@@ -109,14 +109,14 @@ func rewardLine(st *common.Styles, h *events.HypothesisInfo) string {
 	if h.Accuracy != nil && h.Baseline != nil {
 		// Reward is 1 when the hypothesis is no worse than the generated
 		// adapter on validation, so a tie earns it too: say so.
-		cmp := "<"
+		cmp, tie := "<", ""
 		switch {
 		case *h.Accuracy == *h.Baseline:
-			cmp = "= (a tie counts as no worse)"
+			cmp, tie = "=", " (a tie counts as no worse)"
 		case *h.Accuracy > *h.Baseline:
 			cmp = ">"
 		}
-		s += st.Muted.Render(fmt.Sprintf("  val acc %.3f %s generated %.3f", *h.Accuracy, cmp, *h.Baseline))
+		s += st.Muted.Render(fmt.Sprintf("  val acc %.3f %s generated %.3f%s", *h.Accuracy, cmp, *h.Baseline, tie))
 	}
 	return s
 }

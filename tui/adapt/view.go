@@ -391,6 +391,16 @@ func (m *Model) render() string {
 	if len(m.shown()) > maxLossMethods {
 		lossPanel.Title = "Query loss (cross-entropy, lower is better)"
 	}
+	// The evenly spaced ticks may not use every row: the spare ones go to
+	// the step table below.
+	if !(many && m.Metric != ViewLoss) {
+		used := chart.Height(accPanel, chartH)
+		if both || m.Metric == ViewLoss {
+			used = max(used*btoi(both), chart.Height(lossPanel, chartH))
+		}
+		bottomH += chartH - used
+		chartH = used
+	}
 	var charts string
 	switch {
 	case both:
@@ -506,4 +516,11 @@ func (m *Model) scrollBy(d int) {
 		m.top = m.shownTop
 	}
 	m.top = max(0, m.top+d)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -58,12 +58,7 @@ func Render(st *common.Styles, w, h int, p Panel) string {
 	if w < 20 || h < 6 {
 		return ""
 	}
-	ymin, ymax, ystep0 := yAxis(p)
-	// Rows: title, plot rows, axis line, tick labels.
-	plotH := h - 3
-	nY, ystep := fitTicks(int(math.Round((ymax-ymin)/ystep0)), ystep0, plotH-1, 1)
-	rowsPer := max(1, (plotH-1)/nY)
-	plotH = rowsPer*nY + 1
+	ymin, ymax, nY, ystep, rowsPer, plotH := yLayout(p, h)
 
 	yLabels := make([]string, nY+1)
 	labW := 0
@@ -160,11 +155,34 @@ func Render(st *common.Styles, w, h int, p Panel) string {
 	b.WriteString(st.Muted.Render(axis.String()) + "\n")
 	b.WriteString(st.Muted.Render(labels.String()))
 	out := b.String()
-	// Pad to exactly h lines: panels side by side stay aligned.
-	for n := strings.Count(out, "\n") + 1; n < h; n++ {
-		out += "\n"
+	// Exactly h lines, the spare ones between the title and the plot: panels
+	// side by side keep their x axes on the same rows.
+	if n := strings.Count(out, "\n") + 1; n < h {
+		title, rest, _ := strings.Cut(out, "\n")
+		out = title + strings.Repeat("\n", h-n+1) + rest
 	}
 	return out
+}
+
+// yLayout places the y axis in h lines (title, plot rows, axis line, tick
+// labels): the range, the tick intervals and the rows per interval, so
+// that ticks are evenly spaced.
+func yLayout(p Panel, h int) (ymin, ymax float64, nY int, ystep float64, rowsPer, plotH int) {
+	ymin, ymax, ystep0 := yAxis(p)
+	plotH = h - 3
+	nY, ystep = fitTicks(int(math.Round((ymax-ymin)/ystep0)), ystep0, plotH-1, 1)
+	rowsPer = max(1, (plotH-1)/nY)
+	return ymin, ymax, nY, ystep, rowsPer, rowsPer*nY + 1
+}
+
+// Height is how many of h lines Render really needs for p (evenly spaced
+// ticks may leave a few); callers give the rest to something else.
+func Height(p Panel, h int) int {
+	if h < 6 {
+		return h
+	}
+	_, _, _, _, _, plotH := yLayout(p, h)
+	return plotH + 3
 }
 
 // Sample is how a series looks in a legend: three cells of its line.
