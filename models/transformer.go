@@ -160,6 +160,29 @@ func matmulT(x, w *Node) *Node {
 	return unpadRows(y, 0, n)
 }
 
+// loraDelta is (x·Aᵀ)·Bᵀ for x [N,in], A [r,in], B [out,r]; [N,out]. The association is chosen by shape,
+// because the go backend runs a matmul without copies only when the left operand contracts its last axis:
+// GoMLX's gradient of a weight contracts the token axis, so the backend transposes both operands first.
+//   - in > out: xaᵀ = A·xᵀ [r,N] puts the token axis last, so dA = d(xaᵀ)·x needs no transpose; only small
+//     [N,r]-sized operands are transposed (down_proj, and k/v_proj under GQA).
+//   - otherwise: xa·(Bᵀ) with Bᵀ [r,out] materialized (tiny) runs the rank-r product in the kernel that
+//     vectorizes over out instead of dot products of length r.
+//
+// Measured per projection (N 512, r 8, forward + LoRA gradients, CPU): 128→384 2.03 → 1.45 ms,
+// 384→128 1.40 → 1.08 ms, 128→128 0.78 → 0.65 ms, 128→64 0.59 → 0.43 ms.
+func loraDelta(x, a, b *Node) *Node {
+	in, out := a.Shape().Dimensions[1], b.Shape().Dimensions[0]
+	if x.Shape().Dimensions[0] < minMatmulRows {
+		return matmulT(matmulT(x, a), b) // decode: the padded row-major products
+	}
+	if in > out {
+		xaT := Dot(a, x).General([]int{1}, nil, []int{1}, nil) // [r,N]
+		return Dot(xaT, b).General([]int{0}, nil, []int{1}, nil)
+	}
+	xa := Dot(x, a).General([]int{1}, nil, []int{1}, nil) // [N,r]
+	return Dot(xa, Transpose(b, 0, 1)).General([]int{1}, nil, []int{0}, nil)
+}
+
 // padRows appends zero rows along axis until it has at least rows entries (no-op when it has).
 func padRows(x *Node, axis, rows int) *Node {
 	n := x.Shape().Dimensions[axis]
@@ -204,7 +227,7 @@ func Project(w Weights, module string, x *Node, opt ForwardOptions) *Node {
 	}
 	if opt.LoRA != nil && slices.Contains(opt.LoRA.Targets, module[strings.LastIndexByte(module, '.')+1:]) {
 		a, b := opt.Adapter.need(module+".lora_A"), opt.Adapter.need(module+".lora_B")
-		y = Add(y, MulScalar(matmulT(matmulT(x, a), b), opt.LoRA.Scale()))
+		y = Add(y, MulScalar(loraDelta(x, a, b), opt.LoRA.Scale()))
 	}
 	if len(dims) > 2 {
 		outDims := append(slices.Clone(dims[:len(dims)-1]), y.Shape().Dimensions[1])
