@@ -133,7 +133,12 @@ func RoPE(x, positions *Node, theta float64) *Node {
 		panic(fmt.Sprintf("models.RoPE: positions %s do not match T=%d", positions.Shape(), T))
 	}
 	rotated := Einsum("btnd,de->btne", x, Const(g, tensors.FromFlatDataAndDimensions(rot, dh, dh)))
-	return Add(Mul(x, Cos(angles)), Mul(rotated, Sin(angles)))
+	// cos/sin broadcast over the heads once: a [.,T,1,Dh] operand against [B,T,N,Dh] is a middle-axis broadcast,
+	// which the go backend runs through its generic index iterator (forward and backward); [.,T,N,Dh] is a
+	// leading-axis (or no) broadcast, which has SIMD kernels.
+	ad := angles.Shape().Dimensions
+	perHead := func(n *Node) *Node { return BroadcastToDims(n, ad[0], T, x.Shape().Dimensions[2], dh) }
+	return Add(Mul(x, perHead(Cos(angles))), Mul(rotated, perHead(Sin(angles))))
 }
 
 // lastAxis reshapes a vector [n] to [1,…,1,n] of the given rank: binary ops here need equal ranks to broadcast.
