@@ -60,3 +60,27 @@ func BenchmarkFullStep(b *testing.B) {
 func reportCPU(b *testing.B, c0 time.Duration) {
 	b.ReportMetric(float64(processCPU()-c0)/1e6/float64(b.N), "cpu-ms/op")
 }
+
+// BenchmarkMicroLoRAStep times one LoRA-only train step of the micro preset (4 layers × 256) on 8 × 64 tokens.
+func BenchmarkMicroLoRAStep(b *testing.B) {
+	cfg, _ := models.PresetConfig("micro")
+	step, err := NewLoRAStep(testBackend(b), cfg, BenchLoRA, DefaultAdam())
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := models.NewRandom(cfg, 1)
+	ad := models.NewAdapter(cfg, BenchLoRA, 1)
+	st := NewAdamState(ad.Params)
+	batch := BenchBatch(8, 64, 1)
+	if _, err := step.Run(base, ad.Params, st, batch, 1e-4); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	c0 := processCPU()
+	for b.Loop() {
+		if _, err := step.Run(base, ad.Params, st, batch, 1e-4); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, c0)
+}
