@@ -63,7 +63,7 @@ func benchEngine(w io.Writer, args []string) error {
 		res.Preset, res.Params, res.Backend, res.SIMD, res.Batch, res.SeqLen, res.LoRARank, res.Reps)
 	fmt.Fprintf(w, "  LoRA step   %8.1f ms  (CPU %.1f ms; %.2f GFLOP/s, %.2f GFLOP/step)\n", res.LoRAStepMS, res.LoRAStepCPUMS, res.GFLOPS, res.LoRAStepFLOPs/1e9)
 	fmt.Fprintf(w, "  full step   %8.1f ms  (CPU %.1f ms)\n", res.TrainStepMS, res.TrainStepCPUMS)
-	fmt.Fprintf(w, "  decode      %8.1f tokens/s  (batch 1, KV cache, %d new tokens)\n", res.DecodeTokensPerS, res.DecodeNew)
+	fmt.Fprintf(w, "  decode      %8.1f tokens/s  (CPU %.0f µs/token; batch 1, KV cache, %d new tokens)\n", res.DecodeTokensPerS, res.DecodeCPUUSPerToken, res.DecodeNew)
 	return nil
 }
 
