@@ -232,7 +232,9 @@ func Project(w Weights, module string, x *Node, opt ForwardOptions) *Node {
 	}
 	if opt.LoRA != nil && slices.Contains(opt.LoRA.Targets, module[strings.LastIndexByte(module, '.')+1:]) {
 		a, b := opt.Adapter.need(module+".lora_A"), opt.Adapter.need(module+".lora_B")
-		y = Add(y, MulScalar(loraDelta(x, a, b), opt.LoRA.Scale()))
+		// The scale goes on B ([out,r]), not on the [N,out] product: one small op instead of a large one,
+		// forward and backward.
+		y = Add(y, loraDelta(x, a, MulScalar(b, opt.LoRA.Scale())))
 	}
 	if len(dims) > 2 {
 		outDims := append(slices.Clone(dims[:len(dims)-1]), y.Shape().Dimensions[1])
