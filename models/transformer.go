@@ -261,10 +261,14 @@ func QKV(cfg Config, w Weights, layer int, x, positions *Node, opt ForwardOption
 func ScaledDotAttention(cfg Config, q, k, v, mask *Node) *Node {
 	B, T := q.Shape().Dimensions[0], q.Shape().Dimensions[1]
 	S := k.Shape().Dimensions[1]
-	rep := cfg.NumHeads / cfg.NumKVHeads
-	// Grouping the query heads avoids materializing repeated K/V.
-	qg := Reshape(q, B, T, cfg.NumKVHeads, rep, cfg.HeadDim)
-	scores := MulScalar(Einsum("btkrd,bskd->bkrts", qg, k), 1/math.Sqrt(float64(cfg.HeadDim)))
+	KV, R, Dh := cfg.NumKVHeads, cfg.NumHeads/cfg.NumKVHeads, cfg.HeadDim
+	// Head-major operands, [B,KV,R·T,Dh] and [B,KV,S,Dh], grouping the query heads so K/V are never repeated:
+	// with (batch, kv head) as leading batch axes every product and its gradient's forward operands are in the
+	// backend's matmul layouts, and these transposes keep the last axis (fast copies) — the 5-D einsums made the
+	// backend transpose with the last axis moving (its generic index iterator).
+	qh := Reshape(TransposeAllAxes(Reshape(q, B, T, KV, R, Dh), 0, 2, 3, 1, 4), B, KV, R*T, Dh)
+	kh, vh := TransposeAllAxes(k, 0, 2, 1, 3), TransposeAllAxes(v, 0, 2, 1, 3)
+	scores := MulScalar(Dot(qh, kh).General([]int{3}, []int{0, 1}, []int{3}, []int{0, 1}), 1/math.Sqrt(float64(Dh)))
 	// An additive bias keeps the masked positions off the gradient path (plain Add, trivially differentiable).
 	var mb int
 	switch mask.Rank() {
@@ -276,10 +280,11 @@ func ScaledDotAttention(cfg Config, q, k, v, mask *Node) *Node {
 		panic(fmt.Sprintf("models.ScaledDotAttention: mask must be [T,S] or [B,T,S], got %s", mask.Shape()))
 	}
 	bias := MulScalar(AddScalar(ConvertDType(mask, scores.DType()), -1), 1e30)
-	scores = Add(scores, Reshape(bias, mb, 1, 1, T, S))
-	probs := softmaxLast(scores)
-	out := Einsum("bkrts,bskd->btkrd", probs, v)
-	return Reshape(out, B, T, cfg.NumHeads*cfg.HeadDim)
+	scores = Add(Reshape(scores, B, KV, R, T, S), Reshape(bias, mb, 1, 1, T, S))
+	probs := Reshape(softmaxLast(scores), B, KV, R*T, S)
+	out := Dot(probs, vh).General([]int{3}, []int{0, 1}, []int{2}, []int{0, 1}) // [B,KV,R·T,Dh]
+	out = TransposeAllAxes(Reshape(out, B, KV, R, T, Dh), 0, 3, 1, 2, 4)         // [B,T,KV,R,Dh]
+	return Reshape(out, B, T, cfg.NumHeads*Dh)
 }
 
 // softmaxLast is a decomposed softmax over the last axis: built from plain ops so that it can be differentiated
