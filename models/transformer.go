@@ -90,8 +90,10 @@ func RMSNorm(x, weight *Node, eps float64) *Node {
 		x = ConvertDType(x, dtypes.Float32)
 	}
 	variance := ReduceAndKeep(Square(x), ReduceMean, -1)
-	// Div by Sqrt rather than Rsqrt: Rsqrt has no gradient in GoMLX (the difference is one float32 rounding).
-	out := Mul(Div(x, Sqrt(AddScalar(variance, eps))), lastAxis(weight, x.Rank()))
+	// x·(1/√(v+ε)) as torch's x·rsqrt(v+ε) (Rsqrt has no gradient in GoMLX): the reciprocal is computed on the
+	// [..,1] column. A Div by the broadcast column would cost six full-size ops in its gradient (GoMLX
+	// materializes the broadcast, then v/b, b², a/b², v·…, −…), a Mul three.
+	out := Mul(Mul(x, Reciprocal(Sqrt(AddScalar(variance, eps)))), lastAxis(weight, x.Rank()))
 	if dt != dtypes.Float32 {
 		out = ConvertDType(out, dt)
 	}
@@ -292,7 +294,7 @@ func ScaledDotAttention(cfg Config, q, k, v, mask *Node) *Node {
 func softmaxLast(x *Node) *Node {
 	shifted := Sub(x, StopGradient(ReduceAndKeep(x, ReduceMax, -1)))
 	e := Exp(shifted)
-	return Div(e, ReduceAndKeep(e, ReduceSum, -1))
+	return Mul(e, Reciprocal(ReduceAndKeep(e, ReduceSum, -1))) // Mul by the column's reciprocal: see RMSNorm
 }
 
 // Attention is the full self-attention block of layer i on x [B,T,H] (already normalized): QKV, RoPE,
