@@ -254,7 +254,7 @@ func (g *Generator) NewSession(maxLen int, adapter *Adapter, delta []float32) (*
 	}
 	s := &Session{g: g, exec: e, fixed: fixed, S: S}
 	for range 2 * cfg.NumLayers {
-		// Head-major [B,KV,S,Dh] (see cachedAttention), zero-filled (the slot writes rely on it).
+		// Head-major [B,KV,S,Dh] (see cachedAttention), zero-filled; slots past the fed tokens are masked out.
 		s.caches = append(s.caches, tensors.FromShape(shapes.Make(dtypes.Float32, 1, cfg.NumKVHeads, S, cfg.HeadDim)))
 	}
 	return s, nil
