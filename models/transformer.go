@@ -285,7 +285,7 @@ func ScaledDotAttention(cfg Config, q, k, v, mask *Node) *Node {
 	scores = Add(Reshape(scores, B, KV, R, T, S), Reshape(bias, mb, 1, 1, T, S))
 	probs := Reshape(softmaxLast(scores), B, KV, R*T, S)
 	out := Dot(probs, vh).General([]int{3}, []int{0, 1}, []int{2}, []int{0, 1}) // [B,KV,R·T,Dh]
-	out = TransposeAllAxes(Reshape(out, B, KV, R, T, Dh), 0, 3, 1, 2, 4)         // [B,T,KV,R,Dh]
+	out = TransposeAllAxes(Reshape(out, B, KV, R, T, Dh), 0, 3, 1, 2, 4)        // [B,T,KV,R,Dh]
 	return Reshape(out, B, T, cfg.NumHeads*Dh)
 }
 
