@@ -26,8 +26,8 @@ func benchEngine(w io.Writer, args []string) error {
 	reps := fs.Int("reps", 10, "timed repetitions per measurement (median reported)")
 	rank := fs.Int("rank", 8, "LoRA rank of the LoRA step (adapter on all seven projections)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	skipID := fs.Bool("skip-identity-transposes", false, "wrap the backend with train.SkipIdentityTransposes (experimental)")
-	backend := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, then go:parallelism=-1)")
+	keepID := fs.Bool("keep-identity-transposes", false, "run the go backend without engine.SkipIdentityTransposes (to measure it)")
+	backend := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, then "+engine.DefaultConfig+")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,12 +41,13 @@ func benchEngine(w io.Writer, args []string) error {
 		return fmt.Errorf("bench engine: --reps %d must be >= 1", *reps)
 	}
 	cfgStr := engine.Resolve(*backend)
-	be, err := newQuietBackend(cfgStr)
+	newBackend := engine.New
+	if *keepID {
+		newBackend = engine.NewPlain
+	}
+	be, err := newBackend(cfgStr)
 	if err != nil {
 		return err
-	}
-	if *skipID {
-		be = train.SkipIdentityTransposes(be)
 	}
 	res, err := train.BenchEngine(be, *preset, *reps, *rank)
 	if err != nil {
@@ -54,7 +55,7 @@ func benchEngine(w io.Writer, args []string) error {
 	}
 	res.Backend = cfgStr
 	res.SIMD = simdBuild
-	res.SkipIdentityTransposes = *skipID
+	res.SkipIdentityTransposes = engine.SkipsIdentityTransposes(be)
 	if *asJSON {
 		return json.NewEncoder(w).Encode(res)
 	}
@@ -62,7 +63,7 @@ func benchEngine(w io.Writer, args []string) error {
 		res.Preset, res.Params, res.Backend, res.SIMD, res.Batch, res.SeqLen, res.LoRARank, res.Reps)
 	fmt.Fprintf(w, "  LoRA step   %8.1f ms  (CPU %.1f ms; %.2f GFLOP/s, %.2f GFLOP/step)\n", res.LoRAStepMS, res.LoRAStepCPUMS, res.GFLOPS, res.LoRAStepFLOPs/1e9)
 	fmt.Fprintf(w, "  full step   %8.1f ms  (CPU %.1f ms)\n", res.TrainStepMS, res.TrainStepCPUMS)
-	fmt.Fprintf(w, "  decode      %8.1f tokens/s  (batch 1, KV cache, %d new tokens)\n", res.DecodeTokensPerS, res.DecodeNew)
+	fmt.Fprintf(w, "  decode      %8.1f tokens/s  (CPU %.0f µs/token; batch 1, KV cache, %d new tokens)\n", res.DecodeTokensPerS, res.DecodeCPUUSPerToken, res.DecodeNew)
 	return nil
 }
 

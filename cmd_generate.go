@@ -47,7 +47,7 @@ func generate(stdout io.Writer, args []string) error {
 	stopEOS := fs.Bool("stop-eos", false, "stop at the EOS token")
 	truncate := fs.Bool("truncate-left", false, "keep the last tokens of a prompt longer than the context instead of failing")
 	asJSON := fs.Bool("json", false, `print {"ids":[...],"text":"..."}`)
-	backend := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, then go:parallelism=-1)")
+	backend := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, then go)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

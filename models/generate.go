@@ -109,15 +109,11 @@ func (g *Generator) stepGraph(baseNames, adNames []string, lora *LoRAConfig, has
 		KV := cfg.NumKVHeads
 		var store func(cache, x *Node) *Node
 		if T == 1 {
-			// One new row per (batch, kv head) scattered into slot pos: O(B·KV·Dh) instead of a masked select
-			// over the whole cache. ScatterSum is exact here because the slot is still zero (slots are
-			// written once, in order, and prefill never writes its padding rows).
-			bIdx := Iota(gr, shapes.Make(dtypes.Int32, B, KV, 1), 0)
-			kIdx := Iota(gr, shapes.Make(dtypes.Int32, B, KV, 1), 1)
-			sIdx := BroadcastToDims(Reshape(pos, 1, 1, 1), B, KV, 1)
-			idx := Reshape(Concatenate([]*Node{bIdx, kIdx, sIdx}, 2), B*KV, 3)
+			// Overwrite slot pos of every (batch, kv head) in place: the cache buffers are donated (see Feed),
+			// so this costs O(B·KV·Dh) instead of a copy or a masked select over the whole cache.
+			zero := ScalarZero(gr, dtypes.Int32)
 			store = func(cache, x *Node) *Node {
-				return ScatterSum(cache, idx, Reshape(x, B*KV, cfg.HeadDim), true, true)
+				return DynamicUpdateSlice(cache, Reshape(x, B, KV, 1, cfg.HeadDim), []*Node{zero, zero, pos, zero})
 			}
 		} else {
 			// Slot s receives fed token t iff s == pos+t and t is a real token (t ≤ last): a 0/1 matrix moves
@@ -199,14 +195,17 @@ func cachedAttention(cfg Config, q, kc, vc, mask *Node) *Node {
 		qg = TransposeAllAxes(qg, 0, 2, 3, 1, 4) // [B,KV,R,T,Dh]; for T = 1 this is a pure reshape
 	}
 	qg = Reshape(qg, B, KV, R*T, Dh)
-	scores := Dot(qg, kc).General([]int{3}, []int{0, 1}, []int{3}, []int{0, 1}) // [B,KV,R·T,S]
+	// A decode step has R·T = R rows per (batch, kv head): padded to minMatmulRows for the tiled kernels.
+	scores := Dot(padRows(qg, 2, minMatmulRows), kc).General([]int{3}, []int{0, 1}, []int{3}, []int{0, 1})
+	scores = unpadRows(scores, 2, R*T) // [B,KV,R·T,S]
 	scores = MulScalar(scores, 1/math.Sqrt(float64(Dh)))
 	// The same additive -1e30 bias as ScaledDotAttention, so cached and uncached logits agree.
 	bias := MulScalar(AddScalar(ConvertDType(mask, scores.DType()), -1), 1e30) // [T,S]
 	bias = Reshape(BroadcastToDims(Reshape(bias, 1, T, S), R, T, S), 1, 1, R*T, S)
 	scores = Add(scores, bias)
 	probs := softmaxLast(scores)
-	out := Dot(probs, vc).General([]int{3}, []int{0, 1}, []int{2}, []int{0, 1}) // [B,KV,R·T,Dh]
+	out := Dot(padRows(probs, 2, minMatmulRows), vc).General([]int{3}, []int{0, 1}, []int{2}, []int{0, 1})
+	out = unpadRows(out, 2, R*T) // [B,KV,R·T,Dh]
 	if T > 1 {
 		out = TransposeAllAxes(Reshape(out, B, KV, R, T, Dh), 0, 3, 1, 2, 4) // [B,T,KV,R,Dh]
 	}
@@ -255,7 +254,7 @@ func (g *Generator) NewSession(maxLen int, adapter *Adapter, delta []float32) (*
 	}
 	s := &Session{g: g, exec: e, fixed: fixed, S: S}
 	for range 2 * cfg.NumLayers {
-		// Head-major [B,KV,S,Dh] (see cachedAttention), zero-filled (the slot writes rely on it).
+		// Head-major [B,KV,S,Dh] (see cachedAttention), zero-filled; slots past the fed tokens are masked out.
 		s.caches = append(s.caches, tensors.FromShape(shapes.Make(dtypes.Float32, 1, cfg.NumKVHeads, S, cfg.HeadDim)))
 	}
 	return s, nil
@@ -267,6 +266,9 @@ func (s *Session) Feed(ids []int) ([]float32, error) {
 	n := len(ids)
 	if n == 0 {
 		return nil, errors.New("generate: Feed needs at least one token")
+	}
+	if s.caches == nil {
+		return nil, errors.New("generate: Feed on a closed session")
 	}
 	if s.Pos+n > s.S {
 		return nil, fmt.Errorf("generate: %d tokens after %d exceed the cache of %d: %w", n, s.Pos, s.S, ErrPromptTooLong)
@@ -288,14 +290,18 @@ func (s *Session) Feed(ids []int) ([]float32, error) {
 	args = append(args, s.fixed...)
 	args = append(args, tensors.FromFlatDataAndDimensions(buf, 1, T), int32(s.Pos), int32(n-1))
 	for _, c := range s.caches {
-		args = append(args, c)
+		// Donated: the step writes the new rows into these buffers instead of copying every cache per token.
+		d, err := DonateTensorBuffer(c, s.g.Backend, 0)
+		if err != nil {
+			s.caches = nil // some may be donated already: the session is unusable
+			return nil, err
+		}
+		args = append(args, d)
 	}
 	out, err := s.exec.Call(args...)
 	if err != nil {
+		s.caches = nil // donated: unusable now
 		return nil, err
-	}
-	for _, c := range s.caches {
-		c.FinalizeAll() // the old cache buffers are dead: free them now rather than at GC
 	}
 	copy(s.caches, out[1:])
 	s.Pos += n

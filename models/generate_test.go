@@ -114,6 +114,9 @@ func TestGenerateMatchesHFReference(t *testing.T) {
 				}
 			}
 			s.Close()
+			if _, err := s.Feed([]int{all[0]}); err == nil { // its cache buffers are gone
+				t.Errorf("%s: Feed on a closed session succeeded", key)
+			}
 			if worst > 1e-4 {
 				t.Errorf("%s: cached vs full forward max |diff| %.3e", key, worst)
 			}

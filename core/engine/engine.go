@@ -16,9 +16,12 @@ import (
 )
 
 // DefaultConfig is the backend used when neither a flag, GOMLX_BACKEND nor the
-// config file says otherwise. GoMLX's own default ("go", parallelism 4) hangs
-// in most training runs with the SIMD build; parallelism -1 never did.
-const DefaultConfig = "go:parallelism=-1"
+// config file says otherwise: GoMLX's own default for the go backend. With
+// compute v0.1.2 it hung in most training runs (a matmul inside a worker waited
+// for a worker slot) and "go:parallelism=-1" was needed; with v0.1.14 it
+// finished 10 of 10 `bench engine --reps 100` runs at the speed of -1
+// (BENCHMARKS.md), so the workaround is gone.
+const DefaultConfig = "go"
 
 // Resolve picks the backend configuration string: an explicit value (flag or
 // config file) wins, then $GOMLX_BACKEND, then DefaultConfig.
@@ -41,8 +44,19 @@ func Name(config string) string {
 
 // New creates the backend for a configuration string. Unlike
 // compute.NewWithConfig it returns an error (never panics) for a backend that
-// this binary was not built with.
-func New(config string) (b compute.Backend, err error) {
+// this binary was not built with. A "go" backend comes wrapped with
+// SkipIdentityTransposes: one wrapped backend serves the whole process, since
+// GoMLX ties every tensor to the backend instance that made its buffer.
+func New(config string) (compute.Backend, error) {
+	b, err := NewPlain(config)
+	if err != nil || Name(Resolve(config)) != "go" {
+		return b, err
+	}
+	return SkipIdentityTransposes(b), nil
+}
+
+// NewPlain is New without the SkipIdentityTransposes wrapper (for measuring it).
+func NewPlain(config string) (b compute.Backend, err error) {
 	config = Resolve(config)
 	name := Name(config)
 	if !slices.Contains(compute.List(), name) {

@@ -45,4 +45,17 @@ func TestDefaultBackendComputes(t *testing.T) {
 	if v := out.Value().(float32); v != 14 {
 		t.Fatalf("1+4+9 = %v, want 14", v)
 	}
+	if !SkipsIdentityTransposes(b) {
+		t.Error("New(\"\") should wrap the go backend with SkipIdentityTransposes")
+	}
+	plain, err := NewPlain("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if SkipsIdentityTransposes(plain) || !SkipsIdentityTransposes(SkipIdentityTransposes(plain)) {
+		t.Error("NewPlain must not wrap; SkipIdentityTransposes must")
+	}
+	if SkipIdentityTransposes(b) != b {
+		t.Error("wrapping twice")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/degaml/workbench/core/engine"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
 )
@@ -16,7 +17,7 @@ func TestSkipIdentityTransposesSameResults(t *testing.T) {
 	run := func(wrap bool) ([]float64, []float32, []int) {
 		be := testBackend(t)
 		if wrap {
-			be = SkipIdentityTransposes(be)
+			be = engine.SkipIdentityTransposes(be)
 		}
 		// Fresh tensors per backend: GoMLX ties a tensor to the backend instance that first used it.
 		m := &models.Model{Config: cfg, Params: models.NewRandom(cfg, 2), Tokenizer: tokenizer.NewByte()}
@@ -54,7 +55,7 @@ func TestSkipIdentityTransposesSameResults(t *testing.T) {
 	if !equalInts(g0, g1) {
 		t.Errorf("generation %v vs %v", g0, g1)
 	}
-	if SkipIdentityTransposes(SkipIdentityTransposes(testBackend(t))) == nil {
+	if engine.SkipIdentityTransposes(engine.SkipIdentityTransposes(testBackend(t))) == nil {
 		t.Error("double wrap")
 	}
 }

@@ -27,6 +27,8 @@ type EngineBench struct {
 	// DecodeTokensPerS: batch 1, KV cache, DecodeNew greedy tokens after a 16-token prompt (prefill excluded).
 	DecodeTokensPerS float64 `json:"decode_tokens_per_s"`
 	DecodeNew        int     `json:"decode_new_tokens"`
+	// DecodeCPUUSPerToken: CPU time (all threads) per decoded token, median over the decode runs.
+	DecodeCPUUSPerToken float64 `json:"decode_cpu_us_per_token"`
 	// GFLOPS: LoRAStepFLOPs / LoRA step time.
 	GFLOPS        float64 `json:"gflops"`
 	LoRAStepFLOPs float64 `json:"lora_step_flops"`
@@ -155,7 +157,7 @@ func BenchEngine(backend compute.Backend, preset string, reps, rank int) (*Engin
 
 	gen := models.NewGenerator(backend, m)
 	prompt := m.Tokenizer.Encode("The quick brown fox jumps.")[:16]
-	var tps []float64
+	var tps, cpuPerTok []float64
 	for i := 0; i < 1+max(3, reps/3); i++ {
 		s, err := gen.NewSession(len(prompt)+decodeNew, nil, nil)
 		if err != nil {
@@ -165,18 +167,20 @@ func BenchEngine(backend compute.Backend, preset string, reps, rank int) (*Engin
 		if err != nil {
 			return nil, err
 		}
-		t0 := time.Now()
+		t0, c0 := time.Now(), processCPU()
 		for range decodeNew {
 			if logits, err = s.Feed([]int{models.Argmax(logits)}); err != nil {
 				return nil, err
 			}
 		}
-		el := time.Since(t0).Seconds()
+		el, cpu := time.Since(t0).Seconds(), processCPU()-c0
 		s.Close()
 		if i > 0 { // the first run compiles the step graph
 			tps = append(tps, decodeNew/el)
+			cpuPerTok = append(cpuPerTok, float64(cpu.Microseconds())/decodeNew)
 		}
 	}
 	res.DecodeTokensPerS = median(tps)
+	res.DecodeCPUUSPerToken = median(cpuPerTok)
 	return res, nil
 }

@@ -1,4 +1,4 @@
-package train
+package engine
 
 import (
 	"github.com/gomlx/compute"
@@ -6,15 +6,21 @@ import (
 )
 
 // SkipIdentityTransposes wraps a backend so that a Transpose whose permutation is the identity becomes a
-// Reshape to the same shape. GoMLX's DotGeneral gradient always ends with such a transpose, and the go
-// backend executes it as a full element-by-element copy through its generic index iterator: a fifth of a
-// LoRA train step's CPU time (see BENCHMARKS.md). A same-shape Reshape is a plain buffer copy, or free when
-// the input buffer can be reused. Everything else is delegated unchanged.
+// Reshape to the same shape. GoMLX's DotGeneral gradient always ends with such a transpose. The go backend
+// of compute v0.1.14 executes it as a buffer copy (v0.1.2 walked a generic index iterator), while a same-shape
+// Reshape reuses its input buffer when it can: still ≈5 % of a LoRA or full train step's CPU time on
+// v0.28.16 (BENCHMARKS.md). New applies it to every "go" backend. Everything else is delegated unchanged.
 func SkipIdentityTransposes(b compute.Backend) compute.Backend {
 	if _, ok := b.(*idBackend); ok || b == nil {
 		return b
 	}
 	return &idBackend{Backend: b}
+}
+
+// SkipsIdentityTransposes reports whether b is wrapped by SkipIdentityTransposes.
+func SkipsIdentityTransposes(b compute.Backend) bool {
+	_, ok := b.(*idBackend)
+	return ok
 }
 
 type idBackend struct{ compute.Backend }
