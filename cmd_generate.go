@@ -13,6 +13,7 @@ import (
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
+	"github.com/gomlx/compute"
 )
 
 func init() {
@@ -62,7 +63,11 @@ func generate(stdout io.Writer, args []string) error {
 		api.TopPBound.Check(*topP), api.TopKBound.CheckInt(int64(*topK))); err != nil {
 		return flagError("generate", err)
 	}
-	m, err := loadModelArg(*model, int64(*seed))
+	be, err := newQuietBackend(*backend)
+	if err != nil {
+		return err
+	}
+	m, err := loadModelArg(*model, int64(*seed), be)
 	if err != nil {
 		return err
 	}
@@ -97,10 +102,6 @@ func generate(stdout io.Writer, args []string) error {
 			return fmt.Errorf("generate: adapter %s does not fit the model: %w", *adapter, err)
 		}
 	}
-	be, err := newQuietBackend(*backend)
-	if err != nil {
-		return err
-	}
 	if !*asJSON {
 		opt.OnToken = func(_ int, text string) bool {
 			io.WriteString(stdout, text)
@@ -132,8 +133,9 @@ func generate(stdout io.Writer, args []string) error {
 }
 
 // loadModelArg resolves --model: a preset name (random weights from seed, byte tokenizer), a workbench
-// checkpoint directory (manifest.json) or a Hugging Face directory (config.json).
-func loadModelArg(arg string, seed int64) (*models.Model, error) {
+// checkpoint directory (manifest.json) or a Hugging Face directory (config.json). A Hugging Face model's weights
+// are loaded straight into be's memory (no second copy); be may be nil.
+func loadModelArg(arg string, seed int64, be compute.Backend) (*models.Model, error) {
 	if cfg, err := models.PresetConfig(arg); err == nil {
 		if _, statErr := os.Stat(arg); statErr != nil { // a directory named like a preset wins
 			return &models.Model{Config: cfg, Params: models.NewRandom(cfg, seed), Tokenizer: tokenizer.NewByte()}, nil
@@ -146,7 +148,7 @@ func loadModelArg(arg string, seed int64) (*models.Model, error) {
 		}
 	}
 	if _, err := os.Stat(filepath.Join(arg, "config.json")); err == nil {
-		return models.LoadHF(arg)
+		return models.LoadHFWith(arg, models.LoadOptions{Backend: be})
 	}
 	names := []string{}
 	for _, p := range models.Presets() {

@@ -15,13 +15,17 @@ import (
 
 func init() {
 	register("models", "list the built-in model presets with their parameter counts (--json); "+
-		"models make-random --shape NAME --out DIR writes a random checkpoint of a published shape", cmdModels)
+		"models make-random --shape NAME --out DIR writes a random checkpoint of a published shape; "+
+		"models measure --model DIR times load, first token, decode and a LoRA step", cmdModels)
 }
 
 // cmdModels implements `workbench models [--json]` and `workbench models make-random ...`.
 func cmdModels(args []string) error {
 	if len(args) > 0 && args[0] == "make-random" {
 		return makeRandom(os.Stdout, args[1:])
+	}
+	if len(args) > 0 && args[0] == "measure" {
+		return measureModel(os.Stdout, args[1:])
 	}
 	return listModels(os.Stdout, args)
 }

@@ -104,6 +104,9 @@ func WriteStream(path string, specs []TensorSpec, metadata map[string]string, fi
 			os.Remove(tmp)
 		}
 	}()
+	if err := f.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide a shared checkpoint from others
+		return err
+	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	var lenBuf [8]byte
 	binary.LittleEndian.PutUint64(lenBuf[:], uint64(hdr.Len()))
