@@ -28,8 +28,8 @@ type measureResult struct {
 	LoadCPUS       float64 `json:"load_cpu_s"`
 	RSSAfterLoadMB float64 `json:"rss_after_load_mb"`
 	PromptTokens   int     `json:"prompt_tokens"`
-	FirstTokenS    float64 `json:"first_token_s"`     // prefill of the prompt, logits of the next token
-	DecodeTokPerS  float64 `json:"decode_tok_per_s"`  // steady state, after the first decode step
+	FirstTokenS    float64 `json:"first_token_s"`    // prefill of the prompt, logits of the next token
+	DecodeTokPerS  float64 `json:"decode_tok_per_s"` // steady state, after the first decode step
 	DecodeCPUPerTk float64 `json:"decode_cpu_ms_per_token"`
 	FirstDecodeS   float64 `json:"first_decode_s"` // first single-token step (includes its compile)
 	LoRABatch      string  `json:"lora_batch,omitempty"`
