@@ -40,7 +40,7 @@ func (w *Workbench) baseDir() (string, models.Config, error) {
 
 func (w *Workbench) loadOrTrainBase(ctx context.Context) (*models.Model, bool, error) {
 	if dir := w.cfg.Model.HFDir; dir != "" {
-		m, err := models.LoadHF(dir)
+		m, err := models.LoadHFWith(dir, models.LoadOptions{Backend: w.backend}) // weights straight into the engine: one copy
 		if err == nil && m.Tokenizer == nil {
 			err = fmt.Errorf("%s: no tokenizer.json; the workbench needs one to format tasks", dir)
 		}
