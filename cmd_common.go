@@ -24,9 +24,16 @@ type commonFlags struct {
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.config, "config", "", "config file (default ./workbench.toml, then the user config dir)")
-	fs.StringVar(&c.workdir, "workdir", "", "work directory for models, artifacts and logs (default: the user cache dir)")
-	fs.StringVar(&c.backend, "backend", "", "GoMLX backend, e.g. go:parallelism=-1 (default: config, then $GOMLX_BACKEND)")
+	c.registerPlaces(fs)
+	fs.StringVar(&c.backend, "backend", "", "GoMLX `backend`, e.g. go:parallelism=-1 (default: config, then $GOMLX_BACKEND)")
+}
+
+// registerPlaces registers --config and --workdir alone: every command
+// takes them (README), even those that need no engine, so one command
+// line works for all of them.
+func (c *commonFlags) registerPlaces(fs *flag.FlagSet) {
+	fs.StringVar(&c.config, "config", "", "config `file` (default ./workbench.toml, then the user config dir)")
+	fs.StringVar(&c.workdir, "workdir", "", "work `directory` for models, artifacts and logs (default: the user cache dir)")
 }
 
 // load reads the configuration with the flags applied on top.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/pipeline"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/gomlx/compute"
@@ -31,7 +32,10 @@ func cmdGenerate(args []string) error { return generate(os.Stdout, args) }
 
 func generate(stdout io.Writer, args []string) error {
 	fs := newFlags("generate")
-	model := fs.String("model", "", "HF model directory, workbench checkpoint directory, or preset name (nano, micro: random weights)")
+	model := fs.String("model", "", "HF model `directory`, workbench checkpoint directory, or preset name (nano, micro: the base the pipeline trained in --workdir)")
+	random := fs.Bool("random", false, "with a preset --model: random weights instead of the trained base (for testing the decoder)")
+	var cf commonFlags
+	cf.registerPlaces(fs)
 	adapter := fs.String("adapter", "", "PEFT LoRA adapter directory")
 	prompt := fs.String("prompt", "", "prompt text")
 	promptIDs := fs.String("prompt-ids", "", "prompt as comma-separated token ids")
@@ -63,11 +67,21 @@ func generate(stdout io.Writer, args []string) error {
 		api.TopPBound.Check(*topP), api.TopKBound.CheckInt(int64(*topK))); err != nil {
 		return flagError("generate", err)
 	}
+	arg := *model
+	if _, isPreset := presetArg(arg); isPreset && !*random {
+		// A preset means the base the pipeline pretrained (random weights
+		// generate noise); say how to get one when there is none yet.
+		dir, err := trainedBaseArg(&cf, arg)
+		if err != nil {
+			return err
+		}
+		arg = dir
+	}
 	be, err := newQuietBackend(*backend)
 	if err != nil {
 		return err
 	}
-	m, err := loadModelArg(*model, int64(*seed), be)
+	m, err := loadModelArg(arg, int64(*seed), be)
 	if err != nil {
 		return err
 	}
@@ -130,6 +144,40 @@ func generate(stdout io.Writer, args []string) error {
 	}
 	_, err = io.WriteString(stdout, "\n")
 	return err
+}
+
+// presetArg reports whether arg names a preset (and no directory of that name exists).
+func presetArg(arg string) (models.Config, bool) {
+	cfg, err := models.PresetConfig(arg)
+	if err != nil {
+		return cfg, false
+	}
+	_, statErr := os.Stat(arg)
+	return cfg, statErr != nil
+}
+
+// trainedBaseArg finds the base model the pipeline pretrained for preset
+// under the flags' config and work dir.
+func trainedBaseArg(cf *commonFlags, preset string) (string, error) {
+	cfg, err := cf.load()
+	if err != nil {
+		return "", err
+	}
+	cfg.Model.Preset = preset
+	dir, ok, err := pipeline.TrainedBase(cfg, cf.workdir)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		wd := ""
+		if cf.workdir != "" {
+			wd = " --workdir " + cf.workdir
+		}
+		return "", fmt.Errorf("generate: no trained %s base in the work dir yet (looked for %s); "+
+			"pretrain one with `workbench run --task math-mc --method base%s` (or open the TUI), "+
+			"or pass --random for random weights", preset, dir, wd)
+	}
+	return dir, nil
 }
 
 // loadModelArg resolves --model: a preset name (random weights from seed, byte tokenizer), a workbench

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,5 +74,44 @@ func TestModelsJSON(t *testing.T) {
 	}
 	if len(ps) != 2 || ps[0].Name != "nano" || ps[0].Params != 460160 || ps[1].Name != "micro" {
 		t.Errorf("presets %+v", ps)
+	}
+}
+
+// `generate --model nano` uses the base the pipeline trained in the work
+// dir, or says how to get one; --random keeps random weights.
+func TestGenerateNanoUsesTrainedBase(t *testing.T) {
+	wd := t.TempDir()
+	err := generate(&bytes.Buffer{}, []string{"--model", "nano", "--prompt", "x", "--max-new", "1", "--workdir", wd})
+	if err == nil || !strings.Contains(err.Error(), "no trained nano base") || !strings.Contains(err.Error(), "--method base --workdir "+wd) {
+		t.Fatalf("no base: %v", err)
+	}
+	var out bytes.Buffer
+	if err := generate(&out, []string{"--model", "nano", "--random", "--prompt-ids", "1", "--max-new", "1", "--json", "--workdir", wd}); err != nil {
+		t.Fatalf("--random: %v", err)
+	}
+}
+
+// Every command takes --workdir and --config.
+func TestPlacesFlagsEverywhere(t *testing.T) {
+	wd := t.TempDir()
+	cfg := filepath.Join(wd, "w.toml")
+	if err := os.WriteFile(cfg, []byte("# empty: the defaults\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		run  func([]string) error
+	}{
+		{"tasks", cmdTasks},
+		{"models", func(a []string) error { return listModels(io.Discard, a) }},
+	} {
+		if err := c.run([]string{"--workdir", wd, "--config", cfg, "--json"}); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	bad := filepath.Join(wd, "bad.toml")
+	os.WriteFile(bad, []byte("[nope]\nx = 1\n"), 0o644)
+	if err := listModels(io.Discard, []string{"--config", bad}); err == nil {
+		t.Error("models accepted a bad --config")
 	}
 }

@@ -81,7 +81,12 @@ type presetJSON struct {
 func listModels(w io.Writer, args []string) error {
 	fs := newFlags("models")
 	asJSON := fs.Bool("json", false, "print a JSON array of presets")
+	var cf commonFlags
+	cf.registerPlaces(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := cf.load(); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -25,7 +25,7 @@ func runTask(stdout io.Writer, tty bool, args []string) error {
 	fs := newFlags("run")
 	var cf commonFlags
 	cf.register(fs)
-	task := fs.String("task", "", "suite name, e.g. math-mc (see `workbench tasks`)")
+	task := fs.String("task", "", "suite `name`, e.g. math-mc (list them with: workbench tasks)")
 	method := fs.String("method", meta.DeGAML, "method: "+strings.Join(meta.Names(), ", "))
 	seed := fs.Int64("seed", 1, "seed: picks the held-out task instance and the sampling")
 	asJSON := fs.Bool("json", false, "print every event as a JSON line, then the result line")

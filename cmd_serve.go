@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/charmbracelet/log"
@@ -28,6 +30,7 @@ const shutdownTimeout = 10 * time.Second
 // serveFlags are `workbench serve`'s own flags; set ones override [serve].
 type serveFlags struct {
 	listen, hostKey, authKeys string
+	adminKeys                 string
 	anyKey                    bool
 	maxSessions, workers      int
 	idle                      time.Duration
@@ -37,6 +40,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", "", "address to listen on (default [serve] listen, 127.0.0.1:2222)")
 	fs.StringVar(&f.hostKey, "host-key", "", "host private key, generated (ed25519) when missing (default <workdir>/ssh/host_ed25519)")
 	fs.StringVar(&f.authKeys, "authorized-keys", "", "authorized_keys file: the public keys allowed in (required unless --allow-any-key)")
+	fs.StringVar(&f.adminKeys, "admin-keys", "", "authorized_keys-format `file` of keys whose seats may open the admin view (ctrl+a: seats, tasks, queue)")
 	fs.BoolVar(&f.anyKey, "allow-any-key", false, "accept ANY public key (throwaway demos on a trusted network only)")
 	fs.IntVar(&f.maxSessions, "max-sessions", 0, "concurrent sessions (default [serve] max_sessions)")
 	fs.DurationVar(&f.idle, "idle-timeout", 0, "disconnect after this long without input, e.g. 15m; 0s = never (default [serve] idle_timeout)")
@@ -109,6 +113,7 @@ func cmdServe(args []string) error {
 		Listen:             sc.Listen,
 		HostKeyPath:        hostKey,
 		AuthorizedKeysPath: sc.AuthorizedKeys,
+		AdminKeysPath:      sf.adminKeys,
 		AllowAnyKey:        sc.AllowAnyKey,
 		MaxSessions:        sc.MaxSessions,
 		IdleTimeout:        sc.IdleTimeout.Duration,
@@ -138,10 +143,24 @@ func cmdServe(args []string) error {
 		return err // could not listen
 	case <-ctx.Done():
 	}
-	stop() // a second Ctrl-C now kills at once
-	logger.Info("shutting down: saying goodbye to sessions", "sessions", srv.Sessions())
+	stop()
+	logger.Info("shutting down: saying goodbye to sessions", "sessions", srv.Sessions(), "drain-timeout", shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	// A second Ctrl-C (or SIGTERM) cuts the drain short but never kills the
+	// process outright: Shutdown still restores every client's terminal
+	// before closing its connection.
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	go func() {
+		select {
+		case <-again:
+			logger.Warn("second signal: ending the drain now (terminals are still restored)")
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
 	err = srv.Shutdown(sctx)
 	if serr := <-errc; serr != nil && !errors.Is(serr, ssh.ErrServerClosed) && err == nil {
 		err = serr

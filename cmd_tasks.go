@@ -28,7 +28,12 @@ type suiteJSON struct {
 func cmdTasks(args []string) error {
 	fs := newFlags("tasks")
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per suite")
+	var cf commonFlags
+	cf.registerPlaces(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := cf.load(); err != nil { // a bad --config is an error here too
 		return err
 	}
 	if fs.NArg() > 0 {

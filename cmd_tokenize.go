@@ -37,6 +37,8 @@ func tokenize(stdin io.Reader, stdout io.Writer, args []string) error {
 	model := fs.String("model", "", "model directory holding tokenizer.json, or a preset name (nano, micro: the byte tokenizer)")
 	asJSON := fs.Bool("json", false, `print {"ids":[...]} instead of space-separated ids`)
 	maxBytes := fs.Int64("max-bytes", maxTokenizeBytes, "refuse input larger than this many bytes")
+	var cf commonFlags
+	cf.registerPlaces(fs) // accepted everywhere; the byte tokenizer needs neither
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: workbench tokenize --model DIR|nano|micro [--json] < text")
 		fs.PrintDefaults()

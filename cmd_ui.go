@@ -32,7 +32,7 @@ func cmdUI(args []string) error {
 	debug := fs.String("debug", "", "write debug logs to this file (never to the screen)")
 	noMouse := fs.Bool("no-mouse", false, "disable mouse wheel and click-to-focus")
 	var files stringList
-	fs.Var(&files, "tasks", "a benchmark file to offer in the task picker (repeatable; see `workbench tasks check`)")
+	fs.Var(&files, "tasks", "a benchmark `file` to offer in the task picker (repeatable; check it first with: workbench tasks check FILE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -58,7 +58,8 @@ const e2eBudget = 9 * time.Minute
 
 // TestE2ETUI drives the real binary in tmux at 120×40: pick math-mc, adapt
 // in decoupled mode, toggle to generalization-only, ask a multiple-choice
-// question in chat, compare both modes, and quit. It needs tmux and about a
+// question in chat, compare both modes, tick a baseline and switch task,
+// resize to 80×24, and quit. It needs tmux and about a
 // minute on two idle cores (the budget allows for a loaded machine); run it
 // with
 //
@@ -155,9 +156,12 @@ func TestE2ETUI(t *testing.T) {
 	})
 	step("generalization-only: " + resultRE.FindString(sc))
 
-	// 5. Chat: a multiple-choice question in the current mode. Switching to
-	// the pane focuses the input; ctrl+j is a newline, enter sends.
+	// 5. Chat: a multiple-choice question in the current mode. i focuses
+	// the input (digits switch panes until then); ctrl+j is a newline,
+	// enter sends.
 	s.keys("4")
+	s.waitFor(ctx, "the chat pane", func(sc string) bool { return strings.Contains(sc, "i or enter to type") })
+	s.keys("i")
 	s.waitFor(ctx, "the chat input", func(sc string) bool { return strings.Contains(sc, "enter send") })
 	for i, line := range []string{"What is 3 # 5?", "A: 75", "B: 78", "C: 81", "D: 72"} {
 		if i > 0 {
@@ -191,11 +195,47 @@ func TestE2ETUI(t *testing.T) {
 	})
 	step("compare shown")
 
-	// 7. Quit: esc leaves the input (wait for it: esc followed at once by q
-	// reads as alt+q), then q.
+	// 7. Leave the input (wait for it: esc followed at once by q reads as
+	// alt+q). Tick a baseline on Adapt, then switch task on the picker:
+	// the ticked baseline runs on the new task too.
 	s.keys("Escape")
 	s.waitFor(ctx, "the input to lose focus", func(sc string) bool { return strings.Contains(sc, "i or enter to type") })
+	s.keys("3")
+	s.waitFor(ctx, "the Adapt pane", func(sc string) bool { return strings.Contains(sc, "[3 Adapt]") })
+	s.keys("b")
+	s.waitFor(ctx, "the baseline list", func(sc string) bool { return strings.Contains(sc, "Baselines on the chart") })
+	s.keys("Space") // the first baseline: nometa-lora
+	s.waitFor(ctx, "nometa-lora ticked", func(sc string) bool { return strings.Contains(sc, "[x] nometa-lora") })
+	s.keys("Escape") // wait for it: esc then at once 1 reads as alt+1
+	s.waitFor(ctx, "the baseline list to close", func(sc string) bool { return !strings.Contains(sc, "Baselines on the chart") })
+	s.keys("1")
+	s.waitFor(ctx, "the picker", func(sc string) bool { return strings.Contains(sc, "[1 Tasks]") })
+	s.keys("Escape") // clear the math-mc filter
+	s.waitFor(ctx, "the whole list", func(sc string) bool { return !strings.Contains(sc, "filtered") })
+	s.keys("Enter") // the first suite, in-domain: not math-mc
+	// The baseline's result, in the legend.
+	baseline := regexp.MustCompile(`nometa-lora (acc → test|test acc) \d\.\d{3}`)
+	sc = s.waitForWithin(ctx, 3*time.Minute, "the ticked baseline's result on the new task", func(sc string) bool {
+		return strings.Contains(sc, "Task: ") && !strings.Contains(sc, "Task: math-mc") && baseline.MatchString(sc)
+	})
+	step("task switch ran the ticked baseline: " + baseline.FindString(sc))
+
+	// 8. Resize to 80×24: the footer keeps help and quit, the active tab
+	// stays marked without colour.
+	s.run("resize-window", "-t", s.name, "-x", "80", "-y", "24")
+	s.waitFor(ctx, "the 80×24 layout", func(sc string) bool {
+		return strings.Contains(sc, "? help • q quit") && strings.Contains(sc, "[3 Adapt]")
+	})
+	step("80×24 layout holds")
+
+	// 9. Quit: q (and y if the pipeline still trains baselines: q asks).
 	s.keys("q")
+	sc = s.waitFor(ctx, "the workbench to exit or ask", func(sc string) bool {
+		return strings.Contains(sc, "WORKBENCH-EXITED=") || strings.Contains(sc, "Quit while the pipeline trains")
+	})
+	if !strings.Contains(sc, "WORKBENCH-EXITED=") {
+		s.keys("y")
+	}
 	sc = s.waitFor(ctx, "the workbench to exit", func(sc string) bool { return strings.Contains(sc, "WORKBENCH-EXITED=") })
 	if !strings.Contains(sc, "WORKBENCH-EXITED=0") {
 		t.Fatalf("workbench exited with an error:\n%s", sc)

@@ -45,6 +45,9 @@ type Model struct {
 	errLine string
 	// manual: tests pump events themselves (no blocking wait Cmd).
 	manual bool
+	// confirmQuit: q was pressed while the pipeline trains; the next key
+	// answers.
+	confirmQuit bool
 }
 
 // New builds the root model. It subscribes to the engine's bus at once so
@@ -61,7 +64,7 @@ func New(c *Common) *Model {
 		PaneAdapt:    m.adapt,
 		PaneChat:     m.chat,
 		PaneResults:  m.results,
-		PaneKnobs:    knobs.New(c, func() (k apiKnobs, seed int64) { return m.adapt.Knobs, m.adapt.Seed }),
+		PaneKnobs:    knobs.New(c, func() (k apiKnobs, seed int64) { return c.Store.Sel.Knobs, c.Store.Sel.Seed }),
 	}
 	if c.Engine != nil {
 		m.sub = c.Engine.Bus().Subscribe(events.Coalesce)

@@ -24,7 +24,7 @@ var screens = []struct {
 	{name: "pipeline", keys: []string{"2"}},
 	{name: "adapt_decoupled", keys: []string{"down", "down", "down", "down", "down", "down", "enter"}},
 	{name: "adapt_gen_baselines", keys: []string{"enter", "m", "b", " ", "down", "down", " ", "esc"}},
-	{name: "chat_compare", keys: []string{"enter", "m", "m", "4"}, text: "Which is prime?\nA: 4\nB: 7\nC: 9", then: []string{"ctrl+r"}},
+	{name: "chat_compare", keys: []string{"enter", "m", "m", "4", "i"}, text: "Which is prime?\nA: 4\nB: 7\nC: 9", then: []string{"ctrl+r"}},
 	{name: "results", keys: []string{"5"}},
 	{name: "knobs", keys: []string{"6", "down"}},
 	{name: "help", keys: []string{"3", "?"}},
@@ -71,7 +71,9 @@ func TestTeatestFlow(t *testing.T) {
 			waitFor(t, tm, "Result: acc 0.610")
 			tm.Send(testutil.Key("m"))
 			waitFor(t, tm, "Result: acc 0.520")
+			// q asks (the fake pipeline is training), y confirms.
 			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
 			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
 			golden.RequireEqual(t, []byte(fm.View()))
 		})

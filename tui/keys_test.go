@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/degaml/workbench/core/api"
 	"strings"
 	"testing"
 
@@ -10,10 +11,17 @@ import (
 
 func TestQuitKeys(t *testing.T) {
 	m, _ := newManual(t, 120, 40)
-	if !(press(t, m, "q")) {
-		t.Fatal("q on the task picker should quit")
+	// The fake pipeline is training: q asks first; any key but y/q stays.
+	if press(t, m, "q") || !strings.Contains(m.View(), "Quit while the pipeline trains (generator 40%)?") {
+		t.Fatalf("q during training should ask:\n%s", m.View())
 	}
-	press(t, m, "4") // chat: input focused
+	if press(t, m, "n") || strings.Contains(m.View(), "Quit while") {
+		t.Fatal("n should cancel the question")
+	}
+	if !(press(t, m, "q", "y")) {
+		t.Fatal("q then y should quit")
+	}
+	press(t, m, "4", "i") // chat: input focused
 	if !(press(t, m, "ctrl+c")) {
 		t.Fatal("ctrl+c must always quit")
 	}
@@ -21,7 +29,7 @@ func TestQuitKeys(t *testing.T) {
 
 func TestQTypesIntoChatInput(t *testing.T) {
 	m, _ := newManual(t, 120, 40)
-	press(t, m, "tab", "tab", "tab")
+	press(t, m, "tab", "tab", "tab", "i")
 	if m.Active() != PaneChat {
 		t.Fatalf("active = %v", m.Active().Title())
 	}
@@ -40,7 +48,7 @@ func TestQTypesIntoChatInput(t *testing.T) {
 	if m.Active() != PaneChat || m.chat.CapturesKeys() {
 		t.Fatal("esc should blur the input first")
 	}
-	if !(press(t, m, "q")) {
+	if !(press(t, m, "q", "q")) { // asked while training, q again confirms
 		t.Fatal("q should quit once the input is blurred")
 	}
 }
@@ -107,12 +115,14 @@ func TestPickTaskToggleModeSameSeed(t *testing.T) {
 	if !strings.Contains(m.View(), "Mode: generalization-only") {
 		t.Fatal("mode label did not change")
 	}
-	if len(eng.Adapts) != 2 || eng.Adapts[0].Seed != eng.Adapts[1].Seed || eng.Adapts[0].Suite != eng.Adapts[1].Suite {
+	// decoupled, base (the reference line), then gen-only: one world.
+	if len(eng.Adapts) != 3 || eng.Adapts[0].Seed != eng.Adapts[2].Seed || eng.Adapts[0].Suite != eng.Adapts[2].Suite ||
+		eng.Adapts[2].Method != adapt.MethodGen {
 		t.Fatalf("requests %+v", eng.Adapts)
 	}
 	var both int
 	for _, s := range m.Adapt().Series() {
-		if strings.HasPrefix(s.Name, adapt.MethodGen+" ") || strings.HasPrefix(s.Name, adapt.MethodDecoupled+" ") {
+		if strings.HasPrefix(s.Name, "gen-only ") || strings.HasPrefix(s.Name, "decoupled ") {
 			both++
 		}
 	}
@@ -136,7 +146,7 @@ func TestKnobsRerun(t *testing.T) {
 	}
 	typeText(t, m, "9")
 	press(t, m, "enter")
-	last := eng.Adapts[len(eng.Adapts)-1]
+	last := eng.Adapts[len(eng.Adapts)-2] // then the base model's reference run
 	if m.Active() != PaneAdapt || last.Seed != 9 || last.Knobs.InnerSteps != 7 || last.Method != "degaml" {
 		t.Fatalf("re-run %+v on %v", last, m.Active().Title())
 	}
@@ -188,10 +198,10 @@ func TestCoalescedRunes(t *testing.T) {
 	}
 	press(t, m, "esc", "esc")
 	press(t, m, "3m") // Adapt, then toggle the mode
-	if m.Active() != PaneAdapt || m.adapt.Mode != adapt.MethodGen {
-		t.Fatalf("pane %s, mode %s", m.Active().Title(), m.adapt.Mode)
+	if m.Active() != PaneAdapt || m.c.Store.Sel.Mode != adapt.MethodGen {
+		t.Fatalf("pane %s, mode %s", m.Active().Title(), m.c.Store.Sel.Mode)
 	}
-	press(t, m, "4hi q") // chat focuses its input: the rest is text, q included
+	press(t, m, "4ihi q") // chat, i focuses its input: the rest is text, q included
 	if !strings.Contains(m.View(), "hi q") || len(eng.Chats) != 0 {
 		t.Fatalf("chat input:\n%s", m.View())
 	}
@@ -199,5 +209,43 @@ func TestCoalescedRunes(t *testing.T) {
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("PASTED"), Paste: true})
 	if !strings.Contains(m.View(), "hi qPASTED") {
 		t.Fatalf("paste:\n%s", m.View())
+	}
+}
+
+// "Which world?": the picker's preview, the dashboard's header and the
+// engine name the same instance, and follow a new seed together.
+func TestOneWorldEverywhere(t *testing.T) {
+	m, eng := newManual(t, 120, 40)
+	press(t, m, "enter", "n", "1")
+	w, _ := eng.World("arc-c", 2)
+	v := m.View()
+	if !strings.Contains(v, "Instance: "+w.Task) || !strings.Contains(v, "instance = 502") || !strings.Contains(v, w.Show) {
+		t.Fatalf("picker does not show the selected world %s:\n%s", w.Task, v)
+	}
+	press(t, m, "3")
+	if v := m.View(); !strings.Contains(v, "("+w.Task+")") || !strings.Contains(v, "Seed: 2") {
+		t.Fatalf("dashboard names another world:\n%s", v)
+	}
+	if last := eng.Adapts[len(eng.Adapts)-1]; last.Seed != 2 || last.Suite != "arc-c" {
+		t.Fatalf("runs another world: %+v", last)
+	}
+}
+
+// Entering Chat with a digit does not focus its input: the next digit
+// switches pane instead of typing.
+func TestDigitsSwitchFromChat(t *testing.T) {
+	m, _ := newManual(t, 120, 40)
+	press(t, m, "4", "5")
+	if m.Active() != PaneResults {
+		t.Fatalf("4 then 5 left %s active", m.Active().Title())
+	}
+}
+
+// With nothing training, q quits at once.
+func TestQuitWithoutTraining(t *testing.T) {
+	m, _ := newManual(t, 120, 40)
+	m.c.Store.SetStages([]api.StageStatus{{Name: "generator", State: "done", Fraction: 1}})
+	if !press(t, m, "q") {
+		t.Fatal("q should quit when nothing trains")
 	}
 }

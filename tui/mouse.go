@@ -19,7 +19,7 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 			return nil
 		}
 		if m.active == PaneChat && msg.Y >= m.c.Height-2-6 {
-			m.chat.Focus()
+			m.chat.FocusInput()
 			return nil
 		}
 	}

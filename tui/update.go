@@ -76,6 +76,8 @@ func (m *Model) applyEvents(msg EventsMsg) tea.Cmd {
 			break
 		}
 	}
+	// A compare in chat may be waiting for an adaptation that just ended.
+	cmds = append(cmds, m.chat.Poll())
 	if m.c.Store.ResultsChanged {
 		m.c.Store.ResultsChanged = false
 		cmds = append(cmds, m.results.Fetch())
@@ -124,9 +126,21 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.confirmQuit {
+		// The question "quit while training?" takes the next key.
+		m.confirmQuit = false
+		if k.String() == "y" || key.Matches(k, keys.Quit) {
+			return tea.Quit
+		}
+		return nil
+	}
 	if !captures {
 		switch {
 		case key.Matches(k, keys.Quit):
+			if _, training := m.c.Store.PipelineRunning(); training {
+				m.confirmQuit = true
+				return nil
+			}
 			return tea.Quit
 		case key.Matches(k, keys.Help):
 			m.full = !m.full

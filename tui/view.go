@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/degaml/workbench/tui/adapt"
+	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/pipeline"
 )
 
@@ -15,7 +16,9 @@ func (m *Model) brand() string { return m.c.Styles.Title.Render(" DeGAML ") }
 func (m *Model) tab(p Pane) string {
 	label := fmt.Sprintf("%d %s", int(p)+1, p.Title())
 	if p == m.active {
-		return m.c.Styles.TabActive.Render(label)
+		// Brackets mark the active tab without colour (NO_COLOR, monochrome);
+		// they take the padding's place so the tab bar does not shift.
+		return m.c.Styles.TabActive.Padding(0).Render("[" + label + "]")
 	}
 	return m.c.Styles.TabInactive.Render(label)
 }
@@ -33,12 +36,12 @@ func (m *Model) tabBar() string {
 // runs, and the newest warning or error.
 func (m *Model) statusLine() string {
 	st := m.c.Styles
-	a := m.adapt
+	sel := m.c.Store.Sel
 	parts := []string{}
-	if a.Suite != "" {
-		parts = append(parts, "Task: "+a.Suite)
+	if sel.Suite != "" {
+		parts = append(parts, "Task: "+sel.Suite, fmt.Sprint("Seed: ", sel.Seed))
 	}
-	parts = append(parts, "Mode: "+adapt.ModeLabel(a.Mode))
+	parts = append(parts, "Mode: "+adapt.ModeLabel(sel.Mode))
 	if s, ok := m.c.Store.PipelineRunning(); ok {
 		p := fmt.Sprintf("Pipeline: %s %.0f%%", s.Name, s.Fraction*100)
 		if s.ETA > 0 {
@@ -46,15 +49,35 @@ func (m *Model) statusLine() string {
 		}
 		parts = append(parts, st.Accent.Render(p))
 	}
-	line := st.StatusBar.Render(strings.Join(parts, " · "))
+	// Parts that do not fit are left out whole, never cut mid-word.
+	var notice string
 	switch {
 	case m.errLine != "":
-		line += "  " + st.Bad.Render(m.errLine)
+		notice = st.Bad.Render(m.errLine)
+	case m.c.Store.Notice != "" && m.c.Store.NoticeBad:
+		notice = st.Bad.Render(m.c.Store.Notice)
 	case m.c.Store.Notice != "":
-		if m.c.Store.NoticeBad {
-			line += "  " + st.Bad.Render(m.c.Store.Notice)
+		notice = st.Warn.Render(m.c.Store.Notice)
+	}
+	line := ""
+	for _, p := range parts {
+		next := p
+		if line != "" {
+			next = line + st.StatusBar.Render(" · ") + p
+		}
+		if lipgloss.Width(next) > m.c.Width {
+			break
+		}
+		line = next
+	}
+	line = st.StatusBar.Render(line)
+	if notice != "" {
+		if lipgloss.Width(line)+2+lipgloss.Width(notice) <= m.c.Width {
+			line += "  " + notice
 		} else {
-			line += "  " + st.Warn.Render(m.c.Store.Notice)
+			// The notice matters more than the labels: it gets its own line's
+			// worth, wrapped words cut at the end with "…".
+			line = common.Ellipsize(notice, m.c.Width)
 		}
 	}
 	return m.c.Renderer.NewStyle().MaxWidth(m.c.Width).Render(line)
@@ -82,8 +105,15 @@ func (m *Model) View() string {
 	// left column of a side-by-side pane.
 	body = r.NewStyle().MaxWidth(bw).MaxHeight(bh).Render(body)
 	body = r.NewStyle().Width(bw).Height(bh).MaxHeight(bh).Render(body)
-	footer := m.help.ShortHelpView(append(m.panes[m.active].ShortHelp(), m.globalKeys()...))
-	return lipgloss.JoinVertical(lipgloss.Left, m.tabBar(), body, "", m.statusLine(), footer)
+	footer := m.footer()
+	status := m.statusLine()
+	if m.confirmQuit {
+		s, _ := m.c.Store.PipelineRunning()
+		status = common.Ellipsize(m.c.Styles.Warn.Bold(true).Render(fmt.Sprintf(
+			"Quit while the pipeline trains (%s %.0f%%)? Training stops at a checkpoint and resumes next start. y/q: quit · any other key: stay",
+			s.Name, s.Fraction*100)), m.c.Width)
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, m.tabBar(), body, "", status, footer)
 }
 
 func (m *Model) fullHelp() string {
@@ -111,4 +141,47 @@ func (m *Model) tooSmall() string {
 		st.Muted.Render("enlarge the window, or press q to quit")
 	return m.c.Renderer.Place(m.c.Width, m.c.Height, lipgloss.Center, lipgloss.Center, msg,
 		lipgloss.WithWhitespaceChars(" "))
+}
+
+// footer is the short help: the pane's keys, then the global ones, with
+// "? help" and "q quit" always kept at the end; keys that do not fit are
+// dropped whole and marked with "…". (help.Model's own cut can overflow by
+// a key when its ellipsis does not fit.)
+func (m *Model) footer() string {
+	k := m.c.Keys
+	st := m.c.Styles.Help
+	item := func(b key.Binding) string {
+		return st.ShortKey.Inline(true).Render(b.Help().Key) + " " + st.ShortDesc.Inline(true).Render(b.Help().Desc)
+	}
+	sep := st.ShortSeparator.Inline(true).Render(" • ")
+	tail := item(k.Help) + sep + item(k.Quit)
+	if m.panes[m.active].CapturesKeys() {
+		// q and ? are text now: name the keys that still leave.
+		tail = item(k.Back) + sep + item(k.ForceQuit)
+	}
+	room := m.c.Width - lipgloss.Width(tail) - lipgloss.Width(sep)
+	ell := st.Ellipsis.Inline(true).Render("…")
+	var head string
+	keys := append(m.panes[m.active].ShortHelp(), k.NextPane)
+	if !m.panes[m.active].CapturesKeys() {
+		keys = append(keys, k.Back)
+	}
+	for _, b := range keys {
+		if !b.Enabled() {
+			continue
+		}
+		next := item(b)
+		if head != "" {
+			next = head + sep + next
+		}
+		if lipgloss.Width(next)+2 > room {
+			head += " " + ell
+			break
+		}
+		head = next
+	}
+	if head == "" {
+		return tail
+	}
+	return head + sep + tail
 }

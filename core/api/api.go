@@ -21,6 +21,25 @@ type SuiteInfo struct {
 	Hidden      map[string]string // the hidden per-task parameter(s) of a built-in suite; nil for files
 }
 
+// World is the task instance a (suite, seed) selection adapts to: what the
+// picker previews, what the dashboard names and what `workbench tasks show
+// NAME#I` prints, so that every screen shows the same world.
+type World struct {
+	Suite   string
+	Task    string // the instance's name, e.g. "math-mc#501"
+	Seed    int64
+	Hidden  map[string]string // nil for task files
+	Example string            // one test item in DnD text with its answer
+	Options int               // options per item (chance accuracy is 1/Options); 0 if unknown
+	Show    string            // the command that prints this instance, "" for task files
+}
+
+// Worlds is implemented by engines that can name the instance a seed
+// selects; front ends fall back to Suites() when an engine does not.
+type Worlds interface {
+	World(suite string, seed int64) (World, error)
+}
+
 // StageStatus is one pipeline stage as the facade last saw it.
 type StageStatus struct {
 	Name     string // "base" | "collect" | "generator" | "policy" | …
@@ -52,6 +71,10 @@ type ChatRequest struct {
 	AdaptRun string
 	Prompt   string
 	MaxNew   int
+	// Stop ends the answer as soon as the generated text contains one of
+	// these (besides EOS), e.g. the answer's closing "]" or a newline, so a
+	// small model does not run on to the token limit.
+	Stop []string
 }
 
 // BenchTable is the latest results table: methods × suites.

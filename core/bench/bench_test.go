@@ -232,12 +232,12 @@ func TestPNG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sz := img.Bounds().Size(); sz.X != 1600 || sz.Y != 600 {
-		t.Errorf("size %v, want 1600×600", sz)
+	if sz := img.Bounds().Size(); sz.X != 2200 || sz.Y != 600 {
+		t.Errorf("size %v, want 2200×600 (bars, accuracy by step, loss by step)", sz)
 	}
 	colors := map[uint32]bool{}
 	for y := 0; y < 600; y += 3 {
-		for x := 0; x < 1600; x += 3 {
+		for x := 0; x < 2200; x += 3 {
 			r, g, bb, _ := img.At(x, y).RGBA()
 			colors[r>>8<<16|g>>8<<8|bb>>8] = true
 		}
@@ -475,5 +475,39 @@ func TestETA(t *testing.T) {
 	}
 	if fmtDur(got) != "22s" || fmtDur(3725e9) != "1h02m" || fmtDur(125e9) != "2m05s" {
 		t.Errorf("fmtDur: %s %s %s", fmtDur(got), fmtDur(3725e9), fmtDur(125e9))
+	}
+}
+
+// Each block's chance level is the mean of its suites' chance; the curve
+// panels plot one metric each, naming the methods that did not report it
+// instead of mixing support and query losses on one axis.
+func TestPlotReferencesAndMetrics(t *testing.T) {
+	tb := goldenTable()
+	if c := blockChance(tb, tb.Layout.InDomain); math.Abs(c-0.375) > 1e-12 { // arc-easy 0.25, boolq 0.5
+		t.Errorf("in-domain chance %v", c)
+	}
+	if c := blockChance(tb, tb.Layout.OutOfDomain); math.Abs(c-0.25) > 1e-12 {
+		t.Errorf("out-of-domain chance %v", c)
+	}
+	if c := blockChance(&Table{}, nil); !math.IsNaN(c) {
+		t.Errorf("no chance levels: %v", c)
+	}
+	curves := map[string][]Curve{
+		"maml-en-llm": {{Phase: "inner", Points: []CurvePoint{{Step: 1, QueryLoss: events.F(2.2), Accuracy: events.F(0.4)}}}},
+		"degaml":      {{Phase: "ttt", Points: []CurvePoint{{Step: 1, SupportLoss: events.F(1.2)}}}},
+	}
+	p, err := curvePlot(tb.Methods, curves, queryLossMetric, math.NaN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.Title.Text, "not reported by: degaml") || p.Y.Label.Text != "query loss (CE)" {
+		t.Errorf("loss panel %q / %q", p.Title.Text, p.Y.Label.Text)
+	}
+	a, err := curvePlot(tb.Methods, curves, accuracyMetric, 0.3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Y.Min != 0 || a.Y.Max < 100 || a.Y.Label.Text != "accuracy %" {
+		t.Errorf("accuracy axis %v..%v %q", a.Y.Min, a.Y.Max, a.Y.Label.Text)
 	}
 }

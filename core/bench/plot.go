@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -16,36 +17,85 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// Plot size: two panels side by side in one PNG.
+// Plot size: three panels side by side in one PNG.
 const (
-	plotW   = 16 * vg.Inch
+	plotW   = 22 * vg.Inch
 	plotH   = 6 * vg.Inch
-	plotDPI = 100 // → 1600 × 600 px
+	plotDPI = 100 // → 2200 × 600 px
 )
 
-// WritePNG renders one PNG with two panels: left, a grouped bar chart of
+// WritePNG renders one PNG with three panels: left, a grouped bar chart of
 // every method's in-domain and out-of-domain average accuracy with 95% CI
-// error bars; right, the methods' mean adaptation curves (loss per
-// adaptation step, averaged over the runs in the table) from curves.
+// whiskers and each block's chance level; middle, the methods' mean
+// accuracy by adaptation step (with chance); right, their mean query loss
+// by step (one metric on one axis; methods that report only a training
+// loss are named, not mixed in). Curves are averaged over the runs in the
+// table.
 func WritePNG(w io.Writer, t *Table, curves map[string][]Curve) error {
 	bars, err := barPlot(t)
 	if err != nil {
 		return err
 	}
-	lines, err := curvePlot(t.Methods, curves)
+	acc, err := curvePlot(t.Methods, curves, accuracyMetric, blockChance(t, nil))
+	if err != nil {
+		return err
+	}
+	loss, err := curvePlot(t.Methods, curves, queryLossMetric, math.NaN())
 	if err != nil {
 		return err
 	}
 	img := vgimg.NewWith(vgimg.UseWH(plotW, plotH), vgimg.UseDPI(plotDPI), vgimg.UseBackgroundColor(color.White))
 	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Inch / 3, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8,
+	tiles := draw.Tiles{Rows: 1, Cols: 3, PadX: vg.Inch / 3, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8,
 		PadLeft: vg.Inch / 8, PadRight: vg.Inch / 4}
-	plots := [][]*plot.Plot{{bars, lines}}
+	plots := [][]*plot.Plot{{bars, acc, loss}}
 	canvases := plot.Align(plots, tiles, dc)
 	bars.Draw(canvases[0][0])
-	lines.Draw(canvases[0][1])
+	acc.Draw(canvases[0][1])
+	loss.Draw(canvases[0][2])
 	_, err = vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 	return err
+}
+
+// blockChance is the mean chance accuracy of the suites of a block (nil:
+// every suite of the table), NaN when the table has no chance levels.
+func blockChance(t *Table, suites []string) float64 {
+	if suites == nil {
+		suites = append(slices.Clone(t.Layout.InDomain), t.Layout.OutOfDomain...)
+	}
+	s, n := 0.0, 0
+	for _, name := range suites {
+		if c, ok := t.Chance[name]; ok && c > 0 {
+			s += c
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return s / float64(n)
+}
+
+// chanceLine is a dashed horizontal line at y over the x range of a plot.
+type chanceLine struct {
+	y     float64
+	color color.Color
+}
+
+func (c chanceLine) Plot(dc draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&dc)
+	sty := draw.LineStyle{Color: c.color, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(6), vg.Points(3)}}
+	y := trY(c.y)
+	dc.StrokeLine2(sty, trX(p.X.Min), y, trX(p.X.Max), y)
+}
+
+func (c chanceLine) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return math.Inf(1), math.Inf(-1), c.y, c.y
+}
+
+func (c chanceLine) Thumbnail(dc *draw.Canvas) {
+	y := (dc.Min.Y + dc.Max.Y) / 2
+	dc.StrokeLine2(draw.LineStyle{Color: c.color, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(6), vg.Points(3)}}, dc.Min.X, y, dc.Max.X, y)
 }
 
 // SavePNG writes WritePNG's image to path.
@@ -106,11 +156,18 @@ func barPlot(t *Table) (*plot.Plot, error) {
 		b.Offset = barW * vg.Length(float64(g)-float64(len(groups)-1)/2)
 		eb.off = b.Offset
 		p.Add(b, eb)
-		label := "in-domain avg"
+		label, suites := "in-domain avg", t.Layout.InDomain
 		if col == AvgOutOfDomain {
-			label = "out-of-domain avg"
+			label, suites = "out-of-domain avg", t.Layout.OutOfDomain
 		}
 		p.Legend.Add(label, b)
+		if c := blockChance(t, suites); !math.IsNaN(c) {
+			// The block's chance level, in the block's colour: bars below it
+			// are no better than guessing.
+			cl := chanceLine{y: 100 * c, color: plotutil.Color(g)}
+			p.Add(cl)
+			p.Legend.Add(fmt.Sprintf("chance, %s (%.0f%%)", label, 100*c), cl)
+		}
 	}
 	// Headroom for the legend; the x range pads half a group on each side so
 	// the outer bars are not clipped.
@@ -162,34 +219,34 @@ func (e *offsetErrBars) DataRange() (xmin, xmax, ymin, ymax float64) {
 	return
 }
 
-// curveMetric picks what a curve plots: the query loss when the method
-// reports one (MAML-style held-out loss), else the support/training loss.
-func curveMetric(c Curve) (name string, get func(CurvePoint) *float64) {
-	for _, p := range c.Points {
-		if p.QueryLoss != nil {
-			return "query", func(p CurvePoint) *float64 { return p.QueryLoss }
-		}
-	}
-	for _, p := range c.Points {
-		if p.SupportLoss != nil {
-			return "support", func(p CurvePoint) *float64 { return p.SupportLoss }
-		}
-	}
-	return "", nil
+// A curveMetric is what a curve panel plots.
+type curveMetric struct {
+	title, axis string
+	scale       float64 // 100 for accuracy in %
+	get         func(CurvePoint) *float64
 }
 
-func curvePlot(methods []string, curves map[string][]Curve) (*plot.Plot, error) {
+var (
+	accuracyMetric = curveMetric{title: "Mean accuracy by adaptation step", axis: "accuracy %", scale: 100,
+		get: func(p CurvePoint) *float64 { return p.Accuracy }}
+	queryLossMetric = curveMetric{title: "Mean query loss by adaptation step", axis: "query loss (CE)", scale: 1,
+		get: func(p CurvePoint) *float64 { return p.QueryLoss }}
+)
+
+// curvePlot draws one metric's mean curves, one per method and phase, with
+// a chance line when chance is a number (accuracy).
+func curvePlot(methods []string, curves map[string][]Curve, metric curveMetric, chance float64) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = "Mean adaptation curves (per method and phase, averaged over tasks)"
+	p.Title.Text = metric.title + " (per method and phase, averaged over tasks)"
 	p.X.Label.Text = "adaptation step"
-	p.Y.Label.Text = "loss (CE)"
+	p.Y.Label.Text = metric.axis
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
 	n := 0
 	ylo, yhi := math.Inf(1), math.Inf(-1)
 	// Methods in table order, then any other curves (stable order).
 	order := slices.Clone(methods)
-	var extra []string
+	var extra, without []string
 	for m := range curves {
 		if !slices.Contains(order, m) {
 			extra = append(extra, m)
@@ -197,20 +254,18 @@ func curvePlot(methods []string, curves map[string][]Curve) (*plot.Plot, error) 
 	}
 	slices.Sort(extra)
 	for mi, m := range append(order, extra...) {
+		drawn := false
 		for _, c := range curves[m] {
-			metric, get := curveMetric(c)
-			if get == nil {
-				continue // e.g. TTS/mix report steps without a loss
-			}
 			var xys plotter.XYs
 			for _, pt := range c.Points {
-				if v := get(pt); v != nil {
-					xys = append(xys, plotter.XY{X: float64(pt.Step), Y: *v})
-					ylo, yhi = math.Min(ylo, *v), math.Max(yhi, *v)
+				if v := metric.get(pt); v != nil && !math.IsNaN(*v) && !math.IsInf(*v, 0) {
+					y := metric.scale * *v
+					xys = append(xys, plotter.XY{X: float64(pt.Step), Y: y})
+					ylo, yhi = math.Min(ylo, y), math.Max(yhi, y)
 				}
 			}
 			if len(xys) == 0 {
-				continue
+				continue // e.g. TTS/mix report steps without this metric
 			}
 			l, s, err := plotter.NewLinePoints(xys)
 			if err != nil {
@@ -220,19 +275,35 @@ func curvePlot(methods []string, curves map[string][]Curve) (*plot.Plot, error) 
 			l.Dashes = plotutil.Dashes(n)
 			s.Shape = plotutil.Shape(n)
 			p.Add(l, s)
-			p.Legend.Add(fmt.Sprintf("%s %s (%s)", m, c.Phase, metric), l, s)
+			p.Legend.Add(fmt.Sprintf("%s %s", m, c.Phase), l, s)
 			n++
+			drawn = true
+		}
+		if !drawn && len(curves[m]) > 0 {
+			without = append(without, m)
 		}
 	}
-	if n > 0 {
+	if !math.IsNaN(chance) {
+		cl := chanceLine{y: metric.scale * chance, color: color.Gray{Y: 90}}
+		p.Add(cl)
+		p.Legend.Add(fmt.Sprintf("chance (%.0f%%)", metric.scale*chance), cl)
+		ylo, yhi = math.Min(ylo, metric.scale*chance), math.Max(yhi, metric.scale*chance)
+	}
+	switch {
+	case n > 0 && metric.scale == 100:
+		// Accuracy keeps its whole range, with headroom for the legend.
+		p.Y.Min, p.Y.Max = 0, 100+8*float64(n+2)
+	case n > 0:
 		// Headroom above the data for the legend, which sits top right.
 		span := math.Max(yhi-ylo, 0.1)
 		p.Y.Min, p.Y.Max = math.Max(0, ylo-0.05*span), yhi+0.08*span*float64(n+2)
-	}
-	if n == 0 {
+	default:
 		// An empty panel still says why, rather than a bare axis.
-		p.Title.Text += "\n(no step events with a loss were recorded)"
-		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+		p.Title.Text += "\n(no step events reported this metric)"
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, max(1, metric.scale)
+	}
+	if len(without) > 0 {
+		p.Title.Text += "\nnot reported by: " + strings.Join(without, ", ")
 	}
 	return p, nil
 }

@@ -142,7 +142,7 @@ func (w *Workbench) chat(ctx context.Context, r api.ChatRequest, maxNew int, pub
 	if err != nil {
 		return err
 	}
-	opt := models.GenerateOptions{MaxNew: maxNew, Greedy: true, StopEOS: true, StopStrings: []string{"\n\n"}, TruncateLeft: true}
+	opt := models.GenerateOptions{MaxNew: maxNew, Greedy: true, StopEOS: true, StopStrings: append([]string{"\n\n"}, r.Stop...), TruncateLeft: true}
 	if ad != nil {
 		opt.Adapter, opt.HiddenDelta = ad.Adapter, ad.SlotDelta
 		if opt.Adapter == nil && len(ad.Ensemble) > 0 {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/models"
@@ -29,13 +30,35 @@ func (w *Workbench) Base(ctx context.Context) (*models.Model, error) {
 
 // baseDir names the cache directory of the configured base model.
 func (w *Workbench) baseDir() (string, models.Config, error) {
-	cfg, err := models.PresetConfig(w.cfg.Model.Preset)
+	return baseCacheDir(w.cfg, w.workdir)
+}
+
+func baseCacheDir(c *config.Config, workdir string) (string, models.Config, error) {
+	cfg, err := models.PresetConfig(c.Model.Preset)
 	if err != nil {
 		return "", cfg, err
 	}
-	p := w.cfg.Pipeline
+	p := c.Pipeline
 	k := key("base/2", cfg, p.PretrainSteps, p.PretrainLR, p.PretrainBatch, p.TrainInstances)
-	return filepath.Join(w.workdir, "base", w.cfg.Model.Preset+"-"+k), cfg, nil
+	return filepath.Join(workdir, "base", c.Model.Preset+"-"+k), cfg, nil
+}
+
+// TrainedBase is where the pipeline caches the base model cfg pretrains
+// in workdir ("" = cfg's, then the default), and whether a finished one is
+// there; nothing is trained. `generate --model nano` uses it.
+func TrainedBase(c *config.Config, workdir string) (dir string, ok bool, err error) {
+	if workdir == "" {
+		workdir = c.Pipeline.Workdir
+	}
+	if workdir == "" {
+		workdir = DefaultWorkdir()
+	}
+	dir, _, err = baseCacheDir(c, workdir)
+	if err != nil {
+		return "", false, err
+	}
+	_, statErr := os.Stat(filepath.Join(dir, models.CheckpointManifest))
+	return dir, statErr == nil, nil
 }
 
 func (w *Workbench) loadOrTrainBase(ctx context.Context) (*models.Model, bool, error) {

@@ -78,6 +78,11 @@ func (w *Workbench) pretrain(ctx context.Context, cfg models.Config, dir string)
 	lr, total, start := p.PretrainLR, p.PretrainSteps, time.Now()
 	for i := st.Step; i < total; {
 		if err := ctx.Err(); err != nil {
+			// Quitting (q, Ctrl-C, a closed session) keeps the progress made
+			// since the last periodic checkpoint: the next start resumes here.
+			if i > 0 && i%pretrainSaveEvery != 0 {
+				_ = saveBase(partial, cfg, params, st, start)
+			}
 			return nil, err
 		}
 		// The batch depends only on the step, so a resumed run sees the same data.

@@ -151,6 +151,24 @@ func (w *Workbench) Suites() []api.SuiteInfo {
 	return out
 }
 
+// World names the instance (suite, seed) adapts to, with its hidden
+// parameters, so front ends show the world a run really uses.
+func (w *Workbench) World(suite string, seed int64) (api.World, error) {
+	t, err := w.task(suite, seed)
+	if err != nil {
+		return api.World{}, err
+	}
+	out := api.World{Suite: suite, Task: t.Name, Seed: seed, Hidden: t.Hidden}
+	if len(t.Splits.Test) > 0 {
+		ex := t.Splits.Test[0]
+		out.Example, out.Options = ex.DnDPrompt()+"\n→ "+ex.DnDResponse(), len(ex.Options)
+	}
+	if t.Hidden != nil {
+		out.Show = "workbench tasks show " + t.Name
+	}
+	return out, nil
+}
+
 // task resolves a suite name to the task instance a run adapts to.
 func (w *Workbench) task(suite string, seed int64) (*tasks.Task, error) {
 	for _, t := range w.userTasks {

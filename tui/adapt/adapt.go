@@ -14,11 +14,12 @@ import (
 	"github.com/degaml/workbench/tui/state"
 )
 
-// Metric views cycled by "v".
+// Metric views cycled by "v": both panels (side by side when the screen
+// is wide enough, else accuracy), accuracy only, loss only.
 const (
 	ViewAll = iota
-	ViewLoss
 	ViewAccuracy
+	ViewLoss
 )
 
 // StartedMsg reports an Adapt call's outcome.
@@ -30,44 +31,45 @@ type StartedMsg struct {
 
 // KeyMap are the dashboard keys.
 type KeyMap struct {
-	Mode, Methods, Metric, Rerun key.Binding
+	Mode, Methods, Metric, Rerun, NewSeed, Up, Down key.Binding
 }
 
-// Model is the dashboard pane.
+// Model is the dashboard pane. What is selected (task, seed, mode, knobs,
+// baselines) lives in the shared store (c.Store.Sel), never here, so every
+// pane shows the same selection.
 type Model struct {
-	c     *common.Common
-	keys  KeyMap
-	sel   selector
-	Suite string
-	Seed  int64
-	Knobs api.Knobs
-	Mode  string // MethodGen or MethodDecoupled
-	// Shown are the baselines added to the chart.
-	Shown   map[string]bool
-	Metric  int
-	pending map[string]bool // Adapt calls in flight, by method
-	// toggled: both modes have been shown, so new parameters re-run both.
-	toggled bool
-	w, h    int
+	c        *common.Common
+	keys     KeyMap
+	sel      selector
+	Metric   int
+	pending  map[string]bool // Adapt calls in flight, by method
+	top      int             // step table's first row shown; -1 = automatic
+	shownTop int             // the first row last drawn
+	w, h     int
 
 	cacheVer, cacheW, cacheH int
 	cacheKey                 string
 	cacheOut                 string
 }
 
-// New returns the dashboard in decoupled mode with seed 1.
+// New returns the dashboard.
 func New(c *common.Common) *Model {
 	return &Model{
-		c: c, sel: newSelector(), Seed: 1, Mode: MethodDecoupled,
-		Shown: map[string]bool{}, pending: map[string]bool{}, cacheVer: -1,
+		c: c, sel: newSelector(), pending: map[string]bool{}, cacheVer: -1, top: -1,
 		keys: KeyMap{
 			Mode:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "gen-only ↔ decoupled")),
 			Methods: key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "baselines")),
-			Metric:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "loss/acc view")),
-			Rerun:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-run")),
+			Metric:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "view")),
+			Rerun:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-run all")),
+			NewSeed: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new seed")),
+			Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "scroll steps")),
+			Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll steps")),
 		},
 	}
 }
+
+// Sel is the shared selection.
+func (m *Model) Sel() *state.Selection { return &m.c.Store.Sel }
 
 // Init implements common.Component.
 func (m *Model) Init() tea.Cmd { return nil }
@@ -84,39 +86,45 @@ func (m *Model) Focus() {}
 // Blur closes the selector.
 func (m *Model) Blur() { m.sel.open = false }
 
-// SetSuite makes suite current and adapts to it in the current mode.
+// SetSuite makes suite current and runs everything selected on it (the
+// ticked baselines included).
 func (m *Model) SetSuite(suite string) tea.Cmd {
-	m.Suite = suite
-	return m.ensure(m.Mode, false)
+	m.c.Store.SelectSuite(suite)
+	m.top = -1
+	return m.ensureAll(false)
 }
 
-// SetParams changes seed and knobs and re-runs the shown methods.
+// SetParams changes seed and knobs and re-runs everything selected.
 func (m *Model) SetParams(seed int64, k api.Knobs) tea.Cmd {
-	m.Seed, m.Knobs = seed, k
-	return m.ensureAll()
+	m.c.Store.SelectKnobs(seed, k)
+	m.top = -1
+	return m.ensureAll(false)
+}
+
+// NextSeed moves to a new seed (a new instance of the task) and runs
+// everything selected on it.
+func (m *Model) NextSeed() tea.Cmd {
+	m.c.Store.NextSeed()
+	m.top = -1
+	return m.ensureAll(false)
 }
 
 // ToggleMode switches gen-only ↔ decoupled on the same task, seed and
 // knobs (hence the same items); the other mode's run stays on the chart.
 func (m *Model) ToggleMode() tea.Cmd {
-	m.Mode, m.toggled = otherMode(m.Mode), true
-	return m.ensure(m.Mode, false)
+	m.c.Store.ToggleMode()
+	return m.ensure(m.Sel().Mode, false)
 }
 
 // Request is what an Adapt call for method would send.
-func (m *Model) Request(method string) api.AdaptRequest {
-	return api.AdaptRequest{Suite: m.Suite, Method: method, Seed: m.Seed, Knobs: m.Knobs}
-}
+func (m *Model) Request(method string) api.AdaptRequest { return m.Sel().Request(method) }
 
-func (m *Model) ensureAll() tea.Cmd {
-	cmds := []tea.Cmd{m.ensure(m.Mode, false)}
-	if m.toggled {
-		cmds = append(cmds, m.ensure(otherMode(m.Mode), false))
-	}
-	for _, b := range Baselines {
-		if m.Shown[b] {
-			cmds = append(cmds, m.ensure(b, false))
-		}
+// ensureAll starts every selected method that has no run for the current
+// selection (force: re-runs them all).
+func (m *Model) ensureAll(force bool) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, method := range m.Sel().Methods() {
+		cmds = append(cmds, m.ensure(method, force))
 	}
 	return tea.Batch(cmds...)
 }
@@ -124,7 +132,7 @@ func (m *Model) ensureAll() tea.Cmd {
 // ensure starts an Adapt for method unless a run with the same parameters
 // exists (or force). The call runs in a Cmd: the engine may take a lock.
 func (m *Model) ensure(method string, force bool) tea.Cmd {
-	if m.Suite == "" || m.pending[method] {
+	if m.Sel().Suite == "" || m.pending[method] {
 		return nil
 	}
 	if _, ok := m.Runs()[method]; ok && !force {
@@ -139,13 +147,22 @@ func (m *Model) ensure(method string, force bool) tea.Cmd {
 	}
 }
 
-// Runs returns the newest run per method for the current parameters.
-func (m *Model) Runs() map[string]*state.Run {
-	return m.c.Store.RunsFor(m.Suite, m.Seed, m.Knobs)
+// Ensure starts method's run for the current task, seed and knobs unless
+// one exists (the chat's compare uses it); for the other mode it also puts
+// both modes on the chart.
+func (m *Model) Ensure(method string) tea.Cmd {
+	if method == state.OtherMode(m.Sel().Mode) {
+		m.c.Store.CompareModes()
+	}
+	return m.ensure(method, false)
 }
 
+// Runs returns the newest run per selected method for the current
+// selection; unselected methods are left out.
+func (m *Model) Runs() map[string]*state.Run { return m.c.Store.Selected() }
+
 // Current is the current mode's run, if any.
-func (m *Model) Current() *state.Run { return m.Runs()[m.Mode] }
+func (m *Model) Current() *state.Run { return m.Runs()[m.Sel().Mode] }
 
 // Update handles dashboard keys and Adapt results.
 func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
@@ -156,6 +173,16 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			return m, func() tea.Msg { return common.ErrMsg{Err: fmt.Errorf("adapt %s: %w", msg.Req.Method, msg.Err)} }
 		}
 		m.c.Store.AddRun(msg.RunID, msg.Req)
+	case tea.MouseMsg:
+		if m.sel.open {
+			return m, m.selectorMouse(msg)
+		}
+		switch msg.Button {
+		case tea.MouseButtonWheelUp:
+			m.scrollBy(-1)
+		case tea.MouseButtonWheelDown:
+			m.scrollBy(1)
+		}
 	case tea.KeyMsg:
 		if m.sel.open {
 			return m, m.updateSelector(msg)
@@ -168,7 +195,14 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		case key.Matches(msg, m.keys.Metric):
 			m.Metric = (m.Metric + 1) % 3
 		case key.Matches(msg, m.keys.Rerun):
-			return m, m.ensure(m.Mode, true)
+			m.top = -1
+			return m, m.ensureAll(true)
+		case key.Matches(msg, m.keys.NewSeed):
+			return m, m.NextSeed()
+		case key.Matches(msg, m.keys.Up):
+			m.scrollBy(-1) // clamped when drawn
+		case key.Matches(msg, m.keys.Down):
+			m.scrollBy(1)
 		}
 	}
 	return m, nil
@@ -184,10 +218,31 @@ func (m *Model) updateSelector(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, s.keys.Down):
 		s.cursor = (s.cursor + 1) % len(Baselines)
 	case key.Matches(k, s.keys.Toggle):
-		b := Baselines[s.cursor]
-		m.Shown[b] = !m.Shown[b]
-		if m.Shown[b] {
-			return m.ensure(b, false)
+		if m.c.Store.ToggleBaseline(Baselines[s.cursor]) {
+			return m.ensure(Baselines[s.cursor], false)
+		}
+	}
+	return nil
+}
+
+// selectorMouse: the wheel moves the checklist's cursor; a click on a
+// baseline ticks or unticks it. Mouse rows are the screen's (the pane
+// starts below the tab bar).
+func (m *Model) selectorMouse(msg tea.MouseMsg) tea.Cmd {
+	s := &m.sel
+	switch {
+	case msg.Button == tea.MouseButtonWheelUp:
+		s.cursor = max(0, s.cursor-1)
+	case msg.Button == tea.MouseButtonWheelDown:
+		s.cursor = min(len(Baselines)-1, s.cursor+1)
+	case msg.Action == tea.MouseActionPress && msg.Button == tea.MouseButtonLeft:
+		i := msg.Y - 1 - s.firstRow
+		if i < 0 || i >= len(Baselines) {
+			return nil
+		}
+		s.cursor = i
+		if m.c.Store.ToggleBaseline(Baselines[i]) {
+			return m.ensure(Baselines[i], false)
 		}
 	}
 	return nil
@@ -203,18 +258,11 @@ func (m *Model) ShortHelp() []key.Binding {
 		k := m.sel.keys
 		return []key.Binding{k.Up, k.Down, k.Toggle, k.Close}
 	}
-	return []key.Binding{m.keys.Mode, m.keys.Methods, m.keys.Metric, m.keys.Rerun}
+	return []key.Binding{m.keys.Mode, m.keys.Methods, m.keys.Metric, m.keys.Rerun, m.keys.NewSeed}
 }
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
 	k := m.sel.keys
-	return [][]key.Binding{m.ShortHelp(), {k.Up, k.Down, k.Toggle, k.Close}}
-}
-
-func otherMode(mode string) string {
-	if mode == MethodGen {
-		return MethodDecoupled
-	}
-	return MethodGen
+	return [][]key.Binding{m.ShortHelp(), {m.keys.Up, m.keys.Down}, {k.Up, k.Down, k.Toggle, k.Close}}
 }

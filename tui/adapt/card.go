@@ -72,16 +72,24 @@ func hypothesisCard(st *common.Styles, run *state.Run, w, h int, why bool, title
 		add(st.Muted.Render("the policy is choosing…"))
 		return render()
 	}
-	add(st.Label.Render("Family: ") + st.Value.Render(FamilyLabel(h0.Family)))
+	fam := FamilyLabel(h0.Family)
+	if i := run.ChosenTrial(); i >= 0 && run.Chosen != nil && h0.Family != "none" {
+		fam += fmt.Sprintf(" (trial #%d in the table)", i+1)
+	}
+	add(st.Label.Render("Family: ") + st.Value.Render(fam))
 	add(st.Label.Render("Params: ") + st.Base.Render(FormatParams(h0.Params)))
 	add(rewardLine(st, h0))
 	rewarded := 0
+	tried := 0
 	for _, x := range run.Hyps {
-		if x.Reward != nil && *x.Reward > 0 {
+		if x.Family != "none" {
+			tried++
+		}
+		if x.Reward != nil && *x.Reward > 0 && x.Family != "none" {
 			rewarded++
 		}
 	}
-	add(st.Muted.Render(fmt.Sprintf("tried %d, rewarded %d", len(run.Hyps), rewarded)))
+	add(st.Muted.Render(fmt.Sprintf("tried %d on validation, %d no worse than generated", tried, rewarded)))
 	if why && h0.Why != "" {
 		add(st.Muted.Render(h0.Why))
 	}
@@ -99,7 +107,16 @@ func rewardLine(st *common.Styles, h *events.HypothesisInfo) string {
 	}
 	s += r
 	if h.Accuracy != nil && h.Baseline != nil {
-		s += st.Muted.Render(fmt.Sprintf("  val acc %.3f vs %.3f", *h.Accuracy, *h.Baseline))
+		// Reward is 1 when the hypothesis is no worse than the generated
+		// adapter on validation, so a tie earns it too: say so.
+		cmp, tie := "<", ""
+		switch {
+		case *h.Accuracy == *h.Baseline:
+			cmp, tie = "=", " (a tie counts as no worse)"
+		case *h.Accuracy > *h.Baseline:
+			cmp = ">"
+		}
+		s += st.Muted.Render(fmt.Sprintf("  val acc %.3f %s generated %.3f%s", *h.Accuracy, cmp, *h.Baseline, tie))
 	}
 	return s
 }

@@ -5,16 +5,18 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/degaml/workbench/tui/common"
+	"github.com/degaml/workbench/tui/state"
 )
 
-// The two DeGAML modes the toggle switches between.
+// The two DeGAML modes the toggle switches between, and the base model.
 const (
-	MethodGen       = "degaml-gen"
-	MethodDecoupled = "degaml"
+	MethodGen       = state.MethodGen
+	MethodDecoupled = state.MethodDecoupled
+	MethodBase      = state.MethodBase
 )
 
 // Baselines can be added to the chart from the method selector.
-var Baselines = []string{"nometa-lora", "union-lora", "maml-en-llm", "abmll"}
+var Baselines = state.Baselines
 
 // ModeLabel is the stable on-screen name of a mode ("Mode: decoupled").
 func ModeLabel(method string) string {
@@ -26,9 +28,10 @@ func ModeLabel(method string) string {
 
 // selector is the baseline checklist opened with "b".
 type selector struct {
-	open   bool
-	cursor int
-	keys   selectorKeys
+	open     bool
+	cursor   int
+	keys     selectorKeys
+	firstRow int // pane row of the first item, as last drawn
 }
 
 type selectorKeys struct{ Up, Down, Toggle, Close key.Binding }

@@ -23,6 +23,11 @@ const noAdapter = "no adapter yet (pick a task first)"
 // MaxNew is the generation budget per answer.
 const MaxNew = 128
 
+// Stop ends an answer at its closing bracket or at the end of its line
+// (EOS always ends it): a small model would otherwise run on ("[B]]]]n…")
+// to the token limit.
+var Stop = []string{"]", "\n"}
+
 type answer struct {
 	// Label is the TUI's own name for the answer; the engine's label of the
 	// adapter that answered (the stream's) replaces its second part once
@@ -30,7 +35,12 @@ type answer struct {
 	Label, AdaptRun, Stream string
 	Mode                    string // the DeGAML mode asked, "" for the base model
 	Probs                   []float64
-	Note                    string // why there is no answer, or an error
+	// Waiting: the mode had no run on this task yet; compare started one
+	// and the question is asked when it finishes.
+	Waiting bool
+	prompt  string
+	letters []string
+	Note    string // why there is no answer, or an error
 }
 
 type entry struct {
@@ -107,8 +117,13 @@ func (m *Model) SetSize(w, h int) {
 // CapturesKeys: while the input is focused, q and digits are text.
 func (m *Model) CapturesKeys() bool { return m.input.Focused() }
 
-// Focus focuses the prompt box.
-func (m *Model) Focus() { m.input.Focus() }
+// Focus is called when the pane is shown. It does not focus the prompt
+// box: digits switch panes until the user starts typing (i or enter), so
+// "4" then "5" goes to Results instead of typing "5".
+func (m *Model) Focus() {}
+
+// FocusInput focuses the prompt box (a click on it).
+func (m *Model) FocusInput() { m.input.Focus() }
 
 // Blur unfocuses the prompt box (esc), so global keys work again.
 func (m *Model) Blur() { m.input.Blur() }
@@ -159,31 +174,42 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	return m, cmd
 }
 
-// send asks the current mode's adapter, or both modes when compare.
+// send asks the current mode's adapter, or both modes when compare. An
+// empty input with compare re-asks the last question of both modes.
 func (m *Model) send(compare bool) tea.Cmd {
 	prompt := m.input.Value()
 	if len(prompt) == 0 {
-		return nil
+		if !compare || len(m.entries) == 0 {
+			return nil
+		}
+		prompt = m.entries[len(m.entries)-1].Prompt
 	}
 	m.input.Reset()
 	e := &entry{Prompt: prompt, Letters: ParseOptions(prompt)}
 	runs := m.adapt.Runs()
-	modes := []string{m.adapt.Mode}
+	modes := []string{m.c.Store.Sel.Mode}
 	if compare {
 		modes = []string{adapt.MethodGen, adapt.MethodDecoupled}
 	}
 	var cmds []tea.Cmd
 	for _, mode := range modes {
-		a := &answer{}
+		a := &answer{prompt: prompt, letters: e.Letters}
 		e.Answers = append(e.Answers, a)
 		run := runs[mode]
 		switch {
-		case run != nil:
+		case run != nil && (run.Done || !compare):
 			a.Label = fmt.Sprintf("%s · %s · run %s", adapt.ModeLabel(mode), mode, run.ID)
 			a.AdaptRun, a.Mode = run.ID, mode
+		case compare && m.c.Store.Sel.Suite != "":
+			// Compare runs what it needs: adapt in this mode first, then ask.
+			a.Label = adapt.ModeLabel(mode) + " · " + mode
+			a.Mode, a.Waiting = mode, true
+			a.Note = "adapting in " + adapt.ModeLabel(mode) + " mode first; the answer follows"
+			cmds = append(cmds, m.adapt.Ensure(mode))
+			continue
 		case compare:
 			a.Label = adapt.ModeLabel(mode) + " · " + mode
-			a.Note = "no " + adapt.ModeLabel(mode) + " run on this task yet (Adapt: m toggles mode)"
+			a.Note = noAdapter
 			continue
 		default:
 			a.Label = "base model · " + noAdapter
@@ -195,9 +221,37 @@ func (m *Model) send(compare bool) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+// Poll asks the questions that were waiting for an adaptation once it has
+// finished (the root calls it after each batch of events).
+func (m *Model) Poll() tea.Cmd {
+	var cmds []tea.Cmd
+	runs := m.adapt.Runs()
+	for _, e := range m.entries {
+		for _, a := range e.Answers {
+			if !a.Waiting {
+				continue
+			}
+			run := runs[a.Mode]
+			switch {
+			case run == nil || !run.Done:
+				continue
+			case run.Err != "":
+				a.Waiting, a.Note = false, "adaptation failed: "+run.Err
+			default:
+				a.Waiting, a.Note = false, ""
+				a.Label = fmt.Sprintf("%s · %s · run %s", adapt.ModeLabel(a.Mode), a.Mode, run.ID)
+				a.AdaptRun = run.ID
+				cmds = append(cmds, m.ask(a, a.prompt, a.letters))
+			}
+			m.ver = -1
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
 func (m *Model) ask(a *answer, prompt string, letters []string) tea.Cmd {
 	eng, ctx := m.c.Engine, m.c.Ctx
-	req := api.ChatRequest{AdaptRun: a.AdaptRun, Prompt: prompt, MaxNew: MaxNew}
+	req := api.ChatRequest{AdaptRun: a.AdaptRun, Prompt: prompt, MaxNew: MaxNew, Stop: Stop}
 	cmds := []tea.Cmd{func() tea.Msg {
 		id, err := eng.Chat(ctx, req)
 		return startedMsg{a: a, id: id, err: err}

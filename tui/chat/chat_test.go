@@ -6,8 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/adapt"
+	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/internal/fakeengine"
 	"github.com/degaml/workbench/tui/internal/testutil"
 )
@@ -26,7 +28,7 @@ func setup(t *testing.T) (*Model, *fakeengine.Engine, func()) {
 	testutil.Press(a, settle, "m", "m")
 	m := New(c, a)
 	m.SetSize(100, 30)
-	m.Focus()
+	m.FocusInput()
 	return m, eng, settle
 }
 
@@ -149,4 +151,68 @@ func TestWaitingForPipeline(t *testing.T) {
 	if got := joinParts(m.answerParts(a, nil, 80)); !strings.Contains(got, "waiting for the engine (pipeline: baselines 40%)") {
 		t.Errorf("pipeline running: %q", got)
 	}
+}
+
+// The answer stops at its closing bracket: the request carries the stop
+// strings and the transcript holds no run-on text.
+func TestAnswerStopsAtBracket(t *testing.T) {
+	m, eng, settle := setup(t)
+	testutil.Type(m, settle, "hello")
+	testutil.Press(m, settle, "enter")
+	if got := eng.Chats[0].Stop; !reflect.DeepEqual(got, Stop) {
+		t.Fatalf("stop strings %q", got)
+	}
+	v := m.View()
+	if !strings.Contains(v, "The answer is [B]") || strings.Contains(v, "]]") || strings.Contains(v, "Answer: [") {
+		t.Fatalf("the answer ran on:\n%s", v)
+	}
+}
+
+// Compare with a mode that has not run on the task adapts in that mode
+// first, then asks; with an empty input it re-asks the last question.
+func TestCompareRunsWhatItNeeds(t *testing.T) {
+	eng := fakeengine.New()
+	c := testutil.Common(t, eng)
+	settle := testutil.Collect(c, eng)
+	a := adapt.New(c)
+	testutil.Exec(a, a.SetSuite("gsm-mc"), settle) // decoupled only
+	m := New(c, a)
+	m.SetSize(100, 30)
+	m.FocusInput()
+	testutil.Type(m, settle, mcPrompt)
+	// As the root does: the dashboard gets the Adapt call's outcome.
+	testutil.Exec(&routed{m, a}, m.send(true), settle)
+	if len(eng.Chats) != 1 {
+		t.Fatalf("only the decoupled answer can start at once: %+v", eng.Chats)
+	}
+	last := eng.Adapts[len(eng.Adapts)-1]
+	if last.Method != adapt.MethodGen || last.Suite != "gsm-mc" {
+		t.Fatalf("compare did not start the gen-only run: %+v", eng.Adapts)
+	}
+	testutil.Exec(m, m.Poll(), settle)
+	if len(eng.Chats) != 2 {
+		t.Fatalf("not asked after the run: %+v", eng.Chats)
+	}
+	if len(eng.Chats) != 2 || eng.Chats[1].Prompt != mcPrompt || eng.Chats[1].AdaptRun == eng.Chats[0].AdaptRun {
+		t.Fatalf("the waiting question was not asked once the run finished: %+v", eng.Chats)
+	}
+	testutil.Press(m, settle, "ctrl+r") // empty input: the last question again
+	if len(eng.Chats) != 4 || eng.Chats[3].Prompt != mcPrompt {
+		t.Fatalf("ctrl+r on an empty input: %+v", eng.Chats)
+	}
+}
+
+// routed sends the dashboard's messages to it, the rest to the chat.
+type routed struct {
+	*Model
+	a *adapt.Model
+}
+
+func (r *routed) Update(msg tea.Msg) (common.Component, tea.Cmd) {
+	if _, ok := msg.(adapt.StartedMsg); ok {
+		_, cmd := r.a.Update(msg)
+		return r, cmd
+	}
+	_, cmd := r.Model.Update(msg)
+	return r, cmd
 }

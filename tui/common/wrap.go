@@ -42,3 +42,17 @@ func Hang(prefix, text string, style lipgloss.Style, w int) string {
 	}
 	return first + strings.Join(lines, "\n")
 }
+
+// Ellipsize cuts styled text to w columns at a word boundary when it can,
+// ending in "…" when anything was left out.
+func Ellipsize(s string, w int) string {
+	if ansi.StringWidth(s) <= w || w <= 1 {
+		return s
+	}
+	cut := ansi.Truncate(s, w-1, "")
+	plain := ansi.Strip(cut)
+	if i := strings.LastIndex(plain, " "); i > w/2 {
+		cut = ansi.Truncate(s, i, "")
+	}
+	return cut + "…"
+}

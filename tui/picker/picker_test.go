@@ -2,8 +2,10 @@ package picker
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/internal/fakeengine"
 	"github.com/degaml/workbench/tui/internal/testutil"
@@ -45,5 +47,57 @@ func TestGroupsAndEnter(t *testing.T) {
 	m.Update(testutil.Key("/"))
 	if !m.CapturesKeys() {
 		t.Fatal("filter input should capture keys")
+	}
+}
+
+// "/ma" finds the math suites only (a fuzzy match would take every suite
+// whose role "in-domain" holds an m and an a).
+func TestFilterIsSubstring(t *testing.T) {
+	c := testutil.Common(t, fakeengine.New())
+	m := New(c)
+	m.SetSize(120, 40)
+	m.list.SetFilterText("ma")
+	var got []string
+	for _, it := range m.list.VisibleItems() {
+		got = append(got, it.(item).s.Name)
+	}
+	if strings.Join(got, ",") != "math-mc,gsm-mc" { // name matches first
+		t.Fatalf("/ma matched %v", got)
+	}
+	m.list.SetFilterText("out")
+	if n := len(m.list.VisibleItems()); n != 6 {
+		t.Fatalf("/out matched %d suites, want the 6 out-of-domain ones", n)
+	}
+}
+
+// The wheel moves the selection; a click selects the task under the
+// pointer; a click on the selected task adapts to it.
+func TestMouse(t *testing.T) {
+	c := testutil.Common(t, fakeengine.New())
+	m := New(c)
+	m.SetSize(120, 38)
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
+	if s, _ := m.Selected(); s.Name != "arc-e" {
+		t.Fatalf("wheel down selected %s", s.Name)
+	}
+	// Screen row of the third item's title: tab bar, list top, 2 items.
+	y := 1 + listTop + 2*newDelegateHeight + 1
+	if _, cmd := m.Update(tea.MouseMsg{X: 5, Y: y, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress}); cmd != nil {
+		t.Fatal("a first click only selects")
+	}
+	if s, _ := m.Selected(); s.Name != "hellaswag" {
+		t.Fatalf("click selected %s", s.Name)
+	}
+	_, cmd := m.Update(tea.MouseMsg{X: 5, Y: y, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if cmd == nil {
+		t.Fatal("a click on the selected task should adapt to it")
+	}
+	if msg, ok := cmd().(common.SuiteSelectedMsg); !ok || msg.Suite != "hellaswag" {
+		t.Fatalf("click: %#v", msg)
+	}
+	// The rendered row under the pointer is that task.
+	lines := strings.Split(m.View(), "\n")
+	if !strings.Contains(lines[y-1], "hellaswag") {
+		t.Fatalf("row %d of the pane is %q", y-1, lines[y-1])
 	}
 }

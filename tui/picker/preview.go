@@ -1,6 +1,7 @@
 package picker
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -13,7 +14,7 @@ import (
 // built-in suites the hidden parameter that adaptation has to discover.
 // Every block is wrapped to w: a line wider than the pane would be wrapped
 // again by the screen, into the list's column.
-func preview(st *common.Styles, s api.SuiteInfo, w, h int) string {
+func preview(st *common.Styles, s api.SuiteInfo, world *api.World, w, h int) string {
 	if w < 10 {
 		return ""
 	}
@@ -24,7 +25,15 @@ func preview(st *common.Styles, s api.SuiteInfo, w, h int) string {
 	if s.Domain != "" {
 		role += st.Label.Render("  Domain: ") + st.Value.Render(s.Domain)
 	}
-	blocks = append(blocks, st.Renderer().NewStyle().Width(w).Render(role), "")
+	blocks = append(blocks, st.Renderer().NewStyle().Width(w).Render(role))
+	if world != nil && world.Task != "" {
+		inst := st.Label.Render("Instance: ") + st.Value.Render(world.Task) + st.Label.Render(fmt.Sprintf(" (seed %d, n: next seed on Adapt)", world.Seed))
+		blocks = append(blocks, st.Renderer().NewStyle().Width(w).Render(inst))
+		if world.Show != "" {
+			blocks = append(blocks, common.Hang(st.Label.Render("Same as: "), world.Show, st.Muted, w))
+		}
+	}
+	blocks = append(blocks, "")
 	if s.Description != "" {
 		blocks = append(blocks, wrap(st.Base, s.Description), "")
 	}

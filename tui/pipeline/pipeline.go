@@ -84,10 +84,22 @@ func (m *Model) stateStyle(st api.StageStatus) lipgloss.Style {
 	return s.Muted
 }
 
-// View renders the stage table and the running stage's loss.
+// stageMade says what each stage leaves in the work dir (the cache).
+var stageMade = map[string]string{
+	"base":      "pretrained base model: base/",
+	"collect":   "per-task LoRA trajectories: meta/degaml-*/",
+	"generator": "generalization module G: meta/degaml-*/",
+	"policy":    "adaptation policy π: meta/degaml-*/",
+	"baselines": "union-lora, maml-en-llm, abmll: meta/<method>-*/",
+}
+
+// View renders the stage table (state, time, final loss) and a loss
+// chart: the running stage's, or else the last one trained this session.
+// When every stage is cached it says where the artifacts are.
 func (m *Model) View() string {
 	s := m.c.Styles
-	stages := m.c.Store.Stages
+	store := m.c.Store
+	stages := store.Stages
 	var b strings.Builder
 	b.WriteString(common.Hang(s.Title.Render("Pipeline")+"  ", "base → collect → generator → policy, cached in the work dir", s.Muted, m.w) + "\n\n")
 	if len(stages) == 0 {
@@ -95,34 +107,68 @@ func (m *Model) View() string {
 		return b.String()
 	}
 	var running *api.StageStatus
+	last := ""
+	allCached := true
 	for i, st := range stages {
 		if st.State == "running" && running == nil {
 			running = &stages[i]
 		}
-		eta := ""
-		if st.State == "running" && st.ETA > 0 {
-			eta = "ETA " + FormatETA(st.ETA)
+		if len(store.StageLoss[st.Name]) > 0 {
+			last = st.Name
+		}
+		allCached = allCached && st.State == "cached"
+		info := ""
+		switch {
+		case st.State == "running" && st.ETA > 0:
+			info = "ETA " + FormatETA(st.ETA)
+		case store.StageTook[st.Name] > 0:
+			info = "took " + FormatETA(store.StageTook[st.Name])
+		case st.State == "cached":
+			info = "from the work dir"
+		}
+		if pts := store.StageLoss[st.Name]; len(pts) > 0 && st.State != "pending" {
+			info += fmt.Sprintf("  loss %.3f", pts[len(pts)-1].Y)
 		}
 		line := fmt.Sprintf("%-10s %s %4.0f%%  %s  %s",
 			st.Name, m.bar.ViewAs(st.Fraction), st.Fraction*100,
-			m.stateStyle(st).Render(fmt.Sprintf("%-7s", StateLabel(st))), s.Muted.Render(eta))
-		b.WriteString(line + "\n")
+			m.stateStyle(st).Render(fmt.Sprintf("%-7s", StateLabel(st))), s.Muted.Render(info))
+		b.WriteString(m.c.Renderer.NewStyle().MaxWidth(m.w).Render(line) + "\n")
 		if st.Err != "" {
-			b.WriteString(s.Bad.Render("  "+st.Err) + "\n")
+			b.WriteString(s.Bad.Width(m.w).Render("  "+st.Err) + "\n")
 		}
 	}
-	if running == nil {
+	if running == nil && (allCached || last == "") {
+		b.WriteString("\n" + s.Heading.Render("Artifacts") + "\n")
+		if wd, ok := m.c.Engine.(interface{ Workdir() string }); ok && wd.Workdir() != "" {
+			b.WriteString(common.Hang(s.Label.Render("work dir: "), wd.Workdir(), s.Value, m.w) + "\n")
+		}
+		for _, st := range stages {
+			if made := stageMade[st.Name]; made != "" {
+				b.WriteString(common.Hang(s.Label.Render(fmt.Sprintf("%-10s ", st.Name)), made, s.Base, m.w) + "\n")
+			}
+		}
+		if allCached {
+			b.WriteString("\n" + s.Muted.Width(m.w).Render("Every stage was loaded from the work dir: nothing to train. Delete a stage's directory to retrain it."))
+		}
 		return b.String()
 	}
+	show := last
+	if running != nil {
+		show = running.Name
+	}
 	head := b.String()
-	ch := m.h - lipgloss.Height(head) - 2
-	if ch >= 5 {
-		if m.chartVer != m.c.Store.Version {
-			pts := m.c.Store.StageLoss[running.Name]
-			m.chartOut = chart.Render(s, m.w, ch, []chart.Series{{Name: running.Name, Points: pts, Style: s.SeriesStyle(0)}})
-			m.chartVer = m.c.Store.Version
+	ch := m.h - lipgloss.Height(head) - 1
+	if ch >= 6 {
+		if m.chartVer != store.Version {
+			title := "Loss — " + show + " (cross-entropy)"
+			if running == nil {
+				title = "Loss — " + show + " (cross-entropy, finished)"
+			}
+			m.chartOut = chart.Render(s, m.w, ch, chart.Panel{Title: title, XLabel: "step",
+				Series: []chart.Series{{Name: show, Points: store.StageLoss[show], Style: s.SeriesStyle(0), Glyph: '*'}}})
+			m.chartVer = store.Version
 		}
-		head += "\n" + s.Heading.Render("Loss — "+running.Name) + "\n" + m.chartOut
+		head += "\n" + m.chartOut
 	}
 	return head
 }

@@ -72,6 +72,16 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case LoadedMsg:
 		m.t, m.err = msg.Table, msg.Err
+	case tea.MouseMsg:
+		// The wheel scrolls the table's columns (it is wide, not long).
+		switch msg.Button {
+		case tea.MouseButtonWheelUp, tea.MouseButtonWheelLeft:
+			m.col = max(0, m.col-1)
+		case tea.MouseButtonWheelDown, tea.MouseButtonWheelRight:
+			if m.t != nil && m.col < len(m.t.Columns)-1 {
+				m.col++
+			}
+		}
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, m.left):

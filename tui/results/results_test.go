@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	tea "github.com/charmbracelet/bubbletea"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,14 @@ func TestScrollAndCell(t *testing.T) {
 	testutil.Press(m, nil, "l", "l")
 	if m.col != 2 || !strings.Contains(m.View(), "boolq") || strings.Contains(m.View(), "arc-c ") {
 		t.Fatalf("scroll: col=%d\n%s", m.col, m.View())
+	}
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	if m.col != 1 {
+		t.Fatalf("wheel up: col=%d", m.col)
+	}
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
+	if m.col != 2 {
+		t.Fatalf("wheel down: col=%d", m.col)
 	}
 	if got := Cell(m.t.Rows[0].Cells[11]); got != "—" { // nometa-lora has no OOD runs
 		t.Errorf("empty cell = %q", got)

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -76,6 +77,15 @@ func (e *sessionEngine) Suites() []api.SuiteInfo   { return e.shared.Suites() }
 func (e *sessionEngine) Stages() []api.StageStatus { return e.shared.Stages() }
 func (e *sessionEngine) LatestBench() (*api.BenchTable, error) {
 	return e.shared.LatestBench()
+}
+
+// World implements api.Worlds when the shared engine does, so a seat's
+// picker and dashboard name the same instance as a local TUI.
+func (e *sessionEngine) World(suite string, seed int64) (api.World, error) {
+	if w, ok := e.shared.(api.Worlds); ok {
+		return w.World(suite, seed)
+	}
+	return api.World{}, errors.New("the engine does not name task instances")
 }
 
 // StartPipeline starts the shared pipeline under the server's context: the

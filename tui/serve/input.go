@@ -65,10 +65,14 @@ func (p *inputPump) run(r io.Reader) {
 func (p *inputPump) close() { p.once.Do(func() { close(p.stop) }) }
 
 // read reads what the client typed; deadline (nil = none) abandons the wait.
-func (p *inputPump) read(b []byte, deadline <-chan time.Time) (int, error) {
+// strip drops the terminal's replies to the session-start queries from
+// each chunk: a reply that arrives after the query gave up (a slow link, a
+// loaded server) would otherwise reach the TUI as keys ("/" opens the
+// task filter, then "1a1a/…" is typed into it).
+func (p *inputPump) read(b []byte, deadline <-chan time.Time, strip bool) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.pending) == 0 {
+	for len(p.pending) == 0 {
 		p.mu.Unlock()
 		var chunk []byte
 		var ok bool
@@ -88,6 +92,9 @@ func (p *inputPump) read(b []byte, deadline <-chan time.Time) (int, error) {
 			}
 			return 0, io.EOF
 		}
+		if strip {
+			chunk = terminalReplies.ReplaceAll(chunk, nil)
+		}
 		p.pending = chunk
 	}
 	n := copy(b, p.pending)
@@ -98,7 +105,7 @@ func (p *inputPump) read(b []byte, deadline <-chan time.Time) (int, error) {
 // pumpReader is the TUI's input.
 type pumpReader struct{ p *inputPump }
 
-func (r pumpReader) Read(b []byte) (int, error) { return r.p.read(b, nil) }
+func (r pumpReader) Read(b []byte) (int, error) { return r.p.read(b, nil, true) }
 
 // querySession is the session as wish's MakeRenderer sees it: reads come
 // from the pump and fail after the query timeout.
@@ -109,7 +116,7 @@ type querySession struct {
 }
 
 func (q querySession) Read(b []byte) (int, error) {
-	n, err := q.p.read(b, q.deadline)
+	n, err := q.p.read(b, q.deadline, false)
 	q.p.mu.Lock()
 	q.p.queried = append(q.p.queried, b[:n]...)
 	q.p.mu.Unlock()

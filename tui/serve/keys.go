@@ -76,7 +76,7 @@ type keyring struct {
 	path string
 
 	mu      sync.Mutex
-	keys    []gossh.PublicKey
+	keys    []authKey
 	size    int64
 	modTime time.Time
 	onError func(error)
@@ -111,18 +111,25 @@ func checkKeysMode(path string, st fs.FileInfo) error {
 	return nil
 }
 
-func parseAuthorizedKeys(path string) ([]gossh.PublicKey, error) {
+// authKey is one authorized key and its comment (who it belongs to, as
+// "alice@laptop"), shown as the seat's name.
+type authKey struct {
+	key     gossh.PublicKey
+	comment string
+}
+
+func parseAuthorizedKeys(path string) ([]authKey, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("authorized keys: %w", err)
 	}
-	var keys []gossh.PublicKey
+	var keys []authKey
 	for n, line := range bytes.Split(b, []byte("\n")) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		k, _, opts, _, err := gossh.ParseAuthorizedKey(line)
+		k, comment, opts, _, err := gossh.ParseAuthorizedKey(line)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, n+1, err)
 		}
@@ -131,23 +138,32 @@ func parseAuthorizedKeys(path string) ([]gossh.PublicKey, error) {
 		if len(opts) > 0 {
 			return nil, fmt.Errorf("%s:%d: key options (%s) are not supported", path, n+1, opts[0])
 		}
-		keys = append(keys, k)
+		keys = append(keys, authKey{k, comment})
 	}
 	return keys, nil
 }
 
 // allowed reports whether key is in the file.
 func (k *keyring) allowed(key ssh.PublicKey) bool {
+	_, ok := k.lookup(key)
+	return ok
+}
+
+// lookup returns key's comment and whether key is in the file.
+func (k *keyring) lookup(key ssh.PublicKey) (string, bool) {
+	if k == nil || key == nil {
+		return "", false
+	}
 	k.reload()
 	k.mu.Lock()
 	keys := k.keys
 	k.mu.Unlock()
 	for _, a := range keys {
-		if ssh.KeysEqual(a, key) {
-			return true
+		if ssh.KeysEqual(a.key, key) {
+			return a.comment, true
 		}
 	}
-	return false
+	return "", false
 }
 
 func (k *keyring) reload() {

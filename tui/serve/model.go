@@ -26,8 +26,14 @@ type sessionModel struct {
 	lastInput time.Time
 	bye       string
 	w, h      int
-	onBye     func(string) // records the farewell, printed again after the alt screen closes
+	onBye     func(string)  // records the farewell, printed again after the alt screen closes
+	report    func()        // records the seat's selection for the admin view; nil = none
+	admin     func() string // the admin view's text; nil for seats without an admin key
+	showAdmin bool
 }
+
+// adminKey toggles the admin view on seats whose key is listed as admin.
+const adminKey = "ctrl+a"
 
 type tickMsg struct{ queue string }
 
@@ -86,11 +92,19 @@ func (m *sessionModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.bye != "" {
 			return m, nil // the screen is going away; keys no longer act
 		}
+		if k, ok := msg.(tea.KeyMsg); ok && m.admin != nil && k.String() == adminKey {
+			m.showAdmin = !m.showAdmin
+			return m, nil
+		}
 	}
 	if m.bye != "" {
 		return m, nil
 	}
-	return m.forward(msg)
+	mm, cmd := m.forward(msg)
+	if m.report != nil {
+		m.report()
+	}
+	return mm, cmd
 }
 
 func (m *sessionModel) forward(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -123,6 +137,10 @@ func (m *sessionModel) View() string {
 		Render(strings.Join([]string{" DeGAML over SSH", m.user, "your jobs: " + m.queue}, " · "))
 	if m.warn != "" {
 		bar += "\n" + m.r.NewStyle().Bold(true).Foreground(lipgloss.Color("9")).Width(m.w).MaxWidth(m.w).Render(m.warn)
+	}
+	if m.showAdmin && m.admin != nil {
+		body := m.r.NewStyle().Bold(true).Render("Admin view") + "  (" + adminKey + " to close)\n\n" + m.admin()
+		return bar + "\n" + m.r.NewStyle().MaxWidth(m.w).MaxHeight(max(0, m.h-m.bar())).Render(body)
 	}
 	return bar + "\n" + m.inner.View()
 }

@@ -13,9 +13,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +25,6 @@ import (
 	"github.com/charmbracelet/log"
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
-	"github.com/charmbracelet/wish/activeterm"
 	"github.com/charmbracelet/wish/bubbletea"
 	"github.com/charmbracelet/wish/logging"
 	"github.com/muesli/termenv"
@@ -53,12 +54,15 @@ type Config struct {
 	Listen             string // host:port, e.g. 127.0.0.1:2222
 	HostKeyPath        string // generated (ed25519, 0600) when missing
 	AuthorizedKeysPath string // required unless AllowAnyKey
+	AdminKeysPath      string // optional: keys (authorized_keys format) that may open the admin view
 	AllowAnyKey        bool
 	MaxSessions        int           // concurrent sessions; the next one is told to come back later
 	MaxConns           int           // concurrent connections, 0 = 2×MaxSessions+4
 	MaxJobsPerSession  int           // queued+running jobs per session, 0 = 8
 	IdleTimeout        time.Duration // no input for this long ends a session; 0 = never
 	LoginGrace         time.Duration // a connection must open a session within this, 0 = 60s (sshd: 120s)
+	HandshakeTimeout   time.Duration // a connection must authenticate within this, 0 = 10s
+	MaxPreAuthPerAddr  int           // unauthenticated connections per client address, 0 = max(2, MaxConns/4)
 	Theme              string        // built-in theme name or server-side TOML path
 	Mouse              bool
 
@@ -80,11 +84,12 @@ type Config struct {
 // Server is the SSH front end. Create it with New, run it with Serve or
 // ListenAndServe, stop it with Shutdown.
 type Server struct {
-	cfg   Config
-	srv   *ssh.Server
-	log   *log.Logger
-	keys  *keyring
-	theme themes.Theme
+	cfg    Config
+	srv    *ssh.Server
+	log    *log.Logger
+	keys   *keyring
+	admins *keyring // nil: no admin view
+	theme  themes.Theme
 	// Fingerprint is the host key's SHA256 fingerprint, for users to verify.
 	Fingerprint string
 	// HostKeyGenerated reports that New created the host key file.
@@ -96,6 +101,7 @@ type Server struct {
 	mu       sync.Mutex
 	closing  bool
 	conns    int
+	preAuth  map[string]int // unauthenticated connections per client address
 	sessions map[*session]struct{}
 	seq      int
 	sessWG   sync.WaitGroup
@@ -130,13 +136,22 @@ func New(cfg Config) (*Server, error) {
 	if cfg.LoginGrace <= 0 {
 		cfg.LoginGrace = 60 * time.Second
 	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = 10 * time.Second
+	}
+	if cfg.MaxPreAuthPerAddr <= 0 {
+		// One address may not hold more than a quarter of the connection
+		// slots before authenticating (a classroom behind one NAT still
+		// logs in: slots free as soon as each client authenticates).
+		cfg.MaxPreAuthPerAddr = max(2, cfg.MaxConns/4)
+	}
 	if cfg.tick <= 0 {
 		cfg.tick = tickEvery
 	}
 	if cfg.NewModel == nil {
 		cfg.NewModel = func(c *common.Common) (tea.Model, func()) { m := tui.New(c); return m, m.Close }
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, preAuth: map[string]int{}}
 	if s.log == nil {
 		s.log = log.Default()
 	}
@@ -168,6 +183,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, ErrNoAuthorizedKeys
 	}
 
+	if cfg.AdminKeysPath != "" {
+		if s.admins, err = newKeyring(cfg.AdminKeysPath, func(err error) { s.log.Error("admin keys", "err", err) }); err != nil {
+			return nil, err
+		}
+	}
+
 	signer, generated, err := loadHostKey(cfg.HostKeyPath)
 	if err != nil {
 		return nil, err
@@ -183,7 +204,7 @@ func New(cfg Config) (*Server, error) {
 		wish.WithMiddleware(
 			bubbletea.MiddlewareWithProgramHandler(s.program, termenv.Ascii), // Ascii: never force, use the client's profile
 			s.gate,
-			activeterm.Middleware(),
+			requirePTY,
 			logging.StructuredMiddlewareWithLogger(s.log, log.InfoLevel),
 		),
 		func(srv *ssh.Server) error {
@@ -247,10 +268,19 @@ func (s *Server) Sessions() int {
 	return len(s.sessions)
 }
 
+// restoreTerm puts a client's terminal back as it was before the
+// program: mouse reporting and bracketed paste off, the alternate screen
+// left, the cursor shown. Idempotent, so it is written after every
+// session, however the program ended.
+const restoreTerm = "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1049l\x1b[?25h"
+
 // Shutdown says goodbye to every session, cancels their jobs, stops
-// accepting connections and waits (until ctx ends) for everything to finish;
-// connections still open then are closed.
+// accepting connections and drains: it waits (until ctx ends) for every
+// program to show its farewell and end. Sessions still open then are
+// forced: their terminal is restored and the goodbye written directly,
+// then their connection is closed. Both outcomes are logged.
 func (s *Server) Shutdown(ctx context.Context) error {
+	start := time.Now()
 	s.mu.Lock()
 	s.closing = true
 	list := slices.Collect(maps.Keys(s.sessions))
@@ -262,15 +292,25 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() { errc <- s.srv.Shutdown(ctx) }() // closes the listeners at once, then waits for connections
 	done := make(chan struct{})
 	go func() { s.sessWG.Wait(); close(done) }()
+	forced := 0
 	select {
 	case <-done:
 	case <-ctx.Done():
+		s.mu.Lock()
+		left := slices.Collect(maps.Keys(s.sessions))
+		s.mu.Unlock()
+		for _, st := range left {
+			st.force(msgShutdown)
+		}
+		forced = len(left)
 	}
+	s.log.Info("shutdown: sessions drained", "sessions", len(list), "said-goodbye", len(list)-forced,
+		"forced", forced, "took", time.Since(start).Round(time.Millisecond))
 	// Clients that keep the connection after the goodbye are not waited for.
 	_ = s.srv.Close()
 	err := <-errc
 	s.stop()
-	if errors.Is(err, ssh.ErrServerClosed) {
+	if errors.Is(err, ssh.ErrServerClosed) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		err = nil
 	}
 	return err
@@ -279,6 +319,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // session is one SSH session's state.
 type session struct {
 	name, user string
+	seat       string // user and key comment, shown on the seat's bar
+	admin      bool   // may open the admin view
+	ssh        ssh.Session
 	eng        *sessionEngine
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -288,9 +331,61 @@ type session struct {
 	release func() // the TUI model's
 	pump    *inputPump
 	bye     string
+	// restored: force already restored the terminal and said goodbye.
+	restored bool
+	task     string // what the seat has selected, for the admin view
+}
+
+func (st *session) setTask(t string) {
+	st.mu.Lock()
+	st.task = t
+	st.mu.Unlock()
+}
+
+// adminView lists the seats, what each has selected and its jobs, and the
+// shared queue: what a teacher watches.
+func (s *Server) adminView() string {
+	s.mu.Lock()
+	list := slices.Collect(maps.Keys(s.sessions))
+	s.mu.Unlock()
+	slices.SortFunc(list, func(a, b *session) int { return strings.Compare(a.name, b.name) })
+	var b strings.Builder
+	fmt.Fprintf(&b, "Seats (%d of %d)\n\n", len(list), s.cfg.MaxSessions)
+	fmt.Fprintf(&b, "%-8s %-32s %-28s %s\n", "seat", "who", "task", "jobs")
+	for _, st := range list {
+		st.mu.Lock()
+		task := st.task
+		st.mu.Unlock()
+		if task == "" {
+			task = "—"
+		}
+		fmt.Fprintf(&b, "%-8s %-32s %-28s %s\n", st.name, st.seat, task, queueStatus(st.eng.own, s.cfg.Scheduler))
+	}
+	if s.cfg.Scheduler != nil {
+		q, r := s.cfg.Scheduler.Stats()
+		fmt.Fprintf(&b, "\nQueue: %d running · %d waiting\n", r, q)
+	}
+	return b.String()
 }
 
 type sessionKey struct{}
+
+// force ends a session whose program did not end in time: the program is
+// stopped, the client's terminal restored and the goodbye written
+// directly, so no client is left in the alternate screen.
+func (st *session) force(text string) {
+	st.setBye(text)
+	st.mu.Lock()
+	p := st.program
+	st.restored = true
+	st.mu.Unlock()
+	if p != nil {
+		p.Kill()
+	}
+	_, _ = io.WriteString(st.ssh, restoreTerm+"\r\n"+text+" Goodbye.\r\n")
+	_ = st.ssh.Exit(1)
+	_ = st.ssh.Close()
+}
 
 // goodbye cancels the session's jobs and asks its program to show the
 // farewell and quit.
@@ -338,6 +433,15 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 		defer s.finish(st)
 		sess.Context().SetValue(sessionKey{}, st)
 		next(sess)
+		st.mu.Lock()
+		restored := st.restored
+		st.mu.Unlock()
+		if restored {
+			return
+		}
+		// However the program ended (quit, killed, cut off), the terminal
+		// goes back to normal before the connection closes.
+		_, _ = io.WriteString(sess, restoreTerm)
 		if bye := st.farewell(); bye != "" {
 			// The alt screen took the goodbye screen with it; leave a line.
 			wish.Println(sess, bye+" Goodbye.")
@@ -355,7 +459,14 @@ func (s *Server) admit(sess ssh.Session) (*session, string) {
 		return nil, fmt.Sprintf(msgFull, s.cfg.MaxSessions)
 	}
 	s.seq++
-	st := &session{name: fmt.Sprintf("ssh-%d", s.seq), user: sess.User()}
+	st := &session{name: fmt.Sprintf("ssh-%d", s.seq), user: sess.User(), ssh: sess}
+	// The seat's name: the user and the comment of the key they came in
+	// with ("alice (alice@laptop)"), so a teacher knows who is who.
+	st.seat = sess.User()
+	if c, _ := s.keys.lookup(sess.PublicKey()); c != "" {
+		st.seat += " (" + c + ")"
+	}
+	_, st.admin = s.admins.lookup(sess.PublicKey())
 	st.ctx, st.cancel = context.WithCancel(s.base)
 	st.eng = newSessionEngine(s.base, s.cfg.Engine, s.cfg.ForSession(st.name), s.cfg.MaxJobsPerSession)
 	s.sessions[st] = struct{}{}
@@ -398,8 +509,18 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	pump.endQuery()
 	c := tui.NewCommon(st.ctx, st.eng, r, s.theme, common.Config{Mouse: s.cfg.Mouse})
 	inner, release := s.cfg.NewModel(c)
-	m := &sessionModel{inner: inner, r: r, user: sess.User(), idle: s.cfg.IdleTimeout, onBye: st.setBye, every: s.cfg.tick,
-		status: func() string { return queueStatus(st.eng.own, s.cfg.Scheduler) }}
+	m := &sessionModel{inner: inner, r: r, user: st.name + " · " + st.seat, idle: s.cfg.IdleTimeout, onBye: st.setBye, every: s.cfg.tick,
+		status: func() string { return queueStatus(st.eng.own, s.cfg.Scheduler) },
+		// Read on the program's goroutine, the only one that touches c.Store.
+		report: func() {
+			sel := c.Store.Sel
+			if sel.Suite != "" {
+				st.setTask(fmt.Sprintf("%s seed %d %s", sel.Suite, sel.Seed, sel.Mode))
+			}
+		}}
+	if st.admin {
+		m.admin = s.adminView
+	}
 	if s.cfg.AllowAnyKey {
 		m.warn = msgAnyKey
 	}
@@ -423,4 +544,17 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	}
 	st.program = p
 	return p
+}
+
+// requirePTY refuses sessions without a terminal (`ssh -T HOST`) with a
+// one-line hint instead of a bare "requires an active PTY".
+func requirePTY(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if _, _, ok := sess.Pty(); !ok {
+			_, _ = io.WriteString(sess, noPTY)
+			_ = sess.Exit(1)
+			return
+		}
+		next(sess)
+	}
 }

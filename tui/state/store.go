@@ -16,8 +16,13 @@ type Point struct{ X, Y float64 }
 
 // StepRow is one adaptation step as the step table shows it.
 type StepRow struct {
-	Step                   int
-	Phase                  string
+	Step  int
+	Phase string
+	// Trial is the index in Run.Hyps of the hypothesis whose validation
+	// trial this step belongs to (decoupled DeGAML runs each of the
+	// policy's top hypotheses, each numbering its steps from 1); -1 when
+	// the run has no hypotheses.
+	Trial                  int
 	Support, Query, Acc, L *float64 // L: learning rate
 	MS                     float64
 }
@@ -47,24 +52,32 @@ type Stream struct {
 // Store is the folded state. Not safe for concurrent use: only the root
 // model's Update touches it.
 type Store struct {
+	// Sel is the user's selection (task, seed, mode, knobs, baselines).
+	Sel       Selection
 	Stages    []api.StageStatus
-	StageLoss map[string][]Point // live loss of each pipeline stage
-	Runs      map[string]*Run
-	Streams   map[string]*Stream
-	Notice    string // newest warning/error line for the status bar
-	NoticeBad bool
+	StageLoss map[string][]Point // live loss of each pipeline stage (kept after it ends)
+	// StageTook is how long each stage trained in this session (from its
+	// start and finish events); cached stages have none.
+	StageTook  map[string]time.Duration
+	stageStart map[string]time.Time
+	Runs       map[string]*Run
+	Streams    map[string]*Stream
+	Notice     string // newest warning/error line for the status bar
+	NoticeBad  bool
 	// ResultsChanged is set by Result events so the results view refetches.
 	ResultsChanged bool
 	// Version increments whenever anything changed; views cache on it.
 	Version   int
 	LastEvent time.Time
 
-	seq int
+	seq    int
+	worlds map[worldKey]api.World
 }
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{StageLoss: map[string][]Point{}, Runs: map[string]*Run{}, Streams: map[string]*Stream{}}
+	return &Store{Sel: newSelection(), StageLoss: map[string][]Point{}, StageTook: map[string]time.Duration{},
+		stageStart: map[string]time.Time{}, Runs: map[string]*Run{}, Streams: map[string]*Stream{}}
 }
 
 // maxStageLoss caps the stage loss history; older points are thinned.
@@ -177,7 +190,7 @@ func (s *Store) apply(e events.Event) {
 		}
 		r := s.run(e.Run)
 		fillRun(r, e)
-		r.Steps = append(r.Steps, StepRow{Step: e.Step, Phase: e.Phase, Support: e.SupportLoss,
+		r.Steps = append(r.Steps, StepRow{Step: e.Step, Phase: e.Phase, Trial: len(r.Hyps) - 1, Support: e.SupportLoss,
 			Query: e.QueryLoss, Acc: e.Accuracy, L: e.LR, MS: e.MS})
 	case events.Hypothesis:
 		if e.Run == "" || e.Hyp == nil {
@@ -185,8 +198,9 @@ func (s *Store) apply(e events.Event) {
 		}
 		r := s.run(e.Run)
 		fillRun(r, e)
-		// The chosen hypothesis is usually re-announced: mark, don't repeat.
-		if i := findHyp(r.Hyps, e.Hyp); i >= 0 && e.Hyp.Chosen {
+		// A hypothesis is announced before its trial, again with its reward,
+		// and the chosen one once more: update it, don't repeat it.
+		if i := findHyp(r.Hyps, e.Hyp); i >= 0 {
 			r.Hyps[i] = *e.Hyp
 		} else {
 			r.Hyps = append(r.Hyps, *e.Hyp)
@@ -272,10 +286,15 @@ func (s *Store) applyStage(e events.Event) {
 	case events.StageStarted:
 		st.State, st.Fraction, st.Err = "running", 0, ""
 		delete(s.StageLoss, e.Stage)
+		delete(s.StageTook, e.Stage)
+		s.stageStart[e.Stage] = e.Time
 	case events.StageProgress:
 		st.State, st.Fraction, st.ETA = "running", e.Fraction, e.ETA
 	case events.StageFinished:
 		st.Fraction, st.ETA, st.Cached = 1, 0, e.Cached
+		if t0, ok := s.stageStart[e.Stage]; ok && !e.Cached && !t0.IsZero() && e.Time.After(t0) {
+			s.StageTook[e.Stage] = e.Time.Sub(t0)
+		}
 		st.State = "done"
 		if e.Cached {
 			st.State = "cached"
@@ -327,4 +346,34 @@ func findHyp(hs []events.HypothesisInfo, h *events.HypothesisInfo) int {
 		}
 	}
 	return -1
+}
+
+// ChosenTrial is the index in Hyps of the chosen hypothesis, or -1 (none
+// chosen yet, or the chosen one was never tried: "keep the generated
+// adapter").
+func (r *Run) ChosenTrial() int {
+	if r.Chosen == nil {
+		return -1
+	}
+	return findHyp(r.Hyps, r.Chosen)
+}
+
+// Curve is the steps a chart draws for the run: for a run with validation
+// trials, the chosen hypothesis's steps (or, while choosing, the trial in
+// progress); otherwise every step.
+func (r *Run) Curve() []StepRow {
+	if len(r.Hyps) == 0 {
+		return r.Steps
+	}
+	t := len(r.Hyps) - 1
+	if r.Chosen != nil {
+		t = r.ChosenTrial()
+	}
+	var out []StepRow
+	for _, s := range r.Steps {
+		if s.Trial == t {
+			out = append(out, s)
+		}
+	}
+	return out
 }

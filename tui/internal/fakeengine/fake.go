@@ -7,7 +7,9 @@ package fakeengine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -155,48 +157,62 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 		steps = r.Knobs.InnerSteps
 	}
 	var chosen *events.HypothesisInfo
-	if r.Method == "degaml" {
+	play := func(phase string, n int) {
+		for i := 1; i <= n; i++ {
+			s, q, a := f.curve(r.Method, r.Seed, i)
+			e := base
+			e.Kind, e.Phase, e.Step, e.Total = events.Step, phase, i, n
+			e.SupportLoss, e.QueryLoss, e.Accuracy, e.LR, e.MS = events.F(s), events.F(q), events.F(a), events.F(1e-5), 40+float64(i%3)
+			f.publish(e)
+			f.pause()
+		}
+	}
+	switch r.Method {
+	case "degaml":
+		// As the real engine: each of the policy's top hypotheses is
+		// announced, run as a validation trial (its own steps, numbered from
+		// 1) and announced again with its reward; the chosen one last.
 		bl := 0.52
 		hyps := []events.HypothesisInfo{
-			{Family: "slot", Params: map[string]float64{"lr": 0.01, "steps": 3}, Accuracy: events.F(0.50)},
-			{Family: "tts", Params: map[string]float64{"n": 5, "maxconf": 1}, Accuracy: events.F(0.55)},
-			{Family: "mix", Params: map[string]float64{"lambda": 0.3}, Accuracy: events.F(0.53)},
 			{Family: "ttt", Params: map[string]float64{"lr": 1e-5, "steps": float64(steps), "batch": 4}, Accuracy: events.F(0.61)},
+			{Family: "slot", Params: map[string]float64{"lr": 0.01, "steps": 3}, Accuracy: events.F(0.50)},
+			{Family: "mix", Params: map[string]float64{"lambda": 0.3}, Accuracy: events.F(0.52)},
 		}
 		for i := range hyps {
 			h := hyps[i]
+			announce := h
+			announce.Accuracy = nil
+			e := base
+			e.Kind, e.Phase, e.Hyp = events.Hypothesis, h.Family, &announce
+			f.publish(e)
+			switch h.Family {
+			case "ttt":
+				play("ttt", steps)
+			case "slot":
+				play("slot", 3)
+			}
 			h.Baseline = events.F(bl)
 			rw := 0.0
 			if *h.Accuracy >= bl {
 				rw = 1
 			}
 			h.Reward = events.F(rw)
-			e := base
-			e.Kind, e.Phase, e.Hyp = events.Hypothesis, "policy", &h
+			hyps[i] = h
+			e.Hyp = &h
 			f.publish(e)
 		}
-		c := hyps[3]
-		c.Baseline, c.Reward, c.Chosen, c.Why = events.F(bl), events.F(1), true,
+		c := hyps[0]
+		c.Chosen, c.Why = true,
 			"policy rank 1/36, p=0.052 (generated-adapter confidence 0.32, entropy 0.97); best of the policy's top 3 on validation"
 		chosen = &c
 		e := base
-		e.Kind, e.Phase, e.Hyp = events.Hypothesis, "policy", &c
+		e.Kind, e.Phase, e.Hyp = events.Hypothesis, c.Family, &c
 		f.publish(e)
+	case "degaml-gen", "base":
+	default:
+		play("inner", steps)
 	}
-	if r.Method != "degaml-gen" {
-		for i := 1; i <= steps; i++ {
-			s, q, a := f.curve(r.Method, r.Seed, i)
-			e := base
-			e.Kind, e.Phase, e.Step, e.Total = events.Step, "inner", i, steps
-			if r.Method == "degaml" {
-				e.Phase = "ttt"
-			}
-			e.SupportLoss, e.QueryLoss, e.Accuracy, e.LR, e.MS = events.F(s), events.F(q), events.F(a), events.F(1e-5), 40+float64(i%3)
-			f.publish(e)
-			f.pause()
-		}
-	}
-	acc := map[string]float64{"degaml-gen": 0.52, "degaml": 0.61, "maml-en-llm": 0.55, "nometa-lora": 0.47, "union-lora": 0.43, "abmll": 0.45}[r.Method]
+	acc := map[string]float64{"base": 0.31, "degaml-gen": 0.52, "degaml": 0.61, "maml-en-llm": 0.55, "nometa-lora": 0.47, "union-lora": 0.43, "abmll": 0.45}[r.Method]
 	e := base
 	e.Kind = events.Result
 	e.Result = &events.ResultInfo{Method: r.Method, Suite: r.Suite, Task: task, Seed: r.Seed, Accuracy: acc, N: 100, WallS: 3.2, Chosen: chosen}
@@ -206,8 +222,11 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 // taskName names the task instance a request adapts to, as the engine does.
 func taskName(r api.AdaptRequest) string { return fmt.Sprintf("%s#%d", r.Suite, 500+r.Seed) }
 
-// Answer is what every chat answers, token by token.
-const Answer = "The answer is [B]."
+// Answer is what every chat answers, token by token, up to its stop.
+const Answer = "The answer is [B]"
+
+// RunOnTokens are the tokens a chat generates without a stop string.
+var RunOnTokens = []string{"The", " answer", " is", " [", "B", "]", "]]", "]]n", "\n", "Answer", ": [", "B", "]]"}
 
 // Chat implements api.Engine.
 func (f *Engine) Chat(ctx context.Context, r api.ChatRequest) (string, error) {
@@ -226,9 +245,16 @@ func (f *Engine) Chat(ctx context.Context, r api.ChatRequest) (string, error) {
 		f.mu.Unlock()
 	}
 	f.run(func() {
-		for _, tok := range []string{"The", " answer", " is", " [", "B", "]."} {
+		// A small model runs on after its answer ("[B]]]]n…"); the
+		// request's stop strings end it, as the engine's generator does.
+		text := ""
+		for _, tok := range RunOnTokens {
 			f.publish(events.Event{Kind: events.Token, Run: id, Text: tok, Message: label, TokensPerS: 42})
 			f.pause()
+			text += tok
+			if slices.ContainsFunc(r.Stop, func(s string) bool { return s != "" && strings.Contains(text, s) }) {
+				break
+			}
 		}
 		f.publish(events.Event{Kind: events.Log, Run: id, Phase: "chat_done", Message: label})
 	})
@@ -284,3 +310,22 @@ func (f *Engine) LatestBench() (*api.BenchTable, error) {
 }
 
 var _ api.Engine = (*Engine)(nil)
+
+// World implements api.Worlds: the instance a seed selects, named as the
+// engine names it, with hidden parameters that differ per seed.
+func (f *Engine) World(suite string, seed int64) (api.World, error) {
+	for _, s := range Suites() {
+		if s.Name != suite {
+			continue
+		}
+		w := api.World{Suite: suite, Seed: seed, Example: s.Example, Task: taskName(api.AdaptRequest{Suite: suite, Seed: seed})}
+		w.Options = strings.Count(s.Example, "\n")
+		if s.Hidden != nil {
+			w.Hidden = maps.Clone(s.Hidden)
+			w.Hidden["instance"] = fmt.Sprint(500 + seed)
+			w.Show = "workbench tasks show " + w.Task
+		}
+		return w, nil
+	}
+	return api.World{}, fmt.Errorf("unknown suite %q", suite)
+}
