@@ -120,10 +120,11 @@ func measureModel(w io.Writer, args []string) error {
 		if err != nil {
 			return err
 		}
+		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
-		defer f.Close()
+		defer pprof.StopCPUProfile() // also on an error below; stopping twice is harmless
 	}
 	cpu0, t0 = cpuSeconds(), time.Now()
 	for range *newTokens {
