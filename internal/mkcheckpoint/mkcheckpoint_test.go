@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/degaml/workbench/internal/testref"
@@ -185,5 +186,27 @@ func TestWriteLoadGenerate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A shape with llama3 rope scaling (Llama-3.2) is written as published; the
+// loader refuses it clearly until the engine implements the scaling.
+func TestRopeScalingWrittenAndRefused(t *testing.T) {
+	s, err := Lookup("tiny-llama")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _ := Lookup("llama-3.2-1b")
+	s.Config["rope_scaling"] = full.Config["rope_scaling"]
+	dir := t.TempDir()
+	if err := Write(dir, s, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+	if !strings.Contains(string(data), `"rope_type": "llama3"`) {
+		t.Errorf("config.json lost rope_scaling:\n%s", data)
+	}
+	if _, err := models.LoadHF(dir); err == nil || !strings.Contains(err.Error(), "rope_scaling is not supported") {
+		t.Errorf("LoadHF: %v", err)
 	}
 }

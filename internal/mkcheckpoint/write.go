@@ -35,21 +35,22 @@ func Write(dir string, s Shape, opt Options) error {
 		return err
 	}
 	// The loader's own parser decides the tensor list: what is written is
-	// exactly what LoadHF expects for this config.
-	cfg, err := models.ParseHFConfig(cfgJSON, s.Name+" config.json")
-	if err != nil && !strings.Contains(err.Error(), "rope_scaling") {
+	// exactly what LoadHF expects for this config. Rope scaling changes no
+	// tensor (and the engine does not implement llama3 scaling yet), so the
+	// shapes are derived without it; config.json keeps it as published.
+	shapeCfg := make(map[string]any, len(s.Config))
+	for k, v := range s.Config {
+		if k != "rope_scaling" {
+			shapeCfg[k] = v
+		}
+	}
+	b, err := json.Marshal(shapeCfg)
+	if err != nil {
 		return err
 	}
-	if err != nil { // llama3 rope scaling changes no tensor: derive the shapes without it
-		c := make(map[string]any, len(s.Config))
-		for k, v := range s.Config {
-			c[k] = v
-		}
-		delete(c, "rope_scaling")
-		b, _ := json.Marshal(c)
-		if cfg, err = models.ParseHFConfig(b, s.Name+" config.json"); err != nil {
-			return err
-		}
+	cfg, err := models.ParseHFConfig(b, s.Name+" config.json")
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
