@@ -161,8 +161,11 @@ func Merge(dirs []string) (*Merged, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !st.IsDir() {
-			manifests = append(manifests, manifestPath(d))
+		if !st.IsDir() { // a results file or its manifest
+			if !strings.HasSuffix(d, ".plan.json") {
+				d = manifestPath(d)
+			}
+			manifests = append(manifests, d)
 			continue
 		}
 		var found []string

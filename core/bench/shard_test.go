@@ -121,6 +121,19 @@ func TestMergedShardsEqualOneRun(t *testing.T) {
 		t.Errorf("merged table differs from the single run:\n%s\nwant:\n%s", got, want)
 	}
 
+	// Results files (or their manifests) may be named instead of directories.
+	var files []string
+	for i, d := range dirs {
+		f := filepath.Join(d, "bench", StoreFile(key, Shard{i, 3}))
+		if i == 1 {
+			f = manifestPath(f)
+		}
+		files = append(files, f)
+	}
+	if m, err := Merge(files); err != nil || len(m.Records) != len(plan.Cells()) {
+		t.Errorf("merge by file names: %v", err)
+	}
+
 	// A missing shard is reported and its cells are absent.
 	last := plan
 	last.Shard = Shard{2, 3}
