@@ -28,6 +28,7 @@ func init() {
 // benchFlags are `workbench bench`'s own flags.
 type benchFlags struct {
 	preset, methods, suites, plot string
+	shard                         string
 	seeds                         int
 	json, csv, md                 bool
 }
@@ -35,6 +36,9 @@ type benchFlags struct {
 // cmdBench is `workbench bench [--preset quick|paper] [--methods LIST]
 // [--seeds N] [--suites LIST] [--json|--csv|--md] [--plot FILE.png]`.
 func cmdBench(args []string) error {
+	if len(args) > 0 && args[0] == "merge" {
+		return benchMerge(os.Stdout, args[1:])
+	}
 	fs := newFlags("bench")
 	var cf commonFlags
 	cf.register(fs)
@@ -47,6 +51,7 @@ func cmdBench(args []string) error {
 	fs.BoolVar(&bf.csv, "csv", false, "print the cells as CSV")
 	fs.BoolVar(&bf.md, "md", false, "print markdown tables (the default)")
 	fs.StringVar(&bf.plot, "plot", "", "also write a PNG: average accuracy bars with CIs, and mean adaptation curves")
+	fs.StringVar(&bf.shard, "shard", "", "I/N: run only slice I (from 0) of N of the cells into its own results file; combine with `bench merge DIR...`")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -77,6 +82,9 @@ func cmdBench(args []string) error {
 	if err != nil {
 		return err
 	}
+	if plan.Shard, err = bench.ParseShard(bf.shard); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
 
 	wb, err := pipeline.Open(cfg, cf.workdir)
 	if err != nil {
@@ -90,11 +98,15 @@ func cmdBench(args []string) error {
 	defer stop()
 
 	key := bench.Key(presetName, cfg, preset.Options)
-	st, err := bench.OpenStore(filepath.Join(wb.Workdir(), "bench", "results-"+key+".jsonl"))
+	st, err := bench.OpenStore(filepath.Join(wb.Workdir(), "bench", bench.StoreFile(key, plan.Shard)))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	title := fmt.Sprintf("DeGAML Workbench bench — preset %s, model %s, %d seed(s)", presetName, benchModelName(cfg.Model.HFDir, cfg.Model.Preset), len(plan.Seeds))
+	if err := bench.WriteManifest(st.Path(), key, title, plan, layout); err != nil {
+		return err
+	}
 	if st.Skipped > 0 {
 		fmt.Fprintf(os.Stderr, "bench: %s: %d unreadable line(s) ignored\n", st.Path(), st.Skipped)
 	}
@@ -113,7 +125,6 @@ func cmdBench(args []string) error {
 	stopStages()
 	prog.Done()
 
-	title := fmt.Sprintf("DeGAML Workbench bench — preset %s, model %s, %d seed(s)", presetName, benchModelName(cfg.Model.HFDir, cfg.Model.Preset), len(plan.Seeds))
 	t := bench.Build(title, plan, layout, st.Records())
 	t.Chance = benchChance(plan)
 	if len(st.Records()) > 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/degaml/workbench/core/pipeline"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
+	"github.com/gomlx/compute"
 )
 
 func init() {
@@ -76,7 +77,11 @@ func generate(stdout io.Writer, args []string) error {
 		}
 		arg = dir
 	}
-	m, err := loadModelArg(arg, int64(*seed))
+	be, err := newQuietBackend(*backend)
+	if err != nil {
+		return err
+	}
+	m, err := loadModelArg(arg, int64(*seed), be)
 	if err != nil {
 		return err
 	}
@@ -110,10 +115,6 @@ func generate(stdout io.Writer, args []string) error {
 		if err := opt.Adapter.Validate(m.Config); err != nil {
 			return fmt.Errorf("generate: adapter %s does not fit the model: %w", *adapter, err)
 		}
-	}
-	be, err := newQuietBackend(*backend)
-	if err != nil {
-		return err
 	}
 	if !*asJSON {
 		opt.OnToken = func(_ int, text string) bool {
@@ -180,8 +181,9 @@ func trainedBaseArg(cf *commonFlags, preset string) (string, error) {
 }
 
 // loadModelArg resolves --model: a preset name (random weights from seed, byte tokenizer), a workbench
-// checkpoint directory (manifest.json) or a Hugging Face directory (config.json).
-func loadModelArg(arg string, seed int64) (*models.Model, error) {
+// checkpoint directory (manifest.json) or a Hugging Face directory (config.json). A Hugging Face model's weights
+// are loaded straight into be's memory (no second copy); be may be nil.
+func loadModelArg(arg string, seed int64, be compute.Backend) (*models.Model, error) {
 	if cfg, err := models.PresetConfig(arg); err == nil {
 		if _, statErr := os.Stat(arg); statErr != nil { // a directory named like a preset wins
 			return &models.Model{Config: cfg, Params: models.NewRandom(cfg, seed), Tokenizer: tokenizer.NewByte()}, nil
@@ -194,7 +196,7 @@ func loadModelArg(arg string, seed int64) (*models.Model, error) {
 		}
 	}
 	if _, err := os.Stat(filepath.Join(arg, "config.json")); err == nil {
-		return models.LoadHF(arg)
+		return models.LoadHFWith(arg, models.LoadOptions{Backend: be})
 	}
 	names := []string{}
 	for _, p := range models.Presets() {

@@ -5,17 +5,71 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/degaml/workbench/internal/mkcheckpoint"
 	"github.com/degaml/workbench/models"
 )
 
 func init() {
-	register("models", "list the built-in model presets with their parameter counts (--json)", cmdModels)
+	register("models", "list the built-in model presets with their parameter counts (--json); "+
+		"models make-random --shape NAME --out DIR writes a random checkpoint of a published shape; "+
+		"models measure --model DIR times load, first token, decode and a LoRA step", cmdModels)
 }
 
-// cmdModels implements `workbench models [--json]`.
-func cmdModels(args []string) error { return listModels(os.Stdout, args) }
+// cmdModels implements `workbench models [--json]` and `workbench models make-random ...`.
+func cmdModels(args []string) error {
+	if len(args) > 0 && args[0] == "make-random" {
+		return makeRandom(os.Stdout, args[1:])
+	}
+	if len(args) > 0 && args[0] == "measure" {
+		return measureModel(os.Stdout, args[1:])
+	}
+	return listModels(os.Stdout, args)
+}
+
+// makeRandom implements `workbench models make-random --shape NAME --out DIR [--seed N] [--max-shard-mib N]`.
+// It lives in the binary (not a separate tool) so that anyone measuring real sizes — a CI job, a researcher
+// on a GPU machine — has the generator wherever the workbench is installed.
+func makeRandom(w io.Writer, args []string) error {
+	fs := newFlags("models make-random")
+	shape := fs.String("shape", "", "published shape: "+shapeNames())
+	out := fs.String("out", "", "directory to write (created; existing checkpoint files are replaced)")
+	seed := fs.Uint64("seed", 0, "weight seed")
+	shardMiB := fs.Int64("max-shard-mib", 2048, "split the weights into shards of at most this many MiB")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("models make-random: unexpected arguments %q", fs.Args())
+	}
+	if *shape == "" || *out == "" {
+		return fmt.Errorf("models make-random: --shape and --out are required (shapes: %s)", shapeNames())
+	}
+	if *shardMiB <= 0 {
+		return fmt.Errorf("models make-random: --max-shard-mib %d must be positive", *shardMiB)
+	}
+	s, err := mkcheckpoint.Lookup(*shape)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := mkcheckpoint.Write(*out, s, mkcheckpoint.Options{Seed: *seed, MaxShardBytes: *shardMiB << 20}); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote %s (%s) to %s in %.1fs\n", s.Name, s.Description, *out, time.Since(start).Seconds())
+	return nil
+}
+
+func shapeNames() string {
+	var names []string
+	for _, s := range mkcheckpoint.Shapes() {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, ", ")
+}
 
 type presetJSON struct {
 	Name        string        `json:"name"`

@@ -11,6 +11,9 @@ import (
 
 	"github.com/degaml/workbench/models/safetensors"
 	"github.com/degaml/workbench/models/tokenizer"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -21,32 +24,50 @@ type Model struct {
 	Tokenizer tokenizer.Tokenizer
 }
 
-// LoadHF loads a Hugging Face Llama/Qwen2 checkpoint directory: config.json, then model.safetensors or the
+// LoadOptions tune LoadHFWith.
+type LoadOptions struct {
+	// Backend, when set, receives the weights directly: each tensor is decoded
+	// from the file into a buffer that backend shares with the host (the go
+	// backend does), so the weights exist once in memory. Without it the
+	// tensors are host tensors, and the first executable run copies each into
+	// the backend (transiently twice the weights, until the GC frees the host
+	// copies). The model's tensors then belong to that backend: use them with
+	// no other backend instance.
+	Backend compute.Backend
+}
+
+// LoadHF loads a Hugging Face Llama/Qwen2 checkpoint directory into host tensors; see LoadHFWith.
+func LoadHF(dir string) (*Model, error) { return LoadHFWith(dir, LoadOptions{}) }
+
+// LoadHFWith loads a Hugging Face Llama/Qwen2 checkpoint directory: config.json, then model.safetensors or the
 // shards listed in model.safetensors.index.json (F32/F16/BF16, widened to float32), and tokenizer.json when
 // present. Every expected tensor must be present with its exact shape and no unexpected tensor may appear; the
 // only tolerated extra is lm_head.weight when the embeddings are tied (some exporters save the shared copy).
-func LoadHF(dir string) (*Model, error) {
+//
+// Everything is checked from the headers before any weight is read; then each tensor is streamed from its file
+// into its final float32 storage through a small staging buffer, so loading never holds a second copy of the
+// weights (a 0.5B model: one 2 GB copy, not the on-disk bytes plus a widened copy plus a tensor copy).
+func LoadHFWith(dir string, opt LoadOptions) (*Model, error) {
 	cfg, err := LoadHFConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	located, err := weightHeaders(dir)
 	if err != nil {
 		return nil, err
 	}
 	// Check config.json against the tensors' headers before anything is
 	// allocated: a config claiming a million layers must fail here, not after
 	// building a million layers' worth of expectations.
-	if err := checkConfigAgainstHeaders(dir, cfg); err != nil {
-		return nil, err
-	}
-	raw, err := readWeights(dir)
-	if err != nil {
+	if err := checkConfigAgainstHeaders(dir, cfg, located); err != nil {
 		return nil, err
 	}
 	if cfg.TieEmbeddings {
-		delete(raw, "lm_head.weight")
+		delete(located, "lm_head.weight")
 	}
 	want := ParamShapes(cfg)
-	p := make(Params, len(raw))
-	for _, n := range sortedKeys(raw) {
-		t := raw[n]
+	for _, n := range sortedKeys(located) {
+		t := located[n].info
 		shape, ok := want[n]
 		if !ok {
 			return nil, fmt.Errorf("%s: unexpected tensor %q (not part of a %s model with this config)", dir, n, cfg.Arch)
@@ -57,10 +78,15 @@ func LoadHF(dir string) (*Model, error) {
 		if !slices.Equal(t.Shape, shape) {
 			return nil, fmt.Errorf("%s: tensor %q has shape %v, want %v", dir, n, t.Shape, shape)
 		}
-		p[n] = tensors.FromFlatDataAndDimensions(t.F32, shape...)
 	}
-	if err := CheckShapes(p, want, dir); err != nil {
-		return nil, err // only "missing" can remain here
+	for _, n := range sortedKeys(want) {
+		if _, ok := located[n]; !ok {
+			return nil, fmt.Errorf("%s: missing tensor %q (shape %v)", dir, n, want[n])
+		}
+	}
+	p, err := readTensors(located, opt.Backend)
+	if err != nil {
+		return nil, err
 	}
 	m := &Model{Config: cfg, Params: p}
 	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err == nil {
@@ -71,13 +97,71 @@ func LoadHF(dir string) (*Model, error) {
 	return m, nil
 }
 
-// readWeights reads model.safetensors, or every shard of model.safetensors.index.json (checking that each
-// tensor sits in the shard the index names and appears once).
-func readWeights(dir string) (map[string]safetensors.Tensor, error) {
+// locatedTensor is where one tensor's bytes are: its file, that file's header and its entry.
+type locatedTensor struct {
+	path   string
+	header *safetensors.Header
+	info   safetensors.TensorInfo
+}
+
+// readTensors streams every located tensor into a float32 tensor (a shared
+// buffer of backend when given), file by file in offset order so the reads
+// are sequential.
+func readTensors(located map[string]locatedTensor, backend compute.Backend) (Params, error) {
+	byFile := map[string][]string{}
+	for n, l := range located {
+		byFile[l.path] = append(byFile[l.path], n)
+	}
+	p := make(Params, len(located))
+	var buf []byte
+	for _, path := range sortedKeys(byFile) {
+		names := byFile[path]
+		sort.Slice(names, func(i, j int) bool { return located[names[i]].info.Begin < located[names[j]].info.Begin })
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			l := located[n]
+			shape := shapes.Make(dtypes.Float32, l.info.Shape...)
+			var t *tensors.Tensor
+			if backend != nil {
+				if t, err = tensors.FromShapeForBackend(backend, 0, shape); err != nil {
+					f.Close()
+					return nil, fmt.Errorf("%s: tensor %q: %w", path, n, err)
+				}
+			} else {
+				t = tensors.FromShape(shape)
+			}
+			tensors.MustMutableFlatData(t, func(flat []float32) {
+				buf, err = safetensors.ReadFloat32Into(f, l.header, l.info, flat, buf)
+			})
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("%s: safetensors: %w", path, err)
+			}
+			p[n] = t
+		}
+		f.Close()
+	}
+	return p, nil
+}
+
+// weightHeaders reads the headers of model.safetensors, or of every shard of
+// model.safetensors.index.json (checking that each tensor sits in the shard
+// the index names and appears once), and says where each tensor is.
+func weightHeaders(dir string) (map[string]locatedTensor, error) {
 	single := filepath.Join(dir, "model.safetensors")
 	if _, err := os.Stat(single); err == nil {
-		ts, _, err := safetensors.ReadFile(single)
-		return ts, err
+		h, err := safetensors.ReadHeader(single)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]locatedTensor, len(h.Tensors))
+		for _, ti := range h.Tensors {
+			out[ti.Name] = locatedTensor{path: single, header: h, info: ti}
+		}
+		return out, nil
 	}
 	indexPath := filepath.Join(dir, "model.safetensors.index.json")
 	data, err := readJSONFile(indexPath)
@@ -103,25 +187,29 @@ func readWeights(dir string) (map[string]safetensors.Tensor, error) {
 		}
 		byFile[file] = append(byFile[file], name)
 	}
-	files := sortedKeys(byFile)
-	out := map[string]safetensors.Tensor{}
-	for _, file := range files {
-		ts, _, err := safetensors.ReadFile(filepath.Join(dir, file))
+	out := map[string]locatedTensor{}
+	for _, file := range sortedKeys(byFile) {
+		path := filepath.Join(dir, file)
+		h, err := safetensors.ReadHeader(path)
 		if err != nil {
 			return nil, err
+		}
+		inShard := make(map[string]bool, len(h.Tensors))
+		for _, ti := range h.Tensors {
+			inShard[ti.Name] = true
 		}
 		listed := byFile[file]
 		sort.Strings(listed)
 		for _, name := range listed {
-			if _, ok := ts[name]; !ok {
+			if !inShard[name] {
 				return nil, fmt.Errorf("%s: tensor %q is listed in the index but missing from shard %s", indexPath, name, file)
 			}
 		}
-		for name, t := range ts {
-			if owner, ok := index.WeightMap[name]; !ok || owner != file {
-				return nil, fmt.Errorf("%s: shard %s holds tensor %q that the index does not assign to it", indexPath, file, name)
+		for _, ti := range h.Tensors {
+			if owner, ok := index.WeightMap[ti.Name]; !ok || owner != file {
+				return nil, fmt.Errorf("%s: shard %s holds tensor %q that the index does not assign to it", indexPath, file, ti.Name)
 			}
-			out[name] = t
+			out[ti.Name] = locatedTensor{path: path, header: h, info: ti}
 		}
 	}
 	return out, nil
@@ -130,43 +218,17 @@ func readWeights(dir string) (map[string]safetensors.Tensor, error) {
 // checkConfigAgainstHeaders compares config.json with the tensors the
 // weight files declare (headers only): the number of layers and the
 // embedding's shape.
-func checkConfigAgainstHeaders(dir string, cfg Config) error {
-	files := []string{"model.safetensors"}
-	if _, err := os.Stat(filepath.Join(dir, files[0])); err != nil {
-		data, err := readJSONFile(filepath.Join(dir, "model.safetensors.index.json"))
-		if err != nil {
-			return nil // readWeights reports the missing files
-		}
-		var index struct {
-			WeightMap map[string]string `json:"weight_map"`
-		}
-		if json.Unmarshal(data, &index) != nil {
-			return nil // readWeights reports the bad index
-		}
-		files = files[:0]
-		for _, f := range index.WeightMap {
-			if filepath.Base(f) == f && !slices.Contains(files, f) {
-				files = append(files, f)
-			}
-		}
-		sort.Strings(files)
-	}
+func checkConfigAgainstHeaders(dir string, cfg Config, located map[string]locatedTensor) error {
 	layers := map[int]bool{}
 	var embed []int
-	for _, f := range files {
-		h, err := safetensors.ReadHeader(filepath.Join(dir, f))
-		if err != nil {
-			return err
+	for name, l := range located {
+		var i int
+		var rest string
+		if n, _ := fmt.Sscanf(name, "model.layers.%d.%s", &i, &rest); n == 2 {
+			layers[i] = true
 		}
-		for _, t := range h.Tensors {
-			var i int
-			var rest string
-			if n, _ := fmt.Sscanf(t.Name, "model.layers.%d.%s", &i, &rest); n == 2 {
-				layers[i] = true
-			}
-			if t.Name == "model.embed_tokens.weight" {
-				embed = t.Shape
-			}
+		if name == "model.embed_tokens.weight" {
+			embed = l.info.Shape
 		}
 	}
 	// More layers than claimed is reported later, precisely, as unexpected

@@ -22,6 +22,7 @@ type Plan struct {
 	Methods []string
 	Suites  []string
 	Seeds   []int64
+	Shard   Shard // zero: every cell; else only this slice of them (shard.go)
 }
 
 // Seeds returns 1..n, the seeds a bench of n seeds uses.
@@ -45,7 +46,7 @@ func (p Plan) Cells() []Cell {
 			}
 		}
 	}
-	return out
+	return p.Shard.slice(out)
 }
 
 // CellError is a failed cell.

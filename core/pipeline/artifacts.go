@@ -63,7 +63,7 @@ func TrainedBase(c *config.Config, workdir string) (dir string, ok bool, err err
 
 func (w *Workbench) loadOrTrainBase(ctx context.Context) (*models.Model, bool, error) {
 	if dir := w.cfg.Model.HFDir; dir != "" {
-		m, err := models.LoadHF(dir)
+		m, err := models.LoadHFWith(dir, models.LoadOptions{Backend: w.backend}) // weights straight into the engine: one copy
 		if err == nil && m.Tokenizer == nil {
 			err = fmt.Errorf("%s: no tokenizer.json; the workbench needs one to format tasks", dir)
 		}

@@ -260,19 +260,7 @@ func Decode(dtype string, shape []int, b []byte) Tensor {
 	le := binary.LittleEndian
 	if IsFloat(dtype) {
 		t.F32 = make([]float32, n)
-		for i := range t.F32 {
-			switch dtype {
-			case "F32":
-				t.F32[i] = math.Float32frombits(le.Uint32(b[4*i:]))
-			case "F64":
-				t.F32[i] = float32(math.Float64frombits(le.Uint64(b[8*i:])))
-			case "F16":
-				t.F32[i] = F16ToF32(le.Uint16(b[2*i:]))
-			case "BF16":
-				// bfloat16 is the top half of a float32.
-				t.F32[i] = math.Float32frombits(uint32(le.Uint16(b[2*i:])) << 16)
-			}
-		}
+		DecodeFloat32(dtype, b, t.F32)
 		return t
 	}
 	t.I64 = make([]int64, n)

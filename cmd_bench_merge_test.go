@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/degaml/workbench/core/bench"
+	"github.com/degaml/workbench/core/events"
+)
+
+// `bench merge` prints the full plan's table from shard stores, and fails
+// (after printing) when a shard is missing.
+func TestBenchMergeCommand(t *testing.T) {
+	plan := bench.Plan{Methods: []string{"base", "degaml"}, Suites: []string{"boolq", "code"}, Seeds: bench.Seeds(2)}
+	layout, err := bench.SplitSuites(plan.Suites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(_ context.Context, c bench.Cell, _ func(events.Event)) (*events.ResultInfo, error) {
+		return &events.ResultInfo{Accuracy: 0.25 * float64(c.Seed), N: 8, WallS: 1}, nil
+	}
+	var dirs []string
+	for i := range 2 {
+		d := t.TempDir()
+		p := plan
+		p.Shard = bench.Shard{Index: i, Count: 2}
+		st, err := bench.OpenStore(filepath.Join(d, "bench", bench.StoreFile("quick-abc", p.Shard)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := bench.WriteManifest(st.Path(), "quick-abc", "merged title", p, layout); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bench.Run(context.Background(), p, run, st, nil); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		dirs = append(dirs, d)
+	}
+	var out bytes.Buffer
+	if err := benchMerge(&out, append([]string{"--csv"}, dirs...)); err != nil {
+		t.Fatal(err)
+	}
+	// Seeds 1 and 2 give 25 % and 50 %: every cell's mean is 37.5 % over both seeds.
+	if s := out.String(); strings.Count(s, "\n") < 3 || !strings.Contains(s, "0.375") {
+		t.Errorf("merged CSV:\n%s", s)
+	}
+	out.Reset()
+	err = benchMerge(&out, dirs[:1])
+	if err == nil || !strings.Contains(err.Error(), "shard(s) [1] of 2 missing") || !strings.Contains(out.String(), "merged title") {
+		t.Errorf("one shard of two: %v\n%s", err, out.String())
+	}
+}
