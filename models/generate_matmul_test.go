@@ -9,14 +9,15 @@ import (
 )
 
 // TestMatmulTOneRow checks every branch of matmulT for a decode step (one row) against x·wᵀ summed in float64
-// in Go: the padded Dot (small w), Mul+ReduceSum (w past the blocked-kernel switch) and w·xᵀ (w past the
-// Mul+ReduceSum cap).
+// in Go: the padded Dot (small w), w·xᵀ under the blocked-kernel switch, Mul+ReduceSum past it and w·xᵀ past
+// the Mul+ReduceSum cap.
 func TestMatmulTOneRow(t *testing.T) {
 	const in = 64
 	for _, out := range []int{
 		8,                                        // padded Dot
-		blockedMatmulMACs/(minMatmulRows*in) + 1, // Mul+ReduceSum
-		maxMulReduceElems/in + 1,                 // w·xᵀ
+		blockedMatmulMACs/(minMatmulRows*in) + 1, // w·xᵀ, unblocked
+		blockedMatmulMACs/in + 1,                 // Mul+ReduceSum
+		maxMulReduceElems/in + 1,                 // w·xᵀ, blocked
 	} {
 		xd := make([]float32, in)
 		for i := range xd {

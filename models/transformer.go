@@ -163,26 +163,29 @@ const minMatmulRows = 4
 const blockedMatmulMACs = 4 << 20
 
 // maxMulReduceElems caps the w-sized float32 temporary of the Mul+ReduceSum product (the backend materializes
-// the product before reducing it): 8 M elements (32 MB) covers a 0.5B model's MLP, while its LM head (136 M
-// elements, 544 MB) stays a Dot, which needs no temporary.
-const maxMulReduceElems = 8 << 20
+// the product before reducing it): 16 M elements (64 MB) covers the MLP of a 0.5B (4.4 M) and a 1.5B model
+// (13.8 M), while an LM head (136 M elements at 0.5B: a 544 MB temporary, measured +1.0 GB peak RSS) stays a Dot.
+const maxMulReduceElems = 16 << 20
 
 // matmulT is x·wᵀ for x [N,in] and w [out,in] (the layout of HF weights), returning [N,out]. Fewer than
 // minMatmulRows rows are padded with zero rows for the product and sliced off after it, as long as the padded
-// product stays under blockedMatmulMACs (nano and micro decode).
+// product stays under blockedMatmulMACs (nano and micro decode, a 0.5B model's attention projections).
 //
 // A larger one-row product (a real-size decode step) would run the blocked kernel, which re-packs all of w on
 // every token, so instead:
-//   - up to maxMulReduceElems (a 0.5B model's MLP) it is Mul+ReduceSum, which streams w once;
-//   - beyond (the LM head) it is w·xᵀ [out,1] (the same memory as [1,out]): w is then packed by the kernel's
-//     vectorized left-operand packer instead of the scalar one, and no temporary the size of w is needed.
+//   - under blockedMatmulMACs unpadded it is w·xᵀ [out,1] (the same memory as [1,out]): the unpacked kernel
+//     with w's rows on its tiled side;
+//   - up to maxMulReduceElems (the MLP) it is Mul+ReduceSum, which streams w once;
+//   - beyond (the LM head) it is w·xᵀ again: still blocked, but w is then packed by the kernel's vectorized
+//     left-operand packer instead of the scalar one, and no temporary the size of w is needed.
 //
-// Measured (CPU per call, 2 shared cores) at [1,896]·[4864,896]ᵀ: padded Dot 5.6 ms, Mul+ReduceSum 2.9 ms; at
-// [1,896]·[32768,896]ᵀ: padded Dot 38.7 ms, w·xᵀ 34.9 ms, Mul+ReduceSum 19.5 ms (but a 117 MB temporary).
+// Measured (CPU per call, x [1,in], 2 shared cores; padded Dot → chosen form):
+// 1536×1536 2.58 → 0.84 ms, 4864×896 5.6 → 2.9 ms, 896×4864 5.1 → 3.5 ms, 8960×1536 15.4 → 11.4 ms,
+// 32768×896 38.7 → 34.9 ms. w·xᵀ on products that fit padded (nano) made nano decode 2.2× slower.
 func matmulT(x, w *Node) *Node {
 	n := x.Shape().Dimensions[0]
 	if out, in := w.Shape().Dimensions[0], w.Shape().Dimensions[1]; n == 1 && minMatmulRows*out*in >= blockedMatmulMACs {
-		if out*in <= maxMulReduceElems {
+		if out*in >= blockedMatmulMACs && out*in <= maxMulReduceElems {
 			return InsertAxes(ReduceSum(Mul(w, x), 1), 0)
 		}
 		return Reshape(Dot(w, x).General([]int{1}, nil, []int{1}, nil), 1, out)
