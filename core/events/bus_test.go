@@ -97,13 +97,16 @@ func TestWaitWakesAndCloseEnds(t *testing.T) {
 	for i := range 100 {
 		b.Publish(Event{Kind: Log, Step: i})
 	}
-	for {
-		time.Sleep(time.Millisecond)
+	// Bounded: a subscriber that never drains fails here, not at CI's timeout.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
 		s.mu.Lock()
 		n := len(s.queue)
 		s.mu.Unlock()
 		if n == 0 {
 			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events still queued after 30 s", n)
 		}
 	}
 	s.Close()

@@ -44,8 +44,11 @@ func TestSessionSubmitsUnderItsOwnName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for blocker.State() != sched.Running {
-		time.Sleep(time.Millisecond)
+	// Bounded: a scheduler that never starts the job fails here, not at CI's timeout.
+	for deadline := time.Now().Add(30 * time.Second); blocker.State() != sched.Running; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("blocker job never started running")
+		}
 	}
 
 	ctx := context.Background()
