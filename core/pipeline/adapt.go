@@ -26,7 +26,7 @@ func (w *Workbench) RunTask(ctx context.Context, method string, task *tasks.Task
 	if err != nil {
 		return nil, nil, err
 	}
-	art, err := w.Artifact(ctx, method)
+	art, err := w.ArtifactFor(ctx, method, HeldOutSuite(w.Protocol(), task.Suite))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -38,9 +38,15 @@ func (w *Workbench) RunTask(ctx context.Context, method string, task *tasks.Task
 	if knobs.Rank > 0 && method == meta.NoMetaLoRA {
 		lora.Rank = knobs.Rank // only a from-scratch LoRA can change shape; meta-learned ones are fixed
 	}
-	if knobs.Support > 0 && knobs.Support < len(task.Splits.Train) {
+	// Every method gets the same labelled support set: the first [adapt]
+	// support items of the train split (or the run's knob).
+	support := knobs.Support
+	if support <= 0 {
+		support = w.cfg.Adapt.Support
+	}
+	if support > 0 && support < len(task.Splits.Train) {
 		t := *task
-		t.Splits.Train = task.Splits.Train[:knobs.Support]
+		t.Splits.Train = task.Splits.Train[:support]
 		task = &t
 	}
 	wrapped := func(e events.Event) {

@@ -40,6 +40,9 @@ type Workbench struct {
 	board   *stageBoard
 	log     *runLog
 	opts    meta.Options
+	// protocol decides which suites a method meta-trains on before a task
+	// is evaluated (ProtocolWorlds unless set).
+	protocol atomic.Value
 
 	// local is the session of this process's own front end (the TUI, the
 	// CLI); the SSH server gives each connection its own via ForSession.
@@ -103,6 +106,24 @@ func Open(cfg *config.Config, workdir string) (*Workbench, error) {
 func (w *Workbench) Close() error {
 	w.sched.Close()
 	return w.log.Close()
+}
+
+// SetProtocol chooses the evaluation protocol (ProtocolPaper or
+// ProtocolWorlds) of later runs.
+func (w *Workbench) SetProtocol(p string) error {
+	if p != ProtocolPaper && p != ProtocolWorlds {
+		return fmt.Errorf("unknown protocol %q (want %s or %s)", p, ProtocolPaper, ProtocolWorlds)
+	}
+	w.protocol.Store(p)
+	return nil
+}
+
+// Protocol is the evaluation protocol in effect.
+func (w *Workbench) Protocol() string {
+	if p, ok := w.protocol.Load().(string); ok {
+		return p
+	}
+	return ProtocolWorlds
 }
 
 // SetMethodOptions replaces the methods' budgets (bench presets use it);
