@@ -9,8 +9,11 @@ import (
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/degaml/workbench/tasks"
+	"github.com/degaml/workbench/tasks/suites"
 )
 
 // Adapt runs one method on one task in the background; its step events and
@@ -103,13 +106,53 @@ func (w *Workbench) adapted(ctx context.Context, runID string) (*meta.Adapted, s
 const MaxChatBytes = 2048
 
 // chatPrompt formats what the user typed like the tasks the model learned:
-// a multiple-choice question gets the "Answer: [" cue.
-func chatPrompt(p string) string {
+// a multiple-choice question gets the "Answer: [" cue. A word-vocabulary
+// model reads only its own words: a prompt with others is an error naming
+// them and listing the words it knows; a question gets the task tag and,
+// with options ("… options a b" or "A: a" lines), the " answer" cue.
+func chatPrompt(p string, tok tokenizer.Tokenizer) (string, error) {
 	p = strings.TrimRight(p, " \n")
-	if isMultipleChoice(p) {
-		return p + "\nAnswer: ["
+	if wt, ok := tok.(*tokenizer.Word); ok {
+		if ex, ok := wordChoice(p); ok {
+			prefix, _ := train.Format(ex)
+			p = prefix
+		} else if !strings.HasPrefix(p, suites.TaskTag+" ") && !strings.HasPrefix(p, "p") {
+			p = suites.TaskTag + " : " + p
+		}
+		if u := wt.Unknown(p); len(u) > 0 {
+			return "", fmt.Errorf("the built-in model reads only its %d words; not among them: %s. It knows: %s",
+				len(wt.Words()), strings.Join(u, ", "), strings.Join(wt.Words(), " "))
+		}
+		return p, nil
 	}
-	return p
+	if isMultipleChoice(p) {
+		return p + "\nAnswer: [", nil
+	}
+	return p, nil
+}
+
+// wordChoice reads a multiple-choice question typed for a word model, as
+// "question options a b c" (an "answer" at the end is optional) or as a
+// question with "A: a" lines, into a word-answer example; the task tag is
+// added when missing.
+func wordChoice(p string) (tasks.Example, bool) {
+	var q string
+	var opts []string
+	if lines := optionLines(p); len(lines) >= 2 {
+		q, _, _ = strings.Cut(p, "\nA: ")
+		opts = lines
+	} else if i := strings.LastIndex(p, train.OptionsCue); i >= 0 {
+		q = p[:i]
+		opts = strings.Fields(strings.TrimSuffix(strings.TrimSpace(p[i+len(train.OptionsCue):]), "answer"))
+	}
+	if len(opts) < 2 {
+		return tasks.Example{}, false
+	}
+	q = strings.Join(strings.Fields(q), " ")
+	if !strings.HasPrefix(q, suites.TaskTag+" ") && !(len(q) > 1 && q[0] == 'p' && strings.Contains(q, " : ")) {
+		q = suites.TaskTag + " : " + q
+	}
+	return tasks.Example{Prompt: q, Options: opts, Answer: 0, WordAnswer: true}, true
 }
 
 func isMultipleChoice(p string) bool { return len(optionLines(p)) >= 2 }
@@ -149,7 +192,10 @@ func (w *Workbench) chat(ctx context.Context, r api.ChatRequest, maxNew int, pub
 			label += " (first of " + fmt.Sprint(len(ad.Ensemble)) + " TTS adapters)"
 		}
 	}
-	prompt := chatPrompt(r.Prompt)
+	prompt, err := chatPrompt(r.Prompt, base.Tokenizer)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	n := 0
 	opt.OnToken = func(id int, text string) bool {

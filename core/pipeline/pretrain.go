@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/degaml/workbench/core/events"
@@ -39,9 +40,9 @@ const pretrainAnswerFrac = 0.5
 // lines for the fact documents.
 type pretrainData struct {
 	items [][]int32
-	from              []int
-	facts             [][][]int32 // per world: its fact lines, tokenized
-	tags              [][]int32   // per world: "pJ :"
+	from  []int
+	facts [][][]int32 // per world: its fact lines, tokenized
+	tags  [][]int32   // per world: "pJ :"
 }
 
 func newPretrainData(tok tokenizer.Tokenizer, maxLen int) *pretrainData {
@@ -187,7 +188,40 @@ func (w *Workbench) pretrain(ctx context.Context, cfg models.Config, tok tokeniz
 		return nil, err
 	}
 	_ = removeCheckpoint(partial)
-	return &models.Model{Config: cfg, Params: params, Tokenizer: tok}, nil
+	m := &models.Model{Config: cfg, Params: params, Tokenizer: tok}
+	w.reportPretraining(m)
+	return m, nil
+}
+
+// reportPretraining logs the base model's accuracy on its own pretraining
+// worlds (did it learn every suite's question form?) and on a task world
+// (it should not know one: chance).
+func (w *Workbench) reportPretraining(m *models.Model) {
+	acc := func(exs []tasks.Example) float64 {
+		probs, err := train.OptionProbs(w.backend, m, nil, nil, exs)
+		if err != nil {
+			return math.NaN()
+		}
+		right := 0
+		for i, p := range probs {
+			best := 0
+			for j := range p {
+				if p[j] > p[best] {
+					best = j
+				}
+			}
+			if best == exs[i].Answer {
+				right++
+			}
+		}
+		return float64(right) / float64(len(exs))
+	}
+	var parts []string
+	for _, f := range suites.All() {
+		t, _ := suites.Pretraining(f, 0, 0)
+		parts = append(parts, fmt.Sprintf("%s %.0f/%.0f%%", f.Name(), 100*acc(t.Splits.Test[:32]), 100*acc(f.Instance(0, EvalFirstInstance, "").Splits.Test[:32])))
+	}
+	w.bus.Publish(events.Event{Kind: events.Log, Stage: StageBase, Message: "base accuracy on a pretraining world / a task world: " + strings.Join(parts, ", ")})
 }
 
 func saveBase(dir string, cfg models.Config, tok tokenizer.Tokenizer, params models.Params, st *train.AdamState, start time.Time) error {

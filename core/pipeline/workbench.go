@@ -24,6 +24,7 @@ import (
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/core/sched"
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/suites"
@@ -158,7 +159,7 @@ func (w *Workbench) Suites() []api.SuiteInfo {
 		t := EvalTask(f, w.cfg.Adapt.Seed)
 		info := api.SuiteInfo{Name: f.Name(), Domain: f.Domain(), Role: string(f.Role()), Description: f.Description(), Hidden: t.Hidden}
 		if len(t.Splits.Test) > 0 {
-			info.Example = t.Splits.Test[0].DnDPrompt() + "\n→ " + t.Splits.Test[0].DnDResponse()
+			info.Example = exampleText(t.Splits.Test[0])
 		}
 		out = append(out, info)
 	}
@@ -170,6 +171,15 @@ func (w *Workbench) Suites() []api.SuiteInfo {
 		out = append(out, info)
 	}
 	return out
+}
+
+// exampleText shows an item as the model reads it, then its answer.
+func exampleText(ex tasks.Example) string {
+	if ex.WordAnswer {
+		prefix, answer := train.Format(ex)
+		return prefix + "\n→" + answer
+	}
+	return ex.DnDPrompt() + "\n→ " + ex.DnDResponse()
 }
 
 // task resolves a suite name to the task instance a run adapts to.

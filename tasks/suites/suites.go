@@ -267,7 +267,7 @@ func ByName(name string) (tasks.Family, error) {
 var (
 	warmOnce sync.Once
 	lexMu    sync.Mutex
-	lex   = map[string]bool{}
+	lex      = map[string]bool{}
 )
 
 // words registers the fixed words of a template or list (fields holding a

@@ -35,7 +35,9 @@ func after(q, marker string) string {
 	return strings.Fields(rest)[0]
 }
 
-func holds(h map[string]string, key, val string) bool { return slices.Contains(strings.Fields(h[key]), val) }
+func holds(h map[string]string, key, val string) bool {
+	return slices.Contains(strings.Fields(h[key]), val)
+}
 
 // solve answers ex from the task's hidden table alone, by reading the
 // question's words: an independent re-implementation of every suite.
