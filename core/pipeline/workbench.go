@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -189,9 +191,19 @@ func (w *Workbench) task(suite string, seed int64) (*tasks.Task, error) {
 			return t, nil
 		}
 	}
-	f, err := suites.ByName(suite)
+	// "arc-easy#3" names one world of a suite (e.g. a meta-training world,
+	// for choosing a learning rate on worlds that are never evaluated).
+	name, inst, hasInst := strings.Cut(suite, "#")
+	f, err := suites.ByName(name)
 	if err != nil {
 		return nil, err
+	}
+	if hasInst {
+		i, err := strconv.Atoi(inst)
+		if err != nil || i < 0 || i >= f.NumInstances() {
+			return nil, fmt.Errorf("%s: instance %q is not a number in [0,%d)", name, inst, f.NumInstances())
+		}
+		return f.Instance(0, i, ""), nil
 	}
 	return EvalTask(f, seed), nil
 }
