@@ -354,6 +354,12 @@ func (r *dgRuntime) SLOT(ctx context.Context, fc famCtx, a *models.Adapter, prom
 	return tensors.MustCopyFlatData[float32](delta), nil
 }
 
+// Mixing variants (DeGAMLOptions.MixMode).
+const (
+	MixDelta   = "delta"
+	MixFactors = "factors"
+)
+
 // MixAdapters interpolates two adapters: (1−λ)·a + λ·b. λ = 0 and λ = 1
 // return exact copies of the endpoints (no float round-off), so a mixing
 // hypothesis at the grid's ends is exactly a generated adapter.

@@ -145,6 +145,9 @@ func (o *Options) validate() error {
 	default:
 		return fmt.Errorf("meta: maml inner_opt %q (want adam-shared or sgd)", o.MAML.InnerOpt)
 	}
+	if err := o.DeGAML.withDefaults().validate(); err != nil {
+		return err
+	}
 	switch o.ABMLL.Predict {
 	case "mean", "mc":
 	default:
