@@ -526,7 +526,7 @@ func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *De
 		}
 		return &Adapted{Adapter: ad}, nil
 	case FamSLOT:
-		delta, err := r.SLOT(ctx, fc, cur, shuffledCopy(rng, ts.prompts), int(h.Params["steps"]), h.Params["lr"], o.SlotMaxPrompts, o.PromptMaxTokens)
+		delta, err := r.SLOT(ctx, fc, cur, shuffledCopy(rng, ts.prompts), int(h.Params["steps"]), h.Params["lr"], o.SlotWD, o.SlotMaxPrompts, o.PromptMaxTokens)
 		if err != nil {
 			return nil, err
 		}
@@ -554,9 +554,20 @@ func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *De
 		if err != nil {
 			return nil, err
 		}
-		mixed := MixAdapters(cur, other, h.Params["lambda"])
+		mixed := MixDeltaAdapters(cur, other, h.Params["lambda"])
+		if o.MixMode == MixFactors && cur.Config.Rank == other.Config.Rank {
+			// (a carried delta-mixed adapter has a larger rank: factors
+			// cannot be interpolated, the delta variant is used instead)
+			mixed = MixAdapters(cur, other, h.Params["lambda"])
+		}
 		fc.publish(stepEvent(m.name, ts.task.Name, FamMix, 1, 1, 0, start))
 		return &Adapted{Adapter: mixed}, nil
+	case FamSFT:
+		ad, err := r.SFT(ctx, fc, cur, ts.support, int(h.Params["steps"]), max(1, int(h.Params["batch"])), h.Params["lr"], o.PromptMaxTokens, seed)
+		if err != nil {
+			return nil, err
+		}
+		return &Adapted{Adapter: ad}, nil
 	}
 	return nil, fmt.Errorf("degaml: unknown hypothesis family %q", h.Family)
 }
@@ -610,58 +621,116 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 	hyps := HypothesisGrid(o)
 	// Progress of the "policy" stage counts executed hypotheses.
 	done, totalHyps := 0, o.PolicyIterations*len(cands)*min(max(o.PolicyHypotheses, len(Families)*o.PolicyMinPerFamily), len(hyps))
+	co := &coevolution{cur: cur, curAcc: curAcc}
+	exec := func(ctx context.Context, it, t, hi int, start *models.Adapter) (*Adapted, float64, error) {
+		ts := states[t]
+		ad, err := m.execHypothesis(ctx, r, art, ts, start, hyps[hi], o.Seed+int64(1000*it+100*t+hi))
+		if err != nil {
+			return nil, 0, err
+		}
+		// VALIDATION accuracy: test items are never touched during training
+		// (the public code's leak, fixed).
+		acc, _, _, err := Evaluate(ctx, r.env, ad, ts.val)
+		return ad, acc, err
+	}
+	report := func(it, t int, h Hypothesis, acc, startAcc, reward float64, tie, carried bool) {
+		ts := states[t]
+		info := events.HypothesisInfo{Family: h.Family, Params: cloneParams(h.Params),
+			Accuracy: events.F(acc), Baseline: events.F(startAcc), Reward: events.F(reward),
+			Why: fmt.Sprintf("ReST^EM iteration %d: sampled from the policy; reward %g (val %.3f vs its starting adapter %.3f)", it+1, reward, acc, startAcc)}
+		if tie {
+			info.Why += "; a tie is not rewarded (no evidence of a gain)"
+		}
+		if carried {
+			info.Chosen = true
+			info.Why = fmt.Sprintf("co-evolution: carried into iteration %d (val %.3f > previous %.3f)", it+2, acc, startAcc)
+		}
+		m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
+		if !carried {
+			done++
+			r.env.Publish(events.Event{Kind: events.Step, Method: m.name, Task: ts.task.Name, Stage: "policy", Phase: "policy",
+				Step: done, Total: totalHyps, Accuracy: events.F(acc)})
+		}
+	}
 	pol, err := runReSTEM(ctx, hyps, phis, restemConfig{
 		Iterations: o.PolicyIterations, Hypotheses: o.PolicyHypotheses, MinPerFamily: o.PolicyMinPerFamily,
 		Epochs: o.PolicyEpochs, LR: o.PolicyLR, L2: o.PolicyL2, Seed: o.Seed,
-	}, func(ctx context.Context, it, t int, hs []int) ([]float64, error) {
-		ts := states[t]
+	}, co.runner(hyps, exec, report))
+	if err != nil {
+		return nil, err
+	}
+	r.env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "policy",
+		Message: fmt.Sprintf("ReST^EM: %d of %d hypotheses rewarded, %d ties with their starting adapter (not rewarded)", co.rewarded, co.executed, co.ties)})
+	return pol, nil
+}
+
+// coevolution is ReST^EM's per-task state: the adapter each policy task's
+// hypotheses start from (the generated adapter, then the best carried
+// adapter) and its validation accuracy.
+type coevolution struct {
+	cur                      []*models.Adapter
+	curAcc                   []float64
+	executed, rewarded, ties int
+}
+
+// hypExec executes hypothesis hi of task t from adapter start and returns
+// the result and its validation accuracy.
+type hypExec func(ctx context.Context, it, t, hi int, start *models.Adapter) (*Adapted, float64, error)
+
+// hypReport is told every judged hypothesis (carried = the co-evolution
+// step's re-announcement of the carried one).
+type hypReport func(it, t int, h Hypothesis, acc, startAcc, reward float64, tie, carried bool)
+
+// rewardOf is ReST^EM's binary reward: 1 iff the hypothesis' validation
+// accuracy is strictly above that of the adapter it STARTED from. Measuring
+// against the starting adapter (not the un-adapted generated one) keeps a
+// hypothesis that merely inherits an earlier gain from being rewarded, and
+// the strict inequality keeps no-ops (a tie) unrewarded.
+func rewardOf(acc, startAcc float64) (reward float64, tie bool) {
+	switch {
+	case acc > startAcc:
+		return 1, false
+	case acc == startAcc:
+		return 0, true
+	}
+	return 0, false
+}
+
+// runner is the restemRunner of co-evolution: every hypothesis runs from
+// the task's current adapter and is rewarded against that adapter's
+// accuracy; the best single adapter (TTT, SFT, mixing — not an ensemble or a
+// SLOT δ) that strictly beats it becomes the next iteration's start.
+func (c *coevolution) runner(hyps []Hypothesis, exec hypExec, report hypReport) restemRunner {
+	return func(ctx context.Context, it, t int, hs []int) ([]float64, error) {
+		start, startAcc := c.cur[t], c.curAcc[t]
 		rewards := make([]float64, len(hs))
-		bestI, bestAcc := -1, math.Inf(-1)
+		bestI, bestAcc := -1, startAcc
 		var bestAd *models.Adapter
-		infos := make([]events.HypothesisInfo, len(hs))
 		for i, hi := range hs {
-			h := hyps[hi]
-			info := events.HypothesisInfo{Family: h.Family, Params: cloneParams(h.Params),
-				Why: fmt.Sprintf("ReST^EM iteration %d: sampled from the policy", it+1)}
-			m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
-			ad, err := m.execHypothesis(ctx, r, art, ts, cur[t], h, o.Seed+int64(1000*it+100*t+i))
+			ad, acc, err := exec(ctx, it, t, hi, start)
 			if err != nil {
 				return nil, err
 			}
-			acc, _, _, err := Evaluate(ctx, r.env, ad, ts.val)
-			if err != nil {
-				return nil, err
+			var tie bool
+			rewards[i], tie = rewardOf(acc, startAcc)
+			c.executed++
+			if tie {
+				c.ties++
 			}
-			// The reward compares VALIDATION accuracies: test items are never
-			// touched during training (the public code's leak, fixed).
-			if acc >= ts.genAcc {
-				rewards[i] = 1
+			if rewards[i] > 0 {
+				c.rewarded++
 			}
-			info.Accuracy, info.Baseline, info.Reward = events.F(acc), events.F(ts.genAcc), events.F(rewards[i])
-			infos[i] = info
-			m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
-			done++
-			ev := events.Event{Kind: events.Step, Method: m.name, Task: ts.task.Name, Stage: "policy", Phase: "policy",
-				Step: done, Total: totalHyps, Accuracy: events.F(acc)}
-			r.env.Publish(ev)
-			// Co-evolution carries a single adapter (TTT / mix) forward.
+			report(it, t, hyps[hi], acc, startAcc, rewards[i], tie, false)
 			if ad.Adapter != nil && len(ad.Ensemble) == 0 && ad.SlotDelta == nil && acc > bestAcc {
 				bestI, bestAcc, bestAd = i, acc, ad.Adapter
 			}
 		}
-		if bestI >= 0 && bestAcc >= curAcc[t] {
-			info := infos[bestI]
-			info.Chosen = true
-			info.Why = fmt.Sprintf("co-evolution: best carried adapter after iteration %d (val %.3f ≥ previous %.3f)", it+1, bestAcc, curAcc[t])
-			cur[t], curAcc[t] = bestAd, bestAcc
-			m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
+		if bestI >= 0 {
+			report(it, t, hyps[hs[bestI]], bestAcc, startAcc, 1, false, true)
+			c.cur[t], c.curAcc[t] = bestAd, bestAcc
 		}
 		return rewards, nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return pol, nil
 }
 
 func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *tasks.Task, seed int64) (*Adapted, error) {
@@ -730,10 +799,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 			if c.acc, _, _, err = Evaluate(ctx, env, ad, ts.val); err != nil {
 				return nil, err
 			}
-			rw := 0.0
-			if c.acc >= ts.genAcc {
-				rw = 1
-			}
+			rw, _ := rewardOf(c.acc, ts.genAcc)
 			c.info.Accuracy, c.info.Baseline, c.info.Reward = events.F(c.acc), events.F(ts.genAcc), events.F(rw)
 			m.publishHyp(env, "", task.Name, rank+1, c.info)
 		}

@@ -285,7 +285,7 @@ func TestSLOTZeroDeltaIsIdentityAndStepReducesLoss(t *testing.T) {
 		if e.Phase == FamSLOT {
 			n++
 		}
-	}}, a, dgToyTask("slot", 2, false).Splits.Train, 1, 1e-1, 32, 0)
+	}}, a, dgToyTask("slot", 2, false).Splits.Train, 1, 1e-1, 0.01, 32, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,9 +362,10 @@ func TestCombineVotes(t *testing.T) {
 // hypotheses 2 and 5 earn reward 1 on every task.
 func TestReSTEMConcentratesOnRewardedHypotheses(t *testing.T) {
 	hyps := HypothesisGrid(DeGAMLOptions{TTTSteps: []int{1, 2}, TTTLRs: []float64{1e-3}, TTTBatch: []int{4},
-		TTSSizes: []int{2}, MixLambdas: []float64{0.5}, SlotSteps: []int{1, 2}, SlotLRs: []float64{1e-2}})
-	if len(hyps) != 7 {
-		t.Fatalf("grid size %d, want 7 (2 ttt, 2 tts, 1 mix, 2 slot)", len(hyps))
+		TTSSizes: []int{2}, MixLambdas: []float64{0.5}, SlotSteps: []int{1, 2}, SlotLRs: []float64{1e-2},
+		SFTSteps: []int{3}, SFTLRs: []float64{1e-2}})
+	if len(hyps) != 8 || hyps[7].Family != FamSFT {
+		t.Fatalf("grid size %d, want 8 (2 ttt, 2 tts, 1 mix, 2 slot, 1 sft last)", len(hyps))
 	}
 	good := map[int]bool{1: true, 5: true}
 	phis := [][]float64{{0.3, 0.8, 1}, {-0.5, 0.6, 1}, {0.1, 0.4, 1}}
@@ -380,7 +381,7 @@ func TestReSTEMConcentratesOnRewardedHypotheses(t *testing.T) {
 				r[i] = 1
 			}
 		}
-		if len(fams) != 4 {
+		if len(fams) != len(Families) {
 			return nil, fmt.Errorf("sampled set %v misses a family", hs)
 		}
 		return r, nil
