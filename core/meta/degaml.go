@@ -766,13 +766,15 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 			return nil, err
 		}
 		env.Publish(events.Event{Kind: events.Log, Method: m.name, Task: task.Name,
-			Message: fmt.Sprintf("generated a LoRA in one forward pass from a batch of %d of the task's %d unlabeled prompts", art.Gen.P, len(ts.prompts))})
+			Message: fmt.Sprintf("generated a LoRA in one pass from a batch of %d of the task's %d unlabeled prompts; %s", art.Gen.P, len(ts.prompts), art.Report.Summary())})
 		return &Adapted{Adapter: ad}, nil
 	}
 	ts, err := m.prepareTask(ctx, r, art, task, prompts, seed)
 	if err != nil {
 		return nil, err
 	}
+	env.Publish(events.Event{Kind: events.Log, Method: m.name, Task: task.Name,
+		Message: fmt.Sprintf("generated adapter: val accuracy %.3f; %s", ts.genAcc, art.Report.Summary())})
 	probs := art.Policy.Probs(ts.phi)
 	k := art.Options.AdaptTopK
 	if len(ts.val) == 0 {

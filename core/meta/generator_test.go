@@ -2,12 +2,14 @@ package meta
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/tasks"
 )
 
 func TestJacobiEigenReconstructs(t *testing.T) {
@@ -359,5 +361,117 @@ func TestFeatureStdFloor(t *testing.T) {
 	}
 	if math.Abs(sd[1]-math.Sqrt(8.0/3)) > 1e-9 {
 		t.Fatalf("a varying feature keeps its s.d.: got %g", sd[1])
+	}
+}
+
+// regimeTask is a two-option task whose answer is fixed by a hidden regime
+// (0: always "even", 1: always "odd") that the prompts reveal only through a
+// regime word in some of them — the toy analog of the built-in world v2.
+func regimeTask(i, regime int) *tasks.Task {
+	r := rand.New(rand.NewPCG(uint64(i), 17))
+	word := []string{"red", "blue"}[regime]
+	mk := func(n int) []tasks.Example {
+		out := make([]tasks.Example, n)
+		for k := range out {
+			p := fmt.Sprintf("%d and %d?", r.IntN(50), r.IntN(50))
+			if r.IntN(2) == 0 {
+				p = word + " " + p
+			}
+			out[k] = tasks.Example{Prompt: p, Options: []string{"even", "odd"}, Answer: regime}
+		}
+		return out
+	}
+	return &tasks.Task{Name: fmt.Sprintf("regime#%d", i), Suite: "regime", Role: tasks.InDomain,
+		Hidden: map[string]string{"regime": word}, Splits: tasks.Splits{Train: mk(8), Val: mk(8), Test: mk(8)}}
+}
+
+// TestGeneratorLearnsRegimeFromPrompts: end to end on a tiny model — collect
+// LoRA trajectories on tasks of two hidden regimes, fit the ridge generator
+// on bag-of-tokens features, and check (cross-fitted) that the generated
+// adapter beats the mean checkpoint on validation accuracy and is not the
+// mean, while the report carries the same-regime oracle.
+func TestGeneratorLearnsRegimeFromPrompts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("collects LoRA trajectories")
+	}
+	env := dgTestEnv(t)
+	r, err := newDGRuntime(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pool []*tasks.Task
+	for i := range 12 {
+		pool = append(pool, regimeTask(i, i%2))
+	}
+	o := DeGAMLOptions{CollectTasks: 12, CollectPreSteps: 12, CollectPreLR: 3e-2, CollectFineSteps: -1, CollectBatch: 8,
+		CollectWarmup: 6, PromptBatch: 8, GenFolds: 4, GenDecoder: GenRidge}.withDefaults()
+	spec, err := r.embedSpecFor(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, DeGAMLGen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Tasks) != 12 || len(set.Tasks[0].Ckpts) != 6 {
+		t.Fatalf("collected %d tasks × %d checkpoints, want 12 × 6 (every step after the warm-up)", len(set.Tasks), len(set.Tasks[0].Ckpts))
+	}
+	m := &degamlMethod{name: DeGAMLGen, opts: o}
+	art, err := m.trainGen(context.Background(), r, set, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := art.Report
+	t.Logf("%s; collected-LoRA val acc %.3f", rep.Summary(), meanOf(set, func(c *CollectedTask) float64 { return c.ValAcc }))
+	if rep.Decoder != GenRidge || rep.ValTasks != 12 || rep.Tasks != 12 {
+		t.Fatalf("report: %+v", rep)
+	}
+	if rep.CollapsedMean || !(rep.ValMSE < rep.ValMSEMean) {
+		t.Fatalf("the regime is visible in the prompts, yet the generator kept the mean: %s", rep.Summary())
+	}
+	if !(rep.ValAccGen >= rep.ValAccMean+0.2) || rep.ValAccOracle < 0 {
+		t.Fatalf("generated adapters should beat the mean checkpoint clearly: %s", rep.Summary())
+	}
+}
+
+// TestHCGeneratorLearnsRegimeFromPrompts: the same regime world with the
+// hyper-convolutional decoder; 6 of 18 tasks (both regimes) are held out of
+// fitting and early stopping, and the generated adapters must beat the mean
+// checkpoint on them.
+func TestHCGeneratorLearnsRegimeFromPrompts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("collects LoRA trajectories and trains a decoder")
+	}
+	env := dgTestEnv(t)
+	r, err := newDGRuntime(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pool []*tasks.Task
+	for i := range 18 {
+		pool = append(pool, regimeTask(i, i%2))
+	}
+	o := DeGAMLOptions{CollectTasks: 18, CollectPreSteps: 12, CollectPreLR: 3e-2, CollectFineSteps: -1, CollectBatch: 8,
+		CollectWarmup: 6, PromptBatch: 8, GenDecoder: GenHC, GenSteps: 300, HeldOutEvery: 3}.withDefaults()
+	spec, err := r.embedSpecFor(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, DeGAMLGen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &degamlMethod{name: DeGAMLGen, opts: o}
+	art, err := m.trainGen(context.Background(), r, set, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := art.Report
+	t.Logf("%s", rep.Summary())
+	if rep.Decoder != GenHC || rep.HeldOutTasks != 6 || rep.Tasks != 9 || rep.ValTasks != 3 {
+		t.Fatalf("report: %+v", rep)
+	}
+	if rep.CollapsedMean || !(rep.HeldOutMSE < rep.HeldOutMSE0) || !(rep.HeldOutGenAcc >= rep.HeldOutMeanAcc+0.2) {
+		t.Fatalf("hc should beat the mean checkpoint on held-out tasks: %s", rep.Summary())
 	}
 }

@@ -36,6 +36,10 @@ type ridgeData struct {
 	N       int         // generated scalars (for per-element MSE)
 }
 
+// ridgeMinGain is the relative CV-MSE improvement over the mean checkpoint a
+// finite λ needs to be chosen.
+const ridgeMinGain = 0.005
+
 // ridgeLambdaGrid are the λ of the search as multiples of the mean eigenvalue
 // of K (tr K / m); +Inf is the mean predictor.
 var ridgeLambdaGrid = []float64{1e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3, 10, 100, math.Inf(1)}
@@ -336,11 +340,14 @@ func selectRidge(d *ridgeData, tasks []int, k int, floorFrac float64) ridgeCV {
 			}
 		}
 	}
-	best := inf
 	for i := range cv.MSE {
 		cv.MSE[i] /= float64(max(rows, 1))
-		// Strictly better than the mean predictor, else the mean is kept.
-		if cv.MSE[i] < cv.MSE[best] {
+	}
+	// A finite λ must beat the mean predictor by more than ridgeMinGain
+	// (relative): a gain the cross-validation cannot resolve is not claimed.
+	best := inf
+	for i := range cv.MSE {
+		if cv.MSE[i] < (1-ridgeMinGain)*cv.MSE[inf] && cv.MSE[i] < cv.MSE[best] {
 			best = i
 		}
 	}
