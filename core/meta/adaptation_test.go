@@ -169,4 +169,25 @@ func TestSFTReducesSupportLoss(t *testing.T) {
 	if steps != 8 || !(after < before-0.05) {
 		t.Fatalf("SFT should lower the support loss in 8 steps (%d events): %.4f → %.4f", steps, before, after)
 	}
+	// A delta-mixed adapter (rank 2r, as co-evolution may carry) trains too
+	// and keeps its rank and scale.
+	mixed := MixDeltaAdapters(ad, a, 0.5)
+	ml, err := r.LMLoss(mixed, nil, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad2, err := r.SFT(context.Background(), famCtx{publish: Discard}, mixed, sup, 2, len(sup), 1e-2, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ad2.Validate(env.Model.Config); err != nil || ad2.Config.Rank != 2*env.LoRA.Rank || ad2.Config.Scale() != env.LoRA.Scale() {
+		t.Fatalf("SFT of a mixed adapter: config %+v, %v", ad2.Config, err)
+	}
+	l2, err := r.LMLoss(ad2, nil, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(l2 < ml) {
+		t.Fatalf("SFT of a mixed adapter should lower its support loss: %.4f → %.4f", ml, l2)
+	}
 }

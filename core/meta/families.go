@@ -227,13 +227,15 @@ func newLMBatchExact(seqs [][]int32, lossFrom []int, L int) lmBatch {
 // loraTrainer runs Adam(W) steps on one adapter.
 type loraTrainer struct {
 	r        *dgRuntime
+	cfg      models.LoRAConfig // the starting adapter's (a delta-mixed adapter has rank 2r, same scale)
 	ad, m, v []*tensors.Tensor
 	step     int
 }
 
 func (r *dgRuntime) newLoRATrainer(a *models.Adapter) *loraTrainer {
-	ad := r.adapterTensors(a.Clone())
-	return &loraTrainer{r: r, ad: ad, m: zerosLike(ad), v: zerosLike(ad)}
+	c := a.Clone()
+	ad := r.adapterTensors(c)
+	return &loraTrainer{r: r, cfg: c.Config, ad: ad, m: zerosLike(ad), v: zerosLike(ad)}
 }
 
 // Step takes one optimizer step on batch b and returns the pre-step loss. A
@@ -256,7 +258,7 @@ func (t *loraTrainer) Step(b lmBatch, lr, wd float64) (float64, error) {
 
 // Adapter returns the current weights as an adapter.
 func (t *loraTrainer) Adapter() *models.Adapter {
-	l := t.r.lora
+	l := t.cfg
 	p := make(models.Params, len(t.ad))
 	for i, n := range t.r.adNames {
 		p[n] = t.ad[i]
