@@ -129,6 +129,9 @@ type DeGAML struct {
 	PolicyIterations int     `toml:"policy_iterations"`
 	PolicyHypotheses int     `toml:"policy_hypotheses"`
 	AdaptTopK        int     `toml:"adapt_top_k"`
+	GenDecoder       string  `toml:"gen_decoder"` // "ridge" | "hc"
+	Embed            string  `toml:"embed"`       // "bow" | "hidden" | "bow+hidden"
+	MixMode          string  `toml:"mix_mode"`    // "delta" | "factors"
 }
 
 // Bench configures `workbench bench`.

@@ -14,7 +14,7 @@ import (
 type CollectedTask struct {
 	Task    *tasks.Task
 	Prompts []tasks.Example // the unlabeled prompt sources (train + val prompts)
-	Emb     [][]float32     // encoder output, one [H] row per prompt
+	Emb     [][]float32     // prompt features (EmbedSpec), one row per prompt
 	Steps   []int           // the step after which each checkpoint was taken
 	Ckpts   [][]float32     // flattened checkpoints in CheckpointSet.Names order
 	// FinalLoss is the answer-only loss of the last step and ValAcc the
@@ -62,10 +62,13 @@ func pickTasks(pool []*tasks.Task, n int, skip map[*tasks.Task]bool) []*tasks.Ta
 }
 
 // collectCheckpoints trains one LoRA per task (a pre phase, then a lower-lr
-// fine phase, answer-only loss on the train split) from one shared init and
-// keeps a checkpoint every CollectEvery steps after the warm-up. It then
-// encodes each task's unlabeled prompts.
-func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o DeGAMLOptions, method string) (*CheckpointSet, error) {
+// fine phase, answer-only loss on the train split) and keeps a checkpoint
+// every CollectEvery steps after the warm-up. Every task starts from the SAME
+// initialisation (A from CollectInitSeed, B = 0): LoRA factors are only
+// defined up to an invertible r×r mixing (BA = BM·M⁻¹A), so trajectories from
+// different inits live in different coordinates and averaging or regressing
+// them would be meaningless. It then encodes each task's unlabeled prompts.
+func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o DeGAMLOptions, spec EmbedSpec, method string) (*CheckpointSet, error) {
 	picked := pickTasks(pool, o.CollectTasks, nil)
 	if len(picked) == 0 {
 		return nil, fmt.Errorf("degaml: no in-domain task with labelled train examples to collect checkpoints from")
@@ -131,7 +134,7 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 			r.env.Publish(events.Event{Kind: events.Step, Method: method, Task: task.Name, Stage: "collect", Phase: "collect-eval",
 				Step: ti + 1, Total: len(picked), Accuracy: events.F(acc), Message: "val accuracy of the collected LoRA"})
 		}
-		emb, err := r.EncodePrompts(ctx, ct.Prompts, o.PromptMaxTokens)
+		emb, err := r.EncodePrompts(ctx, ct.Prompts, spec, o.PromptMaxTokens)
 		if err != nil {
 			return nil, err
 		}

@@ -24,7 +24,7 @@ func MethodOptions(cfg *config.Config) meta.Options {
 	o.DeGAML = meta.DeGAMLOptions{CollectTasks: d.CollectTasks, CollectPreSteps: d.CollectPreSteps, CollectPreLR: d.CollectPreLR,
 		CollectFineSteps: d.CollectFineSteps, CollectFineLR: d.CollectFineLR, PromptBatch: d.PromptBatch,
 		GenSteps: d.GenSteps, GenLR: d.GenLR, PolicyTasks: d.PolicyTasks, PolicyIterations: d.PolicyIterations,
-		PolicyHypotheses: d.PolicyHypotheses, AdaptTopK: d.AdaptTopK}
+		PolicyHypotheses: d.PolicyHypotheses, AdaptTopK: d.AdaptTopK, GenDecoder: d.GenDecoder, EmbedKind: d.Embed, MixMode: d.MixMode}
 	// [adapt] inner_steps is the test-time step budget of every method that
 	// adapts by gradient steps, the same for all of them (a from-scratch LoRA
 	// included), so that no baseline sits at the ceiling and the comparison
