@@ -90,11 +90,14 @@ func cmdBench(args []string) error {
 	}
 	// The preset's method budgets (smaller meta-training for quick, larger for
 	// paper) apply on top of what the config sets.
-	wb.SetMethodOptions(bench.MergeOptions(pipeline.MethodOptions(cfg), preset.Options))
+	opts := bench.MergeOptions(pipeline.MethodOptions(cfg), preset.Options)
+	wb.SetMethodOptions(opts)
 	ctx, stop := interruptible()
 	defer stop()
 
-	key := bench.Key(presetName+"-"+bf.protocol, cfg, preset.Options)
+	// The key hashes the method budgets in effect (config and preset), so a
+	// changed [methods.*] key starts a fresh results file.
+	key := bench.Key(presetName+"-"+bf.protocol, cfg, opts)
 	st, err := bench.OpenStore(filepath.Join(wb.Workdir(), "bench", "results-"+key+".jsonl"))
 	if err != nil {
 		return err

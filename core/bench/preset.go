@@ -49,7 +49,7 @@ var presets = map[string]Preset{
 			Union:  meta.LoRATrainOptions{Steps: 120},
 			MAML:   meta.MAMLOptions{MetaSteps: 30},
 			ABMLL:  meta.ABMLLOptions{MetaSteps: 30},
-			DeGAML: meta.DeGAMLOptions{CollectTasks: 8, GenSteps: 250, PolicyTasks: 3, PolicyHypotheses: 8},
+			DeGAML: meta.DeGAMLOptions{CollectTasks: 24, GenSteps: 250, PolicyTasks: 3, PolicyHypotheses: 8},
 		},
 	},
 	"paper": {

@@ -34,6 +34,10 @@ const pretrainFactFrac = 0.3
 // it too weakly (SCIENCE.md).
 const pretrainAnswerFrac = 0.5
 
+// pretrainFamilies are the families pretraining covers; nil means all twelve
+// (tests pretrain a tiny model on one).
+var pretrainFamilies []tasks.Family
+
 // pretrainData is the pretraining corpus: the items of every family on its
 // group's pretraining worlds (suites.Pretraining: random tables tagged p0,
 // p1, …, disjoint from every task world and regime), and each world's fact
@@ -48,7 +52,11 @@ type pretrainData struct {
 func newPretrainData(tok tokenizer.Tokenizer, maxLen int) *pretrainData {
 	d := &pretrainData{}
 	seenWorld := map[string]bool{}
-	for _, f := range suites.All() {
+	fams := pretrainFamilies
+	if fams == nil {
+		fams = suites.All()
+	}
+	for _, f := range fams {
 		for j := range suites.PretrainWorlds {
 			t, facts := suites.Pretraining(f, 0, j)
 			exs := append(append(append([]tasks.Example(nil), t.Splits.Train...), t.Splits.Val...), t.Splits.Test...)
@@ -217,7 +225,11 @@ func (w *Workbench) reportPretraining(m *models.Model) {
 		return float64(right) / float64(len(exs))
 	}
 	var parts []string
-	for _, f := range suites.All() {
+	fams := pretrainFamilies
+	if fams == nil {
+		fams = suites.All()
+	}
+	for _, f := range fams {
 		t, _ := suites.Pretraining(f, 0, 0)
 		parts = append(parts, fmt.Sprintf("%s %.0f/%.0f%%", f.Name(), 100*acc(t.Splits.Test[:32]), 100*acc(f.Instance(0, EvalFirstInstance, "").Splits.Test[:32])))
 	}

@@ -18,7 +18,11 @@ var (
 
 var commonsense = &group{
 	name: "commonsense", keys: properties, vals: materials, holders: 3,
-	fact: func(key, val string) string { return fmt.Sprintf(words("fact the %s is %s ."), val, key) },
+	// "fact magnetic tin ." keeps the pair adjacent, property first as in
+	// the questions, so that even a bag of token pairs sees which material
+	// goes with which property (a sentence encoder would; our prompt
+	// features are bag-of-tokens, ../shared/SUITES-V2.md).
+	fact: func(key, val string) string { return fmt.Sprintf(words("fact %s %s ."), key, val) },
 }
 
 // holderAndOthers returns one material satisfying ok and n others that do
