@@ -31,7 +31,7 @@ func (w *Workbench) baseDir() (string, models.Config, tokenizer.Tokenizer, error
 	if err != nil {
 		return "", pr.Config, nil, err
 	}
-	tok, err := presetTokenizer(pr)
+	tok, err := PresetTokenizer(pr)
 	if err != nil {
 		return "", pr.Config, nil, err
 	}
@@ -40,9 +40,9 @@ func (w *Workbench) baseDir() (string, models.Config, tokenizer.Tokenizer, error
 	return filepath.Join(w.workdir, "base", w.cfg.Model.Preset+"-"+k), pr.Config, tok, nil
 }
 
-// presetTokenizer is a preset's tokenizer: bytes, or words over the built-in
+// PresetTokenizer is a preset's tokenizer: bytes, or words over the built-in
 // suites' vocabulary.
-func presetTokenizer(p models.Preset) (tokenizer.Tokenizer, error) {
+func PresetTokenizer(p models.Preset) (tokenizer.Tokenizer, error) {
 	if p.Tokenizer == "word" {
 		return tokenizer.NewWord(suites.Vocabulary(), p.Config.VocabSize)
 	}
