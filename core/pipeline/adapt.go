@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,7 +117,7 @@ func chatPrompt(p string, tok tokenizer.Tokenizer) (string, error) {
 		if ex, ok := wordChoice(p); ok {
 			prefix, _ := train.Format(ex)
 			p = prefix
-		} else if !strings.HasPrefix(p, suites.TaskTag+" ") && !strings.HasPrefix(p, "p") {
+		} else if !hasWorldTag(p) {
 			p = suites.TaskTag + " : " + p
 		}
 		if u := wt.Unknown(p); len(u) > 0 {
@@ -149,10 +150,23 @@ func wordChoice(p string) (tasks.Example, bool) {
 		return tasks.Example{}, false
 	}
 	q = strings.Join(strings.Fields(q), " ")
-	if !strings.HasPrefix(q, suites.TaskTag+" ") && !(len(q) > 1 && q[0] == 'p' && strings.Contains(q, " : ")) {
+	if !hasWorldTag(q) {
 		q = suites.TaskTag + " : " + q
 	}
 	return tasks.Example{Prompt: q, Options: opts, Answer: 0, WordAnswer: true}, true
+}
+
+// hasWorldTag reports whether p starts with a world tag ("wx :" or "p3 :").
+func hasWorldTag(p string) bool {
+	f := strings.Fields(p)
+	if len(f) < 2 || f[1] != ":" {
+		return false
+	}
+	if f[0] == suites.TaskTag {
+		return true
+	}
+	_, err := strconv.Atoi(strings.TrimPrefix(f[0], "p"))
+	return strings.HasPrefix(f[0], "p") && err == nil
 }
 
 func isMultipleChoice(p string) bool { return len(optionLines(p)) >= 2 }

@@ -197,6 +197,12 @@ func TestChatPromptFormatsMultipleChoice(t *testing.T) {
 	if got, err := chatPrompt("which material is magnetic ?", wt); err != nil || got != "wx : which material is magnetic ?" {
 		t.Fatalf("word chat prompt without options → %q, %v", got, err)
 	}
+	if got, err := chatPrompt("p3 : passage : the tin lie on the bench", wt); err != nil || got != "p3 : passage : the tin lie on the bench" {
+		t.Fatalf("a tagged prompt was re-tagged: %q, %v", got, err)
+	}
+	if got, _ := chatPrompt("passage : the tin", wt); got != "wx : passage : the tin" {
+		t.Fatalf("untagged prompt starting with p: %q", got)
+	}
 	_, err = chatPrompt("is gold magnetic ?", wt)
 	if err == nil || !strings.Contains(err.Error(), "not among them: gold.") || !strings.Contains(err.Error(), "magnetic") {
 		t.Fatalf("out-of-vocabulary chat: %v, want the unknown word named and the known words listed", err)
