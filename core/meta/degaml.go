@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -660,7 +661,8 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 		return nil, err
 	}
 	r.env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "policy",
-		Message: fmt.Sprintf("ReST^EM: %d of %d hypotheses rewarded, %d ties with their starting adapter (not rewarded)", co.rewarded, co.executed, co.ties)})
+		Message: fmt.Sprintf("ReST^EM: %d of %d hypotheses rewarded, %d ties with their starting adapter (not rewarded); by family: %s",
+			co.rewarded, co.executed, co.ties, co.familySummary())})
 	return pol, nil
 }
 
@@ -671,6 +673,18 @@ type coevolution struct {
 	cur                      []*models.Adapter
 	curAcc                   []float64
 	executed, rewarded, ties int
+	byFamily                 map[string]*[3]int // executed, rewarded, ties
+}
+
+// familySummary renders the per-family reward counts, e.g. "sft 9/24 (3 ties)".
+func (c *coevolution) familySummary() string {
+	var parts []string
+	for _, f := range Families {
+		if n := c.byFamily[f]; n != nil {
+			parts = append(parts, fmt.Sprintf("%s %d/%d (%d ties)", f, n[1], n[0], n[2]))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // hypExec executes hypothesis hi of task t from adapter start and returns
@@ -713,12 +727,23 @@ func (c *coevolution) runner(hyps []Hypothesis, exec hypExec, report hypReport) 
 			}
 			var tie bool
 			rewards[i], tie = rewardOf(acc, startAcc)
+			if c.byFamily == nil {
+				c.byFamily = map[string]*[3]int{}
+			}
+			fam := c.byFamily[hyps[hi].Family]
+			if fam == nil {
+				fam = &[3]int{}
+				c.byFamily[hyps[hi].Family] = fam
+			}
 			c.executed++
+			fam[0]++
 			if tie {
 				c.ties++
+				fam[2]++
 			}
 			if rewards[i] > 0 {
 				c.rewarded++
+				fam[1]++
 			}
 			report(it, t, hyps[hi], acc, startAcc, rewards[i], tie, false)
 			if ad.Adapter != nil && len(ad.Ensemble) == 0 && ad.SlotDelta == nil && acc > bestAcc {
