@@ -460,12 +460,26 @@ type genTrainOpts struct {
 	publish      func(events.Event)
 }
 
-// hcSplit splits the training tasks into fit and inner-validation tasks
-// (every 4th, when there are at least 4): early stopping of the hc decoder
+// hcSplit splits the training tasks into fit and inner-validation tasks (a
+// quarter, when there are at least 4): early stopping of the hc decoder
 // needs tasks the fit never saw.
+//
+// The quarter is drawn after a fixed shuffle: tasks come round-robin over
+// suites, and every 4th of them would cover only some suites.
 func hcSplit(trainIdx []int) (fitIdx, innerIdx []int) {
-	for i, t := range trainIdx {
-		if len(trainIdx) >= 4 && i%4 == 3 {
+	if len(trainIdx) < 4 {
+		return trainIdx, nil
+	}
+	order := slices.Clone(trainIdx)
+	newRNG(int64(len(order)), 0x5b1).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	inner := map[int]bool{}
+	for i, t := range order {
+		if i%4 == 3 {
+			inner[t] = true
+		}
+	}
+	for _, t := range trainIdx {
+		if inner[t] {
 			innerIdx = append(innerIdx, t)
 		} else {
 			fitIdx = append(fitIdx, t)

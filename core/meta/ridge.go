@@ -303,12 +303,17 @@ type ridgeCV struct {
 	MSEBest float64
 }
 
-// ridgeFolds splits tasks into k folds, round-robin (tasks come ordered
-// round-robin over suites, so folds mix suites).
+// ridgeFolds splits tasks into k folds after a fixed shuffle. Collected
+// tasks come round-robin over suites, so plain round-robin folds with k equal
+// to the number of suites would hold out one whole suite per fold — a
+// leave-one-suite-out validation that rejects everything a suite's own
+// worlds share. Shuffled folds validate on held-out worlds of seen suites.
 func ridgeFolds(tasks []int, k int) [][]int {
 	k = max(1, min(k, len(tasks)))
+	order := slices.Clone(tasks)
+	newRNG(int64(len(tasks)), 0xf01d5).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	out := make([][]int, k)
-	for i, t := range tasks {
+	for i, t := range order {
 		out[i%k] = append(out[i%k], t)
 	}
 	return out
