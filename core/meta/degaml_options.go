@@ -50,10 +50,12 @@ type DeGAMLOptions struct {
 
 	// EmbedKind: the prompt features (encoder.go): "bow" (default, bag of
 	// tokens), "hidden" (mean-pooled final hidden state of the frozen base)
-	// or "bow+hidden". EmbedBigrams: hashed bigram buckets of "bow"; default
-	// 256, negative for none.
-	EmbedKind    string
-	EmbedBigrams int
+	// or "bow+hidden". EmbedBigrams: hashed token-pair buckets of "bow";
+	// default 1024, negative for none. EmbedPairDist: pairs at distance
+	// 1..EmbedPairDist; default 2.
+	EmbedKind     string
+	EmbedBigrams  int
+	EmbedPairDist int
 	// PromptBatch: prompts per generator input (repeated if fewer). Default
 	// 32 (paper: 128).
 	PromptBatch int
@@ -170,7 +172,8 @@ func DefaultDeGAMLOptions() DeGAMLOptions {
 		CollectInitSeed:  1234,
 
 		EmbedKind:       EmbedBOW,
-		EmbedBigrams:    256,
+		EmbedBigrams:    1024,
+		EmbedPairDist:   2,
 		PromptBatch:     32,
 		PromptMaxTokens: 128,
 		PromptPool:      64,
@@ -257,6 +260,7 @@ func (o DeGAMLOptions) withDefaults() DeGAMLOptions {
 	} else if o.EmbedBigrams < 0 {
 		o.EmbedBigrams = 0
 	}
+	setI(&o.EmbedPairDist, d.EmbedPairDist)
 	if o.GenDecoder == "" {
 		o.GenDecoder = d.GenDecoder
 	}
