@@ -65,6 +65,12 @@ type Generator struct {
 	fwdBack compute.Backend
 }
 
+// How the ridge decoder's λ is chosen (DeGAMLOptions.GenSelect).
+const (
+	GenSelectAccuracy = "accuracy"
+	GenSelectMSE      = "mse"
+)
+
 // Decoders of the generalization module.
 const (
 	GenRidge = "ridge"
@@ -269,8 +275,11 @@ type GenReport struct {
 	Tasks   int // collected tasks the generator was fit on
 
 	// ridge: the chosen λ relative to the mean Gram eigenvalue (+Inf: the
-	// mean checkpoint) and the folds of its cross-validation.
+	// mean checkpoint), how it was chosen (GenSelectAccuracy: by
+	// cross-fitted validation accuracy — then ValAccGen is the selected,
+	// optimistic value; GenSelectMSE: by CV MSE) and the folds.
 	Lambda float64
+	Select string
 	Folds  int
 	// hc: training steps and the kept snapshot (0: the untrained generator,
 	// ≈ the mean checkpoint), early-stopped on inner-validation tasks.
@@ -308,9 +317,13 @@ func (r GenReport) Summary() string {
 	var sel string
 	switch r.Decoder {
 	case GenRidge:
-		sel = fmt.Sprintf("ridge λ=%.3g×mean eigenvalue (%d-fold CV over %d tasks)", r.Lambda, r.Folds, r.Tasks)
+		by := "MSE"
+		if r.Select == GenSelectAccuracy {
+			by = "accuracy"
+		}
+		sel = fmt.Sprintf("ridge λ=%.3g×mean eigenvalue (%d-fold CV %s over %d tasks)", r.Lambda, r.Folds, by, r.Tasks)
 		if math.IsInf(r.Lambda, 1) {
-			sel = fmt.Sprintf("ridge λ=∞ (%d-fold CV over %d tasks)", r.Folds, r.Tasks)
+			sel = fmt.Sprintf("ridge λ=∞ (%d-fold CV %s over %d tasks)", r.Folds, by, r.Tasks)
 		}
 	default:
 		sel = fmt.Sprintf("hc best step %d/%d (inner validation, %d fit tasks)", r.BestStep, r.Steps, r.Tasks)

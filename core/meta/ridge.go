@@ -40,6 +40,10 @@ type ridgeData struct {
 // finite λ needs to be chosen.
 const ridgeMinGain = 0.005
 
+// ridgeAccuracyGrid is the coarser λ grid of selection by accuracy (each
+// point costs a cross-fitted evaluation of every task).
+var ridgeAccuracyGrid = []float64{0.1, 1, 10, 100, math.Inf(1)}
+
 // ridgeLambdaGrid are the λ of the search as multiples of the mean eigenvalue
 // of K (tr K / m); +Inf is the mean predictor.
 var ridgeLambdaGrid = []float64{1e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3, 10, 100, math.Inf(1)}
@@ -421,8 +425,16 @@ type ridgeOpts struct {
 // cross-validation over those tasks, then the closed form on all of them.
 // Every statistic comes from fitIdx only.
 func fitRidge(g *Generator, d genData, rd *ridgeData, fitIdx []int, o ridgeOpts) ridgeCV {
-	g.Decoder = GenRidge
 	cv := selectRidge(rd, fitIdx, o.Folds, o.StdFloor)
+	fitRidgeAt(g, d, rd, fitIdx, o, cv.Rel)
+	return cv
+}
+
+// fitRidgeAt fits g on tasks fitIdx at ridge parameter rel (relative to the
+// mean eigenvalue; +Inf: the mean checkpoint).
+func fitRidgeAt(g *Generator, d genData, rd *ridgeData, fitIdx []int, o ridgeOpts, rel float64) {
+	g.Decoder = GenRidge
+	cv := ridgeCV{Rel: rel}
 	f := newRidgeFold(rd, fitIdx, o.StdFloor)
 	g.H = len(f.mean)
 	g.EmbMean, g.EmbStd = make([]float32, g.H), make([]float32, g.H)
@@ -433,7 +445,7 @@ func fitRidge(g *Generator, d genData, rd *ridgeData, fitIdx []int, o ridgeOpts)
 	g.Lambda = cv.Rel
 	g.RidgeX, g.RidgeB, g.RidgeY = nil, nil, nil
 	if math.IsInf(cv.Rel, 1) {
-		return cv // the mean checkpoint: nothing else to store
+		return // the mean checkpoint: nothing else to store
 	}
 	N := g.N()
 	pos := map[int]int{}
@@ -465,7 +477,6 @@ func fitRidge(g *Generator, d genData, rd *ridgeData, fitIdx []int, o ridgeOpts)
 		}
 		g.RidgeB = append(g.RidgeB, b)
 	}
-	return cv
 }
 
 // ridgePredict maps a raw mean prompt feature to raw flattened weights.

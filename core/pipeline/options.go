@@ -24,7 +24,7 @@ func MethodOptions(cfg *config.Config) meta.Options {
 	o.DeGAML = meta.DeGAMLOptions{CollectTasks: d.CollectTasks, CollectPreSteps: d.CollectPreSteps, CollectPreLR: d.CollectPreLR,
 		CollectFineSteps: d.CollectFineSteps, CollectFineLR: d.CollectFineLR, PromptBatch: d.PromptBatch,
 		GenSteps: d.GenSteps, GenLR: d.GenLR, PolicyTasks: d.PolicyTasks, PolicyIterations: d.PolicyIterations,
-		PolicyHypotheses: d.PolicyHypotheses, AdaptTopK: d.AdaptTopK, GenDecoder: d.GenDecoder, EmbedKind: d.Embed, MixMode: d.MixMode}
+		PolicyHypotheses: d.PolicyHypotheses, AdaptTopK: d.AdaptTopK, GenDecoder: d.GenDecoder, GenSelect: d.GenSelect, EmbedKind: d.Embed, MixMode: d.MixMode}
 	// [adapt] inner_steps is the test-time adaptation budget of every method
 	// that adapts by gradient steps; a from-scratch LoRA gets more of them.
 	if s := cfg.Adapt.InnerSteps; s > 0 {
