@@ -47,7 +47,7 @@ type EmbedSpec struct {
 	// (distance 2 catches "tin is buoyant"-style facts whose two content
 	// words are not adjacent).
 	PairDist int
-	Hidden  int    // hidden-state width (0 unless Kind includes it)
+	Hidden   int // hidden-state width (0 unless Kind includes it)
 }
 
 // Dim is the feature width.
