@@ -307,7 +307,8 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 		cv := fitRidge(g, d, rd, trainIdx, ro)
 		rep = GenReport{Decoder: GenRidge, Tasks: len(trainIdx), Lambda: cv.Rel, Folds: max(1, min(o.GenFolds, len(trainIdx))),
 			ValTasks: len(trainIdx), ValMSE: cv.MSEBest, ValMSEMean: cv.MSEMean, CollapsedMean: math.IsInf(cv.Rel, 1),
-			HeldOutTasks: len(heldIdx)}
+			HeldOutTasks: len(heldIdx), Select: GenSelectMSE,
+			ValAccGen: -1, ValAccMean: -1, ValAccOracle: -1, HeldOutGenAcc: -1, HeldOutMeanAcc: -1}
 		if o.GenSelect == GenSelectAccuracy && len(trainIdx) >= 2 {
 			accs, oracle, err := m.ridgeAccuracyCV(ctx, r, set, d, rd, trainIdx, ro, skeleton)
 			if err != nil {
