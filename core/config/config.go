@@ -130,6 +130,7 @@ type DeGAML struct {
 	PolicyHypotheses int     `toml:"policy_hypotheses"`
 	AdaptTopK        int     `toml:"adapt_top_k"`
 	GenDecoder       string  `toml:"gen_decoder"` // "ridge" | "hc"
+	GenSelect        string  `toml:"gen_select"`  // "accuracy" | "mse" (ridge λ)
 	Embed            string  `toml:"embed"`       // "bow" | "hidden" | "bow+hidden"
 	MixMode          string  `toml:"mix_mode"`    // "delta" | "factors"
 }

@@ -71,6 +71,9 @@ func TestReSTEMNoOpIsNotRewardedOverARealHypothesis(t *testing.T) {
 	if log[2].h != FamMix || log[2].start != 0.6 || co.ties != 3 || co.rewarded != 3 {
 		t.Fatalf("co-evolution state: %+v, ties %d, rewarded %d", log, co.ties, co.rewarded)
 	}
+	if got := co.familySummary(); got != "mix 0/3 (3 ties), sft 3/3 (0 ties)" {
+		t.Fatalf("per-family reward log %q", got)
+	}
 	if p := pol.Probs([]float64{1}); !(p[1] > 0.9) {
 		t.Fatalf("policy should prefer the real hypothesis: %v", p)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -306,10 +307,28 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 		cv := fitRidge(g, d, rd, trainIdx, ro)
 		rep = GenReport{Decoder: GenRidge, Tasks: len(trainIdx), Lambda: cv.Rel, Folds: max(1, min(o.GenFolds, len(trainIdx))),
 			ValTasks: len(trainIdx), ValMSE: cv.MSEBest, ValMSEMean: cv.MSEMean, CollapsedMean: math.IsInf(cv.Rel, 1),
-			HeldOutTasks: len(heldIdx)}
-		// Cross-fitted accuracy: every training task is scored with a
-		// generator (λ selected again inside) fit without its fold.
-		if len(trainIdx) >= 2 {
+			HeldOutTasks: len(heldIdx), Select: GenSelectMSE,
+			ValAccGen: -1, ValAccMean: -1, ValAccOracle: -1, HeldOutGenAcc: -1, HeldOutMeanAcc: -1}
+		if o.GenSelect == GenSelectAccuracy && len(trainIdx) >= 2 {
+			accs, oracle, err := m.ridgeAccuracyCV(ctx, r, set, d, rd, trainIdx, ro, skeleton)
+			if err != nil {
+				return nil, err
+			}
+			inf := len(ridgeAccuracyGrid) - 1
+			best := inf
+			for i := inf - 1; i >= 0; i-- { // ties keep the larger λ
+				if accs[i] > accs[best] {
+					best = i
+				}
+			}
+			rel := ridgeAccuracyGrid[best]
+			fitRidgeAt(g, d, rd, trainIdx, ro, rel)
+			rep.Select, rep.Lambda, rep.CollapsedMean = GenSelectAccuracy, rel, math.IsInf(rel, 1)
+			rep.ValMSE = cv.MSE[slices.Index(ridgeLambdaGrid, rel)]
+			rep.ValAccGen, rep.ValAccMean, rep.ValAccOracle = accs[best], accs[inf], oracle
+		} else if len(trainIdx) >= 2 {
+			// Cross-fitted accuracy: every training task is scored with a
+			// generator (λ selected again inside) fit without its fold.
 			for _, fold := range ridgeFolds(trainIdx, o.GenFolds) {
 				var rest []int
 				for _, t := range trainIdx {
@@ -331,8 +350,10 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 		}
 	}
 	var err error
-	if rep.ValAccGen, rep.ValAccMean, rep.ValAccOracle, err = ev.run(ctx, "validation"); err != nil {
-		return nil, err
+	if len(ev.jobs) > 0 {
+		if rep.ValAccGen, rep.ValAccMean, rep.ValAccOracle, err = ev.run(ctx, "validation"); err != nil {
+			return nil, err
+		}
 	}
 	held := &genEvaluator{m: m, r: r, set: set, d: d, seed: o.Seed}
 	for _, t := range heldIdx {
@@ -342,6 +363,68 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 		return nil, err
 	}
 	return &DeGAMLArtifact{Options: o, Gen: g, Report: rep}, nil
+}
+
+// ridgeAccuracyCV is the cross-fitted mean validation accuracy of ridge
+// generators at every λ of ridgeAccuracyGrid (the last, ∞, is the mean
+// checkpoint): each task is scored by a generator fit without its fold. It
+// also returns the same-regime oracle's accuracy (-1 without regimes).
+func (m *degamlMethod) ridgeAccuracyCV(ctx context.Context, r *dgRuntime, set *CheckpointSet, d genData, rd *ridgeData,
+	trainIdx []int, ro ridgeOpts, skeleton func() *Generator) (accs []float64, oracle float64, err error) {
+	ev := &genEvaluator{m: m, r: r, set: set, d: d}
+	accs = make([]float64, len(ridgeAccuracyGrid))
+	var n, no int
+	var so float64
+	folds := ridgeFolds(trainIdx, m.opts.GenFolds)
+	for fi, fold := range folds {
+		var rest []int
+		for _, t := range trainIdx {
+			if !slices.Contains(fold, t) {
+				rest = append(rest, t)
+			}
+		}
+		subs := make([]*Generator, len(ridgeAccuracyGrid))
+		for i, rel := range ridgeAccuracyGrid {
+			subs[i] = skeleton()
+			fitRidgeAt(subs[i], d, rd, rest, ro, rel)
+		}
+		for _, t := range fold {
+			val := labelled(set.Tasks[t].Task.Splits.Val)
+			if len(val) == 0 {
+				continue
+			}
+			for i, g := range subs {
+				ad, err := g.Generate(r.env.Backend, d.Emb[t], newRNG(m.opts.Seed, uint64(t)))
+				if err != nil {
+					return nil, -1, err
+				}
+				a, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: ad}, val)
+				if err != nil {
+					return nil, -1, err
+				}
+				accs[i] += a
+			}
+			if rm := ev.regimeMean(t, rest); rm != nil {
+				a, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: subs[0].adapterFromFlat(rm)}, val)
+				if err != nil {
+					return nil, -1, err
+				}
+				so += a
+				no++
+			}
+			n++
+		}
+		r.env.Publish(events.Event{Kind: events.Step, Method: m.name, Stage: "generator", Phase: "generator-eval",
+			Step: fi + 1, Total: len(folds), Message: "ridge λ by cross-fitted validation accuracy"})
+	}
+	for i := range accs {
+		accs[i] /= float64(max(n, 1))
+	}
+	oracle = -1
+	if no > 0 {
+		oracle = so / float64(no)
+	}
+	return accs, oracle, nil
 }
 
 // weightMSE is the standardized MSE of a flat prediction against every
@@ -660,7 +743,8 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 		return nil, err
 	}
 	r.env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "policy",
-		Message: fmt.Sprintf("ReST^EM: %d of %d hypotheses rewarded, %d ties with their starting adapter (not rewarded)", co.rewarded, co.executed, co.ties)})
+		Message: fmt.Sprintf("ReST^EM: %d of %d hypotheses rewarded, %d ties with their starting adapter (not rewarded); by family: %s",
+			co.rewarded, co.executed, co.ties, co.familySummary())})
 	return pol, nil
 }
 
@@ -671,6 +755,18 @@ type coevolution struct {
 	cur                      []*models.Adapter
 	curAcc                   []float64
 	executed, rewarded, ties int
+	byFamily                 map[string]*[3]int // executed, rewarded, ties
+}
+
+// familySummary renders the per-family reward counts, e.g. "sft 9/24 (3 ties)".
+func (c *coevolution) familySummary() string {
+	var parts []string
+	for _, f := range Families {
+		if n := c.byFamily[f]; n != nil {
+			parts = append(parts, fmt.Sprintf("%s %d/%d (%d ties)", f, n[1], n[0], n[2]))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // hypExec executes hypothesis hi of task t from adapter start and returns
@@ -713,12 +809,23 @@ func (c *coevolution) runner(hyps []Hypothesis, exec hypExec, report hypReport) 
 			}
 			var tie bool
 			rewards[i], tie = rewardOf(acc, startAcc)
+			if c.byFamily == nil {
+				c.byFamily = map[string]*[3]int{}
+			}
+			fam := c.byFamily[hyps[hi].Family]
+			if fam == nil {
+				fam = &[3]int{}
+				c.byFamily[hyps[hi].Family] = fam
+			}
 			c.executed++
+			fam[0]++
 			if tie {
 				c.ties++
+				fam[2]++
 			}
 			if rewards[i] > 0 {
 				c.rewarded++
+				fam[1]++
 			}
 			report(it, t, hyps[hi], acc, startAcc, rewards[i], tie, false)
 			if ad.Adapter != nil && len(ad.Ensemble) == 0 && ad.SlotDelta == nil && acc > bestAcc {

@@ -84,8 +84,8 @@ func TestGeneratorOutputShapesMatchAdapterShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.Kind != EmbedBOW || spec.Vocab != env.Model.Config.VocabSize || spec.Bigrams != 256 || spec.Hidden != 0 {
-		t.Fatalf("default prompt features: got %+v, want a bag of the %d byte tokens + 256 bigram buckets", spec, env.Model.Config.VocabSize)
+	if spec.Kind != EmbedBOW || spec.Vocab != env.Model.Config.VocabSize || spec.Bigrams != 1024 || spec.PairDist != 2 || spec.Hidden != 0 {
+		t.Fatalf("default prompt features: got %+v, want a bag of the %d byte tokens + 1024 pair buckets at distance ≤ 2", spec, env.Model.Config.VocabSize)
 	}
 	g := newGenerator(env.LoRA, r.adNames, shapes, spec.Dim(), 4, 9, 8, 1)
 	g.Embed = spec
@@ -99,7 +99,8 @@ func TestGeneratorOutputShapesMatchAdapterShapes(t *testing.T) {
 	if len(emb) != 6 || len(emb[0]) != spec.Dim() {
 		t.Fatalf("encoder: got %d×%d features, want 6×%d", len(emb), len(emb[0]), spec.Dim())
 	}
-	// Unigram and bigram frequencies each sum to 1 over a prompt.
+	// Unigram frequencies sum to 1 over a prompt, pair frequencies to 1 per
+	// distance.
 	var uni, bi float64
 	for j, v := range emb[0] {
 		if j < spec.Vocab {
@@ -108,8 +109,8 @@ func TestGeneratorOutputShapesMatchAdapterShapes(t *testing.T) {
 			bi += float64(v)
 		}
 	}
-	if math.Abs(uni-1) > 1e-5 || math.Abs(bi-1) > 1e-5 {
-		t.Fatalf("bag-of-tokens frequencies sum to %.6f (unigrams) and %.6f (bigrams), want 1 and 1", uni, bi)
+	if math.Abs(uni-1) > 1e-5 || math.Abs(bi-2) > 1e-5 {
+		t.Fatalf("bag-of-tokens frequencies sum to %.6f (unigrams) and %.6f (pairs), want 1 and 2", uni, bi)
 	}
 	hid, err := r.EncodePrompts(context.Background(), dgToyTask("s", 0, false).Splits.Train[:2], EmbedSpec{Kind: EmbedBOWHidden, Vocab: spec.Vocab, Hidden: 32}, 0)
 	if err != nil {

@@ -14,8 +14,9 @@ import (
 // unlabeled prompt with Sentence-BERT; we have no sentence encoder offline.
 // What a generator can use is what the prompts reveal about the task, so the
 // default embedding is a bag of tokens: the frequency of every token of the
-// tokenizer's vocabulary in the prompt, plus hashed counts of adjacent token
-// pairs (which keep "which property goes with which entity" in fact lines).
+// tokenizer's vocabulary in the prompt, plus hashed frequencies of token
+// pairs at distance 1 and 2 (which keep "which property goes with which
+// entity" in fact lines such as "the tin is buoyant").
 // Averaged over a batch of prompts it is the task's token distribution. A
 // prototype of the same model size measured that the mean-pooled hidden
 // state of the tiny frozen base did NOT separate tasks that share latent
@@ -41,8 +42,12 @@ const maxBOWVocab = 4096
 type EmbedSpec struct {
 	Kind    string // EmbedBOW, EmbedHidden or EmbedBOWHidden
 	Vocab   int    // unigram buckets (0 for "hidden")
-	Bigrams int    // hashed bigram buckets (0: none)
-	Hidden  int    // hidden-state width (0 unless Kind includes it)
+	Bigrams int    // hashed token-pair buckets (0: none)
+	// PairDist: token pairs at distance 1..PairDist share the buckets
+	// (distance 2 catches "tin is buoyant"-style facts whose two content
+	// words are not adjacent).
+	PairDist int
+	Hidden   int // hidden-state width (0 unless Kind includes it)
 }
 
 // Dim is the feature width.
@@ -62,6 +67,9 @@ func (r *dgRuntime) embedSpecFor(o DeGAMLOptions) (EmbedSpec, error) {
 	if s.hasBOW() {
 		s.Vocab = min(max(r.env.Model.Tokenizer.VocabSize(), r.cfg.VocabSize, 1), maxBOWVocab)
 		s.Bigrams = max(o.EmbedBigrams, 0)
+		if s.Bigrams > 0 {
+			s.PairDist = max(o.EmbedPairDist, 1)
+		}
 	}
 	if s.hasHidden() {
 		s.Hidden = r.cfg.HiddenSize
@@ -79,16 +87,19 @@ func bowFeatures(ids []int, s EmbedSpec, dst []float32) {
 	for _, id := range ids {
 		dst[((id%s.Vocab)+s.Vocab)%s.Vocab] += u
 	}
-	if s.Bigrams <= 0 || len(ids) < 2 {
+	if s.Bigrams <= 0 {
 		return
 	}
-	b := 1 / float32(len(ids)-1)
-	for i := 1; i < len(ids); i++ {
-		// A fixed multiplicative hash: the buckets must be the same in every
-		// process (the artifact stores only their number).
-		h := uint64(ids[i-1])*0x9e3779b97f4a7c15 ^ uint64(ids[i])*0xc2b2ae3d27d4eb4f
-		h ^= h >> 29
-		dst[s.Vocab+int(h%uint64(s.Bigrams))] += b
+	for d := 1; d <= max(s.PairDist, 1) && d < len(ids); d++ {
+		b := 1 / float32(len(ids)-d)
+		for i := d; i < len(ids); i++ {
+			// A fixed multiplicative hash of (left, right, distance): the
+			// buckets must be the same in every process (the artifact stores
+			// only their number).
+			h := uint64(ids[i-d])*0x9e3779b97f4a7c15 ^ uint64(ids[i])*0xc2b2ae3d27d4eb4f ^ uint64(d)*0x165667b19e3779f9
+			h ^= h >> 29
+			dst[s.Vocab+int(h%uint64(s.Bigrams))] += b
+		}
 	}
 }
 

@@ -65,6 +65,12 @@ type Generator struct {
 	fwdBack compute.Backend
 }
 
+// How the ridge decoder's λ is chosen (DeGAMLOptions.GenSelect).
+const (
+	GenSelectAccuracy = "accuracy"
+	GenSelectMSE      = "mse"
+)
+
 // Decoders of the generalization module.
 const (
 	GenRidge = "ridge"
@@ -269,8 +275,11 @@ type GenReport struct {
 	Tasks   int // collected tasks the generator was fit on
 
 	// ridge: the chosen λ relative to the mean Gram eigenvalue (+Inf: the
-	// mean checkpoint) and the folds of its cross-validation.
+	// mean checkpoint), how it was chosen (GenSelectAccuracy: by
+	// cross-fitted validation accuracy — then ValAccGen is the selected,
+	// optimistic value; GenSelectMSE: by CV MSE) and the folds.
 	Lambda float64
+	Select string
 	Folds  int
 	// hc: training steps and the kept snapshot (0: the untrained generator,
 	// ≈ the mean checkpoint), early-stopped on inner-validation tasks.
@@ -308,9 +317,13 @@ func (r GenReport) Summary() string {
 	var sel string
 	switch r.Decoder {
 	case GenRidge:
-		sel = fmt.Sprintf("ridge λ=%.3g×mean eigenvalue (%d-fold CV over %d tasks)", r.Lambda, r.Folds, r.Tasks)
+		by := "MSE"
+		if r.Select == GenSelectAccuracy {
+			by = "accuracy"
+		}
+		sel = fmt.Sprintf("ridge λ=%.3g×mean eigenvalue (%d-fold CV %s over %d tasks)", r.Lambda, r.Folds, by, r.Tasks)
 		if math.IsInf(r.Lambda, 1) {
-			sel = fmt.Sprintf("ridge λ=∞ (%d-fold CV over %d tasks)", r.Folds, r.Tasks)
+			sel = fmt.Sprintf("ridge λ=∞ (%d-fold CV %s over %d tasks)", r.Folds, by, r.Tasks)
 		}
 	default:
 		sel = fmt.Sprintf("hc best step %d/%d (inner validation, %d fit tasks)", r.BestStep, r.Steps, r.Tasks)
@@ -460,12 +473,26 @@ type genTrainOpts struct {
 	publish      func(events.Event)
 }
 
-// hcSplit splits the training tasks into fit and inner-validation tasks
-// (every 4th, when there are at least 4): early stopping of the hc decoder
+// hcSplit splits the training tasks into fit and inner-validation tasks (a
+// quarter, when there are at least 4): early stopping of the hc decoder
 // needs tasks the fit never saw.
+//
+// The quarter is drawn after a fixed shuffle: tasks come round-robin over
+// suites, and every 4th of them would cover only some suites.
 func hcSplit(trainIdx []int) (fitIdx, innerIdx []int) {
-	for i, t := range trainIdx {
-		if len(trainIdx) >= 4 && i%4 == 3 {
+	if len(trainIdx) < 4 {
+		return trainIdx, nil
+	}
+	order := slices.Clone(trainIdx)
+	newRNG(int64(len(order)), 0x5b1).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	inner := map[int]bool{}
+	for i, t := range order {
+		if i%4 == 3 {
+			inner[t] = true
+		}
+	}
+	for _, t := range trainIdx {
+		if inner[t] {
 			innerIdx = append(innerIdx, t)
 		} else {
 			fitIdx = append(fitIdx, t)

@@ -290,8 +290,13 @@ func TestGeneratorStatisticsFromFitTasksOnly(t *testing.T) {
 	dgInitBackend(t)
 	const nTasks, D, N = 8, 4, 8
 	d := latentGenData(5, nTasks, D, N, true)
-	// Make tasks 3 and 7 (hc's inner-validation tasks: every 4th) wildly off.
-	for _, tk := range []int{3, 7} {
+	all := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	fit, inner := hcSplit(all)
+	if len(inner) != 2 || len(fit) != 6 {
+		t.Fatalf("hc split of 8 tasks: fit %v, inner-validation %v (want 6 + 2)", fit, inner)
+	}
+	// Make hc's inner-validation tasks wildly off.
+	for _, tk := range inner {
 		for _, e := range d.Emb[tk] {
 			for h := range e {
 				e[h] += 1000
@@ -302,11 +307,6 @@ func TestGeneratorStatisticsFromFitTasksOnly(t *testing.T) {
 				c[j] += 1000
 			}
 		}
-	}
-	all := []int{0, 1, 2, 3, 4, 5, 6, 7}
-	fit, inner := hcSplit(all)
-	if !slices.Equal(inner, []int{3, 7}) {
-		t.Fatalf("hc inner-validation tasks: got %v", inner)
 	}
 	wantMean, wantScale := outStats(d.Ckpts, fit, [][]int{{2, 2}, {2, 2}}, "variance")
 	for _, v := range wantMean {
@@ -329,8 +329,7 @@ func TestGeneratorStatisticsFromFitTasksOnly(t *testing.T) {
 		}
 	}
 
-	// Ridge: a fold fit on the first 6 tasks never sees 3 and 7's offsets
-	// once they are held out; the final fit on a subset likewise.
+	// Ridge: a fit on the same subset never sees the held-out tasks' offsets.
 	rg := ridgeTestGenerator(D, N)
 	rg.Shapes = [][]int{{2, 2}, {2, 2}}
 	rd := newRidgeData(d, rg.Shapes, rg.P, 2, "variance", 1)
@@ -343,10 +342,25 @@ func TestGeneratorStatisticsFromFitTasksOnly(t *testing.T) {
 			t.Fatalf("ridge feature mean %d = %g includes held-out tasks", h, v)
 		}
 	}
-	f := newRidgeFold(rd, []int{0, 1, 2}, 0.1)
+	f := newRidgeFold(rd, fit[:3], 0.1)
 	for _, r := range f.rows {
-		if !slices.Contains([]int{0, 1, 2}, rd.rowTask[r]) {
-			t.Fatalf("fold on tasks 0-2 uses a row of task %d", rd.rowTask[r])
+		if !slices.Contains(fit[:3], rd.rowTask[r]) {
+			t.Fatalf("fold on tasks %v uses a row of task %d", fit[:3], rd.rowTask[r])
+		}
+	}
+	// CV folds partition the tasks.
+	seen := map[int]int{}
+	for _, fold := range ridgeFolds(all, 3) {
+		for _, tk := range fold {
+			seen[tk]++
+		}
+	}
+	if len(seen) != len(all) {
+		t.Fatalf("ridge folds do not partition the tasks: %v", seen)
+	}
+	for tk, n := range seen {
+		if n != 1 {
+			t.Fatalf("task %d in %d folds", tk, n)
 		}
 	}
 }

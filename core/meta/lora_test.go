@@ -139,7 +139,7 @@ func TestRegistryNamesAndDefaults(t *testing.T) {
 		t.Error("unknown mixing variant accepted")
 	}
 	dg := DefaultDeGAMLOptions()
-	if dg.AdaptTopK != 2 || dg.GenDecoder != GenHC || dg.EmbedKind != EmbedBOW || dg.MixMode != MixDelta || dg.CollectEvery != 1 || dg.HeldOutEvery != 0 {
+	if dg.AdaptTopK != 2 || dg.GenDecoder != GenRidge || dg.GenSelect != GenSelectAccuracy || dg.EmbedKind != EmbedBOW || dg.MixMode != MixDelta || dg.CollectEvery != 1 || dg.HeldOutEvery != 0 {
 		t.Errorf("degaml defaults %+v", dg)
 	}
 	d := DefaultOptions()

@@ -40,6 +40,10 @@ type ridgeData struct {
 // finite λ needs to be chosen.
 const ridgeMinGain = 0.005
 
+// ridgeAccuracyGrid is the coarser λ grid of selection by accuracy (each
+// point costs a cross-fitted evaluation of every task).
+var ridgeAccuracyGrid = []float64{0.1, 1, 10, 100, math.Inf(1)}
+
 // ridgeLambdaGrid are the λ of the search as multiples of the mean eigenvalue
 // of K (tr K / m); +Inf is the mean predictor.
 var ridgeLambdaGrid = []float64{1e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3, 10, 100, math.Inf(1)}
@@ -303,12 +307,17 @@ type ridgeCV struct {
 	MSEBest float64
 }
 
-// ridgeFolds splits tasks into k folds, round-robin (tasks come ordered
-// round-robin over suites, so folds mix suites).
+// ridgeFolds splits tasks into k folds after a fixed shuffle. Collected
+// tasks come round-robin over suites, so plain round-robin folds with k equal
+// to the number of suites would hold out one whole suite per fold — a
+// leave-one-suite-out validation that rejects everything a suite's own
+// worlds share. Shuffled folds validate on held-out worlds of seen suites.
 func ridgeFolds(tasks []int, k int) [][]int {
 	k = max(1, min(k, len(tasks)))
+	order := slices.Clone(tasks)
+	newRNG(int64(len(tasks)), 0xf01d5).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	out := make([][]int, k)
-	for i, t := range tasks {
+	for i, t := range order {
 		out[i%k] = append(out[i%k], t)
 	}
 	return out
@@ -416,8 +425,16 @@ type ridgeOpts struct {
 // cross-validation over those tasks, then the closed form on all of them.
 // Every statistic comes from fitIdx only.
 func fitRidge(g *Generator, d genData, rd *ridgeData, fitIdx []int, o ridgeOpts) ridgeCV {
-	g.Decoder = GenRidge
 	cv := selectRidge(rd, fitIdx, o.Folds, o.StdFloor)
+	fitRidgeAt(g, d, rd, fitIdx, o, cv.Rel)
+	return cv
+}
+
+// fitRidgeAt fits g on tasks fitIdx at ridge parameter rel (relative to the
+// mean eigenvalue; +Inf: the mean checkpoint).
+func fitRidgeAt(g *Generator, d genData, rd *ridgeData, fitIdx []int, o ridgeOpts, rel float64) {
+	g.Decoder = GenRidge
+	cv := ridgeCV{Rel: rel}
 	f := newRidgeFold(rd, fitIdx, o.StdFloor)
 	g.H = len(f.mean)
 	g.EmbMean, g.EmbStd = make([]float32, g.H), make([]float32, g.H)
@@ -428,7 +445,7 @@ func fitRidge(g *Generator, d genData, rd *ridgeData, fitIdx []int, o ridgeOpts)
 	g.Lambda = cv.Rel
 	g.RidgeX, g.RidgeB, g.RidgeY = nil, nil, nil
 	if math.IsInf(cv.Rel, 1) {
-		return cv // the mean checkpoint: nothing else to store
+		return // the mean checkpoint: nothing else to store
 	}
 	N := g.N()
 	pos := map[int]int{}
@@ -460,7 +477,6 @@ func fitRidge(g *Generator, d genData, rd *ridgeData, fitIdx []int, o ridgeOpts)
 		}
 		g.RidgeB = append(g.RidgeB, b)
 	}
-	return cv
 }
 
 // ridgePredict maps a raw mean prompt feature to raw flattened weights.

@@ -35,6 +35,7 @@ func MethodOptions(cfg *config.Config) meta.Options {
 		}
 		o.MAML.AdaptSteps = s
 	}
+	o.DeGAML.GenSelect = cfg.Methods.DeGAML.GenSelect
 	return o
 }
 
