@@ -42,7 +42,7 @@ type Engine struct {
 
 // Model selects the base model.
 type Model struct {
-	Preset string `toml:"preset"` // built-in preset trained from scratch ("nano", "micro")
+	Preset string `toml:"preset"` // built-in preset trained from scratch ("nano-word", "nano", "micro")
 	HFDir  string `toml:"hf_dir"` // a local HF checkpoint directory; overrides Preset when set
 }
 
