@@ -28,7 +28,7 @@ func init() {
 // benchFlags are `workbench bench`'s own flags.
 type benchFlags struct {
 	preset, methods, suites, plot string
-	shard                         string
+	shard, protocol               string
 	seeds                         int
 	json, csv, md                 bool
 }
@@ -50,6 +50,7 @@ func cmdBench(args []string) error {
 	fs.BoolVar(&bf.json, "json", false, "print one JSON object per (method, suite) cell")
 	fs.BoolVar(&bf.csv, "csv", false, "print the cells as CSV")
 	fs.BoolVar(&bf.md, "md", false, "print markdown tables (the default)")
+	fs.StringVar(&bf.protocol, "protocol", pipeline.ProtocolPaper, "paper: each in-domain suite held out of meta-training in turn (the paper's rows); worlds: held-out worlds of suites seen in meta-training (upper reference)")
 	fs.StringVar(&bf.plot, "plot", "", "also write a PNG: average accuracy bars with CIs, and mean adaptation curves")
 	fs.StringVar(&bf.shard, "shard", "", "I/N: run only slice I (from 0) of N of the cells into its own results file; combine with `bench merge DIR...`")
 	pos, err := parseInterleaved(fs, args)
@@ -91,19 +92,25 @@ func cmdBench(args []string) error {
 		return err
 	}
 	defer wb.Close()
+	if err := wb.SetProtocol(bf.protocol); err != nil {
+		return fmt.Errorf("bench: --protocol: %w", err)
+	}
 	// The preset's method budgets (smaller meta-training for quick, larger for
 	// paper) apply on top of what the config sets.
-	wb.SetMethodOptions(bench.MergeOptions(pipeline.MethodOptions(cfg), preset.Options))
+	opts := bench.MergeOptions(pipeline.MethodOptions(cfg), preset.Options)
+	wb.SetMethodOptions(opts)
 	ctx, stop := interruptible()
 	defer stop()
 
-	key := bench.Key(presetName, cfg, preset.Options)
+	// The key hashes the protocol and the method budgets in effect (config and
+	// preset), so a changed [methods.*] key starts a fresh results file.
+	key := bench.Key(presetName+"-"+bf.protocol, cfg, opts)
 	st, err := bench.OpenStore(filepath.Join(wb.Workdir(), "bench", bench.StoreFile(key, plan.Shard)))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	title := fmt.Sprintf("DeGAML Workbench bench — preset %s, model %s, %d seed(s)", presetName, benchModelName(cfg.Model.HFDir, cfg.Model.Preset), len(plan.Seeds))
+	title := fmt.Sprintf("DeGAML Workbench bench — preset %s, protocol %s, model %s, %d seed(s)", presetName, bf.protocol, benchModelName(cfg.Model.HFDir, cfg.Model.Preset), len(plan.Seeds))
 	if err := bench.WriteManifest(st.Path(), key, title, plan, layout); err != nil {
 		return err
 	}
@@ -127,6 +134,7 @@ func cmdBench(args []string) error {
 
 	t := bench.Build(title, plan, layout, st.Records())
 	t.Chance = benchChance(plan)
+	t.Protocol = bf.protocol
 	if len(st.Records()) > 0 {
 		if err := benchWriteLatest(wb.Workdir(), t); err != nil {
 			return err
@@ -262,24 +270,42 @@ func benchPrepare(ctx context.Context, wb *pipeline.Workbench, plan *bench.Plan,
 		return nil, fmt.Errorf("base model: %w", err)
 	}
 	prog.Line(fmt.Sprintf("bench: base model ready (%s)", time.Since(t0).Round(time.Second)))
+	// The meta-training pools the plan needs: under the paper protocol one
+	// per held-out in-domain suite (and the full pool for out-of-domain).
+	var pools []string
+	for _, su := range plan.Suites {
+		if h := pipeline.HeldOutSuite(wb.Protocol(), su); !slices.Contains(pools, h) {
+			pools = append(pools, h)
+		}
+	}
 	var keep []string
 	for _, m := range plan.Methods {
 		if !pending[m] {
 			keep = append(keep, m)
 			continue
 		}
-		t := time.Now()
-		_, err := wb.Artifact(ctx, m)
-		if ctx.Err() != nil {
-			return dropped, ctx.Err()
+		var err error
+		for _, h := range pools {
+			t := time.Now()
+			_, err = wb.ArtifactFor(ctx, m, h)
+			if ctx.Err() != nil {
+				return dropped, ctx.Err()
+			}
+			if err != nil {
+				break
+			}
+			if d := time.Since(t); d > time.Second {
+				what := "all in-domain suites"
+				if h != "" {
+					what = "all but " + h
+				}
+				prog.Line(fmt.Sprintf("bench: %s meta-training on %s ready (%s)", m, what, d.Round(time.Second)))
+			}
 		}
 		if err != nil {
 			prog.Line(fmt.Sprintf("bench: %s: %v; skipping its cells", m, err))
 			dropped = append(dropped, m)
 			continue
-		}
-		if d := time.Since(t); d > time.Second {
-			prog.Line(fmt.Sprintf("bench: %s meta-training ready (%s)", m, d.Round(time.Second)))
 		}
 		keep = append(keep, m)
 	}

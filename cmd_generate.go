@@ -13,7 +13,6 @@ import (
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/pipeline"
 	"github.com/degaml/workbench/models"
-	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/gomlx/compute"
 )
 
@@ -180,13 +179,17 @@ func trainedBaseArg(cf *commonFlags, preset string) (string, error) {
 	return dir, nil
 }
 
-// loadModelArg resolves --model: a preset name (random weights from seed, byte tokenizer), a workbench
+// loadModelArg resolves --model: a preset name (random weights from seed, the preset's tokenizer), a workbench
 // checkpoint directory (manifest.json) or a Hugging Face directory (config.json). A Hugging Face model's weights
 // are loaded straight into be's memory (no second copy); be may be nil.
 func loadModelArg(arg string, seed int64, be compute.Backend) (*models.Model, error) {
-	if cfg, err := models.PresetConfig(arg); err == nil {
+	if p, err := models.PresetByName(arg); err == nil {
 		if _, statErr := os.Stat(arg); statErr != nil { // a directory named like a preset wins
-			return &models.Model{Config: cfg, Params: models.NewRandom(cfg, seed), Tokenizer: tokenizer.NewByte()}, nil
+			tok, err := pipeline.PresetTokenizer(p)
+			if err != nil {
+				return nil, err
+			}
+			return &models.Model{Config: p.Config, Params: models.NewRandom(p.Config, seed), Tokenizer: tok}, nil
 		}
 	}
 	// A checkpoint, or the ".old" copy an interrupted save left (LoadCheckpoint recovers it).

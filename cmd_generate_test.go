@@ -72,7 +72,7 @@ func TestModelsJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &ps); err != nil {
 		t.Fatal(err)
 	}
-	if len(ps) != 2 || ps[0].Name != "nano" || ps[0].Params != 460160 || ps[1].Name != "micro" {
+	if len(ps) != 3 || ps[0].Name != "nano-word" || ps[1].Name != "nano" || ps[1].Params != 460160 || ps[2].Name != "micro" {
 		t.Errorf("presets %+v", ps)
 	}
 }

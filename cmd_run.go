@@ -12,6 +12,7 @@ import (
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/pipeline"
 )
 
 func init() {
@@ -31,7 +32,8 @@ func runTask(stdout io.Writer, tty bool, args []string) error {
 	asJSON := fs.Bool("json", false, "print every event as a JSON line, then the result line")
 	steps := fs.Int("inner-steps", 0, "override the adaptation steps (0 = config)")
 	lr := fs.Float64("lr", 0, "override the adaptation learning rate (0 = config)")
-	support := fs.Int("support", 0, "labelled support examples (0 = all of the train split)")
+	support := fs.Int("support", 0, "labelled support examples (0 = config [adapt] support)")
+	protocol := fs.String("protocol", pipeline.ProtocolWorlds, "what the method meta-trains on: worlds (all in-domain suites; evaluated on held-out worlds) or paper (an in-domain task's own suite held out)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,6 +50,9 @@ func runTask(stdout io.Writer, tty bool, args []string) error {
 		return err
 	}
 	defer wb.Close()
+	if err := wb.SetProtocol(*protocol); err != nil {
+		return fmt.Errorf("run: --protocol: %w", err)
+	}
 	ctx, stop := interruptible()
 	defer stop()
 

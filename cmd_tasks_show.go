@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/suites"
 )
@@ -118,7 +119,12 @@ func tasksShow(w io.Writer, args []string) error {
 		fmt.Fprintf(w, "  %s: %s\n", k, t.Hidden[k])
 	}
 	for i, ex := range exs[:min(*n, len(exs))] {
-		fmt.Fprintf(w, "\n--- %s example %d ---\n%s\n%s\n", *split, i, ex.DnDPrompt(), ex.DnDResponse())
+		prompt, answer := ex.DnDPrompt(), ex.DnDResponse()
+		if ex.WordAnswer { // as the model reads it: the answer is the option word
+			prompt, answer = train.Format(ex)
+			answer = strings.TrimSpace(answer)
+		}
+		fmt.Fprintf(w, "\n--- %s example %d ---\n%s\n%s\n", *split, i, prompt, answer)
 	}
 	return nil
 }

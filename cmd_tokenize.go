@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/degaml/workbench/core/pipeline"
+	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/degaml/workbench/tasks/loaders"
 )
@@ -99,12 +101,11 @@ func tokenize(stdin io.Reader, stdout io.Writer, args []string) error {
 // the text's size in memory, so 16 MiB of text stays near 200 MiB.
 const maxTokenizeBytes = 16 << 20
 
-// tokenizerFor resolves --model: the preset names use the byte tokenizer (they have no files), anything else
+// tokenizerFor resolves --model: a preset name uses its own tokenizer (bytes or the built-in words), anything else
 // is a directory with tokenizer.json.
 func tokenizerFor(model string) (tokenizer.Tokenizer, error) {
-	switch model {
-	case "nano", "micro":
-		return tokenizer.NewByte(), nil
+	if p, err := models.PresetByName(model); err == nil {
+		return pipeline.PresetTokenizer(p)
 	}
 	return tokenizer.Load(model)
 }

@@ -143,8 +143,11 @@ func TestCheckpointCrashRecovery(t *testing.T) {
 
 func TestPresets(t *testing.T) {
 	ps := Presets()
-	if len(ps) < 2 || ps[0].Name != "nano" || ps[1].Name != "micro" {
+	if len(ps) < 3 || ps[0].Name != "nano-word" || ps[1].Name != "nano" || ps[2].Name != "micro" {
 		t.Fatalf("presets %v", ps)
+	}
+	if ps[0].Tokenizer != "word" || ps[0].Config.VocabSize != WordVocabSize || ps[1].Tokenizer != "byte" {
+		t.Fatalf("preset tokenizers %v", ps)
 	}
 	for _, p := range ps {
 		if err := p.Config.Validate(); err != nil {
@@ -164,11 +167,15 @@ func TestPresets(t *testing.T) {
 		}
 	}
 	// Hand count for nano: embed+head 2·259·128, per layer q,o 2·128² + k,v 2·128·64 + mlp 3·128·384 + 2 norms.
-	if want := int64(2*259*128 + 2*(2*128*128+2*128*64+3*128*384+2*128) + 128); ps[0].Params != want {
-		t.Errorf("nano params %d, want %d", ps[0].Params, want)
+	if want := int64(2*259*128 + 2*(2*128*128+2*128*64+3*128*384+2*128) + 128); ps[1].Params != want {
+		t.Errorf("nano params %d, want %d", ps[1].Params, want)
 	}
-	if ps[1].Params < 3_000_000 || ps[1].Params > 5_000_000 {
-		t.Errorf("micro params %d not in 3–5M", ps[1].Params)
+	// nano-word: the same shape with a 256-word vocabulary and a 352-wide MLP.
+	if want := int64(2*256*128 + 2*(2*128*128+2*128*64+3*128*352+2*128) + 128); ps[0].Params != want {
+		t.Errorf("nano-word params %d, want %d", ps[0].Params, want)
+	}
+	if ps[2].Params < 3_000_000 || ps[2].Params > 5_000_000 {
+		t.Errorf("micro params %d not in 3–5M", ps[2].Params)
 	}
 	if _, err := PresetConfig("huge"); err == nil {
 		t.Error("unknown preset accepted")

@@ -10,8 +10,11 @@ import (
 
 // Preset is a built-in model size of the workbench's own (byte-vocabulary) models.
 type Preset struct {
-	Name        string
-	Config      Config
+	Name   string
+	Config Config
+	// Tokenizer is "byte" (tokenizer.Byte) or "word" (tokenizer.Word over the built-in suites' vocabulary,
+	// which the caller supplies: Config.VocabSize reserves WordVocabSize ids for it).
+	Tokenizer   string
 	Params      int64
 	Description string
 }
@@ -22,7 +25,19 @@ type Preset struct {
 // matmul kernels of the go backend run full tiles.
 var presets = []Preset{
 	{
-		Name: "nano",
+		// The default of the built-in world: a closed word vocabulary makes a step ~7× cheaper than bytes for
+		// the same items, and option words are single tokens (../shared/SUITES-V2.md).
+		Name: "nano-word", Tokenizer: "word",
+		Config: Config{
+			Arch: "llama", VocabSize: WordVocabSize,
+			HiddenSize: 128, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 32, IntermediateSize: 352,
+			MaxPositions: 64, RopeTheta: 10000, RMSNormEps: 1e-5,
+			BOSTokenID: tokenizer.WordBOS, EOSTokenID: tokenizer.WordEOS,
+		},
+		Description: "word-vocabulary Llama, 2 layers × 128 wide (GQA 4/2), 64-word context: the built-in world's default",
+	},
+	{
+		Name: "nano", Tokenizer: "byte",
 		Config: Config{
 			Arch: "llama", VocabSize: tokenizer.ByteVocabSize,
 			HiddenSize: 128, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 32, IntermediateSize: 384,
@@ -32,7 +47,7 @@ var presets = []Preset{
 		Description: "byte-level Llama, 2 layers × 128 wide (GQA 4/2), 256-token context: fast tests and CPU demos",
 	},
 	{
-		Name: "micro",
+		Name: "micro", Tokenizer: "byte",
 		Config: Config{
 			Arch: "llama", VocabSize: tokenizer.ByteVocabSize,
 			HiddenSize: 256, NumLayers: 4, NumHeads: 8, NumKVHeads: 4, HeadDim: 32, IntermediateSize: 768,
@@ -42,6 +57,10 @@ var presets = []Preset{
 		Description: "byte-level Llama, 4 layers × 256 wide (GQA 8/4), 512-token context: the default experiment model",
 	},
 }
+
+// WordVocabSize is the vocabulary size the word presets reserve: the built-in suites' words plus the word
+// tokenizer's special tokens must fit (a test checks it); spare ids are never produced.
+const WordVocabSize = 256
 
 func init() {
 	for i := range presets {
@@ -58,9 +77,15 @@ func Presets() []Preset {
 
 // PresetConfig returns the configuration of a named preset.
 func PresetConfig(name string) (Config, error) {
+	p, err := PresetByName(name)
+	return p.Config, err
+}
+
+// PresetByName returns a named preset.
+func PresetByName(name string) (Preset, error) {
 	for _, p := range presets {
 		if p.Name == name {
-			return p.Config, nil
+			return p, nil
 		}
 	}
 	names := make([]string, len(presets))
@@ -68,7 +93,7 @@ func PresetConfig(name string) (Config, error) {
 		names[i] = p.Name
 	}
 	sort.Strings(names)
-	return Config{}, fmt.Errorf("models: unknown preset %q (have %s)", name, strings.Join(names, ", "))
+	return Preset{}, fmt.Errorf("models: unknown preset %q (have %s)", name, strings.Join(names, ", "))
 }
 
 // CountParams is the number of weights of a Llama/Qwen2 model with cfg, counted from the shapes (embedding,

@@ -32,6 +32,12 @@ type Example struct {
 	// prompt (HellaSwag endings, WinoGrande suffix scoring) rather than being
 	// lettered choices.
 	Continuation bool `json:"continuation,omitempty"`
+	// WordAnswer marks items answered by the option's word itself rather than
+	// its letter: the options are listed inline after the prompt and scored as
+	// multiple choice by the log-likelihood of each option word (the lm-eval
+	// rule). The built-in suites use it: a tiny model learns word answers, not
+	// letter pointing (../shared/SUITES-V2.md).
+	WordAnswer bool `json:"word_answer,omitempty"`
 }
 
 // Letter returns the option letter for index i ("A" for 0).

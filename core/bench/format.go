@@ -33,6 +33,15 @@ func title(m map[string]string, id string) string {
 	return id
 }
 
+// protocolNotes say what each evaluation protocol holds out (the names are
+// core/pipeline's ProtocolPaper and ProtocolWorlds).
+var protocolNotes = map[string]string{
+	"paper": "each in-domain suite is evaluated after collection and meta-training on the other five in-domain suites; " +
+		"out-of-domain suites after meta-training on all six in-domain suites (never on themselves).",
+	"worlds": "held-out worlds (new tags, seen regimes) of the suites every method meta-trained on (all six in-domain); " +
+		"an upper reference for the in-domain rows.",
+}
+
 // Markdown writes the paper-style tables: the in-domain block, the
 // out-of-domain block (each with Avg and ECE columns), and the ablation
 // base → +generalization → +adaptation.
@@ -42,6 +51,9 @@ func (t *Table) Markdown(w io.Writer) error {
 	fmt.Fprintf(&b, "Accuracy %% on held-out task instances, mean ± 95%% CI (Student t) over %d seed(s). "+
 		"Avg: each seed's mean over the block's suites, then mean ± CI over seeds. "+
 		"ECE: expected calibration error (lower is better), averaged the same way.\n", len(t.Seeds))
+	if d := protocolNotes[t.Protocol]; d != "" {
+		fmt.Fprintf(&b, "\nProtocol %s: %s\n", t.Protocol, d)
+	}
 	incomplete := false
 	block := func(name string, suites []string, avg string) {
 		if len(suites) == 0 {

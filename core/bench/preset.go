@@ -41,15 +41,15 @@ var presets = map[string]Preset{
 		Name:  "quick",
 		Seeds: 3,
 		Apply: func(c *config.Config) {
-			c.Pipeline.PretrainSteps = 600
-			c.Pipeline.TrainInstances = 12
-			c.Adapt.InnerSteps = 5 // nometa-lora: 25 steps; MAML: 5 inner steps at test time
+			// The configured base model (the TUI's, so a bench after the
+			// first start reuses it) and test-time budget; a smaller pool.
+			c.Pipeline.TrainInstances = min(c.Pipeline.TrainInstances, 8)
 		},
 		Options: meta.Options{
 			Union:  meta.LoRATrainOptions{Steps: 120},
 			MAML:   meta.MAMLOptions{MetaSteps: 30},
 			ABMLL:  meta.ABMLLOptions{MetaSteps: 30},
-			DeGAML: meta.DeGAMLOptions{CollectTasks: 8, GenSteps: 250, PolicyTasks: 3, PolicyHypotheses: 8},
+			DeGAML: meta.DeGAMLOptions{CollectTasks: 24, GenSteps: 250, PolicyTasks: 3, PolicyHypotheses: 8},
 		},
 	},
 	"paper": {

@@ -61,11 +61,12 @@ func (s Stat) Empty() bool { return s.Seeds == 0 }
 
 // Table is a bench's results: methods × (suites + block averages).
 type Table struct {
-	Title   string
-	Methods []string
-	Layout  Layout
-	Seeds   []int64
-	Cells   map[string]map[string]Stat // method → column → stat
+	Title    string
+	Protocol string // "paper" or "worlds" (README "Protocols"); "" when unknown
+	Methods  []string
+	Layout   Layout
+	Seeds    []int64
+	Cells    map[string]map[string]Stat // method → column → stat
 	// Chance is the accuracy of uniform guessing per suite (optional): the
 	// suites mix 2- and 4-option items, so raw numbers need this reference.
 	Chance map[string]float64

@@ -49,7 +49,7 @@ type Engine struct {
 
 // Model selects the base model.
 type Model struct {
-	Preset string `toml:"preset"` // built-in preset trained from scratch ("nano", "micro")
+	Preset string `toml:"preset"` // built-in preset trained from scratch ("nano-word", "nano", "micro")
 	HFDir  string `toml:"hf_dir"` // a local HF checkpoint directory; overrides Preset when set
 }
 
@@ -136,6 +136,10 @@ type DeGAML struct {
 	PolicyIterations int     `toml:"policy_iterations"`
 	PolicyHypotheses int     `toml:"policy_hypotheses"`
 	AdaptTopK        int     `toml:"adapt_top_k"`
+	GenDecoder       string  `toml:"gen_decoder"` // "ridge" | "hc"
+	GenSelect        string  `toml:"gen_select"`  // "accuracy" | "mse" (ridge λ)
+	Embed            string  `toml:"embed"`       // "bow" | "hidden" | "bow+hidden"
+	MixMode          string  `toml:"mix_mode"`    // "delta" | "factors"
 }
 
 // Bench configures `workbench bench`.

@@ -24,7 +24,7 @@ func TestEmbeddedDefaultsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Model.Preset != "nano" || c.LoRA.Rank != 4 || c.Serve.IdleTimeout.Minutes() != 15 || len(c.LoRA.Targets) != 7 {
+	if c.Model.Preset != "nano-word" || c.LoRA.Rank != 4 || c.Serve.IdleTimeout.Minutes() != 15 || len(c.LoRA.Targets) != 7 {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 }
@@ -44,7 +44,7 @@ func TestUserFileOverridesOnlyItsKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.LoRA.Rank != 16 || c.LoRA.Alpha != 8 || c.Model.Preset != "nano" {
+	if c.LoRA.Rank != 16 || c.LoRA.Alpha != 8 || c.Model.Preset != "nano-word" {
 		t.Fatalf("override wrong: %+v", c.LoRA)
 	}
 	if len(c.Source) != 2 || c.Source[1] != p {

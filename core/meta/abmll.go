@@ -3,49 +3,63 @@ package meta
 // abmll (Zhang, Snell, Griffiths 2025): amortized Bayesian meta-learning for
 // LoRA, following ABML (Ravi & Beatson 2019) with the paper's two scales.
 //
-// Our parameterization (a deliberate simplification, see below): every LoRA
-// factor element has a Gaussian. Global θ = (μ, ρ) for every A and B tensor,
-// σ = softplus(ρ) + c. The task posterior q(φ_i) = N(μ_i, σ_i²) is amortized
-// as in ABML: φ_i starts at θ and takes `InnerSteps` SGD steps on the
-// support objective
+// Variational family, as published: for every LoRA-targeted weight W₀
+// [out,in] the update ΔW has a diagonal Gaussian whose mean and standard
+// deviation come from LoRA pairs,
 //
-//	L_S(φ) = β · E_ε[NLL_support(A, B = μ_φ + σ_φ ⊙ ε)] + γ · KL(q_φ ‖ p(·|θ))
+//	μ = s·B_μ·A_μ,   σ = B_σ·A_σ + c          (elementwise over ΔW [out,in])
 //
-// (one reparameterized draw per step). The meta-objective for θ, averaged over
-// a batch of tasks, is
+// with s the adapter's LoRA scale (so the mean is exactly a PEFT adapter) and
+// c > 0 a constant (SigmaOffset). Global θ = (A_μ, B_μ, A_σ, B_σ) gives the
+// prior p(ΔW | θ) = N(μ_θ, σ_θ²); the task posterior q(ΔW | φ_i) =
+// N(μ_φ, σ_φ²) is amortized as in ABML: φ_i starts at θ and takes
+// `InnerSteps` SGD steps on the support objective
 //
-//	L(θ) = β · E_ε[NLL_query(μ_i + σ_i ⊙ ε)] + γ · KL(q(φ_i) ‖ p(φ_i|θ)) + λ/2 ‖μ_θ‖²
+//	L_S(φ) = E_ε[NLL_S(W₀ + μ_φ + σ_φ⊙ε)] + β·KL(q_φ ‖ p_θ)
 //
-// with β = TaskFidelity, γ = GlobalReg (the paper's task-fidelity and
-// global-regularization scales) and λ = PriorL2 (optional prior on θ). The
-// KL between diagonal Gaussians is summed over every factor element. By
-// default the refinement is first-order (inner gradients StopGradient'ed; θ
-// still gets the query NLL gradient through φ_i = θ + Δ and the KL gradient
-// w.r.t. both arguments), which is the memory-light regime ABMLL argues for;
-// SecondOrder differentiates through the steps.
+// (one reparameterized draw per step). θ minimizes, over a batch of tasks,
 //
-// Versus the paper: it places the mean and std on the weight update
-// (μ = B_μA_μ, σ = B_σA_σ + c) and samples ΔW; our model's LoRA path takes A/B
-// factors, so we put the Gaussians on the factors themselves (per-element
-// std, softplus + c). The sampled ΔW = B·A is then a product of Gaussians,
-// with mean B_μA_μ as in the paper and data-dependent spread. The inner SGD
-// gradient is clipped to global norm InnerClip (default 1) because the KL's
-// curvature γ/σ² grows as σ shrinks, which would make fixed-lr SGD diverge.
+//	L(θ) = mean_i { E_ε[NLL_Q(W₀ + μ_φi + σ_φi⊙ε)] + β·KL(q_φi ‖ p_θ) } + γ·KL(N(μ_θ, σ_θ²) ‖ N(0, σ₀²))
 //
-// Prediction: "mean" runs the posterior-mean factors; "mc" returns Samples
-// factor draws as an ensemble whose option probabilities are averaged
-// (Vote "mean"), the Bayesian predictive; Evaluate reports its ECE.
+// where β = TaskFidelity scales the fidelity of the task posteriors to the
+// global prior (how far a task may move from θ) and γ = GlobalReg scales the
+// global regularisation of θ (a KL to the hyperprior N(0, σ₀²), σ₀ =
+// PriorStd, which regularizes both μ_θ and σ_θ). Both are needed at LLM
+// scale: the NLL is a mean per token, the KLs sum over every ΔW element.
+// σ enters only squared (in the KLs) or as σ⊙ε (ε symmetric), so the sign
+// of B_σA_σ + c is immaterial.
 //
-// Cost with the defaults on nano (first-order, 4 tasks, 2 refinement steps),
-// measured at load average ≈17 on the 2-core dev box: ≈5.6 s per meta-step
-// (40 steps ≈ 4 min); Adapt ≈0.5–1 s per refinement step.
+// By default the refinement is first-order (inner gradients
+// StopGradient'ed): θ gets the query NLL's gradient through φ_i = θ + Δ, and
+// the task KL is taken with the posterior held fixed, KL(sg(q_φi) ‖ p_θ) —
+// its partial derivative in θ, which pulls the prior toward the task
+// posteriors (the envelope-theorem first-order approximation; without the
+// stop the KL of θ + sg(Δ) vs θ would not depend on μ_θ at all).
+// SecondOrder differentiates through the refinement steps instead. The inner
+// SGD gradient is clipped to global norm 1 because the KL's curvature β/σ²
+// grows as σ shrinks.
+//
+// Deviations from the paper, and why: W₀ + ΔW is formed densely in the graph
+// (our models take weights as graph inputs, so sampling a full ΔW per step
+// costs one [out,in] add per module); the hyperprior is N(0, σ₀²) on ΔW (the
+// paper's exact hyperprior is not restated in DeGAML's description).
+//
+// Prediction: "mc" (default) returns Samples draws of ΔW from the posterior
+// as an ensemble whose option probabilities are averaged (Vote "mean"), the
+// Monte-Carlo Bayesian predictive, from which Evaluate reports accuracy and
+// ECE; "mean" runs the posterior mean, a plain rank-r LoRA. A drawn ΔW is
+// dense; it is handed to the scorer as an exact LoRA of rank
+// R = max min(out, in) (identity on one side, ΔW on the other).
+//
+// Cost: like first-order MAML plus one [out,in] product per module and
+// factor pair; see SCIENCE.md for measured wall times.
 
 import (
 	"context"
 	"fmt"
-	"math"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
@@ -58,30 +72,58 @@ import (
 	"github.com/degaml/workbench/tasks"
 )
 
-// ABMLLGraph builds abmll's graphs over factor lists in Names order.
+// ABMLLGraph builds abmll's graphs. Factor lists are in Names order (the
+// sorted adapter names: each module's lora_A then lora_B); ΔW lists are in
+// module order (one [out,in] node per module).
 type ABMLLGraph struct {
 	Names       []string
+	Scale       float64 // LoRA scale s of the mean pair
 	Steps       int     // refinement steps
 	LR          float64 // refinement SGD step
 	InnerClip   float64 // global-norm clip of each refinement gradient; <= 0: none
-	Fidelity    float64 // β
-	Reg         float64 // γ
-	PriorL2     float64 // λ
-	SigmaFloor  float64 // c
+	Fidelity    float64 // β, TaskFidelity
+	Reg         float64 // γ, GlobalReg
+	Offset      float64 // c
+	PriorStd    float64 // σ₀ of the hyperprior
 	SecondOrder bool
 }
 
-// Sigma is softplus(ρ) + c.
-func (ag ABMLLGraph) Sigma(rho *Node) *Node { return AddScalar(Softplus(rho), ag.SigmaFloor) }
+// pairs returns the factor indices (A, B) of each module.
+func (ag ABMLLGraph) pairs(n int) [][2]int {
+	out := make([][2]int, 0, n/2)
+	for i := 0; i+1 < n; i += 2 {
+		out = append(out, [2]int{i, i + 1})
+	}
+	return out
+}
+
+// Mean is μ = s·B_μ·A_μ per module.
+func (ag ABMLLGraph) Mean(f []*Node) []*Node {
+	var out []*Node
+	for _, p := range ag.pairs(len(f)) {
+		out = append(out, MulScalar(MatMul(f[p[1]], f[p[0]]), ag.Scale))
+	}
+	return out
+}
+
+// Sigma is σ = B_σ·A_σ + c per module.
+func (ag ABMLLGraph) Sigma(f []*Node) []*Node {
+	var out []*Node
+	for _, p := range ag.pairs(len(f)) {
+		out = append(out, AddScalar(MatMul(f[p[1]], f[p[0]]), ag.Offset))
+	}
+	return out
+}
 
 // GaussianKL is Σ KL(N(μq, σq²) ‖ N(μp, σp²)) over every element of every
-// tensor: log(σp/σq) + (σq² + (μq−μp)²)/(2σp²) − ½.
+// tensor: ½·log(σp²/σq²) + (σq² + (μq−μp)²)/(2σp²) − ½. σp may be nil for
+// a constant prior std sp (then μp nil means 0).
 func GaussianKL(muQ, sigQ, muP, sigP []*Node) *Node {
 	var total *Node
 	for i := range muQ {
-		sp2 := Square(sigP[i])
-		k := Add(Log(Div(sigP[i], sigQ[i])),
-			Div(Add(Square(sigQ[i]), Square(Sub(muQ[i], muP[i]))), MulScalar(sp2, 2)))
+		sq2, sp2 := Square(sigQ[i]), Square(sigP[i])
+		k := Add(MulScalar(Log(Div(sp2, sq2)), 0.5),
+			Div(Add(sq2, Square(Sub(muQ[i], muP[i]))), MulScalar(sp2, 2)))
 		s := AddScalar(ReduceAllSum(k), -0.5*float64(sigQ[i].Shape().Size()))
 		if total == nil {
 			total = s
@@ -92,40 +134,46 @@ func GaussianKL(muQ, sigQ, muP, sigP []*Node) *Node {
 	return total
 }
 
-// sample draws factors μ + σ⊙ε with ε ~ N(0, 1) from the RNG state.
-func (ag ABMLLGraph) sample(rng *Node, mu, rho []*Node) (*Node, []*Node) {
+// GlobalKL is KL(N(μ_θ, σ_θ²) ‖ N(0, σ₀²)) summed over every ΔW element.
+func (ag ABMLLGraph) GlobalKL(mu, sig []*Node) *Node {
+	zero, s0 := make([]*Node, len(mu)), make([]*Node, len(mu))
+	for i, m := range mu {
+		zero[i] = ZerosLike(m)
+		s0[i] = AddScalar(ZerosLike(m), ag.PriorStd)
+	}
+	return GaussianKL(mu, sig, zero, s0)
+}
+
+// NLLFn is a task's negative log-likelihood (mean per counted token) with the
+// weight updates ΔW (module order) added to the base weights.
+type NLLFn func(deltas []*Node) *Node
+
+// Draw returns μ + σ⊙ε with ε ~ N(0, 1) from the RNG state.
+func Draw(rng *Node, mu, sig []*Node) (*Node, []*Node) {
 	out := make([]*Node, len(mu))
 	for i := range mu {
 		var eps *Node
 		rng, eps = RandomNormal(rng, mu[i].Shape())
-		out[i] = Add(mu[i], Mul(ag.Sigma(rho[i]), eps))
+		out[i] = Add(mu[i], Mul(sig[i], eps))
 	}
 	return rng, out
 }
 
-func sigmas(ag ABMLLGraph, rho []*Node) []*Node {
-	out := make([]*Node, len(rho))
-	for i, r := range rho {
-		out[i] = ag.Sigma(r)
-	}
-	return out
-}
+// split separates θ or φ = (mean factors…, sigma factors…).
+func split(f []*Node) (muF, sigF []*Node) { return f[:len(f)/2], f[len(f)/2:] }
 
-// NLLFn is a task's negative log-likelihood (mean per counted token) of a set
-// of sampled LoRA factors in Names order.
-type NLLFn func(factors []*Node) *Node
-
-// RefineStep is one SGD step of the posterior (μ_i, ρ_i) on the support
-// objective β·NLL(draw) + γ·KL(q_i ‖ p(·|θ)), with p's mean muP and std sigP.
-// It returns the new posterior, the step's NLL and KL, and the RNG state.
-func (ag ABMLLGraph) RefineStep(rng *Node, muI, rhoI, muP, sigP []*Node, support NLLFn) (nm, nr []*Node, nll, kl, rngOut *Node) {
-	n := len(muI)
-	var f []*Node
-	rng, f = ag.sample(rng, muI, rhoI)
-	nll = support(f)
-	kl = GaussianKL(muI, sigmas(ag, rhoI), muP, sigP)
-	obj := Add(MulScalar(nll, ag.Fidelity), MulScalar(kl, ag.Reg))
-	grads := Gradient(obj, append(append([]*Node{}, muI...), rhoI...)...)
+// RefineStep is one SGD step of the posterior factors phi = (μ pairs…, σ
+// pairs…) on L_S(φ) = NLL_S(draw) + β·KL(q_φ ‖ p_θ), p_θ given by its ΔW mean
+// and std. It returns the new factors, the step's NLL and KL, and the RNG.
+func (ag ABMLLGraph) RefineStep(rng *Node, phi, muP, sigP []*Node, support NLLFn) (next []*Node, nll, kl, rngOut *Node) {
+	muF, sigF := split(phi)
+	mu, sig := ag.Mean(muF), ag.Sigma(sigF)
+	var d []*Node
+	rng, d = Draw(rng, mu, sig)
+	nll = support(d)
+	kl = GaussianKL(mu, sig, muP, sigP)
+	obj := Add(nll, MulScalar(kl, ag.Fidelity))
+	grads := Gradient(obj, phi...)
 	if !ag.SecondOrder {
 		for i := range grads {
 			grads[i] = StopGradient(grads[i])
@@ -134,37 +182,47 @@ func (ag ABMLLGraph) RefineStep(rng *Node, muI, rhoI, muP, sigP []*Node, support
 	if ag.InnerClip > 0 {
 		grads, _ = train.ClipByGlobalNorm(grads, ag.InnerClip)
 	}
-	nm, nr = make([]*Node, n), make([]*Node, n)
-	for i := range n {
-		nm[i] = Sub(muI[i], MulScalar(grads[i], ag.LR))
-		nr[i] = Sub(rhoI[i], MulScalar(grads[n+i], ag.LR))
+	next = make([]*Node, len(phi))
+	for i := range phi {
+		next[i] = Sub(phi[i], MulScalar(grads[i], ag.LR))
 	}
-	return nm, nr, nll, kl, rng
+	return next, nll, kl, rng
 }
 
-// Refine runs the amortized posterior refinement from θ = (mu, rho) on the
-// support NLL; it returns the posterior (μ_i, ρ_i), the support NLL of each
-// step and the advanced RNG state.
-func (ag ABMLLGraph) Refine(rng *Node, mu, rho []*Node, support NLLFn) (muI, rhoI, supportNLL []*Node, rngOut *Node) {
-	sigP := sigmas(ag, rho)
-	muI, rhoI = mu, rho
+// Refine runs the amortized posterior refinement from θ on the support NLL;
+// it returns the posterior factors, the support NLL of each step and the RNG.
+func (ag ABMLLGraph) Refine(rng *Node, theta []*Node, support NLLFn) (phi, supportNLL []*Node, rngOut *Node) {
+	muF, sigF := split(theta)
+	muP, sigP := ag.Mean(muF), ag.Sigma(sigF)
+	phi = theta
 	for range ag.Steps {
 		var nll *Node
-		muI, rhoI, nll, _, rng = ag.RefineStep(rng, muI, rhoI, mu, sigP, support)
+		phi, nll, _, rng = ag.RefineStep(rng, phi, muP, sigP, support)
 		supportNLL = append(supportNLL, nll)
 	}
-	return muI, rhoI, supportNLL, rng
+	return phi, supportNLL, rng
 }
 
-// TaskObjective is one task's meta-objective (without the prior on θ): it
-// refines the posterior on the support set, then scores a reparameterized
-// draw on the query set. It returns β·NLL_q + γ·KL and its two parts.
-func (ag ABMLLGraph) TaskObjective(rng *Node, mu, rho []*Node, support, query NLLFn) (obj, queryNLL, kl, supportNLL0, rngOut *Node) {
-	muI, rhoI, sn, rng := ag.Refine(rng, mu, rho, support)
-	rng, f := ag.sample(rng, muI, rhoI)
-	queryNLL = query(f)
-	kl = GaussianKL(muI, sigmas(ag, rhoI), mu, sigmas(ag, rho))
-	obj = Add(MulScalar(queryNLL, ag.Fidelity), MulScalar(kl, ag.Reg))
+// TaskObjective is one task's part of L(θ): refine on the support set, then
+// NLL_Q of a draw from q_φ plus β·KL(q_φ ‖ p_θ) (the posterior held fixed in
+// the KL when first-order). It returns the objective and its parts.
+func (ag ABMLLGraph) TaskObjective(rng *Node, theta []*Node, support, query NLLFn) (obj, queryNLL, kl, supportNLL0, rngOut *Node) {
+	phi, sn, rng := ag.Refine(rng, theta, support)
+	muF, sigF := split(phi)
+	var d []*Node
+	rng, d = Draw(rng, ag.Mean(muF), ag.Sigma(sigF))
+	queryNLL = query(d)
+	klPhi := phi
+	if !ag.SecondOrder {
+		klPhi = make([]*Node, len(phi))
+		for i, p := range phi {
+			klPhi[i] = StopGradient(p)
+		}
+	}
+	qmF, qsF := split(klPhi)
+	tmF, tsF := split(theta)
+	kl = GaussianKL(ag.Mean(qmF), ag.Sigma(qsF), ag.Mean(tmF), ag.Sigma(tsF))
+	obj = Add(queryNLL, MulScalar(kl, ag.Fidelity))
 	if len(sn) > 0 {
 		supportNLL0 = sn[0]
 	} else {
@@ -173,18 +231,10 @@ func (ag ABMLLGraph) TaskObjective(rng *Node, mu, rho []*Node, support, query NL
 	return obj, queryNLL, kl, supportNLL0, rng
 }
 
-// prior is λ/2‖μ‖².
-func (ag ABMLLGraph) prior(mu []*Node) *Node {
-	var s *Node
-	for _, m := range mu {
-		t := ReduceAllSum(Square(m))
-		if s == nil {
-			s = t
-		} else {
-			s = Add(s, t)
-		}
-	}
-	return MulScalar(s, ag.PriorL2/2)
+// Global is γ·KL(N(μ_θ, σ_θ²) ‖ N(0, σ₀²)).
+func (ag ABMLLGraph) Global(theta []*Node) *Node {
+	muF, sigF := split(theta)
+	return MulScalar(ag.GlobalKL(ag.Mean(muF), ag.Sigma(sigF)), ag.Reg)
 }
 
 // ---- the method ----
@@ -193,31 +243,64 @@ type abmllMethod struct{ opts ABMLLOptions }
 
 func (*abmllMethod) Name() string { return ABMLL }
 
-func (m *abmllMethod) graph(names []string, steps int) ABMLLGraph {
-	return ABMLLGraph{Names: names, Steps: steps, LR: m.opts.InnerLR, InnerClip: 1,
-		Fidelity: m.opts.TaskFidelity, Reg: m.opts.GlobalReg, PriorL2: m.opts.PriorL2,
-		SigmaFloor: m.opts.SigmaFloor, SecondOrder: m.opts.SecondOrder}
+func (m *abmllMethod) graph(names []string, scale float64, steps int) ABMLLGraph {
+	return ABMLLGraph{Names: names, Scale: scale, Steps: steps, LR: m.opts.InnerLR, InnerClip: 1,
+		Fidelity: m.opts.TaskFidelity, Reg: m.opts.GlobalReg, Offset: m.opts.SigmaOffset,
+		PriorStd: m.opts.PriorStd, SecondOrder: m.opts.SecondOrder}
 }
 
-// abmllArtifact is θ: the factor means (as an adapter) and the ρ of each.
+// abmllModules are the base-weight names of the LoRA-targeted modules, in
+// the factor order of names (each module's lora_A then lora_B).
+func abmllModules(names []string) ([]string, error) {
+	var mods []string
+	for i := 0; i+1 < len(names); i += 2 {
+		a, b := names[i], names[i+1]
+		mod := strings.TrimSuffix(a, ".lora_A")
+		if mod == a || b != mod+".lora_B" {
+			return nil, fmt.Errorf("meta: %s: adapter names %q, %q are not a lora_A/lora_B pair", ABMLL, a, b)
+		}
+		mods = append(mods, mod)
+	}
+	if len(names)%2 != 0 || len(mods) == 0 {
+		return nil, fmt.Errorf("meta: %s: adapter has no lora_A/lora_B pairs", ABMLL)
+	}
+	return mods, nil
+}
+
+// deltaNLL is the NLL of batch b with W₀ + ΔW for the modules mods.
+func deltaNLL(cfg models.Config, base models.Weights, mods []string, b BatchNodes) NLLFn {
+	return func(d []*Node) *Node {
+		w := make(models.Weights, len(base))
+		for k, v := range base {
+			w[k] = v
+		}
+		for i, mod := range mods {
+			w[mod+".weight"] = Add(base[mod+".weight"], d[i])
+		}
+		return lmLoss(cfg, models.LoRAConfig{}, w, nil, b)
+	}
+}
+
+// abmllArtifact is θ: the mean pair as a PEFT adapter, the sigma pair's
+// factors (same names and shapes) and c.
 type abmllArtifact struct {
-	Mean  *models.Adapter
-	Rho   models.Params
-	Floor float64
+	Mean   *models.Adapter
+	Sigma  models.Params
+	Offset float64
 }
 
-const abmllRhoFile = "abmll_rho.safetensors"
+const abmllSigmaFile = "abmll_sigma.safetensors"
 
 func (a *abmllArtifact) Save(dir string) error {
 	if err := a.Mean.SavePEFT(dir); err != nil {
 		return err
 	}
 	ts := map[string]safetensors.Tensor{}
-	for n, t := range a.Rho {
+	for n, t := range a.Sigma {
 		ts[n] = safetensors.Tensor{DType: "F32", Shape: t.Shape().Dimensions, F32: tensors.MustCopyFlatData[float32](t)}
 	}
-	return safetensors.Write(filepath.Join(dir, abmllRhoFile), ts,
-		map[string]string{"method": ABMLL, "sigma_floor": strconv.FormatFloat(a.Floor, 'g', -1, 64)})
+	return safetensors.Write(filepath.Join(dir, abmllSigmaFile), ts,
+		map[string]string{"method": ABMLL, "sigma_offset": strconv.FormatFloat(a.Offset, 'g', -1, 64)})
 }
 
 func (*abmllMethod) LoadArtifact(dir string) (Artifact, error) {
@@ -225,22 +308,19 @@ func (*abmllMethod) LoadArtifact(dir string) (Artifact, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, meta, err := safetensors.ReadFile(filepath.Join(dir, abmllRhoFile))
+	ts, meta, err := safetensors.ReadFile(filepath.Join(dir, abmllSigmaFile))
 	if err != nil {
 		return nil, err
 	}
-	a := &abmllArtifact{Mean: mean, Rho: models.Params{}}
-	if a.Floor, err = strconv.ParseFloat(meta["sigma_floor"], 64); err != nil {
-		return nil, fmt.Errorf("meta: %s: sigma_floor: %w", dir, err)
+	a := &abmllArtifact{Mean: mean, Sigma: models.Params{}}
+	if a.Offset, err = strconv.ParseFloat(meta["sigma_offset"], 64); err != nil {
+		return nil, fmt.Errorf("meta: %s: sigma_offset: %w", dir, err)
 	}
 	for n, t := range ts {
-		a.Rho[n] = tensors.FromFlatDataAndDimensions(t.F32, t.Shape...)
+		a.Sigma[n] = tensors.FromFlatDataAndDimensions(t.F32, t.Shape...)
 	}
 	return a, nil
 }
-
-// softplusInv is ρ with softplus(ρ) = y (y > 0).
-func softplusInv(y float64) float64 { return y + math.Log(-math.Expm1(-y)) }
 
 func rngTensor(seed int64) (*tensors.Tensor, error) { return RNGStateFromSeed(seed) }
 
@@ -250,15 +330,19 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Tas
 		return nil, err
 	}
 	names := init.Params.Names()
-	ag := m.graph(names, m.opts.InnerSteps)
-	cfg, lora := env.Model.Config, env.LoRA
+	mods, err := abmllModules(names)
+	if err != nil {
+		return nil, err
+	}
+	ag := m.graph(names, init.Config.Scale(), m.opts.InnerSteps)
+	cfg := env.Model.Config
 	baseNames := env.Model.Params.Names()
 	nb, na := len(baseNames), len(names)
 	nt := min(m.opts.TasksPerStep, len(pool))
 	adam := train.DefaultAdam()
 	adam.ClipNorm = m.opts.ClipNorm
-	// inputs: base…, μ…, ρ…, mμ…, mρ…, vμ…, vρ…, step, lr, rng, nt×(support, query)
-	// outputs: μ…, ρ…, m…(2na), v…(2na), rng, objective, queryNLL, supportNLL, KL, ok
+	// inputs: base…, θ (2na), m (2na), v (2na), step, lr, rng, nt×(support, query)
+	// outputs: θ…, m…, v…, rng, objective, queryNLL, supportNLL, task KL, global KL, ok
 	exec, err := NewExec(env.Backend, func(in []*Node) []*Node {
 		base := models.Bind(baseNames, in[:nb])
 		theta := in[nb : nb+2*na]
@@ -266,15 +350,11 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Tas
 		k := nb + 6*na
 		step, lr, rng := in[k], in[k+1], in[k+2]
 		rest := in[k+3:]
-		mu, rho := theta[:na], theta[na:]
 		var obj, qn, sn, kl *Node
 		for i := range nt {
 			sb, qb := bindBatch(rest[6*i:]), bindBatch(rest[6*i+3:])
-			nll := func(b BatchNodes) NLLFn {
-				return func(f []*Node) *Node { return lmLoss(cfg, lora, base, models.Bind(names, f), b) }
-			}
 			var o, q, kk, s *Node
-			o, q, kk, s, rng = ag.TaskObjective(rng, mu, rho, nll(sb), nll(qb))
+			o, q, kk, s, rng = ag.TaskObjective(rng, theta, deltaNLL(cfg, base, mods, sb), deltaNLL(cfg, base, mods, qb))
 			if obj == nil {
 				obj, qn, kl, sn = o, q, kk, s
 			} else {
@@ -283,27 +363,21 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Tas
 		}
 		f := 1 / float64(nt)
 		obj, qn, kl, sn = MulScalar(obj, f), MulScalar(qn, f), MulScalar(kl, f), MulScalar(sn, f)
-		if ag.PriorL2 > 0 {
-			obj = Add(obj, ag.prior(mu))
-		}
+		glob := ag.Global(theta)
+		obj = Add(obj, glob)
 		grads := Gradient(obj, theta...)
 		grads, norm := train.ClipByGlobalNorm(grads, adam.ClipNorm)
 		np, nm, nv := train.AdamUpdate(adam, lr, AddScalar(step, 1), theta, grads, mo, vo)
 		ok := train.AllFinite(append([]*Node{obj, norm}, np...)...)
-		return append(append(append(np, nm...), nv...), rng, obj, qn, sn, kl, ok)
+		return append(append(append(np, nm...), nv...), rng, obj, qn, sn, kl, glob, ok)
 	})
 	if err != nil {
 		return nil, err
 	}
-	rho0 := float32(softplusInv(m.opts.SigmaInit - m.opts.SigmaFloor))
-	theta := init.Params.Tensors()
-	for _, t := range init.Params.Tensors() {
-		r := make([]float32, t.Shape().Size())
-		for i := range r {
-			r[i] = rho0
-		}
-		theta = append(theta, tensors.FromFlatDataAndDimensions(r, t.Shape().Dimensions...))
-	}
+	// θ: the mean pair from the PEFT init (B = 0: μ = 0), the sigma pair
+	// with its own random A and B = 0 (σ = c).
+	sigInit := models.NewAdapter(env.Model.Config, env.LoRA, 2)
+	theta := append(init.Params.Tensors(), sigInit.Params.Tensors()...)
 	mo, vo := zerosLike(theta), zerosLike(theta)
 	rng, err := rngTensor(17)
 	if err != nil {
@@ -329,8 +403,8 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Tas
 		}
 		k := 6 * na
 		rng = out[k]
-		obj, qn, sn, kl := scalarF(out[k+1]), scalarF(out[k+2]), scalarF(out[k+3]), scalarF(out[k+4])
-		if scalarF(out[k+5]) != 1 || !finite(obj, qn, sn, kl) {
+		obj, qn, sn, kl, glob := scalarF(out[k+1]), scalarF(out[k+2]), scalarF(out[k+3]), scalarF(out[k+4]), scalarF(out[k+5])
+		if scalarF(out[k+6]) != 1 || !finite(obj, qn, sn, kl, glob) {
 			lr /= 2
 			warn(env, ABMLL, "", fmt.Sprintf("meta-step %d not finite; rejected, outer lr → %g", it, lr))
 			continue
@@ -339,12 +413,11 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Tas
 		done++
 		e := stepEvent(ABMLL, "", "outer", it, m.opts.MetaSteps, lr, start)
 		e.SupportLoss, e.QueryLoss = events.F(sn), events.F(qn)
-		e.Message = fmt.Sprintf("objective %.4f  KL %.4g", obj, kl)
+		e.Message = fmt.Sprintf("objective %.4f  task KL %.4g  γ·global KL %.4g", obj, kl, glob)
 		env.Publish(e)
 	}
-	art := &abmllArtifact{Mean: &models.Adapter{Config: init.Config, Params: paramsOf(names, theta[:na])},
-		Rho: paramsOf(names, theta[na:]), Floor: m.opts.SigmaFloor}
-	return art, nil
+	return &abmllArtifact{Mean: &models.Adapter{Config: init.Config, Params: paramsOf(names, theta[:na])},
+		Sigma: paramsOf(names, theta[na:]), Offset: m.opts.SigmaOffset}, nil
 }
 
 func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *tasks.Task, seed int64) (*Adapted, error) {
@@ -356,30 +429,33 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 		return nil, fmt.Errorf("meta: %s needs its meta-trained artifact (got %T)", ABMLL, art)
 	}
 	names := a.Mean.Params.Names()
-	ag := m.graph(names, 1)
-	ag.SigmaFloor = a.Floor
-	cfg, lora := env.Model.Config, a.Mean.Config
+	mods, err := abmllModules(names)
+	if err != nil {
+		return nil, err
+	}
+	ag := m.graph(names, a.Mean.Config.Scale(), 1)
+	ag.Offset = a.Offset
+	cfg := env.Model.Config
 	baseNames := env.Model.Params.Names()
 	nb, na := len(baseNames), len(names)
-	muT, rhoT := a.Mean.Params.Tensors(), a.Rho.Tensors()
+	theta := append(a.Mean.Params.Tensors(), a.Sigma.Tensors()...)
 	support := labelled(task.Splits.Train)
 	if len(support) == 0 {
-		return m.predict(a.Mean, a.Rho, ag, seed), nil
+		return m.predict(ctx, env, ag, mods, a.Mean.Config, names, theta, seed)
 	}
-	// inputs: base…, μi…, ρi…, μθ…, ρθ…, rng, support(3), query(3)
-	// outputs: μi…, ρi…, rng, supportNLL, KL, queryNLL at the posterior mean, ok
+	// inputs: base…, φ (2na), θ (2na), rng, support(3), query(3)
+	// outputs: φ…, rng, supportNLL, KL, queryNLL at the posterior mean, ok
 	exec, err := NewExec(env.Backend, func(in []*Node) []*Node {
 		base := models.Bind(baseNames, in[:nb])
-		muI, rhoI := in[nb:nb+na], in[nb+na:nb+2*na]
-		muP, rhoP := in[nb+2*na:nb+3*na], in[nb+3*na:nb+4*na]
+		phi, th := in[nb:nb+2*na], in[nb+2*na:nb+4*na]
 		k := nb + 4*na
 		rng, sb, qb := in[k], bindBatch(in[k+1:]), bindBatch(in[k+4:])
-		support := func(f []*Node) *Node { return lmLoss(cfg, lora, base, models.Bind(names, f), sb) }
-		nm, nr, nll, kl, rng := ag.RefineStep(rng, muI, rhoI, muP, sigmas(ag, rhoP), support)
-		out := append(nm, nr...)
-		q := lmLoss(cfg, lora, base, models.Bind(names, nm), qb)
-		ok := train.AllFinite(append([]*Node{nll, q}, out...)...)
-		return append(out, rng, nll, kl, q, ok)
+		tmF, tsF := split(th)
+		next, nll, kl, rng := ag.RefineStep(rng, phi, ag.Mean(tmF), ag.Sigma(tsF), deltaNLL(cfg, base, mods, sb))
+		nmF, _ := split(next)
+		q := deltaNLL(cfg, base, mods, qb)(ag.Mean(nmF))
+		ok := train.AllFinite(append([]*Node{nll, q}, next...)...)
+		return append(next, rng, nll, kl, q, ok)
 	})
 	if err != nil {
 		return nil, err
@@ -389,7 +465,7 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 	if err != nil {
 		return nil, err
 	}
-	muI, rhoI := muT, rhoT
+	phi := theta
 	baseT := env.Model.Params.Tensors()
 	steps := m.opts.InnerSteps
 	for j := 1; j <= steps; j++ {
@@ -397,7 +473,7 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 			return nil, err
 		}
 		start := time.Now()
-		out, err := exec.Exec(append(anys(baseT, muI, rhoI, muT, rhoT, []*tensors.Tensor{state}), anys(sb.tensors(), qb.tensors())...)...)
+		out, err := exec.Exec(append(anys(baseT, phi, theta, []*tensors.Tensor{state}), anys(sb.tensors(), qb.tensors())...)...)
 		if err != nil {
 			return nil, fmt.Errorf("meta: %s refinement step %d: %w", ABMLL, j, err)
 		}
@@ -407,43 +483,95 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 			warn(env, ABMLL, task.Name, fmt.Sprintf("refinement step %d not finite; stopped at the previous step", j))
 			break
 		}
-		muI, rhoI = out[:na], out[na:2*na]
+		phi = out[:2*na]
 		e := stepEvent(ABMLL, task.Name, "inner", j, steps, m.opts.InnerLR, start)
 		e.SupportLoss, e.QueryLoss = events.F(nll), events.F(q)
-		if acc, ok := quickAccuracy(ctx, env, &models.Adapter{Config: lora, Params: paramsOf(names, muI)}, valEx); ok {
+		if acc, ok := quickAccuracy(ctx, env, &models.Adapter{Config: a.Mean.Config, Params: paramsOf(names, phi[:na])}, valEx); ok {
 			e.Accuracy = events.F(acc)
 		}
 		e.Message = fmt.Sprintf("KL %.4g", kl)
 		env.Publish(e)
 	}
-	ad := m.predict(&models.Adapter{Config: lora, Params: paramsOf(names, muI)}, paramsOf(names, rhoI), ag, seed)
+	ad, err := m.predict(ctx, env, ag, mods, a.Mean.Config, names, phi, seed)
+	if err != nil {
+		return nil, err
+	}
 	if acc, ece, _, err := Evaluate(ctx, env, ad, valEx); err == nil {
 		env.Publish(events.Event{Kind: events.Log, Method: ABMLL, Task: task.Name,
-			Message: fmt.Sprintf("posterior (%s) on val: accuracy %.3f, ECE %.3f", m.opts.Predict, acc, ece)})
+			Message: fmt.Sprintf("posterior (%s predictive) on val: accuracy %.3f, ECE %.3f", m.opts.Predict, acc, ece)})
 	}
 	return ad, nil
 }
 
-// predict turns a posterior into what Evaluate runs: its mean factors, or
-// Samples reparameterized draws averaged by Vote "mean".
-func (m *abmllMethod) predict(mean *models.Adapter, rho models.Params, ag ABMLLGraph, seed int64) *Adapted {
+// predict turns posterior factors φ into what Evaluate runs: the
+// posterior-mean adapter ("mean"), or Samples draws of ΔW = μ + σ⊙ε as an
+// ensemble averaged by Vote "mean" (the Monte-Carlo predictive, "mc").
+func (m *abmllMethod) predict(ctx context.Context, env *Env, ag ABMLLGraph, mods []string, lora models.LoRAConfig, names []string, phi []*tensors.Tensor, seed int64) (*Adapted, error) {
+	na := len(names)
+	mean := &models.Adapter{Config: lora, Params: paramsOf(names, phi[:na])}
 	if m.opts.Predict != "mc" {
-		return &Adapted{Adapter: mean}
+		return &Adapted{Adapter: mean}, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// ΔW statistics on the host: μ and σ per module.
+	stats, err := ExecOnceN(env.Backend, func(f []*Node) []*Node {
+		muF, sigF := split(f)
+		return append(ag.Mean(muF), ag.Sigma(sigF)...)
+	}, anys(phi)...)
+	if err != nil {
+		return nil, err
+	}
+	nm := len(mods)
 	rng := newRNG(seed, 0x6d63)
+	R := 0
+	for _, t := range stats[:nm] {
+		d := t.Shape().Dimensions
+		R = max(R, min(d[0], d[1]))
+	}
 	ens := make([]*models.Adapter, m.opts.Samples)
 	for s := range ens {
-		p := make(models.Params, len(mean.Params))
-		for n, t := range mean.Params {
-			mu := tensors.MustCopyFlatData[float32](t)
-			r := tensors.MustCopyFlatData[float32](rho[n])
-			for i := range mu {
-				sig := math.Log1p(math.Exp(float64(r[i]))) + ag.SigmaFloor
-				mu[i] += float32(sig * rng.NormFloat64())
+		deltas := make([][]float32, nm)
+		dims := make([][]int, nm)
+		for i := range nm {
+			mv := tensors.MustCopyFlatData[float32](stats[i])
+			sv := tensors.MustCopyFlatData[float32](stats[nm+i])
+			for j := range mv {
+				mv[j] += sv[j] * float32(rng.NormFloat64())
 			}
-			p[n] = tensors.FromFlatDataAndDimensions(mu, t.Shape().Dimensions...)
+			deltas[i], dims[i] = mv, stats[i].Shape().Dimensions
 		}
-		ens[s] = &models.Adapter{Config: mean.Config, Params: p}
+		ens[s] = denseAdapter(lora, mods, deltas, dims, R)
 	}
-	return &Adapted{Adapter: mean, Ensemble: ens, Vote: VoteMean}
+	return &Adapted{Adapter: mean, Ensemble: ens, Vote: VoteMean}, nil
+}
+
+// denseAdapter writes dense updates ΔW [out,in] per module as an exact LoRA
+// of rank R ≥ min(out, in) and scale 1: identity on the shorter side, ΔW on
+// the other (zero-padded to R), so ΔW = B·A.
+func denseAdapter(lora models.LoRAConfig, mods []string, deltas [][]float32, dims [][]int, R int) *models.Adapter {
+	cfg := models.LoRAConfig{Rank: R, Alpha: float64(R), Targets: append([]string(nil), lora.Targets...)}
+	p := models.Params{}
+	for i, mod := range mods {
+		out, in := dims[i][0], dims[i][1]
+		A := make([]float32, R*in)
+		B := make([]float32, out*R)
+		if in <= out { // A = [I_in; 0], B = [ΔW, 0]
+			for j := range in {
+				A[j*in+j] = 1
+			}
+			for o := range out {
+				copy(B[o*R:o*R+in], deltas[i][o*in:(o+1)*in])
+			}
+		} else { // A = [ΔW; 0], B = [I_out, 0]
+			copy(A, deltas[i])
+			for o := range out {
+				B[o*R+o] = 1
+			}
+		}
+		p[mod+".lora_A"] = tensors.FromFlatDataAndDimensions(A, R, in)
+		p[mod+".lora_B"] = tensors.FromFlatDataAndDimensions(B, out, R)
+	}
+	return &models.Adapter{Config: cfg, Params: p}
 }

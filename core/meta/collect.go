@@ -3,6 +3,8 @@ package meta
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"sync"
 	"time"
 
 	"github.com/degaml/workbench/core/events"
@@ -14,7 +16,7 @@ import (
 type CollectedTask struct {
 	Task    *tasks.Task
 	Prompts []tasks.Example // the unlabeled prompt sources (train + val prompts)
-	Emb     [][]float32     // encoder output, one [H] row per prompt
+	Emb     [][]float32     // prompt features (EmbedSpec), one row per prompt
 	Steps   []int           // the step after which each checkpoint was taken
 	Ckpts   [][]float32     // flattened checkpoints in CheckpointSet.Names order
 	// FinalLoss is the answer-only loss of the last step and ValAcc the
@@ -62,10 +64,13 @@ func pickTasks(pool []*tasks.Task, n int, skip map[*tasks.Task]bool) []*tasks.Ta
 }
 
 // collectCheckpoints trains one LoRA per task (a pre phase, then a lower-lr
-// fine phase, answer-only loss on the train split) from one shared init and
-// keeps a checkpoint every CollectEvery steps after the warm-up. It then
-// encodes each task's unlabeled prompts.
-func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o DeGAMLOptions, method string) (*CheckpointSet, error) {
+// fine phase, answer-only loss on the train split) and keeps a checkpoint
+// every CollectEvery steps after the warm-up. Every task starts from the SAME
+// initialisation (A from CollectInitSeed, B = 0): LoRA factors are only
+// defined up to an invertible r×r mixing (BA = BM·M⁻¹A), so trajectories from
+// different inits live in different coordinates and averaging or regressing
+// them would be meaningless. It then encodes each task's unlabeled prompts.
+func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o DeGAMLOptions, spec EmbedSpec, method string) (*CheckpointSet, error) {
 	picked := pickTasks(pool, o.CollectTasks, nil)
 	if len(picked) == 0 {
 		return nil, fmt.Errorf("degaml: no in-domain task with labelled train examples to collect checkpoints from")
@@ -81,8 +86,27 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		// A task's trajectory depends on the task, not on the pool it was
+		// picked from (seeds come from its name), so pools that share tasks
+		// (the paper protocol's leave-one-suite-out pools) collect it once.
+		tseed := o.Seed + int64(fnv32(task.Name))
+		memoKey := fmt.Sprintf("%p|%+v|%s|%+v", r.env.Model, r.lora, task.Name, o.collectKey())
+		collectMemoMu.Lock()
+		memo := collectMemo[memoKey]
+		collectMemoMu.Unlock()
+		if memo != nil {
+			ct := *memo
+			emb, err := r.EncodePrompts(ctx, ct.Prompts, spec, o.PromptMaxTokens)
+			if err != nil {
+				return nil, err
+			}
+			ct.Emb = emb
+			set.Tasks = append(set.Tasks, &ct)
+			r.env.Publish(ev0(method, task.Name, (ti+1)*total, len(picked)*total))
+			continue
+		}
 		ct := &CollectedTask{Task: task, ValAcc: -1}
-		rng := newRNG(o.Seed+int64(ti), 0xc011ec7)
+		rng := newRNG(tseed, 0xc011ec7)
 		tr := r.newLoRATrainer(init)
 		sup := labelled(task.Splits.Train)
 		for s := range total {
@@ -120,7 +144,7 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 			ct.Steps = append(ct.Steps, total)
 			ct.Ckpts = append(ct.Ckpts, flattenAdapter(r.adNames, tr.Adapter()))
 		}
-		ct.Prompts = promptSubset(unlabeled(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...)), o.PromptPool, o.Seed+int64(ti))
+		ct.Prompts = promptSubset(unlabeled(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...)), o.PromptPool, tseed)
 		if val := labelled(task.Splits.Val); len(val) > 0 {
 			// The collected LoRA's val accuracy: what the generator aims at.
 			acc, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: tr.Adapter()}, val)
@@ -131,12 +155,45 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 			r.env.Publish(events.Event{Kind: events.Step, Method: method, Task: task.Name, Stage: "collect", Phase: "collect-eval",
 				Step: ti + 1, Total: len(picked), Accuracy: events.F(acc), Message: "val accuracy of the collected LoRA"})
 		}
-		emb, err := r.EncodePrompts(ctx, ct.Prompts, o.PromptMaxTokens)
+		emb, err := r.EncodePrompts(ctx, ct.Prompts, spec, o.PromptMaxTokens)
 		if err != nil {
 			return nil, err
 		}
 		ct.Emb = emb
 		set.Tasks = append(set.Tasks, ct)
+		keep := *ct
+		keep.Emb = nil
+		collectMemoMu.Lock()
+		collectMemo[memoKey] = &keep
+		collectMemoMu.Unlock()
 	}
 	return set, nil
+}
+
+// collectMemo holds this process's collected trajectories by model, LoRA
+// shape, task and collection budget.
+var (
+	collectMemoMu sync.Mutex
+	collectMemo   = map[string]*CollectedTask{}
+)
+
+// collectKey is what a collected trajectory depends on besides the task.
+func (o DeGAMLOptions) collectKey() [11]float64 {
+	return [11]float64{float64(o.CollectPreSteps), o.CollectPreLR, float64(o.CollectFineSteps), o.CollectFineLR,
+		float64(o.CollectBatch), float64(o.CollectEvery), float64(o.CollectWarmup), float64(o.CollectInitSeed),
+		float64(o.Seed), float64(o.PromptPool), 0}
+}
+
+// ev0 is the progress event of a trajectory taken from the memo.
+func ev0(method, task string, step, total int) events.Event {
+	ev := stepEvent(method, task, "collect", step, total, 0, time.Now())
+	ev.Stage = "collect"
+	ev.Message = "trajectory reused from an earlier pool"
+	return ev
+}
+
+func fnv32(s string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return h.Sum32()
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +73,12 @@ type degamlFile struct {
 	LoRA       models.LoRAConfig
 	Names      []string
 	Shapes     [][]int
+	Embed      EmbedSpec
+	Decoder    string
+	Lambda     float64
+	RidgeX     [][]float32
+	RidgeB     [][]float32
+	RidgeY     [][]float32
 	H, P, K, C int
 	EmbMean    []float32
 	EmbStd     []float32
@@ -88,6 +95,9 @@ type degamlFile struct {
 
 const degamlFileName = "degaml.gob"
 
+// degamlFileVersion 2: prompt features (EmbedSpec) and the ridge decoder.
+const degamlFileVersion = 2
+
 // Save writes the artifact atomically (temporary file + rename), so a crash
 // mid-save never leaves a truncated artifact behind.
 func (a *DeGAMLArtifact) Save(dir string) error {
@@ -95,7 +105,8 @@ func (a *DeGAMLArtifact) Save(dir string) error {
 		return err
 	}
 	g := a.Gen
-	f := degamlFile{Version: 1, Options: a.Options, LoRA: g.LoRA, Names: g.Names, Shapes: g.Shapes,
+	f := degamlFile{Version: degamlFileVersion, Options: a.Options, LoRA: g.LoRA, Names: g.Names, Shapes: g.Shapes,
+		Embed: g.Embed, Decoder: g.Decoder, Lambda: g.Lambda, RidgeX: g.RidgeX, RidgeB: g.RidgeB, RidgeY: g.RidgeY,
 		H: g.H, P: g.P, K: g.K, C: g.C, EmbMean: g.EmbMean, EmbStd: g.EmbStd, OutMean: g.OutMean, OutScale: g.OutScale,
 		Report: a.Report, ProjSeed: a.ProjSeed}
 	for _, t := range g.Params {
@@ -139,10 +150,11 @@ func LoadDeGAMLArtifact(dir string) (*DeGAMLArtifact, error) {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
 		return nil, fmt.Errorf("degaml: %s: %w", dir, err)
 	}
-	if f.Version != 1 {
-		return nil, fmt.Errorf("degaml: %s: unsupported artifact version %d", dir, f.Version)
+	if f.Version != degamlFileVersion {
+		return nil, fmt.Errorf("degaml: %s: artifact version %d, this build reads version %d (meta-train again)", dir, f.Version, degamlFileVersion)
 	}
 	g := &Generator{LoRA: f.LoRA, Names: f.Names, Shapes: f.Shapes, H: f.H, P: f.P, K: f.K, C: f.C,
+		Embed: f.Embed, Decoder: f.Decoder, Lambda: f.Lambda, RidgeX: f.RidgeX, RidgeB: f.RidgeB, RidgeY: f.RidgeY,
 		EmbMean: f.EmbMean, EmbStd: f.EmbStd, OutMean: f.OutMean, OutScale: f.OutScale}
 	for i, p := range f.Params {
 		g.Params = append(g.Params, tensors.FromFlatDataAndDimensions(p, f.ParamDims[i]...))
@@ -200,23 +212,29 @@ func (m *degamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Ta
 		art = &DeGAMLArtifact{Options: o, Gen: memo.Gen, Report: memo.Report}
 		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator", Message: "reusing the generator trained earlier in this process"})
 	} else {
+		spec, err := r.embedSpecFor(o)
+		if err != nil {
+			return nil, err
+		}
 		start := time.Now()
-		collected, err = collectCheckpoints(ctx, r, pool, o, m.name)
+		collected, err = collectCheckpoints(ctx, r, pool, o, spec, m.name)
 		if err != nil {
 			return nil, err
 		}
 		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "collect",
-			Message: fmt.Sprintf("collected %d trajectories (%d checkpoints each; mean final loss %.3f, mean val acc %.3f) in %.1fs",
+			Message: fmt.Sprintf("collected %d trajectories (%d checkpoints each from one shared init; mean final loss %.3f, mean val acc %.3f) in %.1fs",
 				len(collected.Tasks), len(collected.Tasks[0].Ckpts), meanOf(collected, func(c *CollectedTask) float64 { return c.FinalLoss }),
 				meanOf(collected, func(c *CollectedTask) float64 { return c.ValAcc }), time.Since(start).Seconds())})
 		start = time.Now()
-		art, err = m.trainGen(ctx, r, collected)
+		art, err = m.trainGen(ctx, r, collected, spec)
 		if err != nil {
 			return nil, err
 		}
 		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator",
-			Message: fmt.Sprintf("generator: held-out MSE %.4f (mean checkpoint) → %.4f (standardized; early-stopped at step %d/%d by inner-val MSE %.4f), held-out generated-adapter val acc %.3f, %.1fs",
-				art.Report.HeldOutMSE0, art.Report.HeldOutMSE, art.Report.BestStep, art.Report.Steps, art.Report.InnerValMSE, art.Report.HeldOutGenAcc, time.Since(start).Seconds())})
+			Message: fmt.Sprintf("%s (%.1fs)", art.Report.Summary(), time.Since(start).Seconds())})
+		if art.Report.CollapsedMean {
+			warn(env, m.name, "", "generator: validation kept the mean checkpoint — every generated adapter is the same whatever the prompts")
+		}
 		genMemoMu.Lock()
 		genMemo[key] = art
 		genMemoMu.Unlock()
@@ -244,63 +262,283 @@ func (m *degamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Ta
 	return out, nil
 }
 
-// trainGen fits the generator on the collected set and measures it on the
-// held-out tasks (MSE, and the val accuracy of their generated adapters).
-func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *CheckpointSet) (*DeGAMLArtifact, error) {
+// trainGen fits the generator on the collected set and measures it on tasks
+// it was not fit on: MSE and validation accuracy of the generated adapter
+// beside the mean checkpoint and, when tasks expose a hidden "regime", the
+// same-regime mean checkpoint (GenReport).
+func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *CheckpointSet, spec EmbedSpec) (*DeGAMLArtifact, error) {
 	o := m.opts
 	var trainIdx, heldIdx []int
 	d := genData{}
 	for i, ct := range set.Tasks {
 		d.Emb = append(d.Emb, ct.Emb)
 		d.Ckpts = append(d.Ckpts, ct.Ckpts)
-		if len(set.Tasks) >= 2 && i%o.HeldOutEvery == o.HeldOutEvery-1 {
+		if o.HeldOutEvery > 0 && len(set.Tasks) >= 2 && i%o.HeldOutEvery == o.HeldOutEvery-1 {
 			heldIdx = append(heldIdx, i)
 		} else {
 			trainIdx = append(trainIdx, i)
 		}
 	}
-	g := newGenerator(set.LoRA, set.Names, set.Shapes, r.cfg.HiddenSize, o.PromptBatch, o.GenKernel, o.GenChannels, o.Seed)
-	g.fitStats(d, trainIdx, o.GenWeighting)
-	rep, err := trainGenerator(ctx, r.env.Backend, g, d, trainIdx, heldIdx, genTrainOpts{
-		Steps: o.GenSteps, Batch: o.GenBatch, LR: o.GenLR, WD: o.GenWD, Noise: o.GenNoise, Seed: o.Seed,
-		method: m.name, publish: r.env.Publish})
-	if err != nil {
+	skeleton := func() *Generator {
+		return &Generator{LoRA: set.LoRA, Names: set.Names, Shapes: set.Shapes, Embed: spec, H: spec.Dim(), P: o.PromptBatch}
+	}
+	ev := &genEvaluator{m: m, r: r, set: set, d: d, seed: o.Seed}
+	var g *Generator
+	var rep GenReport
+	switch o.GenDecoder {
+	case GenHC:
+		g = newGenerator(set.LoRA, set.Names, set.Shapes, spec.Dim(), o.PromptBatch, o.GenKernel, o.GenChannels, o.Seed)
+		g.Embed = spec
+		var err error
+		rep, err = trainGenerator(ctx, r.env.Backend, g, d, trainIdx, heldIdx, genTrainOpts{
+			Steps: o.GenSteps, Batch: o.GenBatch, LR: o.GenLR, WD: o.GenWD, Noise: o.GenNoise,
+			Weighting: o.GenWeighting, StdFloor: o.GenStdFloor, Seed: o.Seed, method: m.name, publish: r.env.Publish})
+		if err != nil {
+			return nil, err
+		}
+		fitIdx, innerIdx := hcSplit(trainIdx)
+		for _, t := range innerIdx {
+			ev.add(t, g, fitIdx)
+		}
+	default:
+		rd := newRidgeData(d, set.Shapes, o.PromptBatch, o.GenRidgeRows, o.GenWeighting, o.Seed)
+		ro := ridgeOpts{Folds: o.GenFolds, StdFloor: o.GenStdFloor, Weighting: o.GenWeighting}
+		g = skeleton()
+		cv := fitRidge(g, d, rd, trainIdx, ro)
+		rep = GenReport{Decoder: GenRidge, Tasks: len(trainIdx), Lambda: cv.Rel, Folds: max(1, min(o.GenFolds, len(trainIdx))),
+			ValTasks: len(trainIdx), ValMSE: cv.MSEBest, ValMSEMean: cv.MSEMean, CollapsedMean: math.IsInf(cv.Rel, 1),
+			HeldOutTasks: len(heldIdx), Select: GenSelectMSE,
+			ValAccGen: -1, ValAccMean: -1, ValAccOracle: -1, HeldOutGenAcc: -1, HeldOutMeanAcc: -1}
+		if o.GenSelect == GenSelectAccuracy && len(trainIdx) >= 2 {
+			accs, oracle, err := m.ridgeAccuracyCV(ctx, r, set, d, rd, trainIdx, ro, skeleton)
+			if err != nil {
+				return nil, err
+			}
+			inf := len(ridgeAccuracyGrid) - 1
+			best := inf
+			for i := inf - 1; i >= 0; i-- { // ties keep the larger λ
+				if accs[i] > accs[best] {
+					best = i
+				}
+			}
+			rel := ridgeAccuracyGrid[best]
+			fitRidgeAt(g, d, rd, trainIdx, ro, rel)
+			rep.Select, rep.Lambda, rep.CollapsedMean = GenSelectAccuracy, rel, math.IsInf(rel, 1)
+			rep.ValMSE = cv.MSE[slices.Index(ridgeLambdaGrid, rel)]
+			rep.ValAccGen, rep.ValAccMean, rep.ValAccOracle = accs[best], accs[inf], oracle
+		} else if len(trainIdx) >= 2 {
+			// Cross-fitted accuracy: every training task is scored with a
+			// generator (λ selected again inside) fit without its fold.
+			for _, fold := range ridgeFolds(trainIdx, o.GenFolds) {
+				var rest []int
+				for _, t := range trainIdx {
+					if !slices.Contains(fold, t) {
+						rest = append(rest, t)
+					}
+				}
+				sub := skeleton()
+				fitRidge(sub, d, rd, rest, ro)
+				for _, t := range fold {
+					ev.add(t, sub, rest)
+				}
+			}
+		}
+		for _, t := range heldIdx {
+			rep.HeldOutMSE0 += weightMSE(g.OutMean, d.Ckpts[t], g.OutScale) / float64(len(heldIdx))
+			pred := g.ridgePredict(batchMean(d.Emb[t], samplePromptBatch(newRNG(o.Seed, uint64(t)), len(d.Emb[t]), g.P)))
+			rep.HeldOutMSE += weightMSE(pred, d.Ckpts[t], g.OutScale) / float64(len(heldIdx))
+		}
+	}
+	var err error
+	if len(ev.jobs) > 0 {
+		if rep.ValAccGen, rep.ValAccMean, rep.ValAccOracle, err = ev.run(ctx, "validation"); err != nil {
+			return nil, err
+		}
+	}
+	held := &genEvaluator{m: m, r: r, set: set, d: d, seed: o.Seed}
+	for _, t := range heldIdx {
+		held.add(t, g, trainIdx)
+	}
+	if rep.HeldOutGenAcc, rep.HeldOutMeanAcc, _, err = held.run(ctx, "held-out"); err != nil {
 		return nil, err
 	}
-	if len(heldIdx) > 0 {
-		var sum float64
-		var n int
-		for _, i := range heldIdx {
-			ct := set.Tasks[i]
-			val := labelled(ct.Task.Splits.Val)
+	return &DeGAMLArtifact{Options: o, Gen: g, Report: rep}, nil
+}
+
+// ridgeAccuracyCV is the cross-fitted mean validation accuracy of ridge
+// generators at every λ of ridgeAccuracyGrid (the last, ∞, is the mean
+// checkpoint): each task is scored by a generator fit without its fold. It
+// also returns the same-regime oracle's accuracy (-1 without regimes).
+func (m *degamlMethod) ridgeAccuracyCV(ctx context.Context, r *dgRuntime, set *CheckpointSet, d genData, rd *ridgeData,
+	trainIdx []int, ro ridgeOpts, skeleton func() *Generator) (accs []float64, oracle float64, err error) {
+	ev := &genEvaluator{m: m, r: r, set: set, d: d}
+	accs = make([]float64, len(ridgeAccuracyGrid))
+	var n, no int
+	var so float64
+	folds := ridgeFolds(trainIdx, m.opts.GenFolds)
+	for fi, fold := range folds {
+		var rest []int
+		for _, t := range trainIdx {
+			if !slices.Contains(fold, t) {
+				rest = append(rest, t)
+			}
+		}
+		subs := make([]*Generator, len(ridgeAccuracyGrid))
+		for i, rel := range ridgeAccuracyGrid {
+			subs[i] = skeleton()
+			fitRidgeAt(subs[i], d, rd, rest, ro, rel)
+		}
+		for _, t := range fold {
+			val := labelled(set.Tasks[t].Task.Splits.Val)
 			if len(val) == 0 {
 				continue
 			}
-			ad, err := g.Generate(r.env.Backend, ct.Emb, newRNG(o.Seed, uint64(i)))
-			if err != nil {
-				return nil, err
+			for i, g := range subs {
+				ad, err := g.Generate(r.env.Backend, d.Emb[t], newRNG(m.opts.Seed, uint64(t)))
+				if err != nil {
+					return nil, -1, err
+				}
+				a, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: ad}, val)
+				if err != nil {
+					return nil, -1, err
+				}
+				accs[i] += a
 			}
-			acc, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: ad}, val)
-			if err != nil {
-				return nil, err
+			if rm := ev.regimeMean(t, rest); rm != nil {
+				a, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: subs[0].adapterFromFlat(rm)}, val)
+				if err != nil {
+					return nil, -1, err
+				}
+				so += a
+				no++
 			}
-			ev := events.Event{Kind: events.Step, Method: m.name, Task: ct.Task.Name, Stage: "generator", Phase: "generator-eval",
-				Step: n + 1, Total: len(heldIdx), Accuracy: events.F(acc), Message: "held-out task: val accuracy of the generated adapter"}
-			r.env.Publish(ev)
-			sum += acc
 			n++
 		}
-		if n > 0 {
-			rep.HeldOutGenAcc = sum / float64(n)
+		r.env.Publish(events.Event{Kind: events.Step, Method: m.name, Stage: "generator", Phase: "generator-eval",
+			Step: fi + 1, Total: len(folds), Message: "ridge λ by cross-fitted validation accuracy"})
+	}
+	for i := range accs {
+		accs[i] /= float64(max(n, 1))
+	}
+	oracle = -1
+	if no > 0 {
+		oracle = so / float64(no)
+	}
+	return accs, oracle, nil
+}
+
+// weightMSE is the standardized MSE of a flat prediction against every
+// checkpoint of a task.
+func weightMSE(pred []float32, ckpts [][]float32, scale []float32) float64 {
+	var tot float64
+	for _, ck := range ckpts {
+		for j, v := range ck {
+			dv := float64(pred[j]-v) / float64(scale[j])
+			tot += dv * dv
 		}
 	}
-	return &DeGAMLArtifact{Options: o, Gen: g, Report: rep}, nil
+	return tot / float64(len(ckpts)*len(pred))
+}
+
+// genEvaluator scores, on collected tasks' validation splits, the adapter a
+// generator fit without them emits, the mean checkpoint of its fit tasks and
+// the mean checkpoint of its fit tasks of the same hidden regime.
+type genEvaluator struct {
+	m    *degamlMethod
+	r    *dgRuntime
+	set  *CheckpointSet
+	d    genData
+	seed int64
+	jobs []genEvalJob
+}
+
+type genEvalJob struct {
+	task int
+	g    *Generator
+	fit  []int
+}
+
+func (e *genEvaluator) add(task int, g *Generator, fit []int) {
+	e.jobs = append(e.jobs, genEvalJob{task: task, g: g, fit: fit})
+}
+
+// regimeOf is a task's hidden regime label ("" when the suite has none).
+func regimeOf(t *tasks.Task) string { return t.Hidden["regime"] }
+
+// regimeMean is the mean of the task-mean checkpoints of the fit tasks that
+// share task's regime (nil when none does or there are no regimes).
+func (e *genEvaluator) regimeMean(task int, fit []int) []float32 {
+	reg := regimeOf(e.set.Tasks[task].Task)
+	if reg == "" {
+		return nil
+	}
+	var same []int
+	for _, t := range fit {
+		if regimeOf(e.set.Tasks[t].Task) == reg {
+			same = append(same, t)
+		}
+	}
+	if len(same) == 0 {
+		return nil
+	}
+	mean, _ := outStats(e.d.Ckpts, same, e.set.Shapes, "none")
+	return mean
+}
+
+// run evaluates every job and returns the mean accuracies (-1 when nothing
+// was scored; oracle -1 without regimes).
+func (e *genEvaluator) run(ctx context.Context, what string) (gen, mean, oracle float64, err error) {
+	gen, mean, oracle = -1, -1, -1
+	var sg, sm, so float64
+	var n, no int
+	for i, j := range e.jobs {
+		ct := e.set.Tasks[j.task]
+		val := labelled(ct.Task.Splits.Val)
+		if len(val) == 0 {
+			continue
+		}
+		ad, err := j.g.Generate(e.r.env.Backend, e.d.Emb[j.task], newRNG(e.seed, uint64(j.task)))
+		if err != nil {
+			return gen, mean, oracle, err
+		}
+		ag, _, _, err := Evaluate(ctx, e.r.env, &Adapted{Adapter: ad}, val)
+		if err != nil {
+			return gen, mean, oracle, err
+		}
+		am, _, _, err := Evaluate(ctx, e.r.env, &Adapted{Adapter: j.g.MeanAdapter()}, val)
+		if err != nil {
+			return gen, mean, oracle, err
+		}
+		msg := fmt.Sprintf("%s task: val accuracy generated %.3f, mean checkpoint %.3f", what, ag, am)
+		if rm := e.regimeMean(j.task, j.fit); rm != nil {
+			ao, _, _, err := Evaluate(ctx, e.r.env, &Adapted{Adapter: j.g.adapterFromFlat(rm)}, val)
+			if err != nil {
+				return gen, mean, oracle, err
+			}
+			so += ao
+			no++
+			msg += fmt.Sprintf(", same-regime mean %.3f", ao)
+		}
+		e.r.env.Publish(events.Event{Kind: events.Step, Method: e.m.name, Task: ct.Task.Name, Stage: "generator", Phase: "generator-eval",
+			Step: i + 1, Total: len(e.jobs), Accuracy: events.F(ag), Message: msg})
+		sg += ag
+		sm += am
+		n++
+	}
+	if n > 0 {
+		gen, mean = sg/float64(n), sm/float64(n)
+	}
+	if no > 0 {
+		oracle = so / float64(no)
+	}
+	return gen, mean, oracle, nil
 }
 
 // taskState is everything hypothesis execution needs about one task.
 type taskState struct {
 	task    *tasks.Task
 	prompts []tasks.Example // unlabeled prompts (TTT, SLOT)
+	support []tasks.Example // labelled support set (SFT)
 	emb     [][]float32     // their embeddings (generation)
 	val     []tasks.Example // labelled validation split (rewards, selection)
 	gen     *models.Adapter // the un-adapted generated adapter
@@ -316,9 +554,9 @@ type taskState struct {
 // validation prompts (label-free), and a bias.
 func (m *degamlMethod) prepareTask(ctx context.Context, r *dgRuntime, art *DeGAMLArtifact, task *tasks.Task, prompts []tasks.Example, seed int64) (*taskState, error) {
 	o := art.Options
-	ts := &taskState{task: task, prompts: unlabeled(prompts), val: labelled(task.Splits.Val)}
+	ts := &taskState{task: task, prompts: unlabeled(prompts), support: labelled(task.Splits.Train), val: labelled(task.Splits.Val)}
 	var err error
-	if ts.emb, err = r.EncodePrompts(ctx, promptSubset(ts.prompts, o.PromptPool, seed), o.PromptMaxTokens); err != nil {
+	if ts.emb, err = r.EncodePrompts(ctx, promptSubset(ts.prompts, o.PromptPool, seed), art.Gen.Embed, o.PromptMaxTokens); err != nil {
 		return nil, err
 	}
 	if ts.gen, err = art.Gen.Generate(r.env.Backend, ts.emb, newRNG(seed, 0x6e)); err != nil {
@@ -371,7 +609,7 @@ func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *De
 		}
 		return &Adapted{Adapter: ad}, nil
 	case FamSLOT:
-		delta, err := r.SLOT(ctx, fc, cur, shuffledCopy(rng, ts.prompts), int(h.Params["steps"]), h.Params["lr"], o.SlotMaxPrompts, o.PromptMaxTokens)
+		delta, err := r.SLOT(ctx, fc, cur, shuffledCopy(rng, ts.prompts), int(h.Params["steps"]), h.Params["lr"], o.SlotWD, o.SlotMaxPrompts, o.PromptMaxTokens)
 		if err != nil {
 			return nil, err
 		}
@@ -399,9 +637,20 @@ func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *De
 		if err != nil {
 			return nil, err
 		}
-		mixed := MixAdapters(cur, other, h.Params["lambda"])
+		mixed := MixDeltaAdapters(cur, other, h.Params["lambda"])
+		if o.MixMode == MixFactors && cur.Config.Rank == other.Config.Rank {
+			// (a carried delta-mixed adapter has a larger rank: factors
+			// cannot be interpolated, the delta variant is used instead)
+			mixed = MixAdapters(cur, other, h.Params["lambda"])
+		}
 		fc.publish(stepEvent(m.name, ts.task.Name, FamMix, 1, 1, 0, start))
 		return &Adapted{Adapter: mixed}, nil
+	case FamSFT:
+		ad, err := r.SFT(ctx, fc, cur, ts.support, int(h.Params["steps"]), max(1, int(h.Params["batch"])), h.Params["lr"], o.PromptMaxTokens, seed)
+		if err != nil {
+			return nil, err
+		}
+		return &Adapted{Adapter: ad}, nil
 	}
 	return nil, fmt.Errorf("degaml: unknown hypothesis family %q", h.Family)
 }
@@ -455,58 +704,140 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 	hyps := HypothesisGrid(o)
 	// Progress of the "policy" stage counts executed hypotheses.
 	done, totalHyps := 0, o.PolicyIterations*len(cands)*min(max(o.PolicyHypotheses, len(Families)*o.PolicyMinPerFamily), len(hyps))
+	co := &coevolution{cur: cur, curAcc: curAcc}
+	exec := func(ctx context.Context, it, t, hi int, start *models.Adapter) (*Adapted, float64, error) {
+		ts := states[t]
+		ad, err := m.execHypothesis(ctx, r, art, ts, start, hyps[hi], o.Seed+int64(1000*it+100*t+hi))
+		if err != nil {
+			return nil, 0, err
+		}
+		// VALIDATION accuracy: test items are never touched during training
+		// (the public code's leak, fixed).
+		acc, _, _, err := Evaluate(ctx, r.env, ad, ts.val)
+		return ad, acc, err
+	}
+	report := func(it, t int, h Hypothesis, acc, startAcc, reward float64, tie, carried bool) {
+		ts := states[t]
+		info := events.HypothesisInfo{Family: h.Family, Params: cloneParams(h.Params),
+			Accuracy: events.F(acc), Baseline: events.F(startAcc), Reward: events.F(reward),
+			Why: fmt.Sprintf("ReST^EM iteration %d: sampled from the policy; reward %g (val %.3f vs its starting adapter %.3f)", it+1, reward, acc, startAcc)}
+		if tie {
+			info.Why += "; a tie is not rewarded (no evidence of a gain)"
+		}
+		if carried {
+			info.Chosen = true
+			info.Why = fmt.Sprintf("co-evolution: carried into iteration %d (val %.3f > previous %.3f)", it+2, acc, startAcc)
+		}
+		m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
+		if !carried {
+			done++
+			r.env.Publish(events.Event{Kind: events.Step, Method: m.name, Task: ts.task.Name, Stage: "policy", Phase: "policy",
+				Step: done, Total: totalHyps, Accuracy: events.F(acc)})
+		}
+	}
 	pol, err := runReSTEM(ctx, hyps, phis, restemConfig{
 		Iterations: o.PolicyIterations, Hypotheses: o.PolicyHypotheses, MinPerFamily: o.PolicyMinPerFamily,
 		Epochs: o.PolicyEpochs, LR: o.PolicyLR, L2: o.PolicyL2, Seed: o.Seed,
-	}, func(ctx context.Context, it, t int, hs []int) ([]float64, error) {
-		ts := states[t]
+	}, co.runner(hyps, exec, report))
+	if err != nil {
+		return nil, err
+	}
+	r.env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "policy",
+		Message: fmt.Sprintf("ReST^EM: %d of %d hypotheses rewarded, %d ties with their starting adapter (not rewarded); by family: %s",
+			co.rewarded, co.executed, co.ties, co.familySummary())})
+	return pol, nil
+}
+
+// coevolution is ReST^EM's per-task state: the adapter each policy task's
+// hypotheses start from (the generated adapter, then the best carried
+// adapter) and its validation accuracy.
+type coevolution struct {
+	cur                      []*models.Adapter
+	curAcc                   []float64
+	executed, rewarded, ties int
+	byFamily                 map[string]*[3]int // executed, rewarded, ties
+}
+
+// familySummary renders the per-family reward counts, e.g. "sft 9/24 (3 ties)".
+func (c *coevolution) familySummary() string {
+	var parts []string
+	for _, f := range Families {
+		if n := c.byFamily[f]; n != nil {
+			parts = append(parts, fmt.Sprintf("%s %d/%d (%d ties)", f, n[1], n[0], n[2]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// hypExec executes hypothesis hi of task t from adapter start and returns
+// the result and its validation accuracy.
+type hypExec func(ctx context.Context, it, t, hi int, start *models.Adapter) (*Adapted, float64, error)
+
+// hypReport is told every judged hypothesis (carried = the co-evolution
+// step's re-announcement of the carried one).
+type hypReport func(it, t int, h Hypothesis, acc, startAcc, reward float64, tie, carried bool)
+
+// rewardOf is ReST^EM's binary reward: 1 iff the hypothesis' validation
+// accuracy is strictly above that of the adapter it STARTED from. Measuring
+// against the starting adapter (not the un-adapted generated one) keeps a
+// hypothesis that merely inherits an earlier gain from being rewarded, and
+// the strict inequality keeps no-ops (a tie) unrewarded.
+func rewardOf(acc, startAcc float64) (reward float64, tie bool) {
+	switch {
+	case acc > startAcc:
+		return 1, false
+	case acc == startAcc:
+		return 0, true
+	}
+	return 0, false
+}
+
+// runner is the restemRunner of co-evolution: every hypothesis runs from
+// the task's current adapter and is rewarded against that adapter's
+// accuracy; the best single adapter (TTT, SFT, mixing — not an ensemble or a
+// SLOT δ) that strictly beats it becomes the next iteration's start.
+func (c *coevolution) runner(hyps []Hypothesis, exec hypExec, report hypReport) restemRunner {
+	return func(ctx context.Context, it, t int, hs []int) ([]float64, error) {
+		start, startAcc := c.cur[t], c.curAcc[t]
 		rewards := make([]float64, len(hs))
-		bestI, bestAcc := -1, math.Inf(-1)
+		bestI, bestAcc := -1, startAcc
 		var bestAd *models.Adapter
-		infos := make([]events.HypothesisInfo, len(hs))
 		for i, hi := range hs {
-			h := hyps[hi]
-			info := events.HypothesisInfo{Family: h.Family, Params: cloneParams(h.Params),
-				Why: fmt.Sprintf("ReST^EM iteration %d: sampled from the policy", it+1)}
-			m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
-			ad, err := m.execHypothesis(ctx, r, art, ts, cur[t], h, o.Seed+int64(1000*it+100*t+i))
+			ad, acc, err := exec(ctx, it, t, hi, start)
 			if err != nil {
 				return nil, err
 			}
-			acc, _, _, err := Evaluate(ctx, r.env, ad, ts.val)
-			if err != nil {
-				return nil, err
+			var tie bool
+			rewards[i], tie = rewardOf(acc, startAcc)
+			if c.byFamily == nil {
+				c.byFamily = map[string]*[3]int{}
 			}
-			// The reward compares VALIDATION accuracies: test items are never
-			// touched during training (the public code's leak, fixed).
-			if acc >= ts.genAcc {
-				rewards[i] = 1
+			fam := c.byFamily[hyps[hi].Family]
+			if fam == nil {
+				fam = &[3]int{}
+				c.byFamily[hyps[hi].Family] = fam
 			}
-			info.Accuracy, info.Baseline, info.Reward = events.F(acc), events.F(ts.genAcc), events.F(rewards[i])
-			infos[i] = info
-			m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
-			done++
-			ev := events.Event{Kind: events.Step, Method: m.name, Task: ts.task.Name, Stage: "policy", Phase: "policy",
-				Step: done, Total: totalHyps, Accuracy: events.F(acc)}
-			r.env.Publish(ev)
-			// Co-evolution carries a single adapter (TTT / mix) forward.
+			c.executed++
+			fam[0]++
+			if tie {
+				c.ties++
+				fam[2]++
+			}
+			if rewards[i] > 0 {
+				c.rewarded++
+				fam[1]++
+			}
+			report(it, t, hyps[hi], acc, startAcc, rewards[i], tie, false)
 			if ad.Adapter != nil && len(ad.Ensemble) == 0 && ad.SlotDelta == nil && acc > bestAcc {
 				bestI, bestAcc, bestAd = i, acc, ad.Adapter
 			}
 		}
-		if bestI >= 0 && bestAcc >= curAcc[t] {
-			info := infos[bestI]
-			info.Chosen = true
-			info.Why = fmt.Sprintf("co-evolution: best carried adapter after iteration %d (val %.3f ≥ previous %.3f)", it+1, bestAcc, curAcc[t])
-			cur[t], curAcc[t] = bestAd, bestAcc
-			m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
+		if bestI >= 0 {
+			report(it, t, hyps[hs[bestI]], bestAcc, startAcc, 1, false, true)
+			c.cur[t], c.curAcc[t] = bestAd, bestAcc
 		}
 		return rewards, nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return pol, nil
 }
 
 func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *tasks.Task, seed int64) (*Adapted, error) {
@@ -521,8 +852,11 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Equal(r.adNames, art.Gen.Names) || r.cfg.HiddenSize != art.Gen.H {
+	if !slices.Equal(r.adNames, art.Gen.Names) {
 		return nil, fmt.Errorf("%s: artifact was trained for another model or LoRA shape", m.name)
+	}
+	if spec, err := r.embedSpecFor(art.Options); err != nil || spec != art.Gen.Embed || spec.Dim() != art.Gen.H {
+		return nil, fmt.Errorf("%s: artifact's prompt features (%+v) do not match this model's tokenizer and width", m.name, art.Gen.Embed)
 	}
 	// Every split's prompts may be read unlabeled; unlabeled() drops answers.
 	var prompts []tasks.Example
@@ -531,7 +865,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 	prompts = append(prompts, task.Splits.Test...)
 	if m.name == DeGAMLGen {
 		ts := &taskState{task: task, prompts: unlabeled(prompts)}
-		if ts.emb, err = r.EncodePrompts(ctx, promptSubset(ts.prompts, art.Options.PromptPool, seed), art.Options.PromptMaxTokens); err != nil {
+		if ts.emb, err = r.EncodePrompts(ctx, promptSubset(ts.prompts, art.Options.PromptPool, seed), art.Gen.Embed, art.Options.PromptMaxTokens); err != nil {
 			return nil, err
 		}
 		ad, err := art.Gen.Generate(env.Backend, ts.emb, newRNG(seed, 0x6e))
@@ -539,13 +873,15 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 			return nil, err
 		}
 		env.Publish(events.Event{Kind: events.Log, Method: m.name, Task: task.Name,
-			Message: fmt.Sprintf("generated a LoRA in one forward pass from a batch of %d of the task's %d unlabeled prompts", art.Gen.P, len(ts.prompts))})
+			Message: fmt.Sprintf("generated a LoRA in one pass from a batch of %d of the task's %d unlabeled prompts; %s", art.Gen.P, len(ts.prompts), art.Report.Summary())})
 		return &Adapted{Adapter: ad}, nil
 	}
 	ts, err := m.prepareTask(ctx, r, art, task, prompts, seed)
 	if err != nil {
 		return nil, err
 	}
+	env.Publish(events.Event{Kind: events.Log, Method: m.name, Task: task.Name,
+		Message: fmt.Sprintf("generated adapter: val accuracy %.3f; %s", ts.genAcc, art.Report.Summary())})
 	probs := art.Policy.Probs(ts.phi)
 	k := art.Options.AdaptTopK
 	if len(ts.val) == 0 {
@@ -572,10 +908,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 			if c.acc, _, _, err = Evaluate(ctx, env, ad, ts.val); err != nil {
 				return nil, err
 			}
-			rw := 0.0
-			if c.acc >= ts.genAcc {
-				rw = 1
-			}
+			rw, _ := rewardOf(c.acc, ts.genAcc)
 			c.info.Accuracy, c.info.Baseline, c.info.Reward = events.F(c.acc), events.F(ts.genAcc), events.F(rw)
 			m.publishHyp(env, "", task.Name, rank+1, c.info)
 		}

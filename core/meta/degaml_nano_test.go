@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -95,4 +96,102 @@ func fv(p *float64) any {
 		return nil
 	}
 	return *p
+}
+
+// TestGeneratorDecodersNano measures both decoders of the generalization
+// module on ONE collection (nano, built-in in-domain suites, a pretrained
+// base from DEGAML_NANO_BASE): cross-validated/inner-validation MSE and
+// accuracy of the generated adapter vs the mean checkpoint, then test
+// accuracy on held-out instances of base, mean checkpoint and each decoder.
+// A measurement, not a unit test: set DEGAML_NANO=1 (DEGAML_NANO_TASKS sets
+// the collected tasks, default 12).
+func TestGeneratorDecodersNano(t *testing.T) {
+	if os.Getenv("DEGAML_NANO") == "" || os.Getenv("DEGAML_NANO_BASE") == "" {
+		t.Skip("set DEGAML_NANO=1 and DEGAML_NANO_BASE=<checkpoint dir> to measure")
+	}
+	dgInitBackend(t)
+	ck, err := models.LoadCheckpoint(os.Getenv("DEGAML_NANO_BASE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := &models.Model{Config: ck.Config, Params: ck.Weights, Tokenizer: tokenizer.NewByte()}
+	env := &Env{Backend: dgBackend, Model: model,
+		LoRA: models.LoRAConfig{Rank: 4, Alpha: 8, Targets: []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}},
+		Publish: func(e events.Event) {
+			if e.Kind == events.Log || e.Kind == events.Warning {
+				t.Logf("%s %s", e.Stage, e.Message)
+			}
+		}}
+	nTasks := 12
+	if v, err := strconv.Atoi(os.Getenv("DEGAML_NANO_TASKS")); err == nil && v > 0 {
+		nTasks = v
+	}
+	var pool, evalTasks []*tasks.Task
+	for _, f := range suites.All() {
+		if f.Role() != tasks.InDomain {
+			continue
+		}
+		for i := 1; i <= 24; i++ { // instance 0 is the base's pretraining world
+			pool = append(pool, f.Instance(0, i, ""))
+		}
+		for i := 501; i <= 502; i++ {
+			evalTasks = append(evalTasks, f.Instance(0, i, ""))
+		}
+	}
+	o := DeGAMLOptions{CollectTasks: nTasks}.withDefaults()
+	m := &degamlMethod{name: DeGAMLGen, opts: o}
+	r, err := newDGRuntime(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := r.embedSpecFor(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, DeGAMLGen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("collected %d tasks × %d checkpoints in %.0fs (mean collected-LoRA val acc %.3f)", len(set.Tasks), len(set.Tasks[0].Ckpts),
+		time.Since(start).Seconds(), meanOf(set, func(c *CollectedTask) float64 { return c.ValAcc }))
+	gens := map[string]*Generator{}
+	for _, dec := range []string{GenRidge, GenHC} {
+		m.opts.GenDecoder = dec
+		s := time.Now()
+		art, err := m.trainGen(context.Background(), r, set, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s (%.1fs): %s", dec, time.Since(s).Seconds(), art.Report.Summary())
+		gens[dec] = art.Gen
+	}
+	var sumBase, sumMean, sumRidge, sumHC float64
+	for _, task := range evalTasks {
+		prompts := unlabeled(append(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...), task.Splits.Test...))
+		emb, err := r.EncodePrompts(context.Background(), promptSubset(prompts, o.PromptPool, 1), spec, o.PromptMaxTokens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := func(ad *models.Adapter) float64 {
+			a, _, _, err := Evaluate(context.Background(), env, &Adapted{Adapter: ad}, task.Splits.Test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		gr, err := gens[GenRidge].Generate(env.Backend, emb, newRNG(1, 0x6e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gh, err := gens[GenHC].Generate(env.Backend, emb, newRNG(1, 0x6e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, mn, ar, ah := acc(nil), acc(gens[GenRidge].MeanAdapter()), acc(gr), acc(gh)
+		t.Logf("%-16s test acc: base %.3f  mean ckpt %.3f  ridge %.3f  hc %.3f", task.Name, b, mn, ar, ah)
+		sumBase, sumMean, sumRidge, sumHC = sumBase+b, sumMean+mn, sumRidge+ar, sumHC+ah
+	}
+	n := float64(len(evalTasks))
+	t.Logf("mean over %d held-out tasks: base %.3f  mean ckpt %.3f  ridge %.3f  hc %.3f", len(evalTasks), sumBase/n, sumMean/n, sumRidge/n, sumHC/n)
 }

@@ -80,16 +80,44 @@ func TestGeneratorOutputShapesMatchAdapterShapes(t *testing.T) {
 	for _, n := range r.adNames {
 		shapes = append(shapes, want[n])
 	}
-	g := newGenerator(env.LoRA, r.adNames, shapes, env.Model.Config.HiddenSize, 4, 9, 8, 1)
-	if g.K != 7 {
-		t.Errorf("kernel should be capped at 2P-1 = 7, got %d", g.K)
-	}
-	emb, err := r.EncodePrompts(context.Background(), dgToyTask("s", 0, false).Splits.Train, 0)
+	spec, err := r.embedSpecFor(DefaultDeGAMLOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(emb) != 6 || len(emb[0]) != 32 {
-		t.Fatalf("encoder: got %d×%d embeddings, want 6×32", len(emb), len(emb[0]))
+	if spec.Kind != EmbedBOW || spec.Vocab != env.Model.Config.VocabSize || spec.Bigrams != 1024 || spec.PairDist != 2 || spec.Hidden != 0 {
+		t.Fatalf("default prompt features: got %+v, want a bag of the %d byte tokens + 1024 pair buckets at distance ≤ 2", spec, env.Model.Config.VocabSize)
+	}
+	g := newGenerator(env.LoRA, r.adNames, shapes, spec.Dim(), 4, 9, 8, 1)
+	g.Embed = spec
+	if g.K != 7 {
+		t.Errorf("kernel should be capped at 2P-1 = 7, got %d", g.K)
+	}
+	emb, err := r.EncodePrompts(context.Background(), dgToyTask("s", 0, false).Splits.Train, spec, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(emb) != 6 || len(emb[0]) != spec.Dim() {
+		t.Fatalf("encoder: got %d×%d features, want 6×%d", len(emb), len(emb[0]), spec.Dim())
+	}
+	// Unigram frequencies sum to 1 over a prompt, pair frequencies to 1 per
+	// distance.
+	var uni, bi float64
+	for j, v := range emb[0] {
+		if j < spec.Vocab {
+			uni += float64(v)
+		} else {
+			bi += float64(v)
+		}
+	}
+	if math.Abs(uni-1) > 1e-5 || math.Abs(bi-2) > 1e-5 {
+		t.Fatalf("bag-of-tokens frequencies sum to %.6f (unigrams) and %.6f (pairs), want 1 and 2", uni, bi)
+	}
+	hid, err := r.EncodePrompts(context.Background(), dgToyTask("s", 0, false).Splits.Train[:2], EmbedSpec{Kind: EmbedBOWHidden, Vocab: spec.Vocab, Hidden: 32}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hid[0]) != spec.Vocab+32 || !slices.Equal(hid[0][:spec.Vocab], emb[0][:spec.Vocab]) {
+		t.Fatalf("bow+hidden: got width %d (want %d) or a different bag part", len(hid[0]), spec.Vocab+32)
 	}
 	ad, err := g.Generate(env.Backend, emb, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
@@ -153,9 +181,8 @@ func TestGeneratorTrainingReducesHeldOutMSE(t *testing.T) {
 		}
 	}
 	g := newGenerator(models.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"q_proj"}}, names, shapes, H, 4, 3, 16, 1)
-	g.fitStats(d, trainIdx, "variance")
 	rep, err := trainGenerator(context.Background(), dgBackend, g, d, trainIdx, heldIdx, genTrainOpts{
-		Steps: 300, Batch: 16, LR: 3e-3, WD: 1e-4, Noise: 1e-3, Seed: 1, publish: Discard})
+		Steps: 300, Batch: 16, LR: 3e-3, WD: 1e-4, Noise: 1e-3, StdFloor: 0.1, Seed: 1, publish: Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +286,7 @@ func TestSLOTZeroDeltaIsIdentityAndStepReducesLoss(t *testing.T) {
 		if e.Phase == FamSLOT {
 			n++
 		}
-	}}, a, dgToyTask("slot", 2, false).Splits.Train, 1, 1e-1, 32, 0)
+	}}, a, dgToyTask("slot", 2, false).Splits.Train, 1, 1e-1, 0.01, 32, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,9 +363,10 @@ func TestCombineVotes(t *testing.T) {
 // hypotheses 2 and 5 earn reward 1 on every task.
 func TestReSTEMConcentratesOnRewardedHypotheses(t *testing.T) {
 	hyps := HypothesisGrid(DeGAMLOptions{TTTSteps: []int{1, 2}, TTTLRs: []float64{1e-3}, TTTBatch: []int{4},
-		TTSSizes: []int{2}, MixLambdas: []float64{0.5}, SlotSteps: []int{1, 2}, SlotLRs: []float64{1e-2}})
-	if len(hyps) != 7 {
-		t.Fatalf("grid size %d, want 7 (2 ttt, 2 tts, 1 mix, 2 slot)", len(hyps))
+		TTSSizes: []int{2}, MixLambdas: []float64{0.5}, SlotSteps: []int{1, 2}, SlotLRs: []float64{1e-2},
+		SFTSteps: []int{3}, SFTLRs: []float64{1e-2}})
+	if len(hyps) != 8 || hyps[7].Family != FamSFT {
+		t.Fatalf("grid size %d, want 8 (2 ttt, 2 tts, 1 mix, 2 slot, 1 sft last)", len(hyps))
 	}
 	good := map[int]bool{1: true, 5: true}
 	phis := [][]float64{{0.3, 0.8, 1}, {-0.5, 0.6, 1}, {0.1, 0.4, 1}}
@@ -354,7 +382,7 @@ func TestReSTEMConcentratesOnRewardedHypotheses(t *testing.T) {
 				r[i] = 1
 			}
 		}
-		if len(fams) != 4 {
+		if len(fams) != len(Families) {
 			return nil, fmt.Errorf("sampled set %v misses a family", hs)
 		}
 		return r, nil
@@ -503,9 +531,8 @@ func TestGeneratorEarlyStoppingFallsBackToMean(t *testing.T) {
 	}
 	g := newGenerator(models.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"q_proj"}}, []string{"a.lora_A", "a.lora_B"},
 		[][]int{{2, 4}, {4, 2}}, H, 4, 3, 16, 1)
-	g.fitStats(d, trainIdx, "variance")
 	rep, err := trainGenerator(context.Background(), dgBackend, g, d, trainIdx, heldIdx, genTrainOpts{
-		Steps: 200, Batch: 16, LR: 1e-2, WD: 1e-4, Noise: 1e-3, Seed: 1, publish: Discard})
+		Steps: 200, Batch: 16, LR: 1e-2, WD: 1e-4, Noise: 1e-3, StdFloor: 0.1, Seed: 1, publish: Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

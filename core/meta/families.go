@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
@@ -226,13 +227,15 @@ func newLMBatchExact(seqs [][]int32, lossFrom []int, L int) lmBatch {
 // loraTrainer runs Adam(W) steps on one adapter.
 type loraTrainer struct {
 	r        *dgRuntime
+	cfg      models.LoRAConfig // the starting adapter's (a delta-mixed adapter has rank 2r, same scale)
 	ad, m, v []*tensors.Tensor
 	step     int
 }
 
 func (r *dgRuntime) newLoRATrainer(a *models.Adapter) *loraTrainer {
-	ad := r.adapterTensors(a.Clone())
-	return &loraTrainer{r: r, ad: ad, m: zerosLike(ad), v: zerosLike(ad)}
+	c := a.Clone()
+	ad := r.adapterTensors(c)
+	return &loraTrainer{r: r, cfg: c.Config, ad: ad, m: zerosLike(ad), v: zerosLike(ad)}
 }
 
 // Step takes one optimizer step on batch b and returns the pre-step loss. A
@@ -255,7 +258,7 @@ func (t *loraTrainer) Step(b lmBatch, lr, wd float64) (float64, error) {
 
 // Adapter returns the current weights as an adapter.
 func (t *loraTrainer) Adapter() *models.Adapter {
-	l := t.r.lora
+	l := t.cfg
 	p := make(models.Params, len(t.ad))
 	for i, n := range t.r.adNames {
 		p[n] = t.ad[i]
@@ -315,8 +318,8 @@ func (r *dgRuntime) TTT(ctx context.Context, fc famCtx, a *models.Adapter, promp
 
 // SLOT fits one vector δ, added to the final hidden state at every position,
 // by the LM loss on up to maxPrompts unlabeled prompts (one full batch, as
-// the paper's "Question: …\nAnswer:" batch): AdamW from δ = 0.
-func (r *dgRuntime) SLOT(ctx context.Context, fc famCtx, a *models.Adapter, prompts []tasks.Example, steps int, lr float64, maxPrompts, maxTokens int) ([]float32, error) {
+// the paper's "Question: …\nAnswer:" batch): AdamW (weight decay wd) from δ = 0.
+func (r *dgRuntime) SLOT(ctx context.Context, fc famCtx, a *models.Adapter, prompts []tasks.Example, steps int, lr, wd float64, maxPrompts, maxTokens int) ([]float32, error) {
 	H := r.cfg.HiddenSize
 	delta := tensors.FromFlatDataAndDimensions(make([]float32, H), H)
 	m, v := tensors.FromShape(delta.Shape()), tensors.FromShape(delta.Shape())
@@ -335,7 +338,7 @@ func (r *dgRuntime) SLOT(ctx context.Context, fc famCtx, a *models.Adapter, prom
 		}
 		start := time.Now()
 		args := anys(r.base, ad, []*tensors.Tensor{delta, m, v}, b.tensors(),
-			[]*tensors.Tensor{f32(lr), f32(float64(done + 1)), f32(0.01)})
+			[]*tensors.Tensor{f32(lr), f32(float64(done + 1)), f32(wd)})
 		out, err := r.slotStep.Call(args...)
 		if err != nil {
 			return nil, err
@@ -354,9 +357,98 @@ func (r *dgRuntime) SLOT(ctx context.Context, fc famCtx, a *models.Adapter, prom
 	return tensors.MustCopyFlatData[float32](delta), nil
 }
 
-// MixAdapters interpolates two adapters: (1−λ)·a + λ·b. λ = 0 and λ = 1
-// return exact copies of the endpoints (no float round-off), so a mixing
-// hypothesis at the grid's ends is exactly a generated adapter.
+// Mixing variants (DeGAMLOptions.MixMode).
+const (
+	MixDelta   = "delta"
+	MixFactors = "factors"
+)
+
+// SFT fine-tunes a (typically generated) adapter on the labelled support set
+// with the answer-only loss: Adam, steps × batch sampled with the seed. It is
+// the supervised family every baseline's budget is compared with.
+func (r *dgRuntime) SFT(ctx context.Context, fc famCtx, a *models.Adapter, support []tasks.Example, steps, batch int, lr float64, maxTokens int, seed int64) (*models.Adapter, error) {
+	support = labelled(support)
+	if len(support) == 0 || steps <= 0 {
+		return a, nil
+	}
+	rng := newRNG(seed, 0x5f7)
+	tr := r.newLoRATrainer(a)
+	for s := range steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		loss, err := tr.Step(r.lmBatchOf(sampleExamples(rng, support, batch), true, maxTokens), lr, 0)
+		if err != nil {
+			return nil, err
+		}
+		ev := stepEvent(fc.method, fc.task, FamSFT, s+1, steps, lr, start)
+		if finite(loss) {
+			ev.SupportLoss = events.F(loss)
+		} else {
+			warn(r.env, fc.method, fc.task, fmt.Sprintf("sft step %d: non-finite loss, step rejected", s+1))
+		}
+		fc.publish(ev)
+	}
+	return tr.Adapter(), nil
+}
+
+// MixDeltaAdapters interpolates the weight updates of two adapters exactly:
+// ΔW = (1−λ)·B_a·A_a + λ·B_b·A_b, written as one adapter of rank r_a + r_b
+// (A = [A_a; A_b], B = [(1−λ)B_a, λB_b]) whose alpha keeps the LoRA scale of
+// a, so the forward pass computes exactly the mixed update. λ = 0 and 1
+// return exact copies of the endpoints.
+func MixDeltaAdapters(a, b *models.Adapter, lambda float64) *models.Adapter {
+	switch lambda {
+	case 0:
+		return a.Clone()
+	case 1:
+		out := b.Clone()
+		out.Config = a.Config
+		return out
+	}
+	ra, rb := a.Config.Rank, b.Config.Rank
+	cfg := a.Config
+	cfg.Targets = append([]string(nil), a.Config.Targets...)
+	cfg.Rank = ra + rb
+	// Scale() = alpha/r (or alpha/√r with rsLoRA) must not change.
+	if cfg.RSLoRA {
+		cfg.Alpha = a.Config.Alpha * math.Sqrt(float64(ra+rb)/float64(ra))
+	} else {
+		cfg.Alpha = a.Config.Alpha * float64(ra+rb) / float64(ra)
+	}
+	// b's own scale relative to a's folds into its B half.
+	rel := b.Config.Scale() / a.Config.Scale()
+	p := make(models.Params, len(a.Params))
+	for name, ta := range a.Params {
+		tb := b.Params[name]
+		da, db := ta.Shape().Dimensions, tb.Shape().Dimensions
+		fa, fb := tensors.MustCopyFlatData[float32](ta), tensors.MustCopyFlatData[float32](tb)
+		if strings.HasSuffix(name, ".lora_A") { // [r, in]: stack rows
+			p[name] = tensors.FromFlatDataAndDimensions(append(fa, fb...), da[0]+db[0], da[1])
+			continue
+		}
+		// lora_B [out, r]: concatenate columns, weighted.
+		out, ca, cb := da[0], da[1], db[1]
+		m := make([]float32, out*(ca+cb))
+		for i := range out {
+			for j := range ca {
+				m[i*(ca+cb)+j] = float32(1-lambda) * fa[i*ca+j]
+			}
+			for j := range cb {
+				m[i*(ca+cb)+ca+j] = float32(lambda*rel) * fb[i*cb+j]
+			}
+		}
+		p[name] = tensors.FromFlatDataAndDimensions(m, out, ca+cb)
+	}
+	return &models.Adapter{Config: cfg, Params: p}
+}
+
+// MixAdapters interpolates two adapters factor-wise: (1−λ)·a + λ·b for A
+// and B separately (the "factors" variant: the product is not the
+// interpolated update). λ = 0 and λ = 1 return exact copies of the endpoints
+// (no float round-off), so a mixing hypothesis at the grid's ends is exactly
+// a generated adapter.
 func MixAdapters(a, b *models.Adapter, lambda float64) *models.Adapter {
 	switch lambda {
 	case 0:

@@ -18,34 +18,64 @@ import (
 	"github.com/degaml/workbench/models"
 )
 
-// Generator is DeGAML's generalization module G: prompt embeddings [P,H] of a
-// task's unlabeled prompts → every LoRA A/B tensor, in one forward pass.
+// Generator is DeGAML's generalization module G: features of a task's
+// unlabeled prompts → every LoRA A/B tensor, in one pass, no gradient step.
 //
-// Decoder (a small, faithful variant of Drag-and-Drop's hyper-convolutional
-// decoder): two 1-D convolutions over the prompt axis (kernel K, SAME
-// padding, SiLU, residual on the second), mean- and max-pooling over the
-// prompts, then a linear head that emits the flattened "token grid" of all
-// LoRA tensors, reshaped into AdapterShapes. The head predicts standardized
-// weights: θ = OutMean + OutScale ⊙ head(·), where OutMean is the mean
-// collected checkpoint and OutScale a per-tensor spread (variance weighting).
+// Two decoders (DeGAMLOptions.GenDecoder):
+//   - "ridge" (default): closed-form kernel ridge regression from the mean
+//     feature of a prompt batch to the task's mean checkpoint, λ chosen by
+//     cross-validation over the training tasks (ridge.go).
+//   - "hc": a small, faithful variant of Drag-and-Drop's hyper-convolutional
+//     decoder: two 1-D convolutions over the prompt axis (kernel K, SAME
+//     padding, SiLU, residual on the second), mean- and max-pooling over the
+//     prompts, then a linear head that emits the flattened "token grid" of
+//     all LoRA tensors, trained by MSE with AdamW and early stopping.
+//
+// Both predict standardized weights: θ = OutMean + OutScale ⊙ ŷ, where
+// OutMean is the mean collected checkpoint of the fit tasks and OutScale a
+// per-tensor spread (variance weighting).
 type Generator struct {
 	LoRA    models.LoRAConfig
 	Names   []string // adapter tensor names, sorted (the token-grid order)
 	Shapes  [][]int
-	H, P, K int // embedding width, prompts per batch, kernel
-	C       int // decoder channels
+	Embed   EmbedSpec // how prompts become features
+	Decoder string    // GenRidge or GenHC
+	H, P, K int       // feature width (Embed.Dim()), prompts per batch, kernel (hc)
+	C       int       // decoder channels (hc)
 
-	EmbMean, EmbStd []float32 // per-feature standardization of prompt embeddings [H]
+	// EmbMean/EmbStd standardize features [H]: per prompt for "hc", per
+	// prompt-batch mean for "ridge"; computed on the fit tasks only.
+	EmbMean, EmbStd []float32
 	OutMean         []float32 // [N]
 	OutScale        []float32 // [N]
 
-	// Params: W1 [K·H, C], b1 [C], W2 [K·C, C], b2 [C], Wh [2C, N], bh [N].
+	// hc: W1 [K·H, C], b1 [C], W2 [K·C, C], b2 [C], Wh [2C, N], bh [N].
 	Params []*tensors.Tensor
+
+	// ridge (dual form): ŷ = Σ_u w_u RidgeY[u] with w = k(x)ᵀ·RidgeB and
+	// k(x)_r = z(x)·RidgeX[r]; Lambda relative to the mean eigenvalue of the
+	// Gram matrix (+Inf: the mean checkpoint).
+	Lambda float64
+	RidgeX [][]float32 // [m][H] standardized fit rows
+	RidgeB [][]float32 // [m][n] (K+λI)⁻¹ summed over each task's rows
+	RidgeY [][]float32 // [n][N] standardized fit-task mean checkpoints − their mean
 
 	mu      sync.Mutex
 	fwd     *Exec
 	fwdBack compute.Backend
 }
+
+// How the ridge decoder's λ is chosen (DeGAMLOptions.GenSelect).
+const (
+	GenSelectAccuracy = "accuracy"
+	GenSelectMSE      = "mse"
+)
+
+// Decoders of the generalization module.
+const (
+	GenRidge = "ridge"
+	GenHC    = "hc"
+)
 
 // N is the number of generated scalars.
 func (g *Generator) N() int { return len(g.OutMean) }
@@ -74,7 +104,7 @@ func newGenerator(lora models.LoRAConfig, names []string, shapes [][]int, H, P, 
 		return tensors.FromFlatDataAndDimensions(d, dims...)
 	}
 	zeros := func(dims ...int) *tensors.Tensor { return normal(0, dims...) }
-	g := &Generator{LoRA: lora, Names: names, Shapes: shapes, H: H, P: P, K: K, C: C,
+	g := &Generator{LoRA: lora, Names: names, Shapes: shapes, Decoder: GenHC, H: H, P: P, K: K, C: C,
 		EmbMean: make([]float32, H), EmbStd: ones(H), OutMean: make([]float32, n), OutScale: ones(n)}
 	g.Params = []*tensors.Tensor{
 		normal(1/math.Sqrt(float64(K*H)), K*H, C), zeros(C),
@@ -210,14 +240,22 @@ func flattenAdapter(names []string, a *models.Adapter) []float32 {
 	return out
 }
 
-// Generate emits a LoRA adapter for a task from its prompt embeddings (one
-// forward pass, no gradient step). The prompt batch is drawn with rng.
+// Generate emits a LoRA adapter for a task from its prompt features (one
+// pass, no gradient step). The prompt batch is drawn with rng, so TTS and
+// mixing get different adapters from resampled batches.
 func (g *Generator) Generate(b compute.Backend, emb [][]float32, rng *rand.Rand) (*models.Adapter, error) {
 	if len(emb) == 0 {
 		return nil, fmt.Errorf("degaml: no prompts to generate an adapter from")
 	}
+	if len(emb[0]) != g.H {
+		return nil, fmt.Errorf("degaml: prompt features have width %d, the generator was trained on %d", len(emb[0]), g.H)
+	}
+	idx := samplePromptBatch(rng, len(emb), g.P)
+	if g.Decoder == GenRidge {
+		return g.adapterFromFlat(g.ridgePredict(batchMean(emb, idx))), nil
+	}
 	e := make([]float32, g.P*g.H)
-	g.standardize(emb, samplePromptBatch(rng, len(emb), g.P), nil, 0, e)
+	g.standardize(emb, idx, nil, 0, e)
 	rows, err := g.predict(b, e, 1)
 	if err != nil {
 		return nil, err
@@ -225,18 +263,92 @@ func (g *Generator) Generate(b compute.Backend, emb [][]float32, rng *rand.Rand)
 	return g.adapterFromFlat(rows[0]), nil
 }
 
-// GenReport summarizes generator training.
+// MeanAdapter is the mean collected checkpoint of the fit tasks: what a
+// generator that learned nothing from the prompts emits.
+func (g *Generator) MeanAdapter() *models.Adapter { return g.adapterFromFlat(slices.Clone(g.OutMean)) }
+
+// GenReport summarizes how the generator was fit and what it is worth on
+// tasks it was not fit on. Every result carries the comparison with the mean
+// checkpoint, so "the generator learned nothing" can never pass silently.
 type GenReport struct {
-	Steps         int
-	TrainMSE      float64 // standardized MSE of the last steps
-	HeldOutMSE0   float64 // held-out standardized MSE before training (≈ the mean-checkpoint predictor)
-	HeldOutMSE    float64 // held-out standardized MSE after training
-	HeldOutTasks  int
-	HeldOutGenAcc float64 // mean validation accuracy of generated adapters on held-out tasks (-1: not measured)
-	// Early stopping: the kept snapshot's step (0 = the untrained,
-	// mean-checkpoint generator) and its inner-validation MSE.
-	BestStep    int
-	InnerValMSE float64
+	Decoder string
+	Tasks   int // collected tasks the generator was fit on
+
+	// ridge: the chosen λ relative to the mean Gram eigenvalue (+Inf: the
+	// mean checkpoint), how it was chosen (GenSelectAccuracy: by
+	// cross-fitted validation accuracy — then ValAccGen is the selected,
+	// optimistic value; GenSelectMSE: by CV MSE) and the folds.
+	Lambda float64
+	Select string
+	Folds  int
+	// hc: training steps and the kept snapshot (0: the untrained generator,
+	// ≈ the mean checkpoint), early-stopped on inner-validation tasks.
+	Steps    int
+	BestStep int
+	TrainMSE float64
+
+	// Validation: ridge — cross-validated over the training tasks (every
+	// task scored by a map fit without it); hc — the inner-validation tasks.
+	// MSEs are standardized (per-tensor variance weighted) against every
+	// kept checkpoint; accuracies are the tasks' validation-split accuracy
+	// of the generated adapter, of the mean checkpoint, and of the mean
+	// checkpoint of the fit tasks of the same hidden regime (the oracle a
+	// prompt-conditioned generator can at best reach; -1 when the tasks
+	// expose no "regime").
+	ValTasks      int
+	ValMSEMean    float64
+	ValMSE        float64
+	ValAccGen     float64
+	ValAccMean    float64
+	ValAccOracle  float64
+	CollapsedMean bool // the kept generator is the mean checkpoint
+
+	// Held-out tasks (only when DeGAMLOptions.HeldOutEvery > 0): never used
+	// for fitting or selection.
+	HeldOutTasks   int
+	HeldOutMSE0    float64 // the mean checkpoint's
+	HeldOutMSE     float64
+	HeldOutGenAcc  float64
+	HeldOutMeanAcc float64
+}
+
+// Summary is the one-line report shown in logs and the TUI.
+func (r GenReport) Summary() string {
+	var sel string
+	switch r.Decoder {
+	case GenRidge:
+		by := "MSE"
+		if r.Select == GenSelectAccuracy {
+			by = "accuracy"
+		}
+		sel = fmt.Sprintf("ridge λ=%.3g×mean eigenvalue (%d-fold CV %s over %d tasks)", r.Lambda, r.Folds, by, r.Tasks)
+		if math.IsInf(r.Lambda, 1) {
+			sel = fmt.Sprintf("ridge λ=∞ (%d-fold CV %s over %d tasks)", r.Folds, by, r.Tasks)
+		}
+	default:
+		sel = fmt.Sprintf("hc best step %d/%d (inner validation, %d fit tasks)", r.BestStep, r.Steps, r.Tasks)
+	}
+	s := fmt.Sprintf("generator %s; validation on %d tasks: MSE %.4f (mean checkpoint %.4f), adapter accuracy %s (mean checkpoint %s",
+		sel, r.ValTasks, r.ValMSE, r.ValMSEMean, pct(r.ValAccGen), pct(r.ValAccMean))
+	if r.ValAccOracle >= 0 {
+		s += ", same-regime oracle " + pct(r.ValAccOracle)
+	}
+	s += ")"
+	if r.HeldOutTasks > 0 {
+		s += fmt.Sprintf("; held-out %d tasks: MSE %.4f (mean %.4f), accuracy %s (mean %s)",
+			r.HeldOutTasks, r.HeldOutMSE, r.HeldOutMSE0, pct(r.HeldOutGenAcc), pct(r.HeldOutMeanAcc))
+	}
+	if r.CollapsedMean {
+		s += " — the generator IS the mean checkpoint: the prompts predicted nothing better"
+	}
+	return s
+}
+
+func pct(x float64) string {
+	if x < 0 || math.IsNaN(x) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f%%", 100*x)
 }
 
 // genPair is one (prompt batch, checkpoint) training pair.
@@ -251,74 +363,79 @@ type genData struct {
 	Ckpts [][][]float32 // per task: flattened checkpoints
 }
 
-// fitStats sets the standardization of inputs and outputs from training tasks.
-func (g *Generator) fitStats(d genData, trainIdx []int, weighting string) {
-	H := g.H
-	var cnt float64
-	mean := make([]float64, H)
-	sq := make([]float64, H)
-	for _, t := range trainIdx {
-		for _, e := range d.Emb[t] {
-			for h := range H {
-				mean[h] += float64(e[h])
-				sq[h] += float64(e[h]) * float64(e[h])
-			}
-			cnt++
-		}
-	}
-	for h := range H {
-		m := mean[h] / cnt
-		v := sq[h]/cnt - m*m
-		g.EmbMean[h] = float32(m)
-		g.EmbStd[h] = float32(math.Sqrt(max(v, 1e-8)))
-	}
-	n := g.N()
+// outStats returns the mean checkpoint of tasks idx (the mean of each task's
+// mean checkpoint, so every task weighs the same) and, with weighting
+// "variance", one scale per tensor (a LoRA "layer"): its RMS spread around
+// the mean over every kept checkpoint. The MSE in standardized units then
+// weights every tensor by the inverse of its variance, so the small B
+// matrices count as much as A. The scale is floored at 1e-8 (a tensor that
+// never moved contributes no error anyway).
+func outStats(ckpts [][][]float32, idx []int, shapes [][]int, weighting string) (mean, scale []float32) {
+	n := len(ckpts[idx[0]][0])
 	om := make([]float64, n)
-	var c float64
-	for _, t := range trainIdx {
-		for _, ck := range d.Ckpts[t] {
+	for _, t := range idx {
+		w := 1 / float64(len(ckpts[t])*len(idx))
+		for _, ck := range ckpts[t] {
 			for j, v := range ck {
-				om[j] += float64(v)
+				om[j] += w * float64(v)
 			}
-			c++
 		}
 	}
+	mean = make([]float32, n)
 	for j := range om {
-		g.OutMean[j] = float32(om[j] / c)
+		mean[j] = float32(om[j])
 	}
-	for j := range g.OutScale {
-		g.OutScale[j] = 1
-	}
+	scale = ones(n)
 	if weighting != "variance" {
-		return
+		return mean, scale
 	}
-	// One scale per tensor (a LoRA "layer"): its RMS spread around the mean
-	// checkpoint. The MSE in standardized units weights every tensor by the
-	// inverse of its variance, so the small B matrices count as much as A.
 	off := 0
-	for _, s := range g.Shapes {
+	for _, s := range shapes {
 		size := s[0] * s[1]
-		var ss float64
-		var k float64
-		for _, t := range trainIdx {
-			for _, ck := range d.Ckpts[t] {
+		var ss, k float64
+		for _, t := range idx {
+			for _, ck := range ckpts[t] {
 				for j := off; j < off+size; j++ {
-					dv := float64(ck[j]) - om[j]/c
+					dv := float64(ck[j]) - om[j]
 					ss += dv * dv
 					k++
 				}
 			}
 		}
-		sd := float32(math.Sqrt(ss/max(k, 1)) + 1e-8)
+		sd := float32(max(math.Sqrt(ss/max(k, 1)), 1e-8))
 		for j := off; j < off+size; j++ {
-			g.OutScale[j] = sd
+			scale[j] = sd
 		}
 		off += size
 	}
+	return mean, scale
 }
 
-// heldOutMSE is the standardized MSE of the generator on fixed pairs.
-func (g *Generator) heldOutMSE(b compute.Backend, d genData, pairs []genPair) (float64, error) {
+// fitStats sets the standardization of per-prompt features and of outputs
+// from the fit tasks idx only: tasks used to validate the generator must
+// not shape the mean checkpoint it is compared with. floorFrac floors every
+// feature's s.d. (featStats).
+func (g *Generator) fitStats(d genData, idx []int, weighting string, floorFrac float64) {
+	var rows [][]float64
+	for _, t := range idx {
+		for _, e := range d.Emb[t] {
+			r := make([]float64, len(e))
+			for h, v := range e {
+				r[h] = float64(v)
+			}
+			rows = append(rows, r)
+		}
+	}
+	mean, sd := featStats(rows, floorFrac)
+	for h := range g.H {
+		g.EmbMean[h], g.EmbStd[h] = float32(mean[h]), float32(sd[h])
+	}
+	g.OutMean, g.OutScale = outStats(d.Ckpts, idx, g.Shapes, weighting)
+}
+
+// pairMSE is the standardized MSE on fixed pairs of the generator, or of
+// the mean checkpoint when mean is set.
+func (g *Generator) pairMSE(b compute.Backend, d genData, pairs []genPair, mean bool) (float64, error) {
 	if len(pairs) == 0 {
 		return 0, nil
 	}
@@ -326,14 +443,18 @@ func (g *Generator) heldOutMSE(b compute.Backend, d genData, pairs []genPair) (f
 	n := g.N()
 	e := make([]float32, g.P*g.H)
 	for _, pr := range pairs {
-		g.standardize(d.Emb[pr.task], pr.idx, nil, 0, e)
-		rows, err := g.predict(b, e, 1)
-		if err != nil {
-			return 0, err
+		pred := g.OutMean
+		if !mean {
+			g.standardize(d.Emb[pr.task], pr.idx, nil, 0, e)
+			rows, err := g.predict(b, e, 1)
+			if err != nil {
+				return 0, err
+			}
+			pred = rows[0]
 		}
 		ck := d.Ckpts[pr.task][pr.ckpt]
 		for j := range n {
-			dv := float64(rows[0][j]-ck[j]) / float64(g.OutScale[j])
+			dv := float64(pred[j]-ck[j]) / float64(g.OutScale[j])
 			tot += dv * dv
 		}
 	}
@@ -345,33 +466,65 @@ type genTrainOpts struct {
 	Steps, Batch int
 	LR, WD       float64
 	Noise        float64
+	Weighting    string  // output weighting ("variance" | "none")
+	StdFloor     float64 // feature s.d. floor (fraction of the RMS s.d.)
 	Seed         int64
 	method       string
 	publish      func(events.Event)
 }
 
-// trainGenerator fits g by MSE between generated and collected weights on
-// sampled (prompt batch, checkpoint) pairs of trainIdx tasks, AdamW, and
-// reports the held-out MSE on heldIdx tasks before and after.
-func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genData, trainIdx, heldIdx []int, o genTrainOpts) (GenReport, error) {
-	rep := GenReport{Steps: o.Steps, HeldOutTasks: len(heldIdx), HeldOutGenAcc: -1}
-	if len(trainIdx) == 0 {
-		return rep, fmt.Errorf("degaml: no collected tasks to train the generator on")
+// hcSplit splits the training tasks into fit and inner-validation tasks (a
+// quarter, when there are at least 4): early stopping of the hc decoder
+// needs tasks the fit never saw.
+//
+// The quarter is drawn after a fixed shuffle: tasks come round-robin over
+// suites, and every 4th of them would cover only some suites.
+func hcSplit(trainIdx []int) (fitIdx, innerIdx []int) {
+	if len(trainIdx) < 4 {
+		return trainIdx, nil
 	}
-	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x6e6))
-	// Early stopping on inner-validation tasks (every 4th training task):
-	// with a handful of tasks, an MSE regressor can fit task-idiosyncratic
-	// weights that generalize worse than the mean checkpoint, so the
-	// snapshot (step 0 included) with the best inner-validation MSE is kept.
-	// The held-out tasks stay untouched for the report.
-	var fitIdx, innerIdx []int
-	for i, t := range trainIdx {
-		if len(trainIdx) >= 4 && i%4 == 3 {
+	order := slices.Clone(trainIdx)
+	newRNG(int64(len(order)), 0x5b1).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	inner := map[int]bool{}
+	for i, t := range order {
+		if i%4 == 3 {
+			inner[t] = true
+		}
+	}
+	for _, t := range trainIdx {
+		if inner[t] {
 			innerIdx = append(innerIdx, t)
 		} else {
 			fitIdx = append(fitIdx, t)
 		}
 	}
+	return fitIdx, innerIdx
+}
+
+// trainGenerator fits the hc decoder g by MSE between generated and
+// collected weights on sampled (prompt batch, checkpoint) pairs, AdamW. The
+// standardization statistics come from the fit tasks only (not the
+// inner-validation ones), so the step-0 snapshot (≈ the mean checkpoint)
+// has no advantage on the tasks that choose the snapshot. It reports the
+// inner-validation and held-out MSE of the kept generator and of the mean
+// checkpoint.
+func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genData, trainIdx, heldIdx []int, o genTrainOpts) (GenReport, error) {
+	rep := GenReport{Decoder: GenHC, Steps: o.Steps, HeldOutTasks: len(heldIdx),
+		ValAccGen: -1, ValAccMean: -1, ValAccOracle: -1, HeldOutGenAcc: -1, HeldOutMeanAcc: -1}
+	if len(trainIdx) == 0 {
+		return rep, fmt.Errorf("degaml: no collected tasks to train the generator on")
+	}
+	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x6e6))
+	// Early stopping on inner-validation tasks: with a handful of tasks, an
+	// MSE regressor can fit task-idiosyncratic weights that generalize worse
+	// than the mean checkpoint, so the snapshot (step 0 included) with the
+	// best inner-validation MSE is kept — and the report says which.
+	fitIdx, innerIdx := hcSplit(trainIdx)
+	if o.Weighting == "" {
+		o.Weighting = "variance"
+	}
+	g.fitStats(d, fitIdx, o.Weighting, o.StdFloor)
+	rep.Tasks, rep.ValTasks = len(fitIdx), len(innerIdx)
 	pairsOf := func(idx []int) []genPair {
 		var out []genPair
 		for _, t := range idx {
@@ -383,16 +536,20 @@ func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genD
 		return out
 	}
 	inner := pairsOf(innerIdx)
+	held := pairsOf(heldIdx)
+	var err error
+	if rep.ValMSEMean, err = g.pairMSE(b, d, inner, true); err != nil {
+		return rep, err
+	}
+	if rep.HeldOutMSE0, err = g.pairMSE(b, d, held, true); err != nil {
+		return rep, err
+	}
 	bestParams, bestStep := g.Params, 0
-	bestInner, err := g.heldOutMSE(b, d, inner)
+	bestInner, err := g.pairMSE(b, d, inner, false)
 	if err != nil {
 		return rep, err
 	}
 	trainIdx = fitIdx
-	held := pairsOf(heldIdx)
-	if rep.HeldOutMSE0, err = g.heldOutMSE(b, d, held); err != nil {
-		return rep, err
-	}
 	np := len(g.Params)
 	adam := train.AdamConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
 	step, err := NewExec(b, func(gr *Graph, in []*Node) []*Node {
@@ -446,7 +603,7 @@ func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genD
 		ema = 0.9*ema + 0.1*loss
 		last := s == o.Steps-1
 		if len(inner) > 0 && ((s+1)%25 == 0 || last) {
-			h, err := g.heldOutMSE(b, d, inner)
+			h, err := g.pairMSE(b, d, inner, false)
 			if err != nil {
 				return rep, err
 			}
@@ -458,26 +615,21 @@ func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genD
 			ev := stepEvent(o.method, "", "generator", s+1, o.Steps, o.LR, start)
 			ev.Stage = "generator"
 			ev.SupportLoss = events.F(ema)
-			if last || s%100 == 0 {
-				h, err := g.heldOutMSE(b, d, held)
-				if err != nil {
-					return rep, err
-				}
-				if len(held) > 0 {
-					ev.QueryLoss = events.F(h)
-				}
-				rep.HeldOutMSE = h
+			if len(inner) > 0 {
+				ev.QueryLoss = events.F(bestInner)
 			}
 			o.publish(ev)
 		}
 	}
 	if len(inner) > 0 {
 		g.Params = bestParams
-		if rep.HeldOutMSE, err = g.heldOutMSE(b, d, held); err != nil {
-			return rep, err
-		}
+	} else {
+		bestStep = o.Steps
 	}
-	rep.BestStep, rep.InnerValMSE = bestStep, bestInner
-	rep.TrainMSE = ema
+	if rep.HeldOutMSE, err = g.pairMSE(b, d, held, false); err != nil {
+		return rep, err
+	}
+	rep.BestStep, rep.ValMSE, rep.TrainMSE = bestStep, bestInner, ema
+	rep.CollapsedMean = bestStep == 0
 	return rep, nil
 }

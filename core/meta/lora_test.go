@@ -132,8 +132,18 @@ func TestRegistryNamesAndDefaults(t *testing.T) {
 	if _, err := New(MAMLEnLLM, Options{MAML: MAMLOptions{InnerOpt: "lbfgs"}}); err == nil {
 		t.Error("bad inner optimizer accepted")
 	}
+	if _, err := New(DeGAML, Options{DeGAML: DeGAMLOptions{GenDecoder: "mlp"}}); err == nil {
+		t.Error("unknown generator decoder accepted")
+	}
+	if _, err := New(DeGAML, Options{DeGAML: DeGAMLOptions{MixMode: "halves"}}); err == nil {
+		t.Error("unknown mixing variant accepted")
+	}
+	dg := DefaultDeGAMLOptions()
+	if dg.AdaptTopK != 2 || dg.GenDecoder != GenRidge || dg.GenSelect != GenSelectAccuracy || dg.EmbedKind != EmbedBOW || dg.MixMode != MixDelta || dg.CollectEvery != 1 || dg.HeldOutEvery != 0 {
+		t.Errorf("degaml defaults %+v", dg)
+	}
 	d := DefaultOptions()
-	if d.MAML.InnerOpt != "adam-shared" || d.MAML.AdaptSteps != d.MAML.InnerSteps || d.ABMLL.Predict != "mean" || d.NoMeta.Steps == 0 {
+	if d.MAML.InnerOpt != "adam-shared" || d.MAML.AdaptSteps != d.MAML.InnerSteps || d.ABMLL.Predict != "mc" || d.NoMeta.Steps == 0 {
 		t.Errorf("defaults %+v", d)
 	}
 	for _, n := range names {

@@ -16,10 +16,13 @@ const (
 	FamTTS  = "tts"
 	FamMix  = "mix"
 	FamSLOT = "slot"
+	// FamSFT fine-tunes the generated adapter on the labelled support set
+	// (not one of the paper's four: the support labels every baseline gets).
+	FamSFT = "sft"
 )
 
 // Families lists the hypothesis families in a fixed order.
-var Families = []string{FamTTT, FamTTS, FamMix, FamSLOT}
+var Families = []string{FamTTT, FamTTS, FamMix, FamSLOT, FamSFT}
 
 // Hypothesis is one point of the discrete hypothesis space: a family plus its
 // hyperparameters. The paper's policy is an LLM emitting this record as JSON;
@@ -45,7 +48,7 @@ func (h Hypothesis) String() string {
 
 // HypothesisGrid enumerates the hypothesis space of o's family grids.
 // Params keys: ttt steps/lr/batch, tts k/maxconf (0 majority, 1 max
-// confidence), mix lambda, slot steps/lr.
+// confidence), mix lambda, slot steps/lr, sft steps/lr/batch.
 func HypothesisGrid(o DeGAMLOptions) []Hypothesis {
 	o = o.withDefaults()
 	var hs []Hypothesis
@@ -67,6 +70,11 @@ func HypothesisGrid(o DeGAMLOptions) []Hypothesis {
 	for _, s := range o.SlotSteps {
 		for _, lr := range o.SlotLRs {
 			hs = append(hs, Hypothesis{FamSLOT, map[string]float64{"steps": float64(s), "lr": lr}})
+		}
+	}
+	for _, s := range o.SFTSteps {
+		for _, lr := range o.SFTLRs {
+			hs = append(hs, Hypothesis{FamSFT, map[string]float64{"steps": float64(s), "lr": lr, "batch": float64(o.SFTBatch)}})
 		}
 	}
 	return hs
@@ -262,7 +270,8 @@ type restemRunner func(ctx context.Context, it, t int, hs []int) ([]float64, err
 // runReSTEM trains a policy by ReST^EM (filtered self-training): per
 // iteration, sample hypotheses per task from the current policy (E-step),
 // execute them, keep the reward-1 ones and refit the policy on them by
-// maximum likelihood (M-step). phis holds each task's features.
+// maximum likelihood (M-step) on the reward-1 hypotheses of all iterations
+// so far. phis holds each task's features.
 func runReSTEM(ctx context.Context, hyps []Hypothesis, phis [][]float64, cfg restemConfig, run restemRunner) (*Policy, error) {
 	if len(phis) == 0 {
 		return nil, fmt.Errorf("degaml: no tasks to train the policy on")
@@ -270,8 +279,10 @@ func runReSTEM(ctx context.Context, hyps []Hypothesis, phis [][]float64, cfg res
 	f := len(phis[0])
 	pol := newUniformPolicy(hyps, f)
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed))
+	// Reward-1 data of every iteration: the final policy is fit on all of it,
+	// not only on the last iteration's (gathered from co-evolved adapters).
+	var data []policySample
 	for it := range cfg.Iterations {
-		var data []policySample
 		for t, phi := range phis {
 			if err := ctx.Err(); err != nil {
 				return nil, err

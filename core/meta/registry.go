@@ -55,21 +55,20 @@ type ABMLLOptions struct {
 	OuterLR      float64 // Adam lr on θ; default 3e-3
 	Support      int     // default 4
 	Query        int     // default 4
-	// TaskFidelity scales the expected NLL, GlobalReg the KL(q(φ_i)‖p(φ_i|θ))
-	// (summed over every adapter element); the paper's two scales. Defaults 1
-	// and 1e-4 (the KL sums ~10^4–10^6 elements, the NLL is a per-token mean).
+	// TaskFidelity (β) scales the task KL(q(ΔW|φ_i) ‖ p(ΔW|θ)): how faithful
+	// a task's posterior stays to the global prior. GlobalReg (γ) scales the
+	// global regularisation KL(N(μ_θ, σ_θ²) ‖ N(0, PriorStd²)). Both KLs sum
+	// over every ΔW element (~10^5 on nano) while the NLL is a per-token
+	// mean, hence the small defaults 1e-5 and 1e-6 (see abmll.go).
 	TaskFidelity float64
 	GlobalReg    float64
-	// PriorL2 is an optional Gaussian prior on θ's means (λ/2‖μ‖²); default 0.
-	PriorL2 float64
-	// SigmaInit is the initial posterior/prior std of each factor element
-	// (default 1e-2: the KL's curvature γ/σ² = 1 then keeps the refinement's
-	// SGD step stable); SigmaFloor the constant c added after the softplus
-	// (default 1e-6), so σ never collapses to 0 and the KL stays finite.
-	SigmaInit, SigmaFloor float64
+	// SigmaOffset is c in σ = B_σA_σ + c (the std of every ΔW element
+	// before meta-training); default 1e-2. PriorStd is σ₀ of the hyperprior
+	// on ΔW; default SigmaOffset (the initial θ then has zero global KL).
+	SigmaOffset, PriorStd float64
 	SecondOrder           bool   // differentiate through the refinement steps; default false (first-order)
-	Predict               string // "mean" (posterior mean factors, default) or "mc" (average of Samples draws)
-	Samples               int    // MC draws for Predict "mc"; default 4
+	Predict               string // "mc" (default: Monte-Carlo predictive, the average of Samples ΔW draws) or "mean" (posterior mean)
+	Samples               int    // MC draws; default 4
 	ClipNorm              float64
 }
 
@@ -128,12 +127,12 @@ func (o *Options) fill() {
 	orFloat(&a.OuterLR, 3e-3)
 	orInt(&a.Support, 4)
 	orInt(&a.Query, 4)
-	orFloat(&a.TaskFidelity, 1)
-	orFloat(&a.GlobalReg, 1e-4)
-	orFloat(&a.SigmaInit, 1e-2)
-	orFloat(&a.SigmaFloor, 1e-6)
+	orFloat(&a.TaskFidelity, 1e-5)
+	orFloat(&a.GlobalReg, 1e-6)
+	orFloat(&a.SigmaOffset, 1e-2)
+	orFloat(&a.PriorStd, a.SigmaOffset)
 	if a.Predict == "" {
-		a.Predict = "mean"
+		a.Predict = "mc"
 	}
 	orInt(&a.Samples, 4)
 	orFloat(&a.ClipNorm, 1)
@@ -144,6 +143,9 @@ func (o *Options) validate() error {
 	case "adam-shared", "sgd":
 	default:
 		return fmt.Errorf("meta: maml inner_opt %q (want adam-shared or sgd)", o.MAML.InnerOpt)
+	}
+	if err := o.DeGAML.withDefaults().validate(); err != nil {
+		return err
 	}
 	switch o.ABMLL.Predict {
 	case "mean", "mc":

@@ -3,14 +3,18 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/degaml/workbench/tasks"
+	"github.com/degaml/workbench/tasks/suites"
 )
 
 // Adapt runs one method on one task in the background; its step events and
@@ -26,7 +30,7 @@ func (w *Workbench) RunTask(ctx context.Context, method string, task *tasks.Task
 	if err != nil {
 		return nil, nil, err
 	}
-	art, err := w.Artifact(ctx, method)
+	art, err := w.ArtifactFor(ctx, method, HeldOutSuite(w.Protocol(), task.Suite))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -41,9 +45,15 @@ func (w *Workbench) RunTask(ctx context.Context, method string, task *tasks.Task
 	if err := models.LoRAFits(base.Config, lora); err != nil {
 		return nil, nil, err
 	}
-	if knobs.Support > 0 && knobs.Support < len(task.Splits.Train) {
+	// Every method gets the same labelled support set: the first [adapt]
+	// support items of the train split (or the run's knob).
+	support := knobs.Support
+	if support <= 0 {
+		support = w.cfg.Adapt.Support
+	}
+	if support > 0 && support < len(task.Splits.Train) {
 		t := *task
-		t.Splits.Train = task.Splits.Train[:knobs.Support]
+		t.Splits.Train = task.Splits.Train[:support]
 		task = &t
 	}
 	wrapped := func(e events.Event) {
@@ -104,13 +114,66 @@ func (w *Workbench) adapted(ctx context.Context, runID string) (*meta.Adapted, s
 const MaxChatBytes = 2048
 
 // chatPrompt formats what the user typed like the tasks the model learned:
-// a multiple-choice question gets the "Answer: [" cue.
-func chatPrompt(p string) string {
+// a multiple-choice question gets the "Answer: [" cue. A word-vocabulary
+// model reads only its own words: a prompt with others is an error naming
+// them and listing the words it knows; a question gets the task tag and,
+// with options ("… options a b" or "A: a" lines), the " answer" cue.
+func chatPrompt(p string, tok tokenizer.Tokenizer) (string, error) {
 	p = strings.TrimRight(p, " \n")
-	if isMultipleChoice(p) {
-		return p + "\nAnswer: ["
+	if wt, ok := tok.(*tokenizer.Word); ok {
+		if ex, ok := wordChoice(p); ok {
+			prefix, _ := train.Format(ex)
+			p = prefix
+		} else if !hasWorldTag(p) {
+			p = suites.TaskTag + " : " + p
+		}
+		if u := wt.Unknown(p); len(u) > 0 {
+			return "", fmt.Errorf("the built-in model reads only its %d words; not among them: %s. It knows: %s",
+				len(wt.Words()), strings.Join(u, ", "), strings.Join(wt.Words(), " "))
+		}
+		return p, nil
 	}
-	return p
+	if isMultipleChoice(p) {
+		return p + "\nAnswer: [", nil
+	}
+	return p, nil
+}
+
+// wordChoice reads a multiple-choice question typed for a word model, as
+// "question options a b c" (an "answer" at the end is optional) or as a
+// question with "A: a" lines, into a word-answer example; the task tag is
+// added when missing.
+func wordChoice(p string) (tasks.Example, bool) {
+	var q string
+	var opts []string
+	if lines := optionLines(p); len(lines) >= 2 {
+		q, _, _ = strings.Cut(p, "\nA: ")
+		opts = lines
+	} else if i := strings.LastIndex(p, train.OptionsCue); i >= 0 {
+		q = p[:i]
+		opts = strings.Fields(strings.TrimSuffix(strings.TrimSpace(p[i+len(train.OptionsCue):]), "answer"))
+	}
+	if len(opts) < 2 {
+		return tasks.Example{}, false
+	}
+	q = strings.Join(strings.Fields(q), " ")
+	if !hasWorldTag(q) {
+		q = suites.TaskTag + " : " + q
+	}
+	return tasks.Example{Prompt: q, Options: opts, Answer: 0, WordAnswer: true}, true
+}
+
+// hasWorldTag reports whether p starts with a world tag ("wx :" or "p3 :").
+func hasWorldTag(p string) bool {
+	f := strings.Fields(p)
+	if len(f) < 2 || f[1] != ":" {
+		return false
+	}
+	if f[0] == suites.TaskTag {
+		return true
+	}
+	_, err := strconv.Atoi(strings.TrimPrefix(f[0], "p"))
+	return strings.HasPrefix(f[0], "p") && err == nil
 }
 
 func isMultipleChoice(p string) bool { return len(optionLines(p)) >= 2 }
@@ -150,7 +213,10 @@ func (w *Workbench) chat(ctx context.Context, r api.ChatRequest, maxNew int, pub
 			label += " (first of " + fmt.Sprint(len(ad.Ensemble)) + " TTS adapters)"
 		}
 	}
-	prompt := chatPrompt(r.Prompt)
+	prompt, err := chatPrompt(r.Prompt, base.Tokenizer)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	n := 0
 	opt.OnToken = func(id int, text string) bool {

@@ -28,19 +28,24 @@ func (w *Workbench) Base(ctx context.Context) (*models.Model, error) {
 	})
 }
 
-// baseDir names the cache directory of the configured base model.
-func (w *Workbench) baseDir() (string, models.Config, error) {
+// baseDir names the cache directory of the configured base model; the key
+// covers the built-in vocabulary, since the data is generated from it.
+func (w *Workbench) baseDir() (string, models.Config, tokenizer.Tokenizer, error) {
 	return baseCacheDir(w.cfg, w.workdir)
 }
 
-func baseCacheDir(c *config.Config, workdir string) (string, models.Config, error) {
-	cfg, err := models.PresetConfig(c.Model.Preset)
+func baseCacheDir(c *config.Config, workdir string) (string, models.Config, tokenizer.Tokenizer, error) {
+	pr, err := models.PresetByName(c.Model.Preset)
 	if err != nil {
-		return "", cfg, err
+		return "", pr.Config, nil, err
+	}
+	tok, err := PresetTokenizer(pr)
+	if err != nil {
+		return "", pr.Config, nil, err
 	}
 	p := c.Pipeline
-	k := key("base/2", cfg, p.PretrainSteps, p.PretrainLR, p.PretrainBatch, p.TrainInstances)
-	return filepath.Join(workdir, "base", c.Model.Preset+"-"+k), cfg, nil
+	k := key("base/3", pr.Config, p.PretrainSteps, p.PretrainLR, p.PretrainBatch, suites.Vocabulary())
+	return filepath.Join(workdir, "base", c.Model.Preset+"-"+k), pr.Config, tok, nil
 }
 
 // TrainedBase is where the pipeline caches the base model cfg pretrains
@@ -53,12 +58,21 @@ func TrainedBase(c *config.Config, workdir string) (dir string, ok bool, err err
 	if workdir == "" {
 		workdir = DefaultWorkdir()
 	}
-	dir, _, err = baseCacheDir(c, workdir)
+	dir, _, _, err = baseCacheDir(c, workdir)
 	if err != nil {
 		return "", false, err
 	}
 	_, statErr := os.Stat(filepath.Join(dir, models.CheckpointManifest))
 	return dir, statErr == nil, nil
+}
+
+// PresetTokenizer is a preset's tokenizer: bytes, or words over the built-in
+// suites' vocabulary.
+func PresetTokenizer(p models.Preset) (tokenizer.Tokenizer, error) {
+	if p.Tokenizer == "word" {
+		return tokenizer.NewWord(suites.Vocabulary(), p.Config.VocabSize)
+	}
+	return tokenizer.NewByte(), nil
 }
 
 func (w *Workbench) loadOrTrainBase(ctx context.Context) (*models.Model, bool, error) {
@@ -69,13 +83,13 @@ func (w *Workbench) loadOrTrainBase(ctx context.Context) (*models.Model, bool, e
 		}
 		return m, true, err
 	}
-	dir, cfg, err := w.baseDir()
+	dir, cfg, tok, err := w.baseDir()
 	if err != nil {
 		return nil, false, err
 	}
 	ck, err := models.LoadCheckpoint(dir)
 	if err == nil {
-		return &models.Model{Config: ck.Config, Params: ck.Weights, Tokenizer: tokenizer.NewByte()}, true, nil
+		return &models.Model{Config: ck.Config, Params: ck.Weights, Tokenizer: tok}, true, nil
 	}
 	if _, statErr := os.Stat(dir); statErr == nil || !errors.Is(statErr, os.ErrNotExist) {
 		w.warnDamaged("base model", dir, err) // it exists but did not verify
@@ -88,20 +102,28 @@ func (w *Workbench) loadOrTrainBase(ctx context.Context) (*models.Model, bool, e
 			w.warnDamaged("partial base model", partial, err)
 		}
 	}
-	m, err := w.pretrain(ctx, cfg, dir)
+	m, err := w.pretrain(ctx, cfg, tok, dir)
 	return m, false, err
 }
 
-// Artifact returns what a method learned in meta-training, training it on
-// first use and caching it under <workdir>/meta. Methods with nothing to
-// share return nil. Concurrent callers wait for the same training.
+// Artifact returns what a method learned in meta-training on all six
+// in-domain suites (the TUI's pipeline and the worlds protocol).
 func (w *Workbench) Artifact(ctx context.Context, method string) (meta.Artifact, error) {
+	return w.ArtifactFor(ctx, method, "")
+}
+
+// ArtifactFor returns what a method learned in meta-training on the in-domain
+// suites other than heldOut ("" holds none out; the paper protocol holds out
+// the suite it evaluates), training it on first use and caching it under
+// <workdir>/meta. Methods with nothing to share return nil. Concurrent
+// callers wait for the same training.
+func (w *Workbench) ArtifactFor(ctx context.Context, method, heldOut string) (meta.Artifact, error) {
 	if method == meta.DeGAMLGen {
 		method = meta.DeGAML // one meta-training serves both modes
 	}
-	ov, _ := w.artifacts.LoadOrStore(method, &onceValue[meta.Artifact]{})
+	ov, _ := w.artifacts.LoadOrStore(method+"/"+heldOut, &onceValue[meta.Artifact]{})
 	return ov.(*onceValue[meta.Artifact]).get(func() (art meta.Artifact, err error) {
-		err = noPanic(method+" meta-training", func() (err error) { art, err = w.loadOrMetaTrain(ctx, method); return err })
+		err = noPanic(method+" meta-training", func() (err error) { art, err = w.loadOrMetaTrain(ctx, method, heldOut); return err })
 		if err != nil {
 			w.failRunningStages(w.stagesOf(method), err)
 		}
@@ -109,7 +131,7 @@ func (w *Workbench) Artifact(ctx context.Context, method string) (meta.Artifact,
 	})
 }
 
-func (w *Workbench) loadOrMetaTrain(ctx context.Context, method string) (meta.Artifact, error) {
+func (w *Workbench) loadOrMetaTrain(ctx context.Context, method, heldOut string) (meta.Artifact, error) {
 	m, err := meta.New(method, w.opts)
 	if err != nil {
 		return nil, err
@@ -123,12 +145,16 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method string) (meta.Ar
 	}
 	baseID := w.cfg.Model.HFDir
 	if baseID == "" {
-		baseID, _, _ = w.baseDir()
+		baseID, _, _, _ = w.baseDir()
 		baseID = filepath.Base(baseID)
 	}
 	n := w.cfg.Pipeline.TrainInstances
-	k := key("meta/2", method, w.opts, LoRAConfig(w.cfg), baseID, n)
-	dir := filepath.Join(w.workdir, "meta", method+"-"+k)
+	k := key("meta/3", method, w.opts, LoRAConfig(w.cfg), baseID, n, heldOut)
+	name := method
+	if heldOut != "" {
+		name += "-without-" + heldOut
+	}
+	dir := filepath.Join(w.workdir, "meta", name+"-"+k)
 	stages := w.stagesOf(method)
 	// A damaged artifact is rebuilt rather than trusted, and said so.
 	switch err := verifyDir(dir); {
@@ -144,10 +170,9 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method string) (meta.Ar
 	case !errors.Is(err, errNotDone):
 		w.warnDamaged(method, dir, err)
 	}
-	// Meta-training worlds exclude the base model's pretraining worlds: a LoRA
-	// trajectory on a world the base already memorized barely moves, which
-	// is no material for the generator or for MAML's inner loop.
-	pool := TrainTasks(InDomain(suites.All()), pretrainWorlds, n, 0)
+	// Task worlds are disjoint from the base model's pretraining worlds (a
+	// LoRA trajectory on a world the base memorized barely moves).
+	pool := MetaTrainPool(n, heldOut)
 	env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(method, stages)}
 	art, err := m.MetaTrain(ctx, env, pool)
 	if err != nil {

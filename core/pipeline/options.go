@@ -24,15 +24,18 @@ func MethodOptions(cfg *config.Config) meta.Options {
 	o.DeGAML = meta.DeGAMLOptions{CollectTasks: d.CollectTasks, CollectPreSteps: d.CollectPreSteps, CollectPreLR: d.CollectPreLR,
 		CollectFineSteps: d.CollectFineSteps, CollectFineLR: d.CollectFineLR, PromptBatch: d.PromptBatch,
 		GenSteps: d.GenSteps, GenLR: d.GenLR, PolicyTasks: d.PolicyTasks, PolicyIterations: d.PolicyIterations,
-		PolicyHypotheses: d.PolicyHypotheses, AdaptTopK: d.AdaptTopK}
-	// [adapt] inner_steps is the test-time adaptation budget of every method
-	// that adapts by gradient steps; a from-scratch LoRA gets more of them.
+		PolicyHypotheses: d.PolicyHypotheses, AdaptTopK: d.AdaptTopK, GenDecoder: d.GenDecoder, EmbedKind: d.Embed, MixMode: d.MixMode}
+	// [adapt] inner_steps is the test-time step budget of every method that
+	// adapts by gradient steps, the same for all of them (a from-scratch LoRA
+	// included), so that no baseline sits at the ceiling and the comparison
+	// is fair; [methods.nometa-lora] steps may still override it.
 	if s := cfg.Adapt.InnerSteps; s > 0 {
 		if o.NoMeta.Steps == 0 {
-			o.NoMeta.Steps = s * 5
+			o.NoMeta.Steps = s
 		}
 		o.MAML.AdaptSteps = s
 	}
+	o.DeGAML.GenSelect = cfg.Methods.DeGAML.GenSelect
 	return o
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/degaml/workbench/tasks/suites"
 )
 
@@ -81,7 +82,7 @@ func TestBaseIsCachedAndResumable(t *testing.T) {
 		t.Fatal("canceled pretraining reported success")
 	}
 	sub.Close()
-	baseDir, _, _ := w.baseDir()
+	baseDir, _, _, _ := w.baseDir()
 	if _, err := os.Stat(baseDir); err == nil {
 		t.Fatal("an interrupted pretraining left a finished-looking base model")
 	}
@@ -178,11 +179,35 @@ func TestChatPromptFormatsMultipleChoice(t *testing.T) {
 	if got := optionLines(p); len(got) != 3 || got[1] != "7" {
 		t.Fatalf("options %q", got)
 	}
-	if got := chatPrompt(p + "\n"); !strings.HasSuffix(got, "C: 9\nAnswer: [") {
+	byteTok := tokenizer.NewByte()
+	if got, _ := chatPrompt(p+"\n", byteTok); !strings.HasSuffix(got, "C: 9\nAnswer: [") {
 		t.Fatalf("chat prompt %q", got)
 	}
-	if got := chatPrompt("hello"); got != "hello" {
+	if got, _ := chatPrompt("hello", byteTok); got != "hello" {
 		t.Fatalf("free text changed: %q", got)
+	}
+	// A word model: the question gets the task tag and the answer cue, in either option style.
+	wt, err := tokenizer.NewWord(suites.Vocabulary(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"which material is magnetic ? options iron wax", "which material is magnetic ?\nA: iron\nB: wax"} {
+		if got, err := chatPrompt(q, wt); err != nil || got != "wx : which material is magnetic ? options iron wax answer" {
+			t.Fatalf("word chat prompt %q → %q, %v", q, got, err)
+		}
+	}
+	if got, err := chatPrompt("which material is magnetic ?", wt); err != nil || got != "wx : which material is magnetic ?" {
+		t.Fatalf("word chat prompt without options → %q, %v", got, err)
+	}
+	if got, err := chatPrompt("p3 : passage : the tin lie on the bench", wt); err != nil || got != "p3 : passage : the tin lie on the bench" {
+		t.Fatalf("a tagged prompt was re-tagged: %q, %v", got, err)
+	}
+	if got, _ := chatPrompt("passage : the tin", wt); got != "wx : passage : the tin" {
+		t.Fatalf("untagged prompt starting with p: %q", got)
+	}
+	_, err = chatPrompt("is gold magnetic ?", wt)
+	if err == nil || !strings.Contains(err.Error(), "not among them: gold.") || !strings.Contains(err.Error(), "magnetic") {
+		t.Fatalf("out-of-vocabulary chat: %v, want the unknown word named and the known words listed", err)
 	}
 	if isMultipleChoice("A: only one") {
 		t.Fatal("one option is not multiple choice")

@@ -13,6 +13,7 @@ import (
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/core/sched"
+	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/degaml/workbench/tasks"
 )
 
@@ -244,12 +245,14 @@ func (s *Session) OptionProbs(ctx context.Context, r api.ChatRequest) ([]float64
 		return nil, err
 	}
 	opts := optionLines(r.Prompt)
-	if len(opts) < 2 {
-		return nil, errors.New("not a multiple-choice prompt (needs lines \"A: …\" and \"B: …\")")
-	}
 	q := r.Prompt
 	if i := strings.Index(q, "\nA: "); i >= 0 {
 		q = q[:i]
+	}
+	ex := tasks.Example{Prompt: q, Options: opts, Answer: 0}
+	wordEx, isWord := wordChoice(r.Prompt)
+	if len(opts) < 2 && !isWord {
+		return nil, errors.New("not a multiple-choice prompt (needs lines \"A: …\" and \"B: …\", or \"… options a b\")")
 	}
 	var probs []float64
 	job, err := w.sched.Submit(ctx, s.name, "option-probs", func(ctx context.Context) error {
@@ -261,8 +264,17 @@ func (s *Session) OptionProbs(ctx context.Context, r api.ChatRequest) ([]float64
 		if err != nil {
 			return err
 		}
+		if _, ok := base.Tokenizer.(*tokenizer.Word); ok {
+			if !isWord {
+				return errors.New("not a multiple-choice prompt")
+			}
+			if _, err := chatPrompt(r.Prompt, base.Tokenizer); err != nil {
+				return err
+			}
+			ex = wordEx // the built-in word models answer with option words
+		}
 		env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: meta.Discard}
-		_, _, p, err := meta.Evaluate(ctx, env, ad, []tasks.Example{{Prompt: q, Options: opts, Answer: 0}})
+		_, _, p, err := meta.Evaluate(ctx, env, ad, []tasks.Example{ex})
 		if err == nil && len(p) == 1 {
 			probs = p[0]
 		}

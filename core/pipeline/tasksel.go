@@ -2,11 +2,13 @@ package pipeline
 
 import (
 	"github.com/degaml/workbench/tasks"
+	"github.com/degaml/workbench/tasks/suites"
 )
 
 // Instance ranges of the built-in families (ARCHITECTURE.md): meta-training
-// and pretraining use instances below EvalFirstInstance; evaluation draws
-// above it, so test-time hidden parameters were never seen in training.
+// uses task worlds below EvalFirstInstance; evaluation draws above it, so
+// test-time worlds were never seen in training (their regimes were, through
+// other worlds). Pretraining uses separate worlds (suites.Pretraining).
 const EvalFirstInstance = 500
 
 // TrainTasks returns n training instances of each family, starting at
@@ -42,4 +44,47 @@ func byRole(fams []tasks.Family, r tasks.Role) []tasks.Family {
 		}
 	}
 	return out
+}
+
+// Evaluation protocols: which suites a method meta-trains on before it is
+// evaluated on a task (README "Protocols").
+const (
+	// ProtocolPaper is the paper's: an in-domain suite is held out of
+	// collection and meta-training (the other five in-domain suites are the
+	// pool); out-of-domain suites are evaluated after meta-training on all six
+	// in-domain suites. The default of `workbench bench`.
+	ProtocolPaper = "paper"
+	// ProtocolWorlds evaluates held-out worlds (new tags, seen regimes) of
+	// suites that were in meta-training: every method meta-trains on all six
+	// in-domain suites. An upper reference, and the TUI's default.
+	ProtocolWorlds = "worlds"
+)
+
+// Protocols lists the evaluation protocols.
+func Protocols() []string { return []string{ProtocolPaper, ProtocolWorlds} }
+
+// HeldOutSuite is the in-domain suite left out of meta-training when a task
+// of suite is evaluated under protocol ("" when none is).
+func HeldOutSuite(protocol, suite string) string {
+	if protocol != ProtocolPaper {
+		return ""
+	}
+	for _, f := range InDomain(suites.All()) {
+		if f.Name() == suite {
+			return suite
+		}
+	}
+	return ""
+}
+
+// MetaTrainPool is the meta-training pool: n task worlds (instances 0..n-1,
+// all below EvalFirstInstance) of every in-domain suite except heldOut.
+func MetaTrainPool(n int, heldOut string) []*tasks.Task {
+	var fams []tasks.Family
+	for _, f := range InDomain(suites.All()) {
+		if f.Name() != heldOut {
+			fams = append(fams, f)
+		}
+	}
+	return TrainTasks(fams, 0, n, 0)
 }

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +26,7 @@ import (
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/core/sched"
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/suites"
@@ -40,6 +43,9 @@ type Workbench struct {
 	board   *stageBoard
 	log     *runLog
 	opts    meta.Options
+	// protocol decides which suites a method meta-trains on before a task
+	// is evaluated (ProtocolWorlds unless set).
+	protocol atomic.Value
 
 	// local is the session of this process's own front end (the TUI, the
 	// CLI); the SSH server gives each connection its own via ForSession.
@@ -105,6 +111,24 @@ func (w *Workbench) Close() error {
 	return w.log.Close()
 }
 
+// SetProtocol chooses the evaluation protocol (ProtocolPaper or
+// ProtocolWorlds) of later runs.
+func (w *Workbench) SetProtocol(p string) error {
+	if p != ProtocolPaper && p != ProtocolWorlds {
+		return fmt.Errorf("unknown protocol %q (want %s or %s)", p, ProtocolPaper, ProtocolWorlds)
+	}
+	w.protocol.Store(p)
+	return nil
+}
+
+// Protocol is the evaluation protocol in effect.
+func (w *Workbench) Protocol() string {
+	if p, ok := w.protocol.Load().(string); ok {
+		return p
+	}
+	return ProtocolWorlds
+}
+
 // SetMethodOptions replaces the methods' budgets (bench presets use it);
 // call it before anything trains, since artifacts are cached by budget.
 func (w *Workbench) SetMethodOptions(o meta.Options) { w.opts = o }
@@ -137,7 +161,7 @@ func (w *Workbench) Suites() []api.SuiteInfo {
 		t := EvalTask(f, w.cfg.Adapt.Seed)
 		info := api.SuiteInfo{Name: f.Name(), Domain: f.Domain(), Role: string(f.Role()), Description: f.Description(), Hidden: t.Hidden}
 		if len(t.Splits.Test) > 0 {
-			info.Example = t.Splits.Test[0].DnDPrompt() + "\n→ " + t.Splits.Test[0].DnDResponse()
+			info.Example = exampleText(t.Splits.Test[0])
 		}
 		out = append(out, info)
 	}
@@ -161,12 +185,21 @@ func (w *Workbench) World(suite string, seed int64) (api.World, error) {
 	out := api.World{Suite: suite, Task: t.Name, Seed: seed, Hidden: t.Hidden}
 	if len(t.Splits.Test) > 0 {
 		ex := t.Splits.Test[0]
-		out.Example, out.Options = ex.DnDPrompt()+"\n→ "+ex.DnDResponse(), len(ex.Options)
+		out.Example, out.Options = exampleText(ex), len(ex.Options)
 	}
 	if t.Hidden != nil {
 		out.Show = "workbench tasks show " + t.Name
 	}
 	return out, nil
+}
+
+// exampleText shows an item as the model reads it, then its answer.
+func exampleText(ex tasks.Example) string {
+	if ex.WordAnswer {
+		prefix, answer := train.Format(ex)
+		return prefix + "\n→" + answer
+	}
+	return ex.DnDPrompt() + "\n→ " + ex.DnDResponse()
 }
 
 // task resolves a suite name to the task instance a run adapts to.
@@ -176,9 +209,19 @@ func (w *Workbench) task(suite string, seed int64) (*tasks.Task, error) {
 			return t, nil
 		}
 	}
-	f, err := suites.ByName(suite)
+	// "arc-easy#3" names one world of a suite (e.g. a meta-training world,
+	// for choosing a learning rate on worlds that are never evaluated).
+	name, inst, hasInst := strings.Cut(suite, "#")
+	f, err := suites.ByName(name)
 	if err != nil {
 		return nil, err
+	}
+	if hasInst {
+		i, err := strconv.Atoi(inst)
+		if err != nil || i < 0 || i >= f.NumInstances() {
+			return nil, fmt.Errorf("%s: instance %q is not a number in [0,%d)", name, inst, f.NumInstances())
+		}
+		return f.Instance(0, i, ""), nil
 	}
 	return EvalTask(f, seed), nil
 }

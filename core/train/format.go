@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/degaml/workbench/tasks"
@@ -10,25 +11,57 @@ import (
 // AnswerCue ends every scored prefix; the option letter is the next token.
 const AnswerCue = "\nAnswer: ["
 
-// Format renders ex in the workbench's text format (ARCHITECTURE.md "Text format and scoring"):
-// prefix = [System + "\n"] + DnDPrompt() + "\nAnswer: [", answer = letter + "]". Examples without a known
-// answer (Answer < 0 or out of range) get the answer "" (unlabeled TTT prompts).
+// Word-answer cues: a WordAnswer example reads "prompt options w1 w2 … answer" and its answer is " w".
+const (
+	OptionsCue    = " options "
+	WordAnswerCue = " answer"
+)
+
+// Format renders ex in the workbench's text format (ARCHITECTURE.md "Text format and scoring"). Lettered
+// items (the paper's DnD format, loaded benchmark files): prefix = [System + "\n"] + DnDPrompt() +
+// "\nAnswer: [", answer = letter + "]". Word-answer items (the built-in suites, tasks.Example.WordAnswer):
+// prefix = [System + " "] + Prompt + " options " + the option words + " answer", answer = " " + the right
+// option's word. Examples without a known answer (Answer < 0 or out of range) get the answer "" (unlabeled
+// TTT prompts).
 func Format(ex tasks.Example) (prefix, answer string) {
+	known := ex.Answer >= 0 && ex.Answer < len(ex.Options)
+	if ex.WordAnswer {
+		if ex.System != "" {
+			prefix = ex.System + " "
+		}
+		prefix += ex.Prompt + OptionsCue + strings.Join(ex.Options, " ") + WordAnswerCue
+		if known {
+			answer = " " + ex.Options[ex.Answer]
+		}
+		return prefix, answer
+	}
 	if ex.System != "" {
 		prefix = ex.System + "\n"
 	}
 	prefix += ex.DnDPrompt() + AnswerCue
-	if ex.Answer >= 0 && ex.Answer < len(ex.Options) {
+	if known {
 		answer = tasks.Letter(ex.Answer) + "]"
 	}
 	return prefix, answer
 }
 
-// MCItem is one multiple-choice example tokenized for scoring: the model reads Prefix and the option
-// probabilities are the renormalized next-token probabilities of LetterIDs.
+// optionText is what follows Format's prefix when option i is the answer.
+func optionText(ex tasks.Example, i int) string {
+	if ex.WordAnswer {
+		return " " + ex.Options[i]
+	}
+	return tasks.Letter(i) + "]"
+}
+
+// MCItem is one multiple-choice example tokenized for scoring. When every option is one token after the
+// shared Prefix (letters; option words of the word tokenizer), the option probabilities are the renormalized
+// next-token probabilities of LetterIDs. Otherwise (word answers under a byte or BPE tokenizer) Conts holds
+// each option's tokens after Prefix and an option's score is the summed log-likelihood of its tokens, the
+// lm-eval multiple-choice rule; the probabilities are the softmax of those sums.
 type MCItem struct {
 	Prefix    []int32
 	LetterIDs []int
+	Conts     [][]int32
 }
 
 // lcp returns the length of the longest common prefix of a and b.
@@ -54,7 +87,7 @@ func EncodeMC(tok tokenizer.Tokenizer, ex tasks.Example) (MCItem, error) {
 	common := tok.Encode(prefix)
 	n := len(common)
 	for i := range ex.Options {
-		full[i] = tok.Encode(prefix + tasks.Letter(i) + "]")
+		full[i] = tok.Encode(prefix + optionText(ex, i))
 		n = min(n, lcp(common, full[i]))
 	}
 	for i := range full {
@@ -69,6 +102,16 @@ func EncodeMC(tok tokenizer.Tokenizer, ex tasks.Example) (MCItem, error) {
 	for i, id := range full[0][:n] {
 		item.Prefix[i] = int32(id)
 	}
+	if ex.WordAnswer && !singleTokenOptions(full, n) {
+		item.LetterIDs = nil
+		for i, f := range full {
+			if len(f) <= n {
+				return MCItem{}, fmt.Errorf("train: option %q adds no token after the prefix", ex.Options[i])
+			}
+			item.Conts = append(item.Conts, toInt32(f[n:]))
+		}
+		return item, nil
+	}
 	seen := map[int]bool{}
 	for i, f := range full {
 		if len(f) <= n {
@@ -82,6 +125,19 @@ func EncodeMC(tok tokenizer.Tokenizer, ex tasks.Example) (MCItem, error) {
 		item.LetterIDs[i] = id
 	}
 	return item, nil
+}
+
+// singleTokenOptions reports whether every option adds exactly one token after the n shared ones, and the
+// options' tokens differ: then next-token scoring is exact.
+func singleTokenOptions(full [][]int, n int) bool {
+	seen := map[int]bool{}
+	for _, f := range full {
+		if len(f) != n+1 || seen[f[n]] {
+			return false
+		}
+		seen[f[n]] = true
+	}
+	return true
 }
 
 // EncodeTrain tokenizes examples for training. With answerOnly the loss counts only the answer tokens

@@ -65,24 +65,66 @@ func (s *Scorer) OptionProbs(adapter *models.Adapter, delta []float32, exs []tas
 		return nil, fmt.Errorf("train: model has no tokenizer")
 	}
 	items := make([]MCItem, len(exs))
-	prefixes := make([][]int32, len(exs))
+	// Every prompt to run: each item's prefix, and for multi-token options the prefix extended by each
+	// option's tokens but the last (the logits after position j score the option's token j+1).
+	var prompts [][]int32
+	at := make([]int, len(exs))
 	for i, ex := range exs {
 		it, err := EncodeMC(s.Model.Tokenizer, ex)
 		if err != nil {
 			return nil, fmt.Errorf("example %d: %w", i, err)
 		}
 		items[i] = it
-		prefixes[i] = it.Prefix
+		at[i] = len(prompts)
+		prompts = append(prompts, it.Prefix)
+		for _, c := range it.Conts {
+			for j := 1; j < len(c); j++ {
+				prompts = append(prompts, append(append([]int32(nil), it.Prefix...), c[:j]...))
+			}
+		}
 	}
-	logits, err := s.NextTokenLogits(adapter, delta, prefixes)
+	logits, err := s.NextTokenLogits(adapter, delta, prompts)
 	if err != nil {
 		return nil, err
 	}
 	out := make([][]float64, len(exs))
 	for i, it := range items {
-		out[i] = LetterSoftmax(logits[i], it.LetterIDs)
+		if it.Conts == nil {
+			out[i] = LetterSoftmax(logits[at[i]], it.LetterIDs)
+			continue
+		}
+		// Summed log-likelihood of each option's tokens, then softmax over the options.
+		sums := make([]float32, len(it.Conts))
+		ids := make([]int, len(it.Conts))
+		next := at[i] + 1
+		for o, c := range it.Conts {
+			var ll float64
+			for j, tok := range c {
+				row := logits[at[i]]
+				if j > 0 {
+					row = logits[next]
+					next++
+				}
+				ll += logSoftmaxAt(row, int(tok))
+			}
+			sums[o], ids[o] = float32(ll), o
+		}
+		out[i] = LetterSoftmax(sums, ids)
 	}
 	return out, nil
+}
+
+// logSoftmaxAt is log softmax(logits)[id] in float64.
+func logSoftmaxAt(logits []float32, id int) float64 {
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = math.Max(mx, float64(v))
+	}
+	var sum float64
+	for _, v := range logits {
+		sum += math.Exp(float64(v) - mx)
+	}
+	return float64(logits[id]) - mx - math.Log(sum)
 }
 
 // LetterSoftmax is softmax over logits[ids] in float64.

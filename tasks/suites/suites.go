@@ -1,37 +1,50 @@
 // Package suites holds the twelve built-in, procedurally generated task
-// families of the workbench, one per benchmark of the DeGAML paper. Each family
-// mirrors its benchmark's form but every instance carries HIDDEN parameters (a
-// synthetic world's facts, an operator's meaning, a disease table, ...) that a
-// model can only get right by adapting to the instance's support set or
-// unlabeled prompts; the question form itself is shared across instances, so
-// it is learnable by meta-training.
+// families of the workbench, one per benchmark of the DeGAML paper, built as
+// "regime worlds with visible traces" (../shared/SUITES-V2.md, the design a
+// prototype of the same model size measured):
 //
-// Determinism: Instance(seed, i, level) depends only on its arguments (and
-// SplitSizes). The hidden parameters are decoded from a keyed bijection of i,
-// so instances 0..NumInstances-1 of one family never share hidden parameters;
-// both levels of an instance share them. Tasks are named "math-mc#17", with
-// "@challenge" (or "@easy") appended when the level is not the family default.
+//   - A closed word vocabulary (Vocabulary) read by a word tokenizer: every
+//     prompt is lower-case words separated by spaces.
+//   - A world is a hidden table (which materials are magnetic, what a pen
+//     costs, which finding suggests which disease). Worlds of one group of
+//     families take one of a few shared hidden tables, the regimes, and redraw
+//     one row of it: most of a world can be learned from other tasks, a small
+//     part only from its own data. Nothing in a prompt names the regime.
+//   - A visible trace: with probability TraceRate a prompt starts with one
+//     true fact line of its world, never about what its own question asks;
+//     otherwise with a neutral line of the same length. One prompt says little,
+//     the unlabeled prompts of a task together reveal its regime.
+//   - Answers are option words, scored as multiple choice by log-likelihood
+//     (tasks.Example.WordAnswer).
 //
-// Besides the labelled support set, about half of the prompts of most
-// families state one true hidden fact (a price, a worked case of the
-// operator, an assert, a rule, an observed norm, a passage fact), so
-// unlabeled prompts alone carry part of the hidden parameters, as the DeGAML
-// generator assumes. Such clues are chosen so they never answer their own
-// item or eliminate one of its options.
+// The six in-domain suites share what real common-sense datasets share: one
+// group of regimes over the same materials and properties, the word answer,
+// the fact-line trace and the same (positive) polarity, each asking in its own
+// form (ARC's question, HellaSwag's continuation, BoolQ's passage + yes/no,
+// PIQA's goal + solution, WinoGrande's blank); so a suite held out of
+// meta-training can still profit from the other five. Each out-of-domain
+// suite has its own words, question form and regimes.
+//
+// Worlds: instance i of a family is a task world (regime i mod Regimes, a
+// deviation drawn from the family and i, tag TaskTag); Pretraining returns
+// separate pretraining worlds with random tables and their own tags, so no
+// task world or regime is ever seen in pretraining.
 package suites
 
 import (
 	"fmt"
 	"hash/fnv"
-	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/degaml/workbench/tasks"
 )
 
-// Difficulty levels.
+// Difficulty levels. Only ARC has two forms (arc-easy and arc-challenge are
+// the same world asked at the two levels); other families ignore the level.
 const (
 	Easy      = "easy"
 	Challenge = "challenge"
@@ -45,44 +58,42 @@ type Sizes struct{ Train, Val, Test int }
 
 // SplitSizes are the split sizes Instance uses; set it before generating
 // (it is read, unsynchronized, by every Instance call). Multiples of 4 keep
-// the answer letters exactly balanced inside every split. A family whose
-// item space is smaller than the total (winogrande easy has 256 distinct
-// items, piqa easy 288, arc easy 480) returns shorter splits, Test first.
+// the answer positions exactly balanced inside every split.
 var SplitSizes = Sizes{Train: 64, Val: 32, Test: 64}
 
-// Byte budgets of a rendered DnD prompt (question + option lines), so that
-// prompt + response fit the nano model's ~256-byte context.
-const (
-	MaxEasyBytes      = 200
-	MaxChallengeBytes = 280
-)
+// Regimes is the number of shared hidden tables of each group of families.
+const Regimes = 4
+
+// TraceRate is the probability that a prompt starts with a true fact line.
+const TraceRate = 0.3
+
+// TaskTag is the world tag of every task world: a word never seen in
+// pretraining (pretraining worlds are tagged p0, p1, ...), so the base model
+// has no stored facts for it.
+const TaskTag = "wx"
+
+// PretrainWorlds is the number of pretraining worlds of each group.
+const PretrainWorlds = 16
 
 // item is one generated question before option placement.
 type item struct {
-	prompt  string
+	prompt  string   // the question, after the tag and trace line
 	options []string // options[0] is the right one unless fixed
-	fixed   bool     // keep option order (True/False); answer says which
+	fixed   bool     // keep option order (yes/no); answer says which
 	answer  int
 }
 
-// world is one instance's hidden parameters plus its item generator.
-type world interface {
-	hidden() map[string]string
-	// item draws one item; level is Easy or Challenge. want is the answer
-	// slot the caller will use: fixed-order items (True/False) must put the
-	// right answer there, others may ignore it (the caller places options).
-	item(r *rand.Rand, level string, want int) item
-}
-
-// family implements tasks.Family over a world decoder.
+// family implements tasks.Family over a group's worlds.
 type family struct {
 	name, domain, desc string
 	role               tasks.Role
 	level              string // default level
-	space              uint64 // number of distinct hidden parameter settings
-	cont               bool   // options continue the prompt (HellaSwag endings)
-	nopts              int    // options per item; 0 means 4
-	build              func(h uint64) world
+	nopts              int    // options per item
+	g                  *group
+	// ask draws one item about world w. want is the answer slot the caller
+	// will use (fixed-order items put the right answer there). It returns
+	// the table rows the question depends on, which the trace line avoids.
+	ask func(r *rand.Rand, w *world, level string, want int) (item, []int)
 }
 
 func (f *family) Name() string        { return f.name }
@@ -90,58 +101,81 @@ func (f *family) Domain() string      { return f.domain }
 func (f *family) Role() tasks.Role    { return f.role }
 func (f *family) Description() string { return f.desc }
 
-// maxInstances caps NumInstances for families with astronomically many
-// hidden settings; int must hold it on every platform.
-const maxInstances = 1 << 30
+// NumInstances bounds the instance index (the worlds are drawn, not
+// enumerated, so any index is valid; pipeline keeps evaluation above 500).
+func (f *family) NumInstances() int { return 1 << 20 }
 
-func (f *family) NumInstances() int { return int(min(f.space, maxInstances)) }
+// Group names the family's group of regimes: the six in-domain families
+// share "commonsense"; each out-of-domain family is a group of its own.
+func Group(f tasks.Family) string {
+	if ff, ok := f.(*family); ok {
+		return ff.g.name
+	}
+	return f.Name()
+}
 
-// Instance builds task instance i. It panics on an out-of-range i or an
-// unknown level, which are programming errors (cmd validates user input).
+// Instance builds task instance i. It panics on a negative i or an unknown
+// level, which are programming errors (cmd validates user input).
 func (f *family) Instance(seed int64, i int, level string) *tasks.Task {
 	if i < 0 || i >= f.NumInstances() {
 		panic(fmt.Sprintf("suites: %s instance %d out of range [0,%d)", f.name, i, f.NumInstances()))
 	}
+	w := f.g.taskWorld(seed, f.name, i)
+	return f.build(w, seed, uint64(i), level, fmt.Sprintf("%s#%d", f.name, i))
+}
+
+// Pretraining returns pretraining world j of f's group (0 <= j <
+// PretrainWorlds) asked in f's form, and the fact lines of that world: the
+// tables are random (not regimes) and tagged "pJ", disjoint from every task
+// world. The families of one group share their pretraining worlds.
+func Pretraining(f tasks.Family, seed int64, j int) (*tasks.Task, []string) {
+	ff := f.(*family)
+	w := ff.g.pretrainWorld(seed, j)
+	t := ff.build(w, seed, 1<<40|uint64(j), "", fmt.Sprintf("%s@p%d", ff.name, j))
+	return t, ff.g.facts(w)
+}
+
+func (f *family) build(w *world, seed int64, stream uint64, level, name string) *tasks.Task {
 	if level == "" {
 		level = f.level
 	}
 	if level != Easy && level != Challenge {
 		panic(fmt.Sprintf("suites: unknown level %q (want easy or challenge)", level))
 	}
-	key := mix64(uint64(seed) ^ strHash(f.name))
-	w := f.build(permute(key, uint64(i), f.space))
 	lv := uint64(0)
 	if level == Challenge {
 		lv = 1
 	}
-	r := rand.New(rand.NewPCG(key, uint64(i)<<1|lv))
-
+	if level != f.level {
+		name += "@" + level
+	}
+	r := rand.New(rand.NewPCG(mix64(uint64(seed)^strHash(f.name)), stream<<1|lv))
 	s := SplitSizes
 	total := s.Train + s.Val + s.Test
 	seen := map[string]bool{}
 	exs := make([]tasks.Example, 0, total)
-	nopts := f.nopts
-	if nopts == 0 {
-		nopts = 4
-	}
 	// Answer slots come from shuffled blocks of all positions, and a slot is
-	// consumed only by an accepted item: letters stay exactly balanced even
-	// though deduplication rejects some kinds of item more than others.
+	// consumed only by an accepted item: positions stay exactly balanced.
 	var slots []int
 	for tries := 0; len(exs) < total && tries < 200*total; tries++ {
 		if len(slots) == 0 {
-			slots = r.Perm(nopts)
+			slots = r.Perm(f.nopts)
 		}
-		it := w.item(r, level, slots[0])
-		if len(it.options) != nopts {
-			panic(fmt.Sprintf("suites: %s made %d options, want %d", f.name, len(it.options), nopts))
+		it, rows := f.ask(r, w, level, slots[0])
+		if len(it.options) != f.nopts {
+			panic(fmt.Sprintf("suites: %s made %d options, want %d", f.name, len(it.options), f.nopts))
 		}
-		k := canonKey(it)
-		if seen[k] {
+		// A fixed quota (not a coin per draw) keeps the traced share at
+		// TraceRate although deduplication rejects neutral items more often.
+		k := len(exs)
+		traced := int(float64(k+1)*TraceRate) > int(float64(k)*TraceRate)
+		prompt := w.tag + " : " + f.g.traceLine(r, w, rows, traced) + " " + it.prompt
+		ck := canonKey(prompt, it.options)
+		if seen[ck] {
 			continue
 		}
-		seen[k] = true
-		ex := tasks.Example{Prompt: it.prompt, Answer: it.answer, Continuation: f.cont}
+		seen[ck] = true
+		ex := tasks.Example{Prompt: prompt, Answer: it.answer, WordAnswer: true}
 		if it.fixed {
 			ex.Options = it.options
 		} else {
@@ -158,26 +192,22 @@ func (f *family) Instance(seed int64, i int, level string) *tasks.Task {
 		exs = exs[n:]
 		return out
 	}
-	name := fmt.Sprintf("%s#%d", f.name, i)
-	if level != f.level {
-		name += "@" + level
-	}
 	return &tasks.Task{
 		Name:   name,
 		Suite:  f.name,
 		Domain: f.domain,
 		Role:   f.role,
 		Splits: tasks.Splits{Train: cut(s.Train), Val: cut(s.Val), Test: cut(s.Test)},
-		Hidden: w.hidden(),
+		Hidden: f.g.hidden(w),
 	}
 }
 
 // canonKey identifies an item independently of option order, so the same
 // question cannot reappear in another split with shuffled options.
-func canonKey(it item) string {
-	o := slices.Clone(it.options)
+func canonKey(prompt string, options []string) string {
+	o := slices.Clone(options)
 	slices.Sort(o)
-	return it.prompt + "\x00" + strings.Join(o, "\x00")
+	return prompt + "\x00" + strings.Join(o, "\x00")
 }
 
 // place puts the right option (opts[0]) at pos and shuffles the others into
@@ -232,7 +262,71 @@ func ByName(name string) (tasks.Family, error) {
 	return nil, fmt.Errorf("suites: unknown suite %q (have %s)", name, strings.Join(Names(), ", "))
 }
 
-// --- hidden-parameter decoding ---
+// --- vocabulary ---
+
+var (
+	warmOnce sync.Once
+	lexMu    sync.Mutex
+	lex      = map[string]bool{}
+)
+
+// words registers the fixed words of a template or list (fields holding a
+// %-verb are placeholders) and returns it unchanged.
+func words(s string) string {
+	lexMu.Lock()
+	defer lexMu.Unlock()
+	for _, f := range strings.Fields(s) {
+		if !strings.Contains(f, "%") {
+			lex[f] = true
+		}
+	}
+	return s
+}
+
+// list registers the words of a list.
+func list(xs ...string) []string {
+	words(strings.Join(xs, " "))
+	return xs
+}
+
+// Vocabulary is every word a built-in prompt, option or fact line can use,
+// sorted: the word tokenizer of the built-in models is built over it.
+func Vocabulary() []string {
+	// Templates register their words when first used: generate every family
+	// once at both levels (the tests check that no generated text leaves the
+	// vocabulary).
+	warmOnce.Do(func() {
+		for _, f := range all {
+			for _, lv := range Levels() {
+				f.Instance(0, 0, lv)
+			}
+			Pretraining(f, 0, 0)
+		}
+	})
+	lexMu.Lock()
+	defer lexMu.Unlock()
+	out := make([]string, 0, len(lex))
+	for w := range lex {
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Shared words of every family's frame: the world tags, the separator, the
+// neutral line and the option/answer cue words of the text format
+// (core/train.Format renders "… options o1 o2 answer o").
+var (
+	_ = words(": . ? , options answer note nothing fact " + TaskTag)
+	_ = func() bool {
+		for j := range PretrainWorlds {
+			words(fmt.Sprintf("p%d", j))
+		}
+		return true
+	}()
+)
+
+// --- hashing ---
 
 func strHash(s string) uint64 {
 	h := fnv.New64a()
@@ -248,146 +342,4 @@ func mix64(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-// permute is a keyed bijection of [0,n): a balanced Feistel network on the
-// smallest even bit width covering n, cycle-walked back into range. It makes
-// the hidden parameters of different instances distinct by construction while
-// still looking random.
-func permute(key, i, n uint64) uint64 {
-	w := bits.Len64(n - 1)
-	w += w & 1
-	w = max(w, 2)
-	half := uint(w / 2)
-	mask := uint64(1)<<half - 1
-	x := i
-	for {
-		l, r := x>>half, x&mask
-		for round := uint64(0); round < 4; round++ {
-			l, r = r, l^(mix64(key^round*0x632be59bd9b4e019^r)&mask)
-		}
-		x = l<<half | r
-		if x < n {
-			return x
-		}
-	}
-}
-
-// decodePerm takes the next k-of-n ordered selection (mixed radix) from h.
-func decodePerm(h uint64, n, k int) ([]int, uint64) {
-	pool := make([]int, n)
-	for j := range pool {
-		pool[j] = j
-	}
-	out := make([]int, k)
-	for j := range k {
-		m := uint64(n - j)
-		idx := int(h % m)
-		h /= m
-		out[j] = pool[idx]
-		pool = slices.Delete(pool, idx, idx+1)
-	}
-	return out, h
-}
-
-// decodeCombo takes the next k-subset of [0,n) (combinatorial number
-// system) from h; the subset is in increasing order.
-func decodeCombo(h uint64, n, k int) ([]int, uint64) {
-	c := binom(n, k)
-	idx := h % c
-	h /= c
-	var out []int
-	for e := 0; e < n && k > 0; e++ {
-		b := binom(n-e-1, k-1)
-		if idx < b {
-			out = append(out, e)
-			k--
-		} else {
-			idx -= b
-		}
-	}
-	return out, h
-}
-
-func binom(n, k int) uint64 {
-	if k < 0 || k > n {
-		return 0
-	}
-	r := uint64(1)
-	for j := 1; j <= k; j++ {
-		r = r * uint64(n-k+j) / uint64(j)
-	}
-	return r
-}
-
-func pow(b, e uint64) uint64 {
-	r := uint64(1)
-	for range e {
-		r *= b
-	}
-	return r
-}
-
-func perms(n, k int) uint64 {
-	r := uint64(1)
-	for j := range k {
-		r *= uint64(n - j)
-	}
-	return r
-}
-
-// --- item helpers ---
-
-// sampleWhere draws k distinct indices of [0,n) satisfying ok, or nil when
-// fewer than k qualify.
-func sampleWhere(r *rand.Rand, n, k int, ok func(int) bool) []int {
-	var c []int
-	for j := range n {
-		if ok(j) {
-			c = append(c, j)
-		}
-	}
-	if len(c) < k {
-		return nil
-	}
-	r.Shuffle(len(c), func(a, b int) { c[a], c[b] = c[b], c[a] })
-	return c[:k]
-}
-
-// numOptions returns four numeric options, right answer first, forming an
-// arithmetic progression with the answer at a uniformly random rank: neither
-// "largest", "smallest", "middle" nor "longest" reveals it. Options stay >= lo;
-// the step shrinks near lo so that the rank can stay uniform.
-func numOptions(r *rand.Rand, ans, step, lo int) []string {
-	step = max(1, min(step, (ans-lo)/3))
-	var ranks []int
-	for p := range 4 {
-		if ans-step*p >= lo {
-			ranks = append(ranks, p)
-		}
-	}
-	p := ranks[r.IntN(len(ranks))]
-	out := []string{fmt.Sprint(ans)}
-	for j := range 4 {
-		if j != p {
-			out = append(out, fmt.Sprint(ans+step*(j-p)))
-		}
-	}
-	return out
-}
-
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
-
-// listAnd renders "a, b and c".
-func listAnd(xs []string) string {
-	if len(xs) <= 1 {
-		return strings.Join(xs, "")
-	}
-	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
-}
-
-func names(vocab []string, idx []int) []string {
-	out := make([]string, len(idx))
-	for j, i := range idx {
-		out[j] = vocab[i]
-	}
-	return out
-}

@@ -2,328 +2,320 @@ package suites
 
 import (
 	"fmt"
-	"maps"
-	"math"
-	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/degaml/workbench/tasks"
 )
 
 const testSeed = 7
 
-func forEachLevel(t *testing.T, f func(t *testing.T, fam tasks.Family, level string)) {
-	for _, fam := range All() {
-		for _, lv := range Levels() {
-			t.Run(fam.Name()+"/"+lv, func(t *testing.T) { f(t, fam, lv) })
-		}
-	}
+// numberWord maps the number words back to numbers, written out again here
+// so the solver does not share the generator's table.
+var numberWord = map[string]int{"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+	"eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+	"sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20}
+
+// question is the prompt after the tag and the trace (or neutral) line.
+func question(p string) string {
+	_, rest, _ := strings.Cut(p, " : ")
+	_, q, _ := strings.Cut(rest, " . ")
+	return q
 }
 
-func allExamples(tk *tasks.Task) []tasks.Example {
-	return slices.Concat(tk.Splits.Train, tk.Splits.Val, tk.Splits.Test)
+// after returns the word following the first occurrence of marker in q.
+func after(q, marker string) string {
+	_, rest, ok := strings.Cut(q, marker+" ")
+	if !ok {
+		return ""
+	}
+	return strings.Fields(rest)[0]
 }
 
-func hiddenString(h map[string]string) string {
-	var sb strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(h)) {
-		fmt.Fprintf(&sb, "%s=%s;", k, h[k])
-	}
-	return sb.String()
+func holds(h map[string]string, key, val string) bool {
+	return slices.Contains(strings.Fields(h[key]), val)
 }
 
-func TestRegistry(t *testing.T) {
-	want := []string{"arc-easy", "arc-challenge", "hellaswag", "boolq", "piqa", "winogrande",
-		"gsm-mc", "math-mc", "logic", "social", "code", "medical"}
-	if got := Names(); !slices.Equal(got, want) {
-		t.Fatalf("Names() = %v, want %v", got, want)
+// solve answers ex from the task's hidden table alone, by reading the
+// question's words: an independent re-implementation of every suite.
+func solve(suite string, h map[string]string, ex tasks.Example) (int, error) {
+	q := question(ex.Prompt)
+	var right func(opt string) bool
+	switch suite {
+	case "arc-easy", "arc-challenge", "hellaswag", "winogrande":
+		var props []string
+		for _, p := range []string{"magnetic", "buoyant", "brittle", "shiny"} {
+			if slices.Contains(strings.Fields(q), p) {
+				props = append(props, p)
+			}
+		}
+		right = func(o string) bool {
+			for _, p := range props {
+				if !holds(h, p, o) {
+					return false
+				}
+			}
+			return len(props) > 0
+		}
+	case "piqa":
+		goal := map[string]string{"lift a nail": "magnetic", "stay afloat": "buoyant", "make sharp shards": "brittle", "reflect the light": "shiny"}
+		_, g, _ := strings.Cut(q, " wants to ")
+		g, _, _ = strings.Cut(g, " ,")
+		right = func(o string) bool { return holds(h, goal[g], o) }
+	case "boolq":
+		f := strings.Fields(q[strings.Index(q, "question : is the "):])
+		yes := holds(h, f[5], f[4])
+		right = func(o string) bool { return (o == "yes") == yes }
+	case "gsm-mc":
+		n, good := numberWord[after(q, "buys")], strings.Fields(q)[3]
+		right = func(o string) bool { return numberWord[o] == n*numberWord[h[good]] }
+	case "math-mc":
+		f := strings.Fields(q) // solve : x plus two = ?
+		x, n := numberWord[h[f[2]]], numberWord[f[4]]
+		want := x + n
+		if f[3] == "times" {
+			want = x * n
+		}
+		right = func(o string) bool { return numberWord[o] == want }
+	case "logic":
+		right = func(o string) bool { return o == h[strings.Fields(q)[3]] } // the room is wet .
+	case "social":
+		right = func(o string) bool { return o == h[after(q, "was")] }
+	case "code":
+		right = func(o string) bool { return o == h[after(q, "lst [")] }
+	case "medical":
+		right = func(o string) bool { return o == h[after(q, "presents with")] }
+	default:
+		return -1, fmt.Errorf("no solver for %s", suite)
 	}
-	for i, fam := range All() {
-		role := tasks.InDomain
-		if i >= 6 {
-			role = tasks.OutOfDomain
-		}
-		if fam.Role() != role || fam.Domain() == "" || fam.Description() == "" {
-			t.Errorf("%s: role %q domain %q desc %q", fam.Name(), fam.Role(), fam.Domain(), fam.Description())
-		}
-		if f, err := ByName(fam.Name()); err != nil || f.Name() != fam.Name() {
-			t.Errorf("ByName(%q) = %v, %v", fam.Name(), f, err)
-		}
-		if _, ok := solvers[fam.Name()]; !ok {
-			t.Errorf("%s has no independent solver", fam.Name())
+	ans := -1
+	for i, o := range ex.Options {
+		if right(o) {
+			if ans >= 0 {
+				return -1, fmt.Errorf("options %d and %d both right", ans, i)
+			}
+			ans = i
 		}
 	}
-	if _, err := ByName("nope"); err == nil {
-		t.Error("ByName(nope) did not fail")
+	if ans < 0 {
+		return -1, fmt.Errorf("no option is right")
 	}
+	return ans, nil
 }
 
-// TestSolversAgree re-solves every generated item of many instances with the
-// independent, prompt-parsing solvers.
-func TestSolversAgree(t *testing.T) {
-	forEachLevel(t, func(t *testing.T, fam tasks.Family, lv string) {
-		solve := solvers[fam.Name()]
-		n := 0
-		for i := range 40 {
-			tk := fam.Instance(testSeed, i*25, lv)
-			for _, ex := range allExamples(tk) {
-				got, err := solve(tk.Hidden, ex)
+func allSplits(t *tasks.Task) []tasks.Example {
+	return slices.Concat(t.Splits.Train, t.Splits.Val, t.Splits.Test)
+}
+
+// TestAnswersResolved: an independent solver reading only the hidden table
+// and the question's words finds exactly one right option, the labelled one,
+// for every item of task and pretraining worlds of every suite.
+func TestAnswersResolved(t *testing.T) {
+	for _, f := range All() {
+		var ts []*tasks.Task
+		for _, i := range []int{0, 3, 501} {
+			ts = append(ts, f.Instance(testSeed, i, ""))
+		}
+		pt, _ := Pretraining(f, testSeed, 2)
+		ts = append(ts, pt)
+		for _, tk := range ts {
+			for _, ex := range allSplits(tk) {
+				got, err := solve(f.Name(), tk.Hidden, ex)
 				if err != nil || got != ex.Answer {
-					t.Fatalf("%s: solver says %d (%v), gold %d\nhidden %v\n%s", tk.Name, got, err, ex.Answer, tk.Hidden, ex.DnDPrompt())
+					t.Fatalf("%s: %q %v: solver %d (%v), label %d", tk.Name, ex.Prompt, ex.Options, got, err, ex.Answer)
 				}
-				n++
 			}
-		}
-		t.Logf("%d items re-solved", n)
-	})
-}
-
-// TestHiddenMatters solves instance i's items with instance i+1's hidden
-// parameters: accuracy must stay near chance, i.e. the items cannot be
-// answered without discovering the instance's own parameters.
-func TestHiddenMatters(t *testing.T) {
-	forEachLevel(t, func(t *testing.T, fam tasks.Family, lv string) {
-		solve := solvers[fam.Name()]
-		var acc, chance float64
-		n := 0
-		for i := range 20 {
-			tk := fam.Instance(testSeed, i, lv)
-			other := fam.Instance(testSeed, i+100, lv).Hidden
-			for _, ex := range tk.Splits.Test {
-				k := float64(len(ex.Options))
-				got, err := solve(other, ex)
-				switch {
-				case err != nil:
-					acc += 1 / k // undecidable under the wrong world: a guess
-				case got == ex.Answer:
-					acc++
-				}
-				chance += 1 / k
-				n++
-			}
-		}
-		acc, chance = acc/float64(n), chance/float64(n)
-		t.Logf("wrong-world accuracy %.3f (chance %.3f)", acc, chance)
-		if acc > chance+0.15 {
-			t.Errorf("wrong-world accuracy %.3f too far above chance %.3f: the hidden parameters barely matter", acc, chance)
-		}
-	})
-}
-
-// TestBaselines checks answer-letter balance and that always-A and
-// longest-option (and, for numeric options, smallest/largest number) stay
-// within 5 points of chance over >= 2,000 items.
-func TestBaselines(t *testing.T) {
-	forEachLevel(t, func(t *testing.T, fam tasks.Family, lv string) {
-		var n, nNum int
-		var a, long, chance, small, large float64
-		counts := map[int]int{}
-		for i := 0; n < 2000; i++ {
-			tk := fam.Instance(testSeed, 3*i+1, lv)
-			for _, ex := range allExamples(tk) {
-				k := len(ex.Options)
-				chance += 1 / float64(k)
-				if ex.Answer == 0 {
-					a++
-				}
-				lo := 0 // longest option, ties to the first
-				for j, o := range ex.Options {
-					if len(o) > len(ex.Options[lo]) {
-						lo = j
-					}
-				}
-				if lo == ex.Answer {
-					long++
-				}
-				counts[ex.Answer]++
-				if v, ok := numeric(ex.Options); ok {
-					nNum++
-					if ex.Answer == slices.Index(v, slices.Min(v)) {
-						small++
-					}
-					if ex.Answer == slices.Index(v, slices.Max(v)) {
-						large++
-					}
-				}
-				n++
-			}
-		}
-		a, long, chance = a/float64(n), long/float64(n), chance/float64(n)
-		t.Logf("n=%d chance %.3f always-A %.3f longest %.3f letters %v", n, chance, a, long, counts)
-		if math.Abs(a-chance) > 0.05 || math.Abs(long-chance) > 0.05 {
-			t.Errorf("baseline off chance %.3f: always-A %.3f, longest %.3f", chance, a, long)
-		}
-		if nNum > 0 {
-			small, large = small/float64(nNum), large/float64(nNum)
-			t.Logf("numeric options on %d items: smallest %.3f, largest %.3f", nNum, small, large)
-			if math.Abs(small-0.25) > 0.05 || math.Abs(large-0.25) > 0.05 {
-				t.Errorf("smallest/largest-number baselines %.3f/%.3f off chance 0.25", small, large)
-			}
-		}
-		for letter, c := range counts {
-			if f := float64(c) / float64(n); math.Abs(f-chance) > 0.05 {
-				t.Errorf("letter %s answers %.3f of items (chance %.3f)", tasks.Letter(letter), f, chance)
-			}
-		}
-	})
-}
-
-// numeric parses options that are all integers.
-func numeric(opts []string) ([]int, bool) {
-	v := make([]int, len(opts))
-	for i, o := range opts {
-		x, err := strconv.Atoi(o)
-		if err != nil {
-			return nil, false
-		}
-		v[i] = x
-	}
-	return v, len(v) > 2
-}
-
-// TestDistinctInstances: NumInstances >= 1000 and instances 0..999 have
-// pairwise distinct hidden parameters.
-func TestDistinctInstances(t *testing.T) {
-	old := SplitSizes
-	SplitSizes = Sizes{Train: 1, Val: 1, Test: 1} // only Hidden matters here
-	defer func() { SplitSizes = old }()
-	for _, fam := range All() {
-		if fam.NumInstances() < 1000 {
-			t.Errorf("%s: NumInstances %d < 1000", fam.Name(), fam.NumInstances())
-		}
-		seen := map[string]int{}
-		for i := range 1000 {
-			tk := fam.Instance(testSeed, i, "")
-			if len(tk.Hidden) == 0 {
-				t.Fatalf("%s: empty Hidden", tk.Name)
-			}
-			h := hiddenString(tk.Hidden)
-			if j, dup := seen[h]; dup {
-				t.Fatalf("%s: instances %d and %d share hidden parameters %s", fam.Name(), j, i, h)
-			}
-			seen[h] = i
 		}
 	}
 }
 
-func TestDeterministicAndNamed(t *testing.T) {
-	for _, fam := range All() {
-		a := fam.Instance(testSeed, 17, "")
-		b := fam.Instance(testSeed, 17, "")
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("%s: Instance not deterministic", fam.Name())
+// TestSplitsBalancedDisjoint: full splits, answer positions exactly balanced
+// in every split, options distinct, no item in two splits.
+func TestSplitsBalancedDisjoint(t *testing.T) {
+	for _, f := range All() {
+		tk := f.Instance(testSeed, 11, "")
+		if len(tk.Splits.Train) != SplitSizes.Train || len(tk.Splits.Val) != SplitSizes.Val || len(tk.Splits.Test) != SplitSizes.Test {
+			t.Fatalf("%s: split sizes %s", f.Name(), tk)
 		}
-		c := fam.Instance(testSeed+1, 17, "")
-		if reflect.DeepEqual(a.Hidden, c.Hidden) && reflect.DeepEqual(a.Splits, c.Splits) {
-			t.Errorf("%s: seed has no effect", fam.Name())
-		}
-		if a.Name != fam.Name()+"#17" || a.Suite != fam.Name() || a.Domain != fam.Domain() || a.Role != fam.Role() {
-			t.Errorf("%s: task metadata %q %q %q %q", fam.Name(), a.Name, a.Suite, a.Domain, a.Role)
-		}
-		// The two levels share the instance's hidden world.
-		other := Easy
-		if fam.Name() != "arc-challenge" {
-			other = Challenge
-		}
-		d := fam.Instance(testSeed, 17, other)
-		if !reflect.DeepEqual(a.Hidden, d.Hidden) || d.Name != a.Name+"@"+other {
-			t.Errorf("%s: level %s changed hidden params or is misnamed %q", fam.Name(), other, d.Name)
+		seen := map[string]string{}
+		for name, split := range map[string][]tasks.Example{"train": tk.Splits.Train, "val": tk.Splits.Val, "test": tk.Splits.Test} {
+			count := map[int]int{}
+			for _, ex := range split {
+				count[ex.Answer]++
+				if !ex.WordAnswer {
+					t.Fatalf("%s: item without WordAnswer", f.Name())
+				}
+				o := slices.Clone(ex.Options)
+				slices.Sort(o)
+				if len(slices.Compact(o)) != len(ex.Options) {
+					t.Fatalf("%s: repeated option in %v", f.Name(), ex.Options)
+				}
+				k := canonKey(ex.Prompt, ex.Options)
+				if other, dup := seen[k]; dup {
+					t.Fatalf("%s: item in %s and %s: %q", f.Name(), other, name, ex.Prompt)
+				}
+				seen[k] = name
+			}
+			n := len(ex0(split).Options)
+			for pos := range n {
+				if count[pos] != len(split)/n {
+					t.Errorf("%s %s: answer position counts %v, want %d each", f.Name(), name, count, len(split)/n)
+				}
+			}
 		}
 	}
 }
 
-// TestSplits: exact sizes, and no example (prompt + options, in any order)
-// appears twice within or across splits.
-func TestSplits(t *testing.T) {
-	forEachLevel(t, func(t *testing.T, fam tasks.Family, lv string) {
-		for i := range 30 {
-			tk := fam.Instance(testSeed, i*31, lv)
-			s := tk.Splits
-			if len(s.Train) != SplitSizes.Train || len(s.Val) != SplitSizes.Val || len(s.Test) != SplitSizes.Test {
-				t.Fatalf("%s: split sizes %s, want %+v", tk.Name, tk, SplitSizes)
+func ex0(s []tasks.Example) tasks.Example { return s[0] }
+
+// TestTracesAndRegimes: the regime never shows in a prompt except through
+// fact lines: every task world has the same tag; a prompt's first line is a
+// TRUE fact of its world about a row its question does not ask (about
+// TraceRate of the time) or the neutral line of the same length; and worlds
+// follow their regime except in a small part of their own.
+func TestTracesAndRegimes(t *testing.T) {
+	for _, f := range All() {
+		g := f.(*family).g
+		traces, n := 0, 0
+		for _, i := range []int{0, 1, 2, 3, 500, 777} {
+			tk := f.Instance(testSeed, i, "")
+			w := g.taskWorld(testSeed, f.Name(), i)
+			reg := g.regimeTables(testSeed)[i%Regimes]
+			diff := 0
+			for k := range reg {
+				if !slices.Equal(reg[k], w.rows[k]) {
+					diff++
+				}
 			}
-			seen := map[string]string{}
-			for name, xs := range map[string][]tasks.Example{"train": s.Train, "val": s.Val, "test": s.Test} {
-				for _, ex := range xs {
-					o := slices.Clone(ex.Options)
-					slices.Sort(o)
-					for _, key := range []string{ex.DnDPrompt(), ex.Prompt + "|" + strings.Join(o, "|")} {
-						if prev, dup := seen[key]; dup {
-							t.Fatalf("%s: %s and %s share %q", tk.Name, prev, name, key)
+			if diff == 0 || diff > 2 {
+				t.Errorf("%s: world %d differs from its regime in %d rows, want 1 (2 for one-to-one tables)", f.Name(), i, diff)
+			}
+			if tk.Hidden["regime"] != fmt.Sprint(i%Regimes) {
+				t.Errorf("%s#%d: hidden regime %q", f.Name(), i, tk.Hidden["regime"])
+			}
+			facts := g.facts(w)
+			for _, ex := range allSplits(tk) {
+				n++
+				tag, rest, _ := strings.Cut(ex.Prompt, " : ")
+				if tag != TaskTag {
+					t.Fatalf("%s: task world tagged %q", f.Name(), tag)
+				}
+				line, q, _ := strings.Cut(rest, " . ")
+				line += " ."
+				if line == g.neutral() {
+					continue
+				}
+				traces++
+				if !slices.Contains(facts, line) {
+					t.Fatalf("%s: trace %q is not a fact of the world", f.Name(), line)
+				}
+				// The trace's row is not one the question names.
+				for k, key := range g.keys {
+					for _, v := range g.vals {
+						if g.fact(key, v) == line && slices.Contains(strings.Fields(q), key) && !(g.name == "code" && !strings.Contains(q, "[ "+key+" ]")) {
+							t.Fatalf("%s: trace %q about the asked row %d (%q)", f.Name(), line, k, q)
 						}
-						seen[key] = name
 					}
 				}
 			}
+			if len(strings.Fields(g.neutral())) != len(strings.Fields(facts[0])) {
+				t.Errorf("%s: neutral line %q and fact lines differ in length", f.Name(), g.neutral())
+			}
 		}
-	})
-}
-
-// TestSplitSizesOption: the split sizes are a package-level option.
-func TestSplitSizesOption(t *testing.T) {
-	old := SplitSizes
-	SplitSizes = Sizes{Train: 16, Val: 8, Test: 12}
-	defer func() { SplitSizes = old }()
-	tk := All()[0].Instance(testSeed, 3, "")
-	if len(tk.Splits.Train) != 16 || len(tk.Splits.Val) != 8 || len(tk.Splits.Test) != 12 {
-		t.Fatalf("got %s", tk)
+		if r := float64(traces) / float64(n); r < TraceRate-0.02 || r > TraceRate+0.02 {
+			t.Errorf("%s: %.2f of prompts carry a trace, want ≈ %.1f", f.Name(), r, TraceRate)
+		}
 	}
 }
 
-// TestPromptBytes: rendered prompts fit the small models' context.
-func TestPromptBytes(t *testing.T) {
-	forEachLevel(t, func(t *testing.T, fam tasks.Family, lv string) {
-		limit := MaxEasyBytes
-		if lv == Challenge {
-			limit = MaxChallengeBytes
+// TestInDomainShareRegimes: the six in-domain suites' world i follows the
+// same regime table; out-of-domain groups are their own.
+func TestInDomainShareRegimes(t *testing.T) {
+	var groups []string
+	for _, f := range All() {
+		if f.Role() == tasks.InDomain && Group(f) != "commonsense" {
+			t.Errorf("%s is in-domain but in group %s", f.Name(), Group(f))
 		}
-		longest, total, n := 0, 0, 0
-		for i := range 30 {
-			for _, ex := range allExamples(fam.Instance(testSeed, i*7, lv)) {
-				b := len(ex.DnDPrompt())
-				if b > limit {
-					t.Fatalf("%d-byte prompt over %d:\n%s", b, limit, ex.DnDPrompt())
-				}
-				if len(ex.Options) < 2 || ex.Answer < 0 || ex.Answer >= len(ex.Options) {
-					t.Fatalf("malformed example %+v", ex)
-				}
-				longest, total, n = max(longest, b), total+b, n+1
+		if f.Role() == tasks.OutOfDomain {
+			if slices.Contains(groups, Group(f)) {
+				t.Errorf("out-of-domain group %s shared", Group(f))
 			}
+			groups = append(groups, Group(f))
 		}
-		t.Logf("prompt bytes: max %d, mean %.0f", longest, float64(total)/float64(n))
-	})
-}
-
-func TestInvalidArgsPanic(t *testing.T) {
-	fam := All()[0]
-	for _, f := range []func(){
-		func() { fam.Instance(1, -1, "") },
-		func() { fam.Instance(1, fam.NumInstances(), "") },
-		func() { fam.Instance(1, 0, "hard") },
-	} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Error("no panic")
-				}
-			}()
-			f()
-		}()
 	}
 }
 
-func TestPermuteIsBijection(t *testing.T) {
-	for _, n := range []uint64{1, 2, 3, 1000, 1620, 4097} {
-		seen := make([]bool, n)
-		for i := range n {
-			x := permute(99, i, n)
-			if x >= n || seen[x] {
-				t.Fatalf("n=%d: permute(%d)=%d repeats or out of range", n, i, x)
+// TestPretrainingDisjoint: pretraining worlds have their own tags and are
+// none of the regime tables; the families of a group share them.
+func TestPretrainingDisjoint(t *testing.T) {
+	for _, f := range All() {
+		g := f.(*family).g
+		for j := range PretrainWorlds {
+			pt, facts := Pretraining(f, testSeed, j)
+			w := g.pretrainWorld(testSeed, j)
+			for _, reg := range g.regimeTables(testSeed) {
+				if tableKey(reg) == tableKey(w.rows) {
+					t.Errorf("%s: pretraining world %d is a regime table", f.Name(), j)
+				}
 			}
-			seen[x] = true
+			if tag := strings.Fields(pt.Splits.Train[0].Prompt)[0]; tag != fmt.Sprintf("p%d", j) {
+				t.Errorf("%s: pretraining world %d tagged %q", f.Name(), j, tag)
+			}
+			if len(facts) == 0 {
+				t.Errorf("%s: no facts", f.Name())
+			}
+		}
+	}
+	a, fa := Pretraining(all[0], testSeed, 5)
+	b, fb := Pretraining(all[4], testSeed, 5)
+	if !slices.Equal(fa, fb) || a.Hidden["magnetic"] != b.Hidden["magnetic"] {
+		t.Errorf("in-domain families do not share pretraining world 5")
+	}
+}
+
+// TestVocabularyCoversEverything: every prompt, option and fact line of
+// every suite tokenizes without unknown words, and the vocabulary fits the
+// word preset.
+func TestVocabularyCoversEverything(t *testing.T) {
+	tok, err := tokenizer.NewWord(Vocabulary(), models.WordVocabSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range All() {
+		for _, lv := range Levels() {
+			tk := f.Instance(testSeed, 42, lv)
+			pt, facts := Pretraining(f, testSeed, 1)
+			for _, ex := range append(allSplits(tk), allSplits(pt)...) {
+				if err := tok.Check(ex.Prompt + " options " + strings.Join(ex.Options, " ") + " answer"); err != nil {
+					t.Fatalf("%s: %v in %q", f.Name(), err, ex.Prompt)
+				}
+				for _, o := range ex.Options {
+					if len(tok.Encode(o)) != 1 {
+						t.Fatalf("%s: option %q is not one word", f.Name(), o)
+					}
+				}
+			}
+			for _, l := range facts {
+				if err := tok.Check(l); err != nil {
+					t.Fatalf("%s: %v", f.Name(), err)
+				}
+			}
+		}
+	}
+}
+
+// TestDeterministic: instances depend only on (seed, i, level).
+func TestDeterministic(t *testing.T) {
+	for _, f := range All() {
+		a, b := f.Instance(testSeed, 9, ""), f.Instance(testSeed, 9, "")
+		if fmt.Sprint(a) != fmt.Sprint(b) || a.Splits.Test[5].Prompt != b.Splits.Test[5].Prompt {
+			t.Errorf("%s: instance not deterministic", f.Name())
+		}
+		if c := f.Instance(testSeed, 10, ""); c.Splits.Test[0].Prompt == a.Splits.Test[0].Prompt && c.Splits.Test[1].Prompt == a.Splits.Test[1].Prompt {
+			t.Errorf("%s: instances 9 and 10 look identical", f.Name())
 		}
 	}
 }
