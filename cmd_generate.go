@@ -84,6 +84,13 @@ func generate(stdout io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	if p, perr := models.PresetByName(*model); perr == nil && arg != *model && m.Tokenizer == nil {
+		// A trained base's checkpoint names only the byte tokenizer; the
+		// word preset's vocabulary comes from the built-in suites.
+		if m.Tokenizer, err = pipeline.PresetTokenizer(p); err != nil {
+			return err
+		}
+	}
 	var ids []int
 	if *promptIDs != "" {
 		for _, f := range strings.Split(*promptIDs, ",") {
