@@ -159,6 +159,11 @@ func TestGenerateNanoWordPromptUsesWordTokenizer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Words outside the vocabulary are refused by name, not read as <unk>.
+	err = generate(&bytes.Buffer{}, []string{"--model", "nano-word", "--prompt", "which metal floats ?", "--workdir", wd})
+	if err == nil || !strings.Contains(err.Error(), "not among them: metal, floats") {
+		t.Errorf("out-of-vocabulary prompt: err = %v", err)
+	}
 	if len(res.IDs) != 2 || res.Text != tok.Decode(res.IDs) {
 		t.Fatalf("got ids %v text %q; want 2 new ids whose word decoding is the text (%q)", res.IDs, res.Text, tok.Decode(res.IDs))
 	}
