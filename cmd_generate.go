@@ -13,6 +13,7 @@ import (
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/pipeline"
 	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/gomlx/compute"
 )
 
@@ -84,6 +85,13 @@ func generate(stdout io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	if p, perr := models.PresetByName(*model); perr == nil && arg != *model && m.Tokenizer == nil {
+		// A trained base's checkpoint names only the byte tokenizer; the
+		// word preset's vocabulary comes from the built-in suites.
+		if m.Tokenizer, err = pipeline.PresetTokenizer(p); err != nil {
+			return err
+		}
+	}
 	var ids []int
 	if *promptIDs != "" {
 		for _, f := range strings.Split(*promptIDs, ",") {
@@ -99,6 +107,14 @@ func generate(stdout io.Writer, args []string) error {
 	} else {
 		if m.Tokenizer == nil {
 			return fmt.Errorf("generate: %s has no tokenizer; use --prompt-ids", *model)
+		}
+		// The word tokenizer maps unknown words to <unk>: refuse them, as chat
+		// does, instead of continuing a prompt the model cannot read.
+		if wt, ok := m.Tokenizer.(*tokenizer.Word); ok {
+			if u := wt.Unknown(*prompt); len(u) > 0 {
+				return fmt.Errorf("generate: %s reads only its %d words; not among them: %s (`workbench tokenize --model %s` shows the ids)",
+					*model, len(wt.Words()), strings.Join(u, ", "), *model)
+			}
 		}
 		ids = m.Tokenizer.Encode(*prompt)
 		if len(ids) == 0 {

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/degaml/workbench/core/pipeline"
 	"github.com/degaml/workbench/internal/testref"
+	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/safetensors"
 )
 
@@ -113,5 +115,56 @@ func TestPlacesFlagsEverywhere(t *testing.T) {
 	os.WriteFile(bad, []byte("[nope]\nx = 1\n"), 0o644)
 	if err := listModels(io.Discard, []string{"--config", bad}); err == nil {
 		t.Error("models accepted a bad --config")
+	}
+}
+
+// `generate --model nano-word --prompt TEXT` (the README's example) reads the
+// trained base, whose checkpoint names the word tokenizer but does not hold
+// it: the preset supplies it. Weights here are random (pretraining is slow);
+// the tokenizer path is what is tested: the text is the words of the new ids.
+func TestGenerateNanoWordPromptUsesWordTokenizer(t *testing.T) {
+	wd := t.TempDir()
+	cf := commonFlags{workdir: wd}
+	cfg, err := cf.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Model.Preset = "nano-word"
+	dir, _, err := pipeline.TrainedBase(cfg, wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := models.PresetByName("nano-word")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := models.SaveCheckpoint(dir, &models.Checkpoint{Config: p.Config, Tokenizer: "word",
+		Weights: models.NewRandom(p.Config, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	prompt := "which material is shiny ?"
+	var out bytes.Buffer
+	if err := generate(&out, []string{"--model", "nano-word", "--prompt", prompt, "--max-new", "2", "--greedy",
+		"--json", "--workdir", wd}); err != nil {
+		t.Fatalf("generate --model nano-word --prompt: %v", err)
+	}
+	var res struct {
+		IDs  []int  `json:"ids"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v in %q", err, out.String())
+	}
+	tok, err := pipeline.PresetTokenizer(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Words outside the vocabulary are refused by name, not read as <unk>.
+	err = generate(&bytes.Buffer{}, []string{"--model", "nano-word", "--prompt", "which metal floats ?", "--workdir", wd})
+	if err == nil || !strings.Contains(err.Error(), "not among them: metal, floats") {
+		t.Errorf("out-of-vocabulary prompt: err = %v", err)
+	}
+	if len(res.IDs) != 2 || res.Text != tok.Decode(res.IDs) {
+		t.Fatalf("got ids %v text %q; want 2 new ids whose word decoding is the text (%q)", res.IDs, res.Text, tok.Decode(res.IDs))
 	}
 }

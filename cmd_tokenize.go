@@ -18,7 +18,7 @@ import (
 
 // cmdTokenize implements
 //
-//	workbench tokenize --model DIR|nano|micro [--json]
+//	workbench tokenize --model DIR|PRESET [--json]
 //
 // It tokenizes ALL of stdin (trailing whitespace and newlines included, since they are tokens too) and prints
 // the ids: `{"ids":[...]}` with --json, otherwise space separated; a newline follows either way.
@@ -30,19 +30,19 @@ func cmdTokenize(args []string) error {
 
 // main.go's table is filled by the cmd_*.go files, so registering here keeps main.go untouched.
 func init() {
-	register("tokenize", "print the token ids of stdin (--model DIR|nano|micro, --json)", cmdTokenize)
+	register("tokenize", "print the token ids of stdin (--model DIR|nano-word|nano|micro, --json)", cmdTokenize)
 }
 
 func tokenize(stdin io.Reader, stdout io.Writer, args []string) error {
 	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
-	model := fs.String("model", "", "model directory holding tokenizer.json, or a preset name (nano, micro: the byte tokenizer)")
+	model := fs.String("model", "", "model directory holding tokenizer.json, or a preset name (nano-word: its word vocabulary; nano, micro: the byte tokenizer)")
 	asJSON := fs.Bool("json", false, `print {"ids":[...]} instead of space-separated ids`)
 	maxBytes := fs.Int64("max-bytes", maxTokenizeBytes, "refuse input larger than this many bytes")
 	var cf commonFlags
 	cf.registerPlaces(fs) // accepted everywhere; the byte tokenizer needs neither
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: workbench tokenize --model DIR|nano|micro [--json] < text")
+		fmt.Fprintln(fs.Output(), "usage: workbench tokenize --model DIR|nano-word|nano|micro [--json] < text")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -52,7 +52,7 @@ func tokenize(stdin io.Reader, stdout io.Writer, args []string) error {
 		return fmt.Errorf("tokenize: unexpected arguments %q (the text is read from stdin)", fs.Args())
 	}
 	if *model == "" {
-		return errors.New("tokenize: --model is required (a directory with tokenizer.json, or nano/micro)")
+		return errors.New("tokenize: --model is required (a directory with tokenizer.json, or nano-word/nano/micro)")
 	}
 	tok, err := tokenizerFor(*model)
 	if err != nil {

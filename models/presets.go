@@ -54,7 +54,7 @@ var presets = []Preset{
 			MaxPositions: 512, RopeTheta: 10000, RMSNormEps: 1e-5,
 			BOSTokenID: tokenizer.ByteBOS, EOSTokenID: tokenizer.ByteEOS,
 		},
-		Description: "byte-level Llama, 4 layers × 256 wide (GQA 8/4), 512-token context: the default experiment model",
+		Description: "byte-level Llama, 4 layers × 256 wide (GQA 8/4), 512-token context: the largest built-in byte model",
 	},
 }
 

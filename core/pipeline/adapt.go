@@ -224,12 +224,27 @@ func (w *Workbench) chat(ctx context.Context, r api.ChatRequest, maxNew int, pub
 		pub(events.Event{Kind: events.Token, Text: text, Message: label, TokensPerS: float64(n) / time.Since(start).Seconds()})
 		return ctx.Err() == nil
 	}
+	ids := base.Tokenizer.Encode(prompt)
+	opt.MaxNew = chatMaxNew(base.Config.MaxPositions, len(ids), opt.MaxNew)
 	g := w.generator(base)
-	if _, err := g.Generate(ctx, base.Tokenizer.Encode(prompt), opt); err != nil {
+	if _, err := g.Generate(ctx, ids, opt); err != nil {
 		return err
 	}
 	pub(events.Event{Kind: events.Log, Phase: "chat_done", Message: label})
 	return nil
+}
+
+// chatMaxNew is how many tokens a chat answer may add to a prompt of n
+// tokens in a context of ctxLen. TruncateLeft makes room for MaxNew by
+// cutting the prompt: with the word model's 64-token context and the TUI's
+// 128 new tokens it kept only the last word ("answer"), and the model
+// answered a question it never saw. A prompt that fits is kept whole and the
+// answer gets the rest of the context; a longer one is still cut.
+func chatMaxNew(ctxLen, n, maxNew int) int {
+	if room := ctxLen - n; room > 0 && room < maxNew {
+		return room
+	}
+	return maxNew
 }
 
 func (w *Workbench) generator(base *models.Model) *models.Generator {

@@ -214,6 +214,22 @@ func TestChatPromptFormatsMultipleChoice(t *testing.T) {
 	}
 }
 
+// A chat prompt that fits the context is never cut to make room for the
+// answer (the word model has 64 positions; the TUI asks for 128 new tokens).
+func TestChatMaxNewKeepsPromptWhole(t *testing.T) {
+	for _, c := range []struct{ ctx, n, maxNew, want int }{
+		{64, 17, 128, 47},  // the TUI on nano-word: the answer gets the rest
+		{64, 17, 8, 8},     // room enough: unchanged
+		{64, 64, 128, 128}, // no room: TruncateLeft cuts as before
+		{64, 80, 16, 16},
+		{256, 40, 128, 128},
+	} {
+		if got := chatMaxNew(c.ctx, c.n, c.maxNew); got != c.want {
+			t.Errorf("chatMaxNew(%d, %d, %d) = %d, want %d", c.ctx, c.n, c.maxNew, got, c.want)
+		}
+	}
+}
+
 func TestChatRejectsOversizedPrompt(t *testing.T) {
 	w, err := Open(tinyConfig(t), t.TempDir())
 	if err != nil {

@@ -62,7 +62,7 @@ func New(c *common.Common) *Model {
 			Metric:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "view")),
 			Rerun:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-run all")),
 			NewSeed: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new seed")),
-			Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "scroll steps")),
+			Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll steps")),
 			Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll steps")),
 		},
 	}

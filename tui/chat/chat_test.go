@@ -216,3 +216,19 @@ func (r *routed) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	_, cmd := r.Model.Update(msg)
 	return r, cmd
 }
+
+// An answer that ends before any text (the model emits end-of-text at once)
+// says so instead of showing a blank line under its header.
+func TestEmptyAnswerIsNamed(t *testing.T) {
+	m, _, _ := setup(t)
+	a := &answer{Label: "decoupled · degaml · run adapt-7", AdaptRun: "adapt-7", Mode: "degaml", Stream: "chat-9"}
+	s := m.c.Store.AddStream("chat-9")
+	s.Label, s.Done = "degaml on arc-easy#501", true
+	if got := joinParts(m.answerParts(a, nil, 100)); !strings.Contains(got, EmptyAnswer) {
+		t.Errorf("empty done answer: %q", got)
+	}
+	s.Text = " tin"
+	if got := joinParts(m.answerParts(a, nil, 100)); strings.Contains(got, EmptyAnswer) || !strings.Contains(got, "tin") {
+		t.Errorf("answer with text: %q", got)
+	}
+}

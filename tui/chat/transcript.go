@@ -125,6 +125,10 @@ func (m *Model) answerHeader(a *answer, s *state.Stream, w int) string {
 	return st.Accent.Bold(true).Width(w).Render(label) + "\n" + st.Muted.Width(w).Render(strings.TrimPrefix(speed, " · "))
 }
 
+// EmptyAnswer stands for an answer that ended before any text (the model
+// emitted end-of-text at once).
+const EmptyAnswer = "(no text: the model ended its answer at once)"
+
 // answerParts renders one answer as its sections: the header, the text (or
 // why there is none yet), and, for a multiple-choice prompt whose option
 // probabilities are known, the bars.
@@ -137,6 +141,9 @@ func (m *Model) answerParts(a *answer, letters []string, w int) []string {
 		body = st.Warn.Width(w).Render(a.Note)
 	case s == nil || s.Text == "" && !s.Done && s.Err == "":
 		body = st.Muted.Width(w).Render(m.waiting())
+	case s.Done && s.Err == "" && strings.TrimSpace(s.Text) == "":
+		// Say so: a blank answer looks like a display fault.
+		body = st.Muted.Width(w).Render(EmptyAnswer)
 	default:
 		text := Printable(s.Text)
 		if !s.Done {

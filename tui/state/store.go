@@ -175,9 +175,18 @@ func (s *Store) apply(e events.Event) {
 		s.applyStage(e)
 		return
 	}
-	if st, ok := s.Streams[e.Run]; ok && e.Run != "" {
-		s.applyStream(st, e)
-		return
+	if e.Run != "" {
+		st, ok := s.Streams[e.Run]
+		// A short answer (one word, then EOS) can be over before Chat has
+		// returned its id to AddStream: take its tokens and end anyway, or
+		// the answer shows empty.
+		if !ok && (e.Kind == events.Token || e.Kind == events.Log && e.Phase == "chat_done") {
+			st, ok = s.AddStream(e.Run), true
+		}
+		if ok {
+			s.applyStream(st, e)
+			return
+		}
 	}
 	switch e.Kind {
 	case events.Step:

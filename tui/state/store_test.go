@@ -68,6 +68,29 @@ func TestStreams(t *testing.T) {
 	}
 }
 
+// The engine can publish a whole short answer before Chat returns its id:
+// the stream registered afterwards still has the text and is done.
+func TestStreamEventsBeforeAddStream(t *testing.T) {
+	s := NewStore()
+	s.Apply([]events.Event{
+		{Kind: events.Token, Run: "c1", Text: " tin", Message: "degaml-gen on arc-easy#501"},
+		{Kind: events.Token, Run: "c1", Text: ""}, // EOS
+		{Kind: events.Log, Run: "c1", Phase: "chat_done"},
+	})
+	st := s.AddStream("c1")
+	if st.Text != " tin" || !st.Done || st.Label != "degaml-gen on arc-easy#501" || len(s.Runs) != 0 {
+		t.Fatalf("%+v, %d runs", st, len(s.Runs))
+	}
+	// Other events of unknown runs still make runs, not streams.
+	s.Apply([]events.Event{{Kind: events.Log, Run: "a1", Phase: "trial"}, {Kind: events.Error, Run: "a2", Message: "x"}})
+	if _, ok := s.Streams["a1"]; ok {
+		t.Fatal("a non-chat log made a stream")
+	}
+	if _, ok := s.Streams["a2"]; ok || s.Runs["a2"] == nil {
+		t.Fatal("an adapt error should go to its run")
+	}
+}
+
 func TestStageLossThinning(t *testing.T) {
 	s := NewStore()
 	var evs []events.Event
