@@ -261,7 +261,9 @@ func (w *Workbench) stagePublisher(method string, stages []string) func(events.E
 			switch method {
 			case meta.DeGAML:
 				for i, s := range stages {
-					if s != e.Phase {
+					// The generator's steps carry Stage "generator" and Phase
+					// "generator-eval"; the other phases are named by Phase.
+					if s != e.Phase && s != e.Stage {
 						continue
 					}
 					for _, prev := range stages[:i] { // a phase starting ends the ones before it

@@ -246,3 +246,26 @@ func TestChatRejectsOversizedPrompt(t *testing.T) {
 		t.Fatal("unknown method accepted")
 	}
 }
+
+// The generator's step events name their stage in Stage (their Phase is
+// "generator-eval"): they must start the generator stage and end collect, so
+// the Pipeline screen shows the generator's own time.
+func TestGeneratorStepsStartTheGeneratorStage(t *testing.T) {
+	w, err := Open(tinyConfig(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	pub := w.stagePublisher(meta.DeGAML, w.stagesOf(meta.DeGAML))
+	pub(events.Event{Kind: events.Step, Phase: StageCollect, Step: 1, Total: 2})
+	if got := w.stageState(StageCollect); got != "running" {
+		t.Fatalf("collect is %q after its first step, want running", got)
+	}
+	pub(events.Event{Kind: events.Step, Stage: StageGenerator, Phase: "generator-eval", Step: 1, Total: 4})
+	if got := w.stageState(StageGenerator); got != "running" {
+		t.Fatalf("generator is %q after its first step, want running", got)
+	}
+	if got := w.stageState(StageCollect); got == "running" {
+		t.Fatalf("collect still running after the generator started")
+	}
+}
