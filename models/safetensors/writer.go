@@ -1,14 +1,11 @@
 package safetensors
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 )
 
@@ -30,36 +27,9 @@ func Write(path string, ts map[string]Tensor, metadata map[string]string) error 
 	}
 	sort.Strings(names)
 
-	type entry struct {
-		DType       string   `json:"dtype"`
-		Shape       []int    `json:"shape"`
-		DataOffsets [2]int64 `json:"data_offsets"`
-	}
-	var hdr bytes.Buffer
-	hdr.WriteByte('{')
-	first := true
-	writeKV := func(k string, v any) error {
-		kb, _ := json.Marshal(k)
-		vb, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		if !first {
-			hdr.WriteByte(',')
-		}
-		first = false
-		hdr.Write(kb)
-		hdr.WriteByte(':')
-		hdr.Write(vb)
-		return nil
-	}
-	if len(metadata) > 0 {
-		if err := writeKV(MetadataKey, metadata); err != nil {
-			return err
-		}
-	}
-	dtypes := make([]string, len(names))
-	var off int64
+	// Check every tensor before the first byte is written, then let
+	// WriteStream do the header, the layout and the atomic write.
+	specs := make([]TensorSpec, len(names))
 	for i, n := range names {
 		t := ts[n]
 		dt := t.DType
@@ -88,44 +58,12 @@ func Write(path string, ts map[string]Tensor, metadata map[string]string) error 
 		if have != numel {
 			return fmt.Errorf("safetensors: tensor %q: shape %v needs %d values, has %d", n, t.Shape, numel, have)
 		}
-		dtypes[i] = dt
-		size := int64(numel * elemSize(dt))
-		shape := t.Shape
-		if shape == nil {
-			shape = []int{}
-		}
-		if err := writeKV(n, entry{DType: dt, Shape: shape, DataOffsets: [2]int64{off, off + size}}); err != nil {
-			return err
-		}
-		off += size
+		specs[i] = TensorSpec{Name: n, DType: dt, Shape: t.Shape}
 	}
-	hdr.WriteByte('}')
-	for hdr.Len()%8 != 0 {
-		hdr.WriteByte(' ')
-	}
-
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	var lenBuf [8]byte
-	binary.LittleEndian.PutUint64(lenBuf[:], uint64(hdr.Len()))
-	w.Write(lenBuf[:])
-	w.Write(hdr.Bytes())
-	var b [8]byte
-	for i, n := range names {
-		t := ts[n]
-		switch dtypes[i] {
+	return WriteStream(path, specs, metadata, func(i int, w io.Writer) error {
+		t := ts[names[i]]
+		var b [8]byte
+		switch specs[i].DType {
 		case "F32":
 			for _, v := range t.F32 {
 				binary.LittleEndian.PutUint32(b[:4], math.Float32bits(v))
@@ -139,27 +77,14 @@ func Write(path string, ts map[string]Tensor, metadata map[string]string) error 
 		case "I32":
 			for _, v := range t.I64 {
 				if v < math.MinInt32 || v > math.MaxInt32 {
-					return fmt.Errorf("safetensors: tensor %q: value %d does not fit I32", n, v)
+					return fmt.Errorf("value %d does not fit I32", v)
 				}
 				binary.LittleEndian.PutUint32(b[:4], uint32(int32(v)))
 				w.Write(b[:4])
 			}
 		}
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("safetensors: fsync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return SyncDir(dir)
+		return nil
+	})
 }
 
 // SyncDir fsyncs a directory so a rename inside it survives a crash.
