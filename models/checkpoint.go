@@ -76,7 +76,7 @@ func SaveCheckpoint(dir string, c *Checkpoint) error {
 		if err := safetensors.Write(path, ts, map[string]string{"format": "pt"}); err != nil {
 			return err
 		}
-		sum, size, err := fileSHA256(path)
+		sum, size, err := FileSHA256(path)
 		if err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 			return nil, fmt.Errorf("checkpoint %s: bad file name %q in manifest", dir, name)
 		}
 		path := filepath.Join(dir, name)
-		sum, size, err := fileSHA256(path)
+		sum, size, err := FileSHA256(path)
 		if err != nil {
 			return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 		}
@@ -187,7 +187,9 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 	return c, nil
 }
 
-func fileSHA256(path string) (string, int64, error) {
+// FileSHA256 is a file's SHA-256 (hex) and size: the checksum every cached
+// artifact's manifest records.
+func FileSHA256(path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, err

@@ -6,13 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/degaml/workbench/models"
+	"github.com/degaml/workbench/models/safetensors"
 )
 
 // DefaultWorkdir is where artifacts live when neither --workdir nor the
@@ -56,14 +58,14 @@ func commitDir(tmp, dir string) error {
 	if err := os.WriteFile(filepath.Join(tmp, doneMarker), []byte(man), 0o644); err != nil {
 		return err
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := safetensors.SyncDir(tmp); err != nil {
 		return err
 	}
 	_ = os.RemoveAll(dir)
 	if err := os.Rename(tmp, dir); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(dir))
+	return safetensors.SyncDir(filepath.Dir(dir))
 }
 
 // manifest lists "sha256 size path" for every regular file under dir
@@ -78,7 +80,7 @@ func manifest(dir string) (string, error) {
 		if err != nil || rel == doneMarker {
 			return err
 		}
-		sum, size, err := fileSum(path)
+		sum, size, err := models.FileSHA256(path)
 		if err != nil {
 			return err
 		}
@@ -148,29 +150,6 @@ func manifestEntries(man string) map[string][2]string {
 		}
 	}
 	return out
-}
-
-func fileSum(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }
 
 // removeCheckpoint deletes a checkpoint directory and its crash leftovers.
