@@ -268,7 +268,7 @@ func abmllModules(names []string) ([]string, error) {
 }
 
 // deltaNLL is the NLL of batch b with W₀ + ΔW for the modules mods.
-func deltaNLL(cfg models.Config, base models.Weights, mods []string, b BatchNodes) NLLFn {
+func deltaNLL(cfg models.Config, base models.Weights, mods []string, b train.BatchNodes) NLLFn {
 	return func(d []*Node) *Node {
 		w := make(models.Weights, len(base))
 		for k, v := range base {
@@ -277,7 +277,7 @@ func deltaNLL(cfg models.Config, base models.Weights, mods []string, b BatchNode
 		for i, mod := range mods {
 			w[mod+".weight"] = Add(base[mod+".weight"], d[i])
 		}
-		return lmLoss(cfg, models.LoRAConfig{}, w, nil, b)
+		return train.LMLoss(cfg, models.LoRAConfig{}, w, nil, nil, b)
 	}
 }
 
@@ -352,7 +352,7 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Tas
 		rest := in[k+3:]
 		var obj, qn, sn, kl *Node
 		for i := range nt {
-			sb, qb := bindBatch(rest[6*i:]), bindBatch(rest[6*i+3:])
+			sb, qb := train.BindBatch(rest[6*i:]), train.BindBatch(rest[6*i+3:])
 			var o, q, kk, s *Node
 			o, q, kk, s, rng = ag.TaskObjective(rng, theta, deltaNLL(cfg, base, mods, sb), deltaNLL(cfg, base, mods, qb))
 			if obj == nil {
@@ -395,7 +395,7 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Tas
 		sb, qb, T := metaBatch(env, hostRNG, pool, nt, m.opts.Support, m.opts.Query)
 		args := anys(baseT, theta, mo, vo, []*tensors.Tensor{f32(float64(done)), f32(lr), rng})
 		for i := range sb {
-			args = append(args, anys(sb[i].padTo(T).tensors(), qb[i].padTo(T).tensors())...)
+			args = append(args, anys(sb[i].PadTo(T).Tensors(), qb[i].PadTo(T).Tensors())...)
 		}
 		out, err := exec.Exec(args...)
 		if err != nil {
@@ -449,7 +449,7 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 		base := models.Bind(baseNames, in[:nb])
 		phi, th := in[nb:nb+2*na], in[nb+2*na:nb+4*na]
 		k := nb + 4*na
-		rng, sb, qb := in[k], bindBatch(in[k+1:]), bindBatch(in[k+4:])
+		rng, sb, qb := in[k], train.BindBatch(in[k+1:]), train.BindBatch(in[k+4:])
 		tmF, tsF := split(th)
 		next, nll, kl, rng := ag.RefineStep(rng, phi, ag.Mean(tmF), ag.Sigma(tsF), deltaNLL(cfg, base, mods, sb))
 		nmF, _ := split(next)
@@ -473,7 +473,7 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 			return nil, err
 		}
 		start := time.Now()
-		out, err := exec.Exec(append(anys(baseT, phi, theta, []*tensors.Tensor{state}), anys(sb.tensors(), qb.tensors())...)...)
+		out, err := exec.Exec(append(anys(baseT, phi, theta, []*tensors.Tensor{state}), anys(sb.Tensors(), qb.Tensors())...)...)
 		if err != nil {
 			return nil, fmt.Errorf("meta: %s refinement step %d: %w", ABMLL, j, err)
 		}

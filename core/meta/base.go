@@ -7,13 +7,10 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/gomlx/compute/dtypes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/train"
-	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"
 )
 
@@ -36,100 +33,21 @@ func (baseMethod) Adapt(ctx context.Context, env *Env, _ Artifact, task *tasks.T
 
 // ---- helpers shared by the gradient-based methods (lora.go, maml.go, abmll.go) ----
 
-// seqBucket is the padding granularity of token batches: execs are cached per
-// input shape, so lengths are rounded up to a multiple of it.
-const seqBucket = 16
-
-// lmBatch is a right-padded token batch with its shifted targets and loss
-// weights (1 where a target counts), built on the host so the loss graph
-// needs no Slice (second-order gradients through Slice fail on the go backend).
-type lmBatch struct {
-	IDs, Targets *tensors.Tensor // int32 [B, L]
-	Weights      *tensors.Tensor // float32 [B, L]
-	Tokens       int             // counted targets
+// encodeBatch tokenizes labelled examples in the workbench format into a
+// batch of the adaptation bucket (answerOnly: the loss counts the answer
+// tokens only). Over-long sequences keep their end (train.EncodeExamples).
+func encodeBatch(env *Env, exs []tasks.Example, answerOnly bool) *train.Batch {
+	return mustBatch(train.EncodeExamples(env.Model.Tokenizer, env.Model.Config, exs, answerOnly, 0, train.AdaptBucket))
 }
 
-// newLMBatch pads seqs to a multiple of seqBucket (at least minLen). Target t
-// is ids[t+1]; it counts when lossFrom[b] <= t+1 < len(seq). Padding ids are 0
-// and never counted, which is exact with right padding and causal attention.
-func newLMBatch(seqs [][]int32, lossFrom []int, minLen int) lmBatch {
-	L := minLen
-	for _, s := range seqs {
-		L = max(L, len(s))
-	}
-	L = (L + seqBucket - 1) / seqBucket * seqBucket
-	return newLMBatchExact(seqs, lossFrom, L)
-}
-
-// batchLen is the padded length of b.
-func (b lmBatch) batchLen() int { return b.IDs.Shape().Dimensions[1] }
-
-// tensors are b's exec inputs, in BatchNodes order.
-func (b lmBatch) tensors() []*tensors.Tensor { return []*tensors.Tensor{b.IDs, b.Targets, b.Weights} }
-
-// padTo right-pads b to length L >= its length (padding never counts), so the
-// support and query batches of several tasks share one exec.
-func (b lmBatch) padTo(L int) lmBatch {
-	cur := b.batchLen()
-	if cur == L {
-		return b
-	}
-	B := b.IDs.Shape().Dimensions[0]
-	grow := func(src *tensors.Tensor) *tensors.Tensor {
-		if src.DType() == dtypes.Float32 {
-			d := tensors.MustCopyFlatData[float32](src)
-			out := make([]float32, B*L)
-			for i := range B {
-				copy(out[i*L:i*L+cur], d[i*cur:(i+1)*cur])
-			}
-			return tensors.FromFlatDataAndDimensions(out, B, L)
-		}
-		d := tensors.MustCopyFlatData[int32](src)
-		out := make([]int32, B*L)
-		for i := range B {
-			copy(out[i*L:i*L+cur], d[i*cur:(i+1)*cur])
-		}
-		return tensors.FromFlatDataAndDimensions(out, B, L)
-	}
-	return lmBatch{IDs: grow(b.IDs), Targets: grow(b.Targets), Weights: grow(b.Weights), Tokens: b.Tokens}
-}
-
-// encodeBatch tokenizes labelled examples in the workbench format; answerOnly
-// puts the loss on the answer tokens only ("X]"). Sequences longer than the
-// context keep their end (the answer cue and answer).
-func encodeBatch(env *Env, exs []tasks.Example, answerOnly bool) lmBatch {
-	seqs, from := train.EncodeTrain(env.Model.Tokenizer, exs, answerOnly)
-	n := env.Model.Config.MaxPositions
-	for i, s := range seqs {
-		if len(s) > n {
-			cut := len(s) - n
-			seqs[i] = s[cut:]
-			from[i] = max(1, from[i]-cut)
-		}
-	}
-	b := newLMBatch(seqs, from, 0)
-	if b.batchLen() > n {
-		b = newLMBatchExact(seqs, from, n)
+// mustBatch unwraps a batch that cannot fail: callers pass a non-empty list
+// of examples, every encoded example holds at least its BOS token, and
+// sequences are clipped to the context before batching.
+func mustBatch(b *train.Batch, err error) *train.Batch {
+	if err != nil {
+		panic(fmt.Sprintf("meta: batching: %v", err))
 	}
 	return b
-}
-
-// BatchNodes are a token batch as graph nodes: ids and targets int32 [B,T], weights float32 [B,T].
-type BatchNodes struct{ IDs, Targets, Weights *Node }
-
-func bindBatch(in []*Node) BatchNodes { return BatchNodes{in[0], in[1], in[2]} }
-
-// lmLoss is the mean causal-LM loss of the base model with an adapter (nil
-// adapter: the base model alone).
-func lmLoss(cfg models.Config, lora models.LoRAConfig, base, adapter models.Weights, b BatchNodes) *Node {
-	opt := models.ForwardOptions{}
-	if adapter != nil {
-		l := lora
-		opt.LoRA = &l
-		opt.Adapter = adapter
-	}
-	logits := models.Forward(cfg, base, b.IDs, opt)
-	return models.CausalLMLoss(logits, b.Targets, b.Weights)
 }
 
 // sampleExamples draws n examples from pool: a random permutation prefix when

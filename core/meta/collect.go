@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"
 )
@@ -107,47 +108,44 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 		}
 		ct := &CollectedTask{Task: task, ValAcc: -1}
 		rng := newRNG(tseed, 0xc011ec7)
-		tr := r.newLoRATrainer(init)
 		sup := labelled(task.Splits.Train)
-		for s := range total {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			start := time.Now()
-			lr := o.CollectPreLR
-			if s >= o.CollectPreSteps {
-				lr = o.CollectFineLR
-			}
-			b := r.lmBatchOf(sampleExamples(rng, sup, o.CollectBatch), true, 0)
-			loss, err := tr.Step(b, lr, 0)
-			if err != nil {
-				return nil, err
-			}
-			// Step/Total count over all tasks: the pipeline turns them into
-			// the stage's progress fraction.
-			ev := stepEvent(method, task.Name, "collect", ti*total+s+1, len(picked)*total, lr, start)
-			ev.Stage = "collect"
-			if finite(loss) {
-				ev.SupportLoss = events.F(loss)
-				ct.FinalLoss = loss
-			} else {
-				warn(r.env, method, task.Name, fmt.Sprintf("collect step %d: non-finite loss, step rejected", s+1))
-			}
-			r.env.Publish(ev)
-			done := s + 1
-			if done > o.CollectWarmup && ((done-o.CollectWarmup)%o.CollectEvery == 0 || done == total) {
-				ct.Steps = append(ct.Steps, done)
-				ct.Ckpts = append(ct.Ckpts, flattenAdapter(r.adNames, tr.Adapter()))
-			}
+		ad := init.Clone()
+		checkpoint := func(done int) {
+			ct.Steps = append(ct.Steps, done)
+			ct.Ckpts = append(ct.Ckpts, flattenAdapter(r.adNames, ad))
+		}
+		_, err := train.Loop(ctx, r.loraStep, r.env.Model.Params, ad.Params, train.NewAdamState(ad.Params), train.LoopConfig{
+			Steps: total, Method: method, Task: task.Name, Phase: "collect", Publish: r.env.Publish,
+			Schedule: func(s int) float64 {
+				if s >= o.CollectPreSteps {
+					return o.CollectFineLR
+				}
+				return o.CollectPreLR
+			},
+			Batch: func(int) (*train.Batch, error) {
+				return r.lmBatchOf(sampleExamples(rng, sup, o.CollectBatch), true, 0), nil
+			},
+			OnStep: func(s int, res train.StepResult, ev *events.Event) error {
+				// Step/Total count over all tasks: the pipeline turns them
+				// into the stage's progress fraction.
+				ev.Step, ev.Total, ev.Stage = ti*total+s+1, len(picked)*total, "collect"
+				ct.FinalLoss = res.Loss
+				if done := s + 1; done > o.CollectWarmup && ((done-o.CollectWarmup)%o.CollectEvery == 0 || done == total) {
+					checkpoint(done)
+				}
+				return nil
+			},
+		})
+		if err != nil {
+			return nil, err
 		}
 		if len(ct.Ckpts) == 0 { // warm-up longer than the run: keep the last state
-			ct.Steps = append(ct.Steps, total)
-			ct.Ckpts = append(ct.Ckpts, flattenAdapter(r.adNames, tr.Adapter()))
+			checkpoint(total)
 		}
 		ct.Prompts = promptSubset(unlabeled(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...)), o.PromptPool, tseed)
 		if val := labelled(task.Splits.Val); len(val) > 0 {
 			// The collected LoRA's val accuracy: what the generator aims at.
-			acc, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: tr.Adapter()}, val)
+			acc, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: ad}, val)
 			if err != nil {
 				return nil, err
 			}

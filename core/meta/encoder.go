@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/tasks"
 )
 
@@ -161,7 +162,7 @@ func (r *dgRuntime) hiddenEmbeddings(ctx context.Context, exs []tasks.Example, m
 			seqs[i] = ids
 			L = max(L, len(ids))
 		}
-		L = min((L+seqBucket-1)/seqBucket*seqBucket, r.cfg.MaxPositions)
+		L = min(train.BucketLen(L, train.AdaptBucket), r.cfg.MaxPositions)
 		ids := make([]int32, encodeChunk*L)
 		mask := make([]float32, encodeChunk*L)
 		for i, s := range seqs {

@@ -2,11 +2,10 @@ package meta
 
 import (
 	"context"
-	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"strings"
-	"time"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
 	"github.com/gomlx/gomlx/core/tensors"
@@ -21,9 +20,10 @@ import (
 // SLOT, TTS, mixing) and the compiled graphs they share with checkpoint
 // collection (dgRuntime). Each operation streams one events.Step per step.
 
-// dgRuntime holds the execs DeGAML runs against one frozen base model and
-// LoRA shape. Execs cache one compiled graph per input shape, so batches are
-// padded to length buckets (seqBucket) and fixed batch sizes.
+// dgRuntime holds what DeGAML runs against one frozen base model and LoRA
+// shape: core/train's LoRA and δ steps and loss, and the prompt encoder's
+// exec. Execs cache one compiled graph per input shape, so batches are padded
+// to length buckets (train.AdaptBucket) and fixed batch sizes.
 type dgRuntime struct {
 	env       *Env
 	cfg       models.Config
@@ -32,7 +32,9 @@ type dgRuntime struct {
 	base      []*tensors.Tensor
 	adNames   []string
 
-	loraStep, slotStep, lossExec, embedExec *Exec
+	loraStep, slotStep *train.Step
+	loss               *train.Loss
+	embedExec          *Exec
 }
 
 func newDGRuntime(env *Env) (*dgRuntime, error) {
@@ -43,63 +45,17 @@ func newDGRuntime(env *Env) (*dgRuntime, error) {
 	r.baseNames = env.Model.Params.Names()
 	r.base = env.Model.Params.Tensors()
 	r.adNames = sortedShapeNames(models.AdapterShapes(r.cfg, r.lora))
-	nb, na := len(r.baseNames), len(r.adNames)
-	lora := r.lora
-	fwdOpt := func(ad []*Node, delta *Node) models.ForwardOptions {
-		return models.ForwardOptions{LoRA: &lora, Adapter: models.Bind(r.adNames, ad), HiddenDelta: delta}
-	}
-	adam := train.AdamConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
-	// adamW applies one clipped Adam step plus decoupled weight decay; wd is
-	// an input so collection (wd 0) and TTT (wd 0.01) share one graph.
-	adamW := func(params, grads, m, v []*Node, lr, step, wd *Node) ([]*Node, []*Node, []*Node) {
-		grads, _ = train.ClipByGlobalNorm(grads, 1)
-		np, nm, nv := train.AdamUpdate(adam, lr, step, params, grads, m, v)
-		for i := range np {
-			np[i] = Sub(np[i], Mul(Mul(lr, wd), params[i]))
-		}
-		return np, nm, nv
-	}
+	nb := len(r.baseNames)
 	var err error
-	// loraStep: base…, A/B…, m…, v…, ids, targets, weights, lr, step, wd → A/B…, m…, v…, loss.
-	r.loraStep, err = NewExec(env.Backend, func(g *Graph, in []*Node) []*Node {
-		base := models.Bind(r.baseNames, in[:nb])
-		ad := in[nb : nb+na]
-		m, v := in[nb+na:nb+2*na], in[nb+2*na:nb+3*na]
-		k := nb + 3*na
-		ids, tg, w, lr, step, wd := in[k], in[k+1], in[k+2], in[k+3], in[k+4], in[k+5]
-		loss := models.CausalLMLoss(models.Forward(r.cfg, base, ids, fwdOpt(ad, nil)), tg, w)
-		grads := Gradient(loss, ad...)
-		np, nm, nv := adamW(ad, grads, m, v, lr, step, wd)
-		out := append(append(append(np, nm...), nv...), loss)
-		return out
-	})
-	if err != nil {
+	// One step graph per trained thing; the weight decay is an input, so
+	// collection (wd 0) and TTT (wd 0.01) share one graph.
+	if r.loraStep, err = train.NewLoRAStep(env.Backend, r.cfg, r.lora, train.DefaultAdam()); err != nil {
 		return nil, err
 	}
-	// slotStep: base…, A/B…, δ, m, v, ids, targets, weights, lr, step, wd → δ, m, v, loss.
-	r.slotStep, err = NewExec(env.Backend, func(g *Graph, in []*Node) []*Node {
-		base := models.Bind(r.baseNames, in[:nb])
-		ad := in[nb : nb+na]
-		k := nb + na
-		delta, m, v := in[k], in[k+1], in[k+2]
-		ids, tg, w, lr, step, wd := in[k+3], in[k+4], in[k+5], in[k+6], in[k+7], in[k+8]
-		loss := models.CausalLMLoss(models.Forward(r.cfg, base, ids, fwdOpt(ad, delta)), tg, w)
-		grads := Gradient(loss, delta)
-		np, nm, nv := adamW([]*Node{delta}, grads, []*Node{m}, []*Node{v}, lr, step, wd)
-		return []*Node{np[0], nm[0], nv[0], loss}
-	})
-	if err != nil {
+	if r.slotStep, err = train.NewDeltaStep(env.Backend, r.cfg, r.lora, train.DefaultAdam()); err != nil {
 		return nil, err
 	}
-	// lossExec: base…, A/B…, δ, ids, targets, weights → loss.
-	r.lossExec, err = NewExec(env.Backend, func(g *Graph, in []*Node) []*Node {
-		base := models.Bind(r.baseNames, in[:nb])
-		ad := in[nb : nb+na]
-		k := nb + na
-		loss := models.CausalLMLoss(models.Forward(r.cfg, base, in[k+1], fwdOpt(ad, in[k])), in[k+2], in[k+3])
-		return []*Node{loss}
-	})
-	if err != nil {
+	if r.loss, err = train.NewLoss(env.Backend, r.cfg, r.lora); err != nil {
 		return nil, err
 	}
 	// embedExec: base…, ids, mask → mean of the frozen model's final hidden
@@ -163,19 +119,6 @@ func (r *dgRuntime) maxSeq(limit int) int {
 	return limit
 }
 
-// clipSeqs keeps at most n tokens of each sequence, dropping from the left
-// (the end carries the answer cue and, when labelled, the answer), and moves
-// lossFrom accordingly.
-func clipSeqs(seqs [][]int32, lossFrom []int, n int) {
-	for i, s := range seqs {
-		if len(s) > n {
-			cut := len(s) - n
-			seqs[i] = s[cut:]
-			lossFrom[i] = max(1, lossFrom[i]-cut)
-		}
-	}
-}
-
 // unlabeled strips answers: TTT and SLOT must never see labels.
 func unlabeled(exs []tasks.Example) []tasks.Example {
 	out := make([]tasks.Example, len(exs))
@@ -188,95 +131,29 @@ func unlabeled(exs []tasks.Example) []tasks.Example {
 }
 
 // lmBatchOf builds a whole-text LM batch of the examples' scored prefixes
-// (train.Format without the answer), or an answer-only batch when answerOnly.
-func (r *dgRuntime) lmBatchOf(exs []tasks.Example, answerOnly bool, maxTokens int) lmBatch {
+// (train.Format without the answer), or an answer-only batch when answerOnly;
+// each sequence keeps at most maxTokens tokens (0: the context).
+func (r *dgRuntime) lmBatchOf(exs []tasks.Example, answerOnly bool, maxTokens int) *train.Batch {
 	if !answerOnly {
 		exs = unlabeled(exs)
 	}
-	seqs, from := train.EncodeTrain(r.env.Model.Tokenizer, exs, answerOnly)
-	clipSeqs(seqs, from, r.maxSeq(maxTokens))
-	b := newLMBatch(seqs, from, 0)
-	if L := b.batchLen(); L > r.cfg.MaxPositions {
-		// The bucket rounding may overshoot the context; re-pad exactly.
-		b = newLMBatchExact(seqs, from, r.cfg.MaxPositions)
-	}
-	return b
+	return mustBatch(train.EncodeExamples(r.env.Model.Tokenizer, r.cfg, exs, answerOnly, r.maxSeq(maxTokens), train.AdaptBucket))
 }
 
-// newLMBatchExact is newLMBatch without bucket rounding (length exactly L).
-func newLMBatchExact(seqs [][]int32, lossFrom []int, L int) lmBatch {
-	B := len(seqs)
-	ids := make([]int32, B*L)
-	tg := make([]int32, B*L)
-	w := make([]float32, B*L)
-	n := 0
-	for b, s := range seqs {
-		copy(ids[b*L:], s)
-		for t := 0; t+1 < len(s); t++ {
-			tg[b*L+t] = s[t+1]
-			if t+1 >= lossFrom[b] {
-				w[b*L+t] = 1
-				n++
-			}
-		}
-	}
-	return lmBatch{IDs: tensors.FromFlatDataAndDimensions(ids, B, L), Targets: tensors.FromFlatDataAndDimensions(tg, B, L),
-		Weights: tensors.FromFlatDataAndDimensions(w, B, L), Tokens: n}
-}
-
-// loraTrainer runs Adam(W) steps on one adapter.
-type loraTrainer struct {
-	r        *dgRuntime
-	cfg      models.LoRAConfig // the starting adapter's (a delta-mixed adapter has rank 2r, same scale)
-	ad, m, v []*tensors.Tensor
-	step     int
-}
-
-func (r *dgRuntime) newLoRATrainer(a *models.Adapter) *loraTrainer {
+// fitAdapter trains a copy of a with core/train's LoRA step and loop (its
+// divergence policy included) and returns it; a keeps its LoRA config (a
+// delta-mixed adapter has rank 2r and the same scale).
+func (r *dgRuntime) fitAdapter(ctx context.Context, a *models.Adapter, loop train.LoopConfig) (*models.Adapter, error) {
 	c := a.Clone()
-	ad := r.adapterTensors(c)
-	return &loraTrainer{r: r, cfg: c.Config, ad: ad, m: zerosLike(ad), v: zerosLike(ad)}
-}
-
-// Step takes one optimizer step on batch b and returns the pre-step loss. A
-// non-finite loss leaves the adapter unchanged (the step is rejected).
-func (t *loraTrainer) Step(b lmBatch, lr, wd float64) (float64, error) {
-	args := anys(t.r.base, t.ad, t.m, t.v, b.tensors(), []*tensors.Tensor{f32(lr), f32(float64(t.step + 1)), f32(wd)})
-	out, err := t.r.loraStep.Call(args...)
-	if err != nil {
-		return 0, err
+	if _, err := train.Loop(ctx, r.loraStep, r.env.Model.Params, c.Params, train.NewAdamState(c.Params), loop); err != nil {
+		return nil, err
 	}
-	na := len(t.ad)
-	loss := scalarF(out[3*na])
-	if !finite(loss) {
-		return loss, nil
-	}
-	t.step++
-	t.ad, t.m, t.v = out[:na], out[na:2*na], out[2*na:3*na]
-	return loss, nil
-}
-
-// Adapter returns the current weights as an adapter.
-func (t *loraTrainer) Adapter() *models.Adapter {
-	l := t.cfg
-	p := make(models.Params, len(t.ad))
-	for i, n := range t.r.adNames {
-		p[n] = t.ad[i]
-	}
-	return &models.Adapter{Config: l, Params: p}
+	return c, nil
 }
 
 // LMLoss is the mean LM loss of batch b under adapter a and SLOT δ (nil: 0).
-func (r *dgRuntime) LMLoss(a *models.Adapter, delta []float32, b lmBatch) (float64, error) {
-	if delta == nil {
-		delta = make([]float32, r.cfg.HiddenSize)
-	}
-	args := anys(r.base, r.adapterTensors(a), []*tensors.Tensor{tensors.FromFlatDataAndDimensions(delta, len(delta))}, b.tensors())
-	out, err := r.lossExec.Call(args...)
-	if err != nil {
-		return 0, err
-	}
-	return scalarF(out[0]), nil
+func (r *dgRuntime) LMLoss(a *models.Adapter, delta []float32, b *train.Batch) (float64, error) {
+	return r.loss.Of(r.env.Model.Params, a, delta, b)
 }
 
 // famCtx is what a family operation reports to: the method/task labels and
@@ -294,26 +171,11 @@ func (r *dgRuntime) TTT(ctx context.Context, fc famCtx, a *models.Adapter, promp
 		return a, nil
 	}
 	rng := newRNG(seed, 0x777)
-	tr := r.newLoRATrainer(a)
-	for s := range steps {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		start := time.Now()
-		b := r.lmBatchOf(sampleExamples(rng, prompts, batch), false, maxTokens)
-		loss, err := tr.Step(b, lr, wd)
-		if err != nil {
-			return nil, err
-		}
-		ev := stepEvent(fc.method, fc.task, FamTTT, s+1, steps, lr, start)
-		ev.SupportLoss = events.F(loss)
-		if !finite(loss) {
-			ev.SupportLoss = nil
-			warn(r.env, fc.method, fc.task, fmt.Sprintf("ttt step %d: non-finite loss, step rejected", s+1))
-		}
-		fc.publish(ev)
-	}
-	return tr.Adapter(), nil
+	return r.fitAdapter(ctx, a, train.LoopConfig{Steps: steps, LR: lr, WeightDecay: wd,
+		Method: fc.method, Task: fc.task, Phase: FamTTT, Publish: fc.publish,
+		Batch: func(int) (*train.Batch, error) {
+			return r.lmBatchOf(sampleExamples(rng, prompts, batch), false, maxTokens), nil
+		}})
 }
 
 // SLOT fits one vector δ, added to the final hidden state at every position,
@@ -321,8 +183,6 @@ func (r *dgRuntime) TTT(ctx context.Context, fc famCtx, a *models.Adapter, promp
 // the paper's "Question: …\nAnswer:" batch): AdamW (weight decay wd) from δ = 0.
 func (r *dgRuntime) SLOT(ctx context.Context, fc famCtx, a *models.Adapter, prompts []tasks.Example, steps int, lr, wd float64, maxPrompts, maxTokens int) ([]float32, error) {
 	H := r.cfg.HiddenSize
-	delta := tensors.FromFlatDataAndDimensions(make([]float32, H), H)
-	m, v := tensors.FromShape(delta.Shape()), tensors.FromShape(delta.Shape())
 	if len(prompts) > maxPrompts {
 		prompts = prompts[:maxPrompts]
 	}
@@ -330,31 +190,16 @@ func (r *dgRuntime) SLOT(ctx context.Context, fc famCtx, a *models.Adapter, prom
 		return make([]float32, H), nil
 	}
 	b := r.lmBatchOf(prompts, false, maxTokens)
-	ad := r.adapterTensors(a)
-	done := 0
-	for s := range steps {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		start := time.Now()
-		args := anys(r.base, ad, []*tensors.Tensor{delta, m, v}, b.tensors(),
-			[]*tensors.Tensor{f32(lr), f32(float64(done + 1)), f32(wd)})
-		out, err := r.slotStep.Call(args...)
-		if err != nil {
-			return nil, err
-		}
-		loss := scalarF(out[3])
-		ev := stepEvent(fc.method, fc.task, FamSLOT, s+1, steps, lr, start)
-		if finite(loss) {
-			delta, m, v = out[0], out[1], out[2]
-			done++
-			ev.SupportLoss = events.F(loss)
-		} else {
-			warn(r.env, fc.method, fc.task, fmt.Sprintf("slot step %d: non-finite loss, step rejected", s+1))
-		}
-		fc.publish(ev)
+	frozen := maps.Clone(r.env.Model.Params)
+	maps.Copy(frozen, a.Params)
+	delta := models.Params{train.DeltaName: tensors.FromFlatDataAndDimensions(make([]float32, H), H)}
+	_, err := train.Loop(ctx, r.slotStep, frozen, delta, train.NewAdamState(delta), train.LoopConfig{
+		Steps: steps, LR: lr, WeightDecay: wd, Method: fc.method, Task: fc.task, Phase: FamSLOT, Publish: fc.publish,
+		Batch: func(int) (*train.Batch, error) { return b, nil }})
+	if err != nil {
+		return nil, err
 	}
-	return tensors.MustCopyFlatData[float32](delta), nil
+	return tensors.MustCopyFlatData[float32](delta[train.DeltaName]), nil
 }
 
 // Mixing variants (DeGAMLOptions.MixMode).
@@ -372,25 +217,11 @@ func (r *dgRuntime) SFT(ctx context.Context, fc famCtx, a *models.Adapter, suppo
 		return a, nil
 	}
 	rng := newRNG(seed, 0x5f7)
-	tr := r.newLoRATrainer(a)
-	for s := range steps {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		start := time.Now()
-		loss, err := tr.Step(r.lmBatchOf(sampleExamples(rng, support, batch), true, maxTokens), lr, 0)
-		if err != nil {
-			return nil, err
-		}
-		ev := stepEvent(fc.method, fc.task, FamSFT, s+1, steps, lr, start)
-		if finite(loss) {
-			ev.SupportLoss = events.F(loss)
-		} else {
-			warn(r.env, fc.method, fc.task, fmt.Sprintf("sft step %d: non-finite loss, step rejected", s+1))
-		}
-		fc.publish(ev)
-	}
-	return tr.Adapter(), nil
+	return r.fitAdapter(ctx, a, train.LoopConfig{Steps: steps, LR: lr,
+		Method: fc.method, Task: fc.task, Phase: FamSFT, Publish: fc.publish,
+		Batch: func(int) (*train.Batch, error) {
+			return r.lmBatchOf(sampleExamples(rng, support, batch), true, maxTokens), nil
+		}})
 }
 
 // MixDeltaAdapters interpolates the weight updates of two adapters exactly:

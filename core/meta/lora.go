@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"maps"
 
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
-
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"
@@ -28,79 +26,47 @@ func (a *adapterArtifact) Save(dir string) error { return a.Adapter.SavePEFT(dir
 // reports of a LoRA run; the last step always reports.
 func valEvery(steps int) int { return max(1, steps/10) }
 
-// trainBatch tokenizes labelled examples into a core/train batch
-// (answer-only loss), keeping the end of over-long sequences.
-func trainBatch(env *Env, exs []tasks.Example) (*train.Batch, error) {
-	seqs, from := train.EncodeTrain(env.Model.Tokenizer, exs, true)
-	n := env.Model.Config.MaxPositions
-	for i, s := range seqs {
-		if len(s) > n {
-			cut := len(s) - n
-			seqs[i], from[i] = s[cut:], max(1, from[i]-cut)
-		}
-	}
-	return train.MakeBatch(seqs, from, train.DefaultBucket, n)
-}
-
-// newLossExec compiles base…, A/B…, ids, targets, weights → LM loss.
-func newLossExec(env *Env, lora models.LoRAConfig, adNames []string) (*Exec, error) {
-	baseNames := env.Model.Params.Names()
-	nb, na := len(baseNames), len(adNames)
-	cfg := env.Model.Config
-	return NewExec(env.Backend, func(in []*Node) *Node {
-		return lmLoss(cfg, lora, models.Bind(baseNames, in[:nb]), models.Bind(adNames, in[nb:nb+na]), bindBatch(in[nb+na:]))
-	})
-}
-
 // trainLoRA runs opts.Steps AdamW steps (core/train's LoRA step and Loop:
 // clipped gradients, NaN/Inf steps skipped with the lr halved) of an adapter
 // on examples, publishing one Step per step. val (may be empty) gives the
-// QueryLoss / Accuracy of the live display every valEvery steps.
+// QueryLoss / Accuracy of the live display every valEvery steps (the loop's
+// eval hook).
 func trainLoRA(ctx context.Context, env *Env, method, task, phase string, a *models.Adapter, examples, val []tasks.Example, opts LoRATrainOptions, seed int64) (*models.Adapter, error) {
-	adam := train.DefaultAdam()
-	adam.WeightDecay = opts.WeightDecay
-	step, err := train.NewLoRAStep(env.Backend, env.Model.Config, a.Config, adam)
+	step, err := train.NewLoRAStep(env.Backend, env.Model.Config, a.Config, train.DefaultAdam())
 	if err != nil {
 		return nil, err
 	}
-	trainable := a.Clone().Params
-	st := train.NewAdamState(trainable)
+	ad := a.Clone()
 	rng := newRNG(seed, 0x6c6f7261)
 	val = val[:min(len(val), heldQuery)]
-	names := trainable.Names()
-	var lossExec *Exec
-	var valB lmBatch
+	loop := train.LoopConfig{Steps: opts.Steps, LR: opts.LR, WeightDecay: opts.WeightDecay,
+		Method: method, Task: task, Phase: phase, Publish: env.Publish,
+		Batch: func(int) (*train.Batch, error) {
+			return train.EncodeExamples(env.Model.Tokenizer, env.Model.Config, sampleExamples(rng, examples, opts.Batch), true, 0, train.DefaultBucket)
+		},
+	}
 	if len(val) > 0 {
-		if lossExec, err = newLossExec(env, a.Config, names); err != nil {
+		loss, err := train.NewLoss(env.Backend, env.Model.Config, a.Config)
+		if err != nil {
 			return nil, err
 		}
-		valB = encodeBatch(env, val, true)
-	}
-	current := func() *models.Adapter {
-		return &models.Adapter{Config: a.Config, Params: maps.Clone(trainable)}
-	}
-	publish := func(e events.Event) {
-		e.Method, e.Task = method, task
-		if e.Kind == events.Step && len(val) > 0 && (e.Step%valEvery(opts.Steps) == 0 || e.Step == opts.Steps) {
-			cur := current()
-			out, err := lossExec.Exec(anys(env.Model.Params.Tensors(), cur.Params.Tensors(), valB.tensors())...)
-			if err == nil && finite(scalarF(out[0])) {
-				e.QueryLoss = events.F(scalarF(out[0]))
+		valB := encodeBatch(env, val, true)
+		loop.EvalEvery = valEvery(opts.Steps)
+		loop.OnEval = func(_ int, e *events.Event) error {
+			cur := &models.Adapter{Config: ad.Config, Params: maps.Clone(ad.Params)}
+			if l, err := loss.Of(env.Model.Params, cur, nil, valB); err == nil && finite(l) {
+				e.QueryLoss = events.F(l)
 			}
 			if acc, ok := quickAccuracy(ctx, env, cur, val); ok {
 				e.Accuracy = events.F(acc)
 			}
+			return nil
 		}
-		env.Publish(e)
 	}
-	_, err = train.Loop(ctx, step, env.Model.Params, trainable, st, train.LoopConfig{
-		Steps: opts.Steps, LR: opts.LR, Phase: phase, Publish: publish,
-		Batch: func(int) (*train.Batch, error) { return trainBatch(env, sampleExamples(rng, examples, opts.Batch)) },
-	})
-	if err != nil {
+	if _, err := train.Loop(ctx, step, env.Model.Params, ad.Params, train.NewAdamState(ad.Params), loop); err != nil {
 		return nil, fmt.Errorf("meta: %s: %w", method, err)
 	}
-	return current(), nil
+	return ad, nil
 }
 
 // noMetaLoRA trains a fresh LoRA on the task's own train split (no sharing).

@@ -77,7 +77,7 @@ type MAMLGraph struct {
 	Inner InnerConfig
 	// Loss overrides the task loss (nil: the causal-LM loss of the base model
 	// with the adapter); tests use it to run the same loops on toy losses.
-	Loss func(base models.Weights, params []*Node, b BatchNodes) *Node
+	Loss func(base models.Weights, params []*Node, b train.BatchNodes) *Node
 }
 
 // Moments is the shared Adam state as graph nodes (M, V in Names order; Step
@@ -90,11 +90,11 @@ type Moments struct {
 func (mg MAMLGraph) shared() bool { return mg.Inner.Opt != "sgd" }
 
 // loss is the loss of the adapter params (in Names order) on a batch.
-func (mg MAMLGraph) loss(base models.Weights, params []*Node, b BatchNodes) *Node {
+func (mg MAMLGraph) loss(base models.Weights, params []*Node, b train.BatchNodes) *Node {
 	if mg.Loss != nil {
 		return mg.Loss(base, params, b)
 	}
-	return lmLoss(mg.Model, mg.LoRA, base, models.Bind(mg.Names, params), b)
+	return train.LMLoss(mg.Model, mg.LoRA, base, models.Bind(mg.Names, params), nil, b)
 }
 
 // innerUpdate is one inner step with step size lr (scalar node) at global
@@ -128,7 +128,7 @@ func (mg MAMLGraph) innerUpdate(params, grads []*Node, mom Moments, step, lr *No
 // the adapted params, the support loss before each step and the moments after
 // the loop. The result stays differentiable w.r.t. theta (second order)
 // unless Inner.FirstOrder.
-func (mg MAMLGraph) InnerLoop(base models.Weights, theta []*Node, mom Moments, support BatchNodes) (adapted, supportLosses []*Node, out Moments) {
+func (mg MAMLGraph) InnerLoop(base models.Weights, theta []*Node, mom Moments, support train.BatchNodes) (adapted, supportLosses []*Node, out Moments) {
 	p := theta
 	out = mom
 	lr := Scalar(theta[0].Graph(), theta[0].DType(), mg.Inner.LR)
@@ -151,7 +151,7 @@ func (mg MAMLGraph) InnerLoop(base models.Weights, theta []*Node, mom Moments, s
 }
 
 // TaskBatches are one task's support and query batches.
-type TaskBatches struct{ Support, Query BatchNodes }
+type TaskBatches struct{ Support, Query train.BatchNodes }
 
 // MetaGradient returns ∇_θ of the task-mean query loss after the inner loop,
 // the mean query loss after adaptation, the mean support loss before it, and
@@ -229,7 +229,7 @@ func newMAMLExecs(backend compute.Backend, mg MAMLGraph, baseNames []string, nTa
 			base, theta, mom, lr, rest := split(in)
 			batches := make([]TaskBatches, nTasks)
 			for i := range batches {
-				batches[i] = TaskBatches{Support: bindBatch(rest[6*i:]), Query: bindBatch(rest[6*i+3:])}
+				batches[i] = TaskBatches{Support: train.BindBatch(rest[6*i:]), Query: train.BindBatch(rest[6*i+3:])}
 			}
 			nt, nm, q, s, norm, ok := mg.MetaStep(base, theta, mom, lr, batches)
 			out := append(append(append(nt, nm.M...), nm.V...), q, s, norm, ok)
@@ -241,7 +241,7 @@ func newMAMLExecs(backend compute.Backend, mg MAMLGraph, baseNames []string, nTa
 	}
 	e.adapt, err = NewExec(backend, func(in []*Node) []*Node {
 		base, theta, mom, lr, rest := split(in)
-		support, query := bindBatch(rest), bindBatch(rest[3:])
+		support, query := train.BindBatch(rest), train.BindBatch(rest[3:])
 		l := mg.loss(base, theta, support)
 		grads := Gradient(l, theta...)
 		var step *Node
@@ -338,7 +338,7 @@ func metaPool(pool []*tasks.Task) []*tasks.Task {
 
 // supportQuery draws a task's support batch from its train split and its query
 // batch from its val split (from the train split when val is empty).
-func supportQuery(env *Env, r *rand.Rand, t *tasks.Task, ns, nq int) (lmBatch, lmBatch) {
+func supportQuery(env *Env, r *rand.Rand, t *tasks.Task, ns, nq int) (*train.Batch, *train.Batch) {
 	tr, val := labelled(t.Splits.Train), labelled(t.Splits.Val)
 	if len(val) == 0 {
 		val = tr
@@ -382,7 +382,7 @@ func (m *mamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task
 		}
 		args = append(args, step, float32(lr))
 		for i := range sb {
-			for _, t := range append(sb[i].padTo(T).tensors(), qb[i].padTo(T).tensors()...) {
+			for _, t := range append(sb[i].PadTo(T).Tensors(), qb[i].PadTo(T).Tensors()...) {
 				args = append(args, t)
 			}
 		}
@@ -464,7 +464,7 @@ func (m *mamlMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *ta
 			}
 		}
 		args = append(args, step, float32(m.opts.InnerLR))
-		for _, t := range append(sb.tensors(), qb.tensors()...) {
+		for _, t := range append(sb.Tensors(), qb.Tensors()...) {
 			args = append(args, t)
 		}
 		out, err := ex.adapt.Exec(args...)
@@ -501,11 +501,11 @@ func paramsOf(names []string, ts []*tensors.Tensor) models.Params {
 // metaBatch samples nt distinct tasks of the pool and one support and one
 // query batch from each; T is the longest batch, the length all are padded
 // to so one compiled meta-step serves every task.
-func metaBatch(env *Env, rng *rand.Rand, pool []*tasks.Task, nt, support, query int) (sb, qb []lmBatch, T int) {
+func metaBatch(env *Env, rng *rand.Rand, pool []*tasks.Task, nt, support, query int) (sb, qb []*train.Batch, T int) {
 	for _, ti := range rng.Perm(len(pool))[:nt] {
 		s, q := supportQuery(env, rng, pool[ti], support, query)
 		sb, qb = append(sb, s), append(qb, q)
-		T = max(T, s.batchLen(), q.batchLen())
+		T = max(T, s.T, q.T)
 	}
 	return sb, qb, T
 }
@@ -528,7 +528,7 @@ func metaTrainStart(env *Env, pool []*tasks.Task, method string) ([]*tasks.Task,
 // of the labelled support set, and a held query batch from the validation
 // split (the support set when there is none), padded to one length; valEx are
 // the query examples, for the per-step accuracy.
-func adaptBatches(env *Env, task *tasks.Task, support []tasks.Example, seed int64) (sb, qb lmBatch, valEx []tasks.Example) {
+func adaptBatches(env *Env, task *tasks.Task, support []tasks.Example, seed int64) (sb, qb *train.Batch, valEx []tasks.Example) {
 	rng := newRNG(seed, 0x61646170)
 	support = sampleExamples(rng, support, min(len(support), maxSupport))
 	valEx = labelled(task.Splits.Val)
@@ -537,6 +537,6 @@ func adaptBatches(env *Env, task *tasks.Task, support []tasks.Example, seed int6
 	}
 	valEx = valEx[:min(len(valEx), heldQuery)]
 	sb, qb = encodeBatch(env, support, true), encodeBatch(env, valEx, true)
-	T := max(sb.batchLen(), qb.batchLen())
-	return sb.padTo(T), qb.padTo(T), valEx
+	T := max(sb.T, qb.T)
+	return sb.PadTo(T), qb.PadTo(T), valEx
 }

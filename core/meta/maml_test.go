@@ -39,7 +39,7 @@ func relErr64(a, b []float32) float64 {
 
 // idsBatch turns reference ids [B,T] into a batch whose loss counts every
 // next token (HF causal-LM loss).
-func idsBatch(t *testing.T, ref map[string]safetensors.Tensor, name string) lmBatch {
+func idsBatch(t *testing.T, ref map[string]safetensors.Tensor, name string) *train.Batch {
 	t.Helper()
 	x, ok := ref[name]
 	if !ok {
@@ -55,7 +55,11 @@ func idsBatch(t *testing.T, ref map[string]safetensors.Tensor, name string) lmBa
 		}
 		from[b] = 1
 	}
-	return newLMBatch(seqs, from, 0)
+	b, err := train.MakeBatch(seqs, from, train.AdaptBucket, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestMAMLMatchesHFReference checks the second-order meta-gradient, the
@@ -105,14 +109,14 @@ func TestMAMLMatchesHFReference(t *testing.T) {
 					Inner: InnerConfig{Steps: 1, LR: lr, Opt: "sgd", FirstOrder: fo}}
 				exec, err := NewExec(testBackendMeta(t), func(in []*Node) []*Node {
 					base := models.Bind(baseNames, in[:nb])
-					batches := []TaskBatches{{Support: bindBatch(in[nb+na:]), Query: bindBatch(in[nb+na+3:])}}
+					batches := []TaskBatches{{Support: train.BindBatch(in[nb+na:]), Query: train.BindBatch(in[nb+na+3:])}}
 					grads, q, _, _ := mg.MetaGradient(base, in[nb:nb+na], Moments{}, batches)
 					return append(grads, q)
 				})
 				if err != nil {
 					t.Fatal(err)
 				}
-				out, err := exec.Exec(anys(m.Params.Tensors(), ad.Params.Tensors(), support.tensors(), query.tensors())...)
+				out, err := exec.Exec(anys(m.Params.Tensors(), ad.Params.Tensors(), support.Tensors(), query.Tensors())...)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -251,7 +255,7 @@ func toyPool(n, from int) []*tasks.Task {
 // LoRA-like toy loss: W = B·A applied to batch inputs X, squared error to Y.
 func TestMAMLSharedAdamSecondOrderFiniteDifference(t *testing.T) {
 	names := []string{"a", "b"}
-	toyLoss := func(_ models.Weights, p []*Node, b BatchNodes) *Node {
+	toyLoss := func(_ models.Weights, p []*Node, b train.BatchNodes) *Node {
 		w := MatMul(p[1], p[0]) // [3,3]
 		return ReduceAllMean(Square(Sub(MatMul(b.IDs, Transpose(w, 0, 1)), b.Targets)))
 	}
@@ -259,7 +263,7 @@ func TestMAMLSharedAdamSecondOrderFiniteDifference(t *testing.T) {
 		mg := MAMLGraph{Names: names, Inner: InnerConfig{Steps: 2, LR: 0.05, Opt: opt, Adam: train.DefaultAdam()}, Loss: toyLoss}
 		exec, err := NewExec(testBackendMeta(t), func(in []*Node) []*Node {
 			m := Moments{M: in[2:4], V: in[4:6], Step: in[6]}
-			batches := []TaskBatches{{Support: BatchNodes{IDs: in[7], Targets: in[8]}, Query: BatchNodes{IDs: in[9], Targets: in[10]}}}
+			batches := []TaskBatches{{Support: train.BatchNodes{IDs: in[7], Targets: in[8]}, Query: train.BatchNodes{IDs: in[9], Targets: in[10]}}}
 			g, q, _, _ := mg.MetaGradient(nil, in[:2], m, batches)
 			return append([]*Node{q}, g...)
 		})
