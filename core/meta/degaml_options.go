@@ -226,7 +226,7 @@ func DefaultDeGAMLOptions() DeGAMLOptions {
 }
 
 // withDefaults fills every zero field from DefaultDeGAMLOptions.
-func (o DeGAMLOptions) withDefaults() DeGAMLOptions {
+func (o DeGAMLOptions) WithDefaults() DeGAMLOptions {
 	d := DefaultDeGAMLOptions()
 	setI := func(p *int, v int) {
 		if *p <= 0 {
@@ -349,7 +349,7 @@ func (o DeGAMLOptions) withDefaults() DeGAMLOptions {
 }
 
 // validate rejects option values with no meaning.
-func (o DeGAMLOptions) validate() error {
+func (o DeGAMLOptions) Validate() error {
 	switch o.GenDecoder {
 	case GenRidge, GenHC:
 	default:
@@ -372,3 +372,28 @@ func (o DeGAMLOptions) validate() error {
 	}
 	return nil
 }
+
+// Embedding kinds.
+const (
+	EmbedBOW       = "bow"
+	EmbedHidden    = "hidden"
+	EmbedBOWHidden = "bow+hidden"
+)
+
+// Mixing variants (DeGAMLOptions.MixMode).
+const (
+	MixDelta   = "delta"
+	MixFactors = "factors"
+)
+
+// How the ridge decoder's λ is chosen (DeGAMLOptions.GenSelect).
+const (
+	GenSelectAccuracy = "accuracy"
+	GenSelectMSE      = "mse"
+)
+
+// Decoders of the generalization module.
+const (
+	GenRidge = "ridge"
+	GenHC    = "hc"
+)

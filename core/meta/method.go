@@ -5,6 +5,7 @@ package meta
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/gomlx/compute"
 
@@ -63,4 +64,19 @@ type Adapted struct {
 	Vote      string            // "majority" | "maxconf"
 	SlotDelta []float32         // SLOT δ added to the final hidden state; nil if none
 	Chosen    *events.HypothesisInfo
+}
+
+// Check rejects an Env a method cannot run with (a nil Publish becomes
+// Discard).
+func (env *Env) Check() error {
+	if env == nil || env.Backend == nil || env.Model == nil {
+		return fmt.Errorf("meta: env needs a backend and a model")
+	}
+	if env.Publish == nil {
+		env.Publish = Discard
+	}
+	if env.LoRA.Rank <= 0 {
+		return fmt.Errorf("meta: env.LoRA.Rank must be positive")
+	}
+	return nil
 }

@@ -144,7 +144,7 @@ func (o *Options) validate() error {
 	default:
 		return fmt.Errorf("meta: maml inner_opt %q (want adam-shared or sgd)", o.MAML.InnerOpt)
 	}
-	if err := o.DeGAML.withDefaults().validate(); err != nil {
+	if err := o.DeGAML.WithDefaults().Validate(); err != nil {
 		return err
 	}
 	switch o.ABMLL.Predict {
@@ -163,9 +163,10 @@ var (
 	registry   = map[string]Constructor{}
 )
 
-// register adds a method constructor; files that implement a method call it
-// from init(), which keeps this table free of knowledge about other files.
-func register(name string, c Constructor) {
+// Register adds a method constructor. Each method package (core/meta/lora,
+// maml, abmll, degaml) registers its methods from init(), so this table knows
+// none of them; core/meta/methods imports them all for the front ends.
+func Register(name string, c Constructor) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if _, dup := registry[name]; dup {
@@ -175,11 +176,7 @@ func register(name string, c Constructor) {
 }
 
 func init() {
-	register(Base, func(Options) (Method, error) { return baseMethod{}, nil })
-	register(NoMetaLoRA, func(o Options) (Method, error) { return &noMetaLoRA{opts: o.NoMeta}, nil })
-	register(UnionLoRA, func(o Options) (Method, error) { return &unionLoRA{opts: o.Union}, nil })
-	register(MAMLEnLLM, func(o Options) (Method, error) { return &mamlMethod{opts: o.MAML}, nil })
-	register(ABMLL, func(o Options) (Method, error) { return &abmllMethod{opts: o.ABMLL}, nil })
+	Register(Base, func(Options) (Method, error) { return baseMethod{}, nil })
 }
 
 // New returns the method called name with opts (zero fields take defaults).

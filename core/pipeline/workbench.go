@@ -25,6 +25,7 @@ import (
 	"github.com/degaml/workbench/core/engine"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
+	_ "github.com/degaml/workbench/core/meta/methods" // registers every method with meta.New
 	"github.com/degaml/workbench/core/sched"
 	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"

@@ -1,9 +1,12 @@
-package meta
+package degaml
 
 import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -26,13 +29,6 @@ import (
 // never System, never the answer — so the generator sees exactly what a user
 // can supply about a new task without labels.
 
-// Embedding kinds.
-const (
-	EmbedBOW       = "bow"
-	EmbedHidden    = "hidden"
-	EmbedBOWHidden = "bow+hidden"
-)
-
 // maxBOWVocab caps the unigram part: a real BPE vocabulary (~150k ids) is
 // hashed into this many buckets (id mod maxBOWVocab), a closed word or byte
 // vocabulary is used exactly.
@@ -54,16 +50,18 @@ type EmbedSpec struct {
 // Dim is the feature width.
 func (s EmbedSpec) Dim() int { return s.Vocab + s.Bigrams + s.Hidden }
 
-func (s EmbedSpec) hasBOW() bool    { return s.Kind == EmbedBOW || s.Kind == EmbedBOWHidden }
-func (s EmbedSpec) hasHidden() bool { return s.Kind == EmbedHidden || s.Kind == EmbedBOWHidden }
+func (s EmbedSpec) hasBOW() bool { return s.Kind == meta.EmbedBOW || s.Kind == meta.EmbedBOWHidden }
+func (s EmbedSpec) hasHidden() bool {
+	return s.Kind == meta.EmbedHidden || s.Kind == meta.EmbedBOWHidden
+}
 
 // embedSpecFor resolves the options against the model's tokenizer and width.
-func (r *dgRuntime) embedSpecFor(o DeGAMLOptions) (EmbedSpec, error) {
+func (r *dgRuntime) embedSpecFor(o meta.DeGAMLOptions) (EmbedSpec, error) {
 	s := EmbedSpec{Kind: o.EmbedKind}
 	switch s.Kind {
-	case EmbedBOW, EmbedHidden, EmbedBOWHidden:
+	case meta.EmbedBOW, meta.EmbedHidden, meta.EmbedBOWHidden:
 	default:
-		return s, fmt.Errorf("degaml: embed %q (want %s, %s or %s)", s.Kind, EmbedBOW, EmbedHidden, EmbedBOWHidden)
+		return s, fmt.Errorf("degaml: embed %q (want %s, %s or %s)", s.Kind, meta.EmbedBOW, meta.EmbedHidden, meta.EmbedBOWHidden)
 	}
 	if s.hasBOW() {
 		s.Vocab = min(max(r.env.Model.Tokenizer.VocabSize(), r.cfg.VocabSize, 1), maxBOWVocab)
@@ -171,7 +169,7 @@ func (r *dgRuntime) hiddenEmbeddings(ctx context.Context, exs []tasks.Example, m
 				mask[i*L+t] = 1
 			}
 		}
-		args := anys(r.base, []*tensors.Tensor{
+		args := kit.Anys(r.base, []*tensors.Tensor{
 			tensors.FromFlatDataAndDimensions(ids, encodeChunk, L),
 			tensors.FromFlatDataAndDimensions(mask, encodeChunk, L),
 		})
@@ -205,7 +203,7 @@ func promptSubset(exs []tasks.Example, n int, seed int64) []tasks.Example {
 	if n <= 0 || len(exs) <= n {
 		return exs
 	}
-	return shuffledCopy(newRNG(seed, 0x50), exs)[:n]
+	return kit.ShuffledCopy(kit.NewRNG(seed, 0x50), exs)[:n]
 }
 
 // batchMean is the mean feature vector of the prompts idx of emb.

@@ -1,4 +1,4 @@
-package meta
+package degaml
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"hash/fnv"
 	"sync"
 	"time"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
 
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/train"
@@ -40,7 +43,7 @@ func pickTasks(pool []*tasks.Task, n int, skip map[*tasks.Task]bool) []*tasks.Ta
 	bySuite := map[string][]*tasks.Task{}
 	var order []string
 	for _, t := range pool {
-		if skip[t] || len(labelled(t.Splits.Train)) == 0 {
+		if skip[t] || len(kit.Labelled(t.Splits.Train)) == 0 {
 			continue
 		}
 		if _, ok := bySuite[t.Suite]; !ok {
@@ -71,7 +74,7 @@ func pickTasks(pool []*tasks.Task, n int, skip map[*tasks.Task]bool) []*tasks.Ta
 // defined up to an invertible r×r mixing (BA = BM·M⁻¹A), so trajectories from
 // different inits live in different coordinates and averaging or regressing
 // them would be meaningless. It then encodes each task's unlabeled prompts.
-func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o DeGAMLOptions, spec EmbedSpec, method string) (*CheckpointSet, error) {
+func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o meta.DeGAMLOptions, spec EmbedSpec, method string) (*CheckpointSet, error) {
 	picked := pickTasks(pool, o.CollectTasks, nil)
 	if len(picked) == 0 {
 		return nil, fmt.Errorf("degaml: no in-domain task with labelled train examples to collect checkpoints from")
@@ -91,7 +94,7 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 		// picked from (seeds come from its name), so pools that share tasks
 		// (the paper protocol's leave-one-suite-out pools) collect it once.
 		tseed := o.Seed + int64(fnv32(task.Name))
-		memoKey := fmt.Sprintf("%p|%+v|%s|%+v", r.env.Model, r.lora, task.Name, o.collectKey())
+		memoKey := fmt.Sprintf("%p|%+v|%s|%+v", r.env.Model, r.lora, task.Name, collectKey(o))
 		collectMemoMu.Lock()
 		memo := collectMemo[memoKey]
 		collectMemoMu.Unlock()
@@ -107,8 +110,8 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 			continue
 		}
 		ct := &CollectedTask{Task: task, ValAcc: -1}
-		rng := newRNG(tseed, 0xc011ec7)
-		sup := labelled(task.Splits.Train)
+		rng := kit.NewRNG(tseed, 0xc011ec7)
+		sup := kit.Labelled(task.Splits.Train)
 		ad := init.Clone()
 		checkpoint := func(done int) {
 			ct.Steps = append(ct.Steps, done)
@@ -123,7 +126,7 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 				return o.CollectPreLR
 			},
 			Batch: func(int) (*train.Batch, error) {
-				return r.lmBatchOf(sampleExamples(rng, sup, o.CollectBatch), true, 0), nil
+				return r.lmBatchOf(kit.SampleExamples(rng, sup, o.CollectBatch), true, 0), nil
 			},
 			OnStep: func(s int, res train.StepResult, ev *events.Event) error {
 				// Step/Total count over all tasks: the pipeline turns them
@@ -142,10 +145,10 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 		if len(ct.Ckpts) == 0 { // warm-up longer than the run: keep the last state
 			checkpoint(total)
 		}
-		ct.Prompts = promptSubset(unlabeled(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...)), o.PromptPool, tseed)
-		if val := labelled(task.Splits.Val); len(val) > 0 {
+		ct.Prompts = promptSubset(kit.Unlabeled(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...)), o.PromptPool, tseed)
+		if val := kit.Labelled(task.Splits.Val); len(val) > 0 {
 			// The collected LoRA's val accuracy: what the generator aims at.
-			acc, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: ad}, val)
+			acc, _, _, err := meta.Evaluate(ctx, r.env, &meta.Adapted{Adapter: ad}, val)
 			if err != nil {
 				return nil, err
 			}
@@ -176,7 +179,7 @@ var (
 )
 
 // collectKey is what a collected trajectory depends on besides the task.
-func (o DeGAMLOptions) collectKey() [11]float64 {
+func collectKey(o meta.DeGAMLOptions) [11]float64 {
 	return [11]float64{float64(o.CollectPreSteps), o.CollectPreLR, float64(o.CollectFineSteps), o.CollectFineLR,
 		float64(o.CollectBatch), float64(o.CollectEvery), float64(o.CollectWarmup), float64(o.CollectInitSeed),
 		float64(o.Seed), float64(o.PromptPool), 0}
@@ -184,7 +187,7 @@ func (o DeGAMLOptions) collectKey() [11]float64 {
 
 // ev0 is the progress event of a trajectory taken from the memo.
 func ev0(method, task string, step, total int) events.Event {
-	ev := stepEvent(method, task, "collect", step, total, 0, time.Now())
+	ev := kit.StepEvent(method, task, "collect", step, total, 0, time.Now())
 	ev.Stage = "collect"
 	ev.Message = "trajectory reused from an earlier pool"
 	return ev

@@ -1,4 +1,4 @@
-package meta
+package degaml
 
 import (
 	"bytes"
@@ -14,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -33,33 +36,33 @@ import (
 // validation split. Test answers are never read.
 
 func init() {
-	register(DeGAMLGen, func(o Options) (Method, error) {
-		return &degamlMethod{name: DeGAMLGen, opts: o.DeGAML.withDefaults()}, nil
+	meta.Register(meta.DeGAMLGen, func(o meta.Options) (meta.Method, error) {
+		return &degamlMethod{name: meta.DeGAMLGen, opts: o.DeGAML.WithDefaults()}, nil
 	})
-	register(DeGAML, func(o Options) (Method, error) {
-		return &degamlMethod{name: DeGAML, opts: o.DeGAML.withDefaults()}, nil
+	meta.Register(meta.DeGAML, func(o meta.Options) (meta.Method, error) {
+		return &degamlMethod{name: meta.DeGAML, opts: o.DeGAML.WithDefaults()}, nil
 	})
 }
 
 // NewDeGAML returns the degaml (decoupled=true) or degaml-gen method.
-func NewDeGAML(o DeGAMLOptions, decoupled bool) Method {
-	name := DeGAMLGen
+func NewDeGAML(o meta.DeGAMLOptions, decoupled bool) meta.Method {
+	name := meta.DeGAMLGen
 	if decoupled {
-		name = DeGAML
+		name = meta.DeGAML
 	}
-	return &degamlMethod{name: name, opts: o.withDefaults()}
+	return &degamlMethod{name: name, opts: o.WithDefaults()}
 }
 
 type degamlMethod struct {
 	name string
-	opts DeGAMLOptions
+	opts meta.DeGAMLOptions
 }
 
 func (m *degamlMethod) Name() string { return m.name }
 
 // DeGAMLArtifact is what DeGAML meta-training learns.
 type DeGAMLArtifact struct {
-	Options  DeGAMLOptions
+	Options  meta.DeGAMLOptions
 	Gen      *Generator
 	Report   GenReport
 	Policy   *Policy // nil for degaml-gen
@@ -69,7 +72,7 @@ type DeGAMLArtifact struct {
 // degamlFile is the on-disk form (gob): plain slices only.
 type degamlFile struct {
 	Version    int
-	Options    DeGAMLOptions
+	Options    meta.DeGAMLOptions
 	LoRA       models.LoRAConfig
 	Names      []string
 	Shapes     [][]int
@@ -166,12 +169,12 @@ func LoadDeGAMLArtifact(dir string) (*DeGAMLArtifact, error) {
 	return a, nil
 }
 
-func (m *degamlMethod) LoadArtifact(dir string) (Artifact, error) {
+func (m *degamlMethod) LoadArtifact(dir string) (meta.Artifact, error) {
 	a, err := LoadDeGAMLArtifact(dir)
 	if err != nil {
 		return nil, err
 	}
-	if m.name == DeGAML && a.Policy == nil {
+	if m.name == meta.DeGAML && a.Policy == nil {
 		return nil, fmt.Errorf("degaml: %s holds a generator-only (degaml-gen) artifact; degaml needs a trained policy", dir)
 	}
 	return a, nil
@@ -185,7 +188,7 @@ var (
 	genMemo   = map[string]*DeGAMLArtifact{}
 )
 
-func genMemoKey(env *Env, pool []*tasks.Task, o DeGAMLOptions) string {
+func genMemoKey(env *meta.Env, pool []*tasks.Task, o meta.DeGAMLOptions) string {
 	h := fnv.New64a()
 	for _, t := range pool {
 		fmt.Fprintf(h, "%s|%d|%d;", t.Name, len(t.Splits.Train), len(t.Splits.Val))
@@ -196,7 +199,7 @@ func genMemoKey(env *Env, pool []*tasks.Task, o DeGAMLOptions) string {
 	return fmt.Sprintf("%p|%p|%+v|%+v|%x", env.Model, env.Backend, env.LoRA, o, h.Sum64())
 }
 
-func (m *degamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task) (Artifact, error) {
+func (m *degamlMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*tasks.Task) (meta.Artifact, error) {
 	o := m.opts
 	r, err := newDGRuntime(env)
 	if err != nil {
@@ -233,13 +236,13 @@ func (m *degamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Ta
 		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator",
 			Message: fmt.Sprintf("%s (%.1fs)", art.Report.Summary(), time.Since(start).Seconds())})
 		if art.Report.CollapsedMean {
-			warn(env, m.name, "", "generator: validation kept the mean checkpoint — every generated adapter is the same whatever the prompts")
+			kit.Warn(env, m.name, "", "generator: validation kept the mean checkpoint — every generated adapter is the same whatever the prompts")
 		}
 		genMemoMu.Lock()
 		genMemo[key] = art
 		genMemoMu.Unlock()
 	}
-	if m.name == DeGAMLGen {
+	if m.name == meta.DeGAMLGen {
 		return &DeGAMLArtifact{Options: o, Gen: art.Gen, Report: art.Report}, nil
 	}
 	skip := map[*tasks.Task]bool{}
@@ -286,7 +289,7 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 	var g *Generator
 	var rep GenReport
 	switch o.GenDecoder {
-	case GenHC:
+	case meta.GenHC:
 		g = newGenerator(set.LoRA, set.Names, set.Shapes, spec.Dim(), o.PromptBatch, o.GenKernel, o.GenChannels, o.Seed)
 		g.Embed = spec
 		var err error
@@ -305,11 +308,11 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 		ro := ridgeOpts{Folds: o.GenFolds, StdFloor: o.GenStdFloor, Weighting: o.GenWeighting}
 		g = skeleton()
 		cv := fitRidge(g, d, rd, trainIdx, ro)
-		rep = GenReport{Decoder: GenRidge, Tasks: len(trainIdx), Lambda: cv.Rel, Folds: max(1, min(o.GenFolds, len(trainIdx))),
+		rep = GenReport{Decoder: meta.GenRidge, Tasks: len(trainIdx), Lambda: cv.Rel, Folds: max(1, min(o.GenFolds, len(trainIdx))),
 			ValTasks: len(trainIdx), ValMSE: cv.MSEBest, ValMSEMean: cv.MSEMean, CollapsedMean: math.IsInf(cv.Rel, 1),
-			HeldOutTasks: len(heldIdx), Select: GenSelectMSE,
+			HeldOutTasks: len(heldIdx), Select: meta.GenSelectMSE,
 			ValAccGen: -1, ValAccMean: -1, ValAccOracle: -1, HeldOutGenAcc: -1, HeldOutMeanAcc: -1}
-		if o.GenSelect == GenSelectAccuracy && len(trainIdx) >= 2 {
+		if o.GenSelect == meta.GenSelectAccuracy && len(trainIdx) >= 2 {
 			accs, oracle, err := m.ridgeAccuracyCV(ctx, r, set, d, rd, trainIdx, ro, skeleton)
 			if err != nil {
 				return nil, err
@@ -323,7 +326,7 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 			}
 			rel := ridgeAccuracyGrid[best]
 			fitRidgeAt(g, d, rd, trainIdx, ro, rel)
-			rep.Select, rep.Lambda, rep.CollapsedMean = GenSelectAccuracy, rel, math.IsInf(rel, 1)
+			rep.Select, rep.Lambda, rep.CollapsedMean = meta.GenSelectAccuracy, rel, math.IsInf(rel, 1)
 			rep.ValMSE = cv.MSE[slices.Index(ridgeLambdaGrid, rel)]
 			rep.ValAccGen, rep.ValAccMean, rep.ValAccOracle = accs[best], accs[inf], oracle
 		} else if len(trainIdx) >= 2 {
@@ -345,7 +348,7 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 		}
 		for _, t := range heldIdx {
 			rep.HeldOutMSE0 += weightMSE(g.OutMean, d.Ckpts[t], g.OutScale) / float64(len(heldIdx))
-			pred := g.ridgePredict(batchMean(d.Emb[t], samplePromptBatch(newRNG(o.Seed, uint64(t)), len(d.Emb[t]), g.P)))
+			pred := g.ridgePredict(batchMean(d.Emb[t], samplePromptBatch(kit.NewRNG(o.Seed, uint64(t)), len(d.Emb[t]), g.P)))
 			rep.HeldOutMSE += weightMSE(pred, d.Ckpts[t], g.OutScale) / float64(len(heldIdx))
 		}
 	}
@@ -389,23 +392,23 @@ func (m *degamlMethod) ridgeAccuracyCV(ctx context.Context, r *dgRuntime, set *C
 			fitRidgeAt(subs[i], d, rd, rest, ro, rel)
 		}
 		for _, t := range fold {
-			val := labelled(set.Tasks[t].Task.Splits.Val)
+			val := kit.Labelled(set.Tasks[t].Task.Splits.Val)
 			if len(val) == 0 {
 				continue
 			}
 			for i, g := range subs {
-				ad, err := g.Generate(r.env.Backend, d.Emb[t], newRNG(m.opts.Seed, uint64(t)))
+				ad, err := g.Generate(r.env.Backend, d.Emb[t], kit.NewRNG(m.opts.Seed, uint64(t)))
 				if err != nil {
 					return nil, -1, err
 				}
-				a, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: ad}, val)
+				a, _, _, err := meta.Evaluate(ctx, r.env, &meta.Adapted{Adapter: ad}, val)
 				if err != nil {
 					return nil, -1, err
 				}
 				accs[i] += a
 			}
 			if rm := ev.regimeMean(t, rest); rm != nil {
-				a, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: subs[0].adapterFromFlat(rm)}, val)
+				a, _, _, err := meta.Evaluate(ctx, r.env, &meta.Adapted{Adapter: subs[0].adapterFromFlat(rm)}, val)
 				if err != nil {
 					return nil, -1, err
 				}
@@ -493,25 +496,25 @@ func (e *genEvaluator) run(ctx context.Context, what string) (gen, mean, oracle 
 	var n, no int
 	for i, j := range e.jobs {
 		ct := e.set.Tasks[j.task]
-		val := labelled(ct.Task.Splits.Val)
+		val := kit.Labelled(ct.Task.Splits.Val)
 		if len(val) == 0 {
 			continue
 		}
-		ad, err := j.g.Generate(e.r.env.Backend, e.d.Emb[j.task], newRNG(e.seed, uint64(j.task)))
+		ad, err := j.g.Generate(e.r.env.Backend, e.d.Emb[j.task], kit.NewRNG(e.seed, uint64(j.task)))
 		if err != nil {
 			return gen, mean, oracle, err
 		}
-		ag, _, _, err := Evaluate(ctx, e.r.env, &Adapted{Adapter: ad}, val)
+		ag, _, _, err := meta.Evaluate(ctx, e.r.env, &meta.Adapted{Adapter: ad}, val)
 		if err != nil {
 			return gen, mean, oracle, err
 		}
-		am, _, _, err := Evaluate(ctx, e.r.env, &Adapted{Adapter: j.g.MeanAdapter()}, val)
+		am, _, _, err := meta.Evaluate(ctx, e.r.env, &meta.Adapted{Adapter: j.g.MeanAdapter()}, val)
 		if err != nil {
 			return gen, mean, oracle, err
 		}
 		msg := fmt.Sprintf("%s task: val accuracy generated %.3f, mean checkpoint %.3f", what, ag, am)
 		if rm := e.regimeMean(j.task, j.fit); rm != nil {
-			ao, _, _, err := Evaluate(ctx, e.r.env, &Adapted{Adapter: j.g.adapterFromFlat(rm)}, val)
+			ao, _, _, err := meta.Evaluate(ctx, e.r.env, &meta.Adapted{Adapter: j.g.adapterFromFlat(rm)}, val)
 			if err != nil {
 				return gen, mean, oracle, err
 			}
@@ -554,17 +557,17 @@ type taskState struct {
 // validation prompts (label-free), and a bias.
 func (m *degamlMethod) prepareTask(ctx context.Context, r *dgRuntime, art *DeGAMLArtifact, task *tasks.Task, prompts []tasks.Example, seed int64) (*taskState, error) {
 	o := art.Options
-	ts := &taskState{task: task, prompts: unlabeled(prompts), support: labelled(task.Splits.Train), val: labelled(task.Splits.Val)}
+	ts := &taskState{task: task, prompts: kit.Unlabeled(prompts), support: kit.Labelled(task.Splits.Train), val: kit.Labelled(task.Splits.Val)}
 	var err error
 	if ts.emb, err = r.EncodePrompts(ctx, promptSubset(ts.prompts, o.PromptPool, seed), art.Gen.Embed, o.PromptMaxTokens); err != nil {
 		return nil, err
 	}
-	if ts.gen, err = art.Gen.Generate(r.env.Backend, ts.emb, newRNG(seed, 0x6e)); err != nil {
+	if ts.gen, err = art.Gen.Generate(r.env.Backend, ts.emb, kit.NewRNG(seed, 0x6e)); err != nil {
 		return nil, err
 	}
 	if len(ts.val) > 0 {
 		var probs [][]float64
-		ts.genAcc, _, probs, err = Evaluate(ctx, r.env, &Adapted{Adapter: ts.gen}, ts.val)
+		ts.genAcc, _, probs, err = meta.Evaluate(ctx, r.env, &meta.Adapted{Adapter: ts.gen}, ts.val)
 		if err != nil {
 			return nil, err
 		}
@@ -577,7 +580,7 @@ func (m *degamlMethod) prepareTask(ctx context.Context, r *dgRuntime, art *DeGAM
 // policyFeatures builds φ = [P·mean(standardized emb) (d), conf, entropy, 1].
 func policyFeatures(art *DeGAMLArtifact, emb [][]float32, conf, ent float64) []float64 {
 	g := art.Gen
-	d := art.Options.withDefaults().PolicyFeatureDim
+	d := art.Options.WithDefaults().PolicyFeatureDim
 	mean := make([]float64, g.H)
 	for _, e := range emb {
 		for h := range g.H {
@@ -597,23 +600,23 @@ func policyFeatures(art *DeGAMLArtifact, emb [][]float32, conf, ent float64) []f
 }
 
 // execHypothesis runs one hypothesis starting from adapter cur.
-func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *DeGAMLArtifact, ts *taskState, cur *models.Adapter, h Hypothesis, seed int64) (*Adapted, error) {
+func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *DeGAMLArtifact, ts *taskState, cur *models.Adapter, h Hypothesis, seed int64) (*meta.Adapted, error) {
 	o := art.Options
 	fc := famCtx{method: m.name, task: ts.task.Name, publish: r.env.Publish}
-	rng := newRNG(seed, 0x4e5)
+	rng := kit.NewRNG(seed, 0x4e5)
 	switch h.Family {
 	case FamTTT:
 		ad, err := r.TTT(ctx, fc, cur, ts.prompts, int(h.Params["steps"]), int(h.Params["batch"]), h.Params["lr"], o.TTTWD, o.PromptMaxTokens, seed)
 		if err != nil {
 			return nil, err
 		}
-		return &Adapted{Adapter: ad}, nil
+		return &meta.Adapted{Adapter: ad}, nil
 	case FamSLOT:
-		delta, err := r.SLOT(ctx, fc, cur, shuffledCopy(rng, ts.prompts), int(h.Params["steps"]), h.Params["lr"], o.SlotWD, o.SlotMaxPrompts, o.PromptMaxTokens)
+		delta, err := r.SLOT(ctx, fc, cur, kit.ShuffledCopy(rng, ts.prompts), int(h.Params["steps"]), h.Params["lr"], o.SlotWD, o.SlotMaxPrompts, o.PromptMaxTokens)
 		if err != nil {
 			return nil, err
 		}
-		return &Adapted{Adapter: cur, SlotDelta: delta}, nil
+		return &meta.Adapted{Adapter: cur, SlotDelta: delta}, nil
 	case FamTTS:
 		k := int(h.Params["k"])
 		members := []*models.Adapter{cur}
@@ -624,13 +627,13 @@ func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *De
 				return nil, err
 			}
 			members = append(members, ad)
-			fc.publish(stepEvent(m.name, ts.task.Name, FamTTS, i+1, k, 0, start))
+			fc.publish(kit.StepEvent(m.name, ts.task.Name, FamTTS, i+1, k, 0, start))
 		}
-		vote := VoteMajority
+		vote := meta.VoteMajority
 		if h.Params["maxconf"] > 0 {
-			vote = VoteMaxConf
+			vote = meta.VoteMaxConf
 		}
-		return &Adapted{Ensemble: members, Vote: vote}, nil
+		return &meta.Adapted{Ensemble: members, Vote: vote}, nil
 	case FamMix:
 		start := time.Now()
 		other, err := art.Gen.Generate(r.env.Backend, ts.emb, rng)
@@ -638,19 +641,19 @@ func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *De
 			return nil, err
 		}
 		mixed := MixDeltaAdapters(cur, other, h.Params["lambda"])
-		if o.MixMode == MixFactors && cur.Config.Rank == other.Config.Rank {
+		if o.MixMode == meta.MixFactors && cur.Config.Rank == other.Config.Rank {
 			// (a carried delta-mixed adapter has a larger rank: factors
 			// cannot be interpolated, the delta variant is used instead)
 			mixed = MixAdapters(cur, other, h.Params["lambda"])
 		}
-		fc.publish(stepEvent(m.name, ts.task.Name, FamMix, 1, 1, 0, start))
-		return &Adapted{Adapter: mixed}, nil
+		fc.publish(kit.StepEvent(m.name, ts.task.Name, FamMix, 1, 1, 0, start))
+		return &meta.Adapted{Adapter: mixed}, nil
 	case FamSFT:
 		ad, err := r.SFT(ctx, fc, cur, ts.support, int(h.Params["steps"]), max(1, int(h.Params["batch"])), h.Params["lr"], o.PromptMaxTokens, seed)
 		if err != nil {
 			return nil, err
 		}
-		return &Adapted{Adapter: ad}, nil
+		return &meta.Adapted{Adapter: ad}, nil
 	}
 	return nil, fmt.Errorf("degaml: unknown hypothesis family %q", h.Family)
 }
@@ -665,7 +668,7 @@ func cloneParams(p map[string]float64) map[string]float64 {
 
 // publishHyp reports a hypothesis; stage is "policy" during meta-training
 // and "" at adaptation time.
-func (m *degamlMethod) publishHyp(env *Env, stage, task string, step int, info events.HypothesisInfo) {
+func (m *degamlMethod) publishHyp(env *meta.Env, stage, task string, step int, info events.HypothesisInfo) {
 	env.Publish(events.Event{Kind: events.Hypothesis, Method: m.name, Task: task, Stage: stage, Phase: info.Family, Step: step, Hyp: &info})
 }
 
@@ -674,13 +677,13 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 	o := art.Options
 	var cands []*tasks.Task
 	for _, t := range pickTasks(pool, len(pool), skip) {
-		if len(labelled(t.Splits.Val)) > 0 {
+		if len(kit.Labelled(t.Splits.Val)) > 0 {
 			cands = append(cands, t)
 		}
 	}
 	if len(cands) == 0 { // tiny pools: reuse the collected tasks
 		for _, t := range pickTasks(pool, len(pool), nil) {
-			if len(labelled(t.Splits.Val)) > 0 {
+			if len(kit.Labelled(t.Splits.Val)) > 0 {
 				cands = append(cands, t)
 			}
 		}
@@ -705,7 +708,7 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 	// Progress of the "policy" stage counts executed hypotheses.
 	done, totalHyps := 0, o.PolicyIterations*len(cands)*min(max(o.PolicyHypotheses, len(Families)*o.PolicyMinPerFamily), len(hyps))
 	co := &coevolution{cur: cur, curAcc: curAcc}
-	exec := func(ctx context.Context, it, t, hi int, start *models.Adapter) (*Adapted, float64, error) {
+	exec := func(ctx context.Context, it, t, hi int, start *models.Adapter) (*meta.Adapted, float64, error) {
 		ts := states[t]
 		ad, err := m.execHypothesis(ctx, r, art, ts, start, hyps[hi], o.Seed+int64(1000*it+100*t+hi))
 		if err != nil {
@@ -713,7 +716,7 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 		}
 		// VALIDATION accuracy: test items are never touched during training
 		// (the public code's leak, fixed).
-		acc, _, _, err := Evaluate(ctx, r.env, ad, ts.val)
+		acc, _, _, err := meta.Evaluate(ctx, r.env, ad, ts.val)
 		return ad, acc, err
 	}
 	report := func(it, t int, h Hypothesis, acc, startAcc, reward float64, tie, carried bool) {
@@ -771,7 +774,7 @@ func (c *coevolution) familySummary() string {
 
 // hypExec executes hypothesis hi of task t from adapter start and returns
 // the result and its validation accuracy.
-type hypExec func(ctx context.Context, it, t, hi int, start *models.Adapter) (*Adapted, float64, error)
+type hypExec func(ctx context.Context, it, t, hi int, start *models.Adapter) (*meta.Adapted, float64, error)
 
 // hypReport is told every judged hypothesis (carried = the co-evolution
 // step's re-announcement of the carried one).
@@ -840,12 +843,12 @@ func (c *coevolution) runner(hyps []Hypothesis, exec hypExec, report hypReport) 
 	}
 }
 
-func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *tasks.Task, seed int64) (*Adapted, error) {
+func (m *degamlMethod) Adapt(ctx context.Context, env *meta.Env, a meta.Artifact, task *tasks.Task, seed int64) (*meta.Adapted, error) {
 	art, ok := a.(*DeGAMLArtifact)
 	if !ok || art == nil || art.Gen == nil {
 		return nil, fmt.Errorf("%s: needs a DeGAML artifact, got %T", m.name, a)
 	}
-	if m.name == DeGAML && art.Policy == nil {
+	if m.name == meta.DeGAML && art.Policy == nil {
 		return nil, fmt.Errorf("degaml: the artifact has no policy (trained as degaml-gen)")
 	}
 	r, err := newDGRuntime(env)
@@ -863,18 +866,18 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 	prompts = append(prompts, task.Splits.Train...)
 	prompts = append(prompts, task.Splits.Val...)
 	prompts = append(prompts, task.Splits.Test...)
-	if m.name == DeGAMLGen {
-		ts := &taskState{task: task, prompts: unlabeled(prompts)}
+	if m.name == meta.DeGAMLGen {
+		ts := &taskState{task: task, prompts: kit.Unlabeled(prompts)}
 		if ts.emb, err = r.EncodePrompts(ctx, promptSubset(ts.prompts, art.Options.PromptPool, seed), art.Gen.Embed, art.Options.PromptMaxTokens); err != nil {
 			return nil, err
 		}
-		ad, err := art.Gen.Generate(env.Backend, ts.emb, newRNG(seed, 0x6e))
+		ad, err := art.Gen.Generate(env.Backend, ts.emb, kit.NewRNG(seed, 0x6e))
 		if err != nil {
 			return nil, err
 		}
 		env.Publish(events.Event{Kind: events.Log, Method: m.name, Task: task.Name,
 			Message: fmt.Sprintf("generated a LoRA in one pass from a batch of %d of the task's %d unlabeled prompts; %s", art.Gen.P, len(ts.prompts), art.Report.Summary())})
-		return &Adapted{Adapter: ad}, nil
+		return &meta.Adapted{Adapter: ad}, nil
 	}
 	ts, err := m.prepareTask(ctx, r, art, task, prompts, seed)
 	if err != nil {
@@ -890,7 +893,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 	top := art.Policy.TopK(ts.phi, k)
 	type cand struct {
 		info events.HypothesisInfo
-		ad   *Adapted
+		ad   *meta.Adapted
 		acc  float64
 	}
 	var cands []cand
@@ -905,7 +908,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 		}
 		c := cand{info: info, ad: ad, acc: math.NaN()}
 		if len(ts.val) > 0 {
-			if c.acc, _, _, err = Evaluate(ctx, env, ad, ts.val); err != nil {
+			if c.acc, _, _, err = meta.Evaluate(ctx, env, ad, ts.val); err != nil {
 				return nil, err
 			}
 			rw, _ := rewardOf(c.acc, ts.genAcc)
@@ -933,7 +936,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 			Accuracy: events.F(ts.genAcc), Baseline: events.F(ts.genAcc), Reward: events.F(1),
 			Why: fmt.Sprintf("all %d proposed hypotheses scored below the generated adapter on validation (best %s %.3f < %.3f): generated adapter kept",
 				len(cands), art.Policy.Hyps[top[best]], chosen.acc, ts.genAcc)}
-		out = &Adapted{Adapter: ts.gen}
+		out = &meta.Adapted{Adapter: ts.gen}
 	default:
 		info.Why += fmt.Sprintf("; best of the policy's top %d on validation (%.3f vs generated %.3f)", len(cands), chosen.acc, ts.genAcc)
 	}

@@ -1,11 +1,13 @@
-package meta
+package degaml
 
 import (
 	"context"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"strings"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
 	"github.com/gomlx/gomlx/core/tensors"
@@ -25,7 +27,7 @@ import (
 // exec. Execs cache one compiled graph per input shape, so batches are padded
 // to length buckets (train.AdaptBucket) and fixed batch sizes.
 type dgRuntime struct {
-	env       *Env
+	env       *meta.Env
 	cfg       models.Config
 	lora      models.LoRAConfig
 	baseNames []string
@@ -37,8 +39,8 @@ type dgRuntime struct {
 	embedExec          *Exec
 }
 
-func newDGRuntime(env *Env) (*dgRuntime, error) {
-	if err := checkEnv(env); err != nil {
+func newDGRuntime(env *meta.Env) (*dgRuntime, error) {
+	if err := env.Check(); err != nil {
 		return nil, err
 	}
 	r := &dgRuntime{env: env, cfg: env.Model.Config, lora: env.LoRA}
@@ -91,26 +93,6 @@ func (r *dgRuntime) adapterTensors(a *models.Adapter) []*tensors.Tensor {
 	return out
 }
 
-func zerosLike(ts []*tensors.Tensor) []*tensors.Tensor {
-	out := make([]*tensors.Tensor, len(ts))
-	for i, t := range ts {
-		out[i] = tensors.FromShape(t.Shape())
-	}
-	return out
-}
-
-func f32(x float64) *tensors.Tensor { return tensors.FromScalar(float32(x)) }
-
-func anys(groups ...[]*tensors.Tensor) []any {
-	var out []any
-	for _, g := range groups {
-		for _, t := range g {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // maxSeq is the longest token sequence the runtime feeds the model.
 func (r *dgRuntime) maxSeq(limit int) int {
 	if limit <= 0 || limit > r.cfg.MaxPositions {
@@ -119,25 +101,14 @@ func (r *dgRuntime) maxSeq(limit int) int {
 	return limit
 }
 
-// unlabeled strips answers: TTT and SLOT must never see labels.
-func unlabeled(exs []tasks.Example) []tasks.Example {
-	out := make([]tasks.Example, len(exs))
-	for i, e := range exs {
-		e.Answer = -1
-		e.Target = ""
-		out[i] = e
-	}
-	return out
-}
-
 // lmBatchOf builds a whole-text LM batch of the examples' scored prefixes
 // (train.Format without the answer), or an answer-only batch when answerOnly;
 // each sequence keeps at most maxTokens tokens (0: the context).
 func (r *dgRuntime) lmBatchOf(exs []tasks.Example, answerOnly bool, maxTokens int) *train.Batch {
 	if !answerOnly {
-		exs = unlabeled(exs)
+		exs = kit.Unlabeled(exs)
 	}
-	return mustBatch(train.EncodeExamples(r.env.Model.Tokenizer, r.cfg, exs, answerOnly, r.maxSeq(maxTokens), train.AdaptBucket))
+	return kit.MustBatch(train.EncodeExamples(r.env.Model.Tokenizer, r.cfg, exs, answerOnly, r.maxSeq(maxTokens), train.AdaptBucket))
 }
 
 // fitAdapter trains a copy of a with core/train's LoRA step and loop (its
@@ -170,11 +141,11 @@ func (r *dgRuntime) TTT(ctx context.Context, fc famCtx, a *models.Adapter, promp
 	if len(prompts) == 0 || steps <= 0 {
 		return a, nil
 	}
-	rng := newRNG(seed, 0x777)
+	rng := kit.NewRNG(seed, 0x777)
 	return r.fitAdapter(ctx, a, train.LoopConfig{Steps: steps, LR: lr, WeightDecay: wd,
 		Method: fc.method, Task: fc.task, Phase: FamTTT, Publish: fc.publish,
 		Batch: func(int) (*train.Batch, error) {
-			return r.lmBatchOf(sampleExamples(rng, prompts, batch), false, maxTokens), nil
+			return r.lmBatchOf(kit.SampleExamples(rng, prompts, batch), false, maxTokens), nil
 		}})
 }
 
@@ -202,25 +173,19 @@ func (r *dgRuntime) SLOT(ctx context.Context, fc famCtx, a *models.Adapter, prom
 	return tensors.MustCopyFlatData[float32](delta[train.DeltaName]), nil
 }
 
-// Mixing variants (DeGAMLOptions.MixMode).
-const (
-	MixDelta   = "delta"
-	MixFactors = "factors"
-)
-
 // SFT fine-tunes a (typically generated) adapter on the labelled support set
 // with the answer-only loss: Adam, steps × batch sampled with the seed. It is
 // the supervised family every baseline's budget is compared with.
 func (r *dgRuntime) SFT(ctx context.Context, fc famCtx, a *models.Adapter, support []tasks.Example, steps, batch int, lr float64, maxTokens int, seed int64) (*models.Adapter, error) {
-	support = labelled(support)
+	support = kit.Labelled(support)
 	if len(support) == 0 || steps <= 0 {
 		return a, nil
 	}
-	rng := newRNG(seed, 0x5f7)
+	rng := kit.NewRNG(seed, 0x5f7)
 	return r.fitAdapter(ctx, a, train.LoopConfig{Steps: steps, LR: lr,
 		Method: fc.method, Task: fc.task, Phase: FamSFT, Publish: fc.publish,
 		Batch: func(int) (*train.Batch, error) {
-			return r.lmBatchOf(sampleExamples(rng, support, batch), true, maxTokens), nil
+			return r.lmBatchOf(kit.SampleExamples(rng, support, batch), true, maxTokens), nil
 		}})
 }
 
@@ -292,91 +257,6 @@ func MixAdapters(a, b *models.Adapter, lambda float64) *models.Adapter {
 	return models.Mix(a, b, lambda)
 }
 
-// Vote rules of a TTS ensemble.
-const (
-	VoteMajority = "majority"
-	VoteMaxConf  = "maxconf"
-)
-
-// CombineVotes merges the option probabilities of an ensemble (members[m][i]
-// = member m's probabilities on item i) into one distribution per item.
-// "majority": each member votes for its arg-max; the result is the vote share
-// (ties broken by the summed probabilities, so the arg-max is well defined).
-// "maxconf": the item takes the distribution of its most confident member.
-func CombineVotes(members [][][]float64, vote string) [][]float64 {
-	if len(members) == 0 {
-		return nil
-	}
-	n := len(members[0])
-	out := make([][]float64, n)
-	for i := range n {
-		k := len(members[0][i])
-		switch vote {
-		case VoteMaxConf:
-			best, bestConf := 0, -1.0
-			for m := range members {
-				if c := maxOf(members[m][i]); c > bestConf {
-					best, bestConf = m, c
-				}
-			}
-			out[i] = append([]float64(nil), members[best][i]...)
-		default:
-			votes := make([]float64, k)
-			sum := make([]float64, k)
-			for m := range members {
-				votes[argmaxF(members[m][i])]++
-				for j, p := range members[m][i] {
-					sum[j] += p
-				}
-			}
-			// A tiny share of the summed probability breaks ties without
-			// ever overturning a vote difference.
-			var tot float64
-			for j := range votes {
-				votes[j] += 1e-6 * sum[j] / float64(len(members))
-				tot += votes[j]
-			}
-			for j := range votes {
-				votes[j] /= tot
-			}
-			out[i] = votes
-		}
-	}
-	return out
-}
-
-func argmaxF(p []float64) int {
-	best := 0
-	for j, v := range p {
-		if v > p[best] {
-			best = j
-		}
-	}
-	return best
-}
-
-func maxOf(p []float64) float64 {
-	m := math.Inf(-1)
-	for _, v := range p {
-		m = math.Max(m, v)
-	}
-	return m
-}
-
-// accuracyOf is the arg-max accuracy of probs against exs' answers.
-func accuracyOf(probs [][]float64, exs []tasks.Example) float64 {
-	if len(exs) == 0 {
-		return 0
-	}
-	c := 0
-	for i, e := range exs {
-		if i < len(probs) && len(probs[i]) > 0 && argmaxF(probs[i]) == e.Answer {
-			c++
-		}
-	}
-	return float64(c) / float64(len(exs))
-}
-
 // confidenceStats returns the mean max-probability and the mean normalized
 // entropy (entropy / log #options) of option distributions: label-free
 // features of how sure an adapter is on a task.
@@ -386,7 +266,7 @@ func confidenceStats(probs [][]float64) (conf, ent float64) {
 		if len(p) < 2 {
 			continue
 		}
-		conf += maxOf(p)
+		conf += meta.MaxOf(p)
 		var h float64
 		for _, q := range p {
 			if q > 0 {
@@ -400,11 +280,4 @@ func confidenceStats(probs [][]float64) (conf, ent float64) {
 		return 0, 0
 	}
 	return conf / float64(n), ent / float64(n)
-}
-
-// shuffledCopy returns exs in a random order.
-func shuffledCopy(rng *rand.Rand, exs []tasks.Example) []tasks.Example {
-	out := append([]tasks.Example(nil), exs...)
-	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out
 }
