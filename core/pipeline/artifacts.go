@@ -10,6 +10,7 @@ import (
 	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/degaml"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/degaml/workbench/tasks/suites"
@@ -116,10 +117,11 @@ func (w *Workbench) Artifact(ctx context.Context, method string) (meta.Artifact,
 // suites other than heldOut ("" holds none out; the paper protocol holds out
 // the suite it evaluates), training it on first use and caching it under
 // <workdir>/meta. Methods with nothing to share return nil. Concurrent
-// callers wait for the same training.
+// callers wait for the same training. degaml-gen's artifact is the generator
+// stage's (Generator), which degaml's policy training starts from.
 func (w *Workbench) ArtifactFor(ctx context.Context, method, heldOut string) (meta.Artifact, error) {
 	if method == meta.DeGAMLGen {
-		method = meta.DeGAML // one meta-training serves both modes
+		return w.Generator(ctx, heldOut)
 	}
 	ov, _ := w.artifacts.LoadOrStore(method+"/"+heldOut, &onceValue[meta.Artifact]{})
 	return ov.(*onceValue[meta.Artifact]).get(func() (art meta.Artifact, err error) {
@@ -136,51 +138,86 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method, heldOut string)
 	if err != nil {
 		return nil, err
 	}
-	base, err := w.Base(ctx)
+	base, baseID, err := w.metaBase(ctx)
 	if err != nil {
 		return nil, err
 	}
+	n := w.cfg.Pipeline.TrainInstances
+	dir := w.metaDir(method, heldOut, key("meta/3", method, w.opts, LoRAConfig(w.cfg), baseID, n, heldOut))
+	stages := w.stagesOf(method)
+	return w.cachedArtifact(method, dir, stages, m.LoadArtifact, func() (meta.Artifact, error) {
+		// Task worlds are disjoint from the base model's pretraining worlds
+		// (a LoRA trajectory on a world the base memorized barely moves).
+		pool := MetaTrainPool(n, heldOut)
+		env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(method, stages)}
+		var art meta.Artifact
+		if fg, ok := m.(degaml.FromGenerator); ok {
+			// degaml: the generator stage's artifact, trained once and shared
+			// with degaml-gen, then the policy.
+			gen, err := w.Generator(ctx, heldOut)
+			if err != nil {
+				return nil, err
+			}
+			art, err = fg.MetaTrainFrom(ctx, env, gen, pool)
+			if err != nil {
+				return nil, fmt.Errorf("%s meta-training: %w", method, err)
+			}
+		} else if art, err = m.MetaTrain(ctx, env, pool); err != nil {
+			return nil, fmt.Errorf("%s meta-training: %w", method, err)
+		}
+		w.finishStages(method, stages)
+		return art, nil
+	})
+}
+
+// metaBase is the base model meta-training runs on, checked against the
+// config's LoRA shape, and the id that names it in cache keys.
+func (w *Workbench) metaBase(ctx context.Context) (*models.Model, string, error) {
+	base, err := w.Base(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	if err := models.LoRAFits(base.Config, LoRAConfig(w.cfg)); err != nil {
-		return nil, fmt.Errorf("[lora] in the config: %w", err)
+		return nil, "", fmt.Errorf("[lora] in the config: %w", err)
 	}
 	baseID := w.cfg.Model.HFDir
 	if baseID == "" {
 		baseID, _, _, _ = w.baseDir()
 		baseID = filepath.Base(baseID)
 	}
-	n := w.cfg.Pipeline.TrainInstances
-	k := key("meta/3", method, w.opts, LoRAConfig(w.cfg), baseID, n, heldOut)
-	name := method
+	return base, baseID, nil
+}
+
+// metaDir is where the artifact called name (a method, or a stage) for the
+// pool without heldOut is cached under key k.
+func (w *Workbench) metaDir(name, heldOut, k string) string {
 	if heldOut != "" {
 		name += "-without-" + heldOut
 	}
-	dir := filepath.Join(w.workdir, "meta", name+"-"+k)
-	stages := w.stagesOf(method)
-	// A damaged artifact is rebuilt rather than trusted, and said so.
+	return filepath.Join(w.workdir, "meta", name+"-"+k)
+}
+
+// cachedArtifact returns the artifact cached in dir when its manifest
+// verifies (marking stages cached), or builds it and commits it to dir
+// (temporary directory, manifest, rename). A damaged artifact is rebuilt
+// rather than trusted, and said so. A nil artifact is not cached.
+func (w *Workbench) cachedArtifact(what, dir string, stages []string, load func(string) (meta.Artifact, error), build func() (meta.Artifact, error)) (meta.Artifact, error) {
 	switch err := verifyDir(dir); {
 	case err == nil:
-		art, err := m.LoadArtifact(dir) // NaN/Inf weights are refused by the safetensors reader
+		art, err := load(dir) // NaN/Inf weights are refused by the safetensors reader
 		if err == nil {
 			for _, s := range stages {
 				w.board.finish(s, true, nil)
 			}
 			return art, nil
 		}
-		w.warnDamaged(method, dir, err)
+		w.warnDamaged(what, dir, err)
 	case !errors.Is(err, errNotDone):
-		w.warnDamaged(method, dir, err)
+		w.warnDamaged(what, dir, err)
 	}
-	// Task worlds are disjoint from the base model's pretraining worlds (a
-	// LoRA trajectory on a world the base memorized barely moves).
-	pool := MetaTrainPool(n, heldOut)
-	env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(method, stages)}
-	art, err := m.MetaTrain(ctx, env, pool)
-	if err != nil {
-		return nil, fmt.Errorf("%s meta-training: %w", method, err)
-	}
-	w.finishStages(method, stages)
-	if art == nil {
-		return nil, nil
+	art, err := build()
+	if err != nil || art == nil {
+		return nil, err
 	}
 	tmp := dir + ".tmp"
 	_ = os.RemoveAll(tmp)
@@ -188,7 +225,7 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method, heldOut string)
 		return nil, err
 	}
 	if err := art.Save(tmp); err != nil {
-		return nil, fmt.Errorf("saving %s artifact: %w", method, err)
+		return nil, fmt.Errorf("saving %s artifact: %w", what, err)
 	}
 	if err := commitDir(tmp, dir); err != nil {
 		return nil, err

@@ -5,14 +5,13 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/degaml/workbench/core/meta"
@@ -180,83 +179,96 @@ func (m *degamlMethod) LoadArtifact(dir string) (meta.Artifact, error) {
 	return a, nil
 }
 
-// genMemo shares the generalization module between degaml-gen and degaml
-// within one process: both run the same collection and generator training,
-// which is the most expensive part of DeGAML's meta-training.
-var (
-	genMemoMu sync.Mutex
-	genMemo   = map[string]*DeGAMLArtifact{}
-)
-
-func genMemoKey(env *meta.Env, pool []*tasks.Task, o meta.DeGAMLOptions) string {
-	h := fnv.New64a()
-	for _, t := range pool {
-		fmt.Fprintf(h, "%s|%d|%d;", t.Name, len(t.Splits.Train), len(t.Splits.Val))
-	}
-	// The policy knobs do not change G: zero them out of the key.
+// GeneratorOptions are the options the generalization module depends on:
+// o without the policy's knobs. Two option sets with the same
+// GeneratorOptions train the same generator (a cache key of the generator
+// stage).
+func GeneratorOptions(o meta.DeGAMLOptions) meta.DeGAMLOptions {
+	o = o.WithDefaults()
 	o.PolicyTasks, o.PolicyIterations, o.PolicyHypotheses, o.PolicyMinPerFamily = 0, 0, 0, 0
 	o.PolicyFeatureDim, o.PolicyEpochs, o.PolicyLR, o.PolicyL2, o.AdaptTopK = 0, 0, 0, 0, 0
-	return fmt.Sprintf("%p|%p|%+v|%+v|%x", env.Model, env.Backend, env.LoRA, o, h.Sum64())
+	return o
 }
 
-func (m *degamlMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*tasks.Task) (meta.Artifact, error) {
-	o := m.opts
+// TrainGenerator is DeGAML's first meta-training stage, shared by degaml-gen
+// and degaml: it collects LoRA trajectories on the pool's in-domain tasks and
+// fits the generalization module G on them. Its artifact (no policy) is all
+// degaml-gen learns, and what degaml's policy training starts from
+// (FromGenerator). method labels the events.
+func TrainGenerator(ctx context.Context, env *meta.Env, pool []*tasks.Task, o meta.DeGAMLOptions, method string) (*DeGAMLArtifact, error) {
+	m := &degamlMethod{name: method, opts: o.WithDefaults()}
+	o = m.opts
 	r, err := newDGRuntime(env)
 	if err != nil {
 		return nil, err
 	}
-	key := genMemoKey(env, pool, o)
-	genMemoMu.Lock()
-	memo := genMemo[key]
-	genMemoMu.Unlock()
-	var art *DeGAMLArtifact
-	var collected *CheckpointSet
-	if memo != nil {
-		art = &DeGAMLArtifact{Options: o, Gen: memo.Gen, Report: memo.Report}
-		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator", Message: "reusing the generator trained earlier in this process"})
-	} else {
-		spec, err := r.embedSpecFor(o)
-		if err != nil {
-			return nil, err
-		}
-		start := time.Now()
-		collected, err = collectCheckpoints(ctx, r, pool, o, spec, m.name)
-		if err != nil {
-			return nil, err
-		}
-		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "collect",
-			Message: fmt.Sprintf("collected %d trajectories (%d checkpoints each from one shared init; mean final loss %.3f, mean val acc %.3f) in %.1fs",
-				len(collected.Tasks), len(collected.Tasks[0].Ckpts), meanOf(collected, func(c *CollectedTask) float64 { return c.FinalLoss }),
-				meanOf(collected, func(c *CollectedTask) float64 { return c.ValAcc }), time.Since(start).Seconds())})
-		start = time.Now()
-		art, err = m.trainGen(ctx, r, collected, spec)
-		if err != nil {
-			return nil, err
-		}
-		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator",
-			Message: fmt.Sprintf("%s (%.1fs)", art.Report.Summary(), time.Since(start).Seconds())})
-		if art.Report.CollapsedMean {
-			kit.Warn(env, m.name, "", "generator: validation kept the mean checkpoint — every generated adapter is the same whatever the prompts")
-		}
-		genMemoMu.Lock()
-		genMemo[key] = art
-		genMemoMu.Unlock()
-	}
-	if m.name == meta.DeGAMLGen {
-		return &DeGAMLArtifact{Options: o, Gen: art.Gen, Report: art.Report}, nil
-	}
-	skip := map[*tasks.Task]bool{}
-	if collected != nil {
-		for _, ct := range collected.Tasks {
-			skip[ct.Task] = true
-		}
-	} else {
-		for _, t := range pickTasks(pool, o.CollectTasks, nil) {
-			skip[t] = true
-		}
+	spec, err := r.embedSpecFor(o)
+	if err != nil {
+		return nil, err
 	}
 	start := time.Now()
-	out := &DeGAMLArtifact{Options: o, Gen: art.Gen, Report: art.Report, ProjSeed: o.Seed + 101}
+	collected, err := collectCheckpoints(ctx, r, pool, o, spec, m.name)
+	if err != nil {
+		return nil, err
+	}
+	env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "collect",
+		Message: fmt.Sprintf("collected %d trajectories (%d checkpoints each from one shared init; mean final loss %.3f, mean val acc %.3f) in %.1fs",
+			len(collected.Tasks), len(collected.Tasks[0].Ckpts), meanOf(collected, func(c *CollectedTask) float64 { return c.FinalLoss }),
+			meanOf(collected, func(c *CollectedTask) float64 { return c.ValAcc }), time.Since(start).Seconds())})
+	start = time.Now()
+	art, err := m.trainGen(ctx, r, collected, spec)
+	if err != nil {
+		return nil, err
+	}
+	env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator",
+		Message: fmt.Sprintf("%s (%.1fs)", art.Report.Summary(), time.Since(start).Seconds())})
+	if art.Report.CollapsedMean {
+		kit.Warn(env, m.name, "", "generator: validation kept the mean checkpoint — every generated adapter is the same whatever the prompts")
+	}
+	return &DeGAMLArtifact{Options: o, Gen: art.Gen, Report: art.Report}, nil
+}
+
+// FromGenerator is meta-training that starts from the generator stage's
+// artifact (TrainGenerator with the same pool and GeneratorOptions):
+// degaml-gen has nothing more to learn, degaml trains its policy. The
+// registered degaml-gen and degaml methods implement it; MetaTrain is
+// TrainGenerator followed by MetaTrainFrom.
+type FromGenerator interface {
+	meta.Method
+	MetaTrainFrom(ctx context.Context, env *meta.Env, gen *DeGAMLArtifact, pool []*tasks.Task) (meta.Artifact, error)
+}
+
+func (m *degamlMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*tasks.Task) (meta.Artifact, error) {
+	gen, err := TrainGenerator(ctx, env, pool, m.opts, m.name)
+	if err != nil {
+		return nil, err
+	}
+	return m.MetaTrainFrom(ctx, env, gen, pool)
+}
+
+func (m *degamlMethod) MetaTrainFrom(ctx context.Context, env *meta.Env, gen *DeGAMLArtifact, pool []*tasks.Task) (meta.Artifact, error) {
+	o := m.opts
+	if gen == nil || gen.Gen == nil {
+		return nil, fmt.Errorf("%s: meta-training needs the generator stage's artifact", m.name)
+	}
+	if !reflect.DeepEqual(GeneratorOptions(gen.Options), GeneratorOptions(o)) {
+		return nil, fmt.Errorf("%s: the generator was trained with other options", m.name)
+	}
+	if m.name == meta.DeGAMLGen {
+		return &DeGAMLArtifact{Options: o, Gen: gen.Gen, Report: gen.Report}, nil
+	}
+	r, err := newDGRuntime(env)
+	if err != nil {
+		return nil, err
+	}
+	// The policy learns on tasks collection did not use (collection picks
+	// the same tasks of this pool again).
+	skip := map[*tasks.Task]bool{}
+	for _, t := range pickTasks(pool, o.CollectTasks, nil) {
+		skip[t] = true
+	}
+	start := time.Now()
+	out := &DeGAMLArtifact{Options: o, Gen: gen.Gen, Report: gen.Report, ProjSeed: o.Seed + 101}
 	if out.Policy, err = m.trainPolicy(ctx, r, out, pool, skip); err != nil {
 		return nil, err
 	}

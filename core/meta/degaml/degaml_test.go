@@ -432,9 +432,6 @@ func TestDeGAMLRewardsUseValidationNotTest(t *testing.T) {
 		}
 	}
 	train := func(flip bool) *DeGAMLArtifact {
-		genMemoMu.Lock()
-		clear(genMemo) // force a full meta-training each time
-		genMemoMu.Unlock()
 		m := NewDeGAML(o, true)
 		art, err := m.MetaTrain(context.Background(), env, pool(flip))
 		if err != nil {
