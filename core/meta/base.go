@@ -23,5 +23,3 @@ func (baseMethod) Adapt(ctx context.Context, env *Env, _ Artifact, task *tasks.T
 	env.Publish(events.Event{Kind: events.Log, Method: Base, Task: task.Name, Message: "frozen base model, no adaptation"})
 	return &Adapted{}, nil
 }
-
-// ---- helpers shared by the gradient-based methods (lora.go, maml.go, abmll.go) ----

@@ -1,6 +1,9 @@
-// Package meta implements the methods the workbench compares: the DeGAML
-// generalization and adaptation modules and the paper's baselines, behind one
-// interface so that every row of a results table runs in the same harness.
+// Package meta is the contract of the methods the workbench compares (the
+// DeGAML generalization and adaptation modules and the paper's baselines):
+// the Method interface every row of a results table runs behind, their
+// options and registry, and Evaluate. The methods live in subpackages that
+// register themselves (core/meta/lora, maml, abmll, degaml; core/meta/methods
+// imports them all).
 package meta
 
 import (

@@ -62,7 +62,7 @@ func (w *Workbench) loadOrTrainGenerator(ctx context.Context, heldOut string) (m
 		// Its events are degaml's, as when the generator was part of
 		// degaml's meta-training.
 		env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(meta.DeGAML, generatorStages)}
-		gen, err := degaml.TrainGenerator(ctx, env, MetaTrainPool(n, heldOut), o, meta.DeGAML)
+		gen, err := degaml.TrainGenerator(ctx, env, MetaTrainPool(n, heldOut), o, meta.DeGAML, w.trajectories)
 		if err != nil {
 			return nil, fmt.Errorf("generator training: %w", err)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/degaml/workbench/core/events"
@@ -116,7 +118,6 @@ func TestOptionProbsMatchManualSoftmax(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner := models.NewRunner(backend, m.Config)
 	for i, ex := range testExamples {
 		var sum float64
 		for _, p := range probs[i] {
@@ -131,10 +132,7 @@ func TestOptionProbsMatchManualSoftmax(t *testing.T) {
 		for j := range prefix {
 			ids[j] = int32(prefix[j])
 		}
-		lg, err := runner.Logits(m.Params, nil, [][]int32{ids})
-		if err != nil {
-			t.Fatal(err)
-		}
+		lg := [][][]float32{fullLogits(t, backend, m, ids)}
 		last := lg[0][len(ids)-1]
 		var z float64
 		want := make([]float64, len(ex.Options))
@@ -404,4 +402,31 @@ func TestDeltaStepAndDecay(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fullLogits is the plain forward pass of one unpadded sequence: the logits at every position, a path
+// independent of the scorer's.
+func fullLogits(t *testing.T, backend compute.Backend, m *models.Model, ids []int32) [][]float32 {
+	t.Helper()
+	names := m.Params.Names()
+	e, err := graph.NewExec(backend, func(in []*graph.Node) *graph.Node {
+		return models.Forward(m.Config, models.Bind(names, in[1:]), in[0], models.ForwardOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []any{tensors.FromFlatDataAndDimensions(ids, 1, len(ids))}
+	for _, p := range m.Params.Tensors() {
+		args = append(args, p)
+	}
+	out, err := e.Call(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat, V := tensors.MustCopyFlatData[float32](out[0]), m.Config.VocabSize
+	rows := make([][]float32, len(ids))
+	for i := range rows {
+		rows[i] = flat[i*V : (i+1)*V]
+	}
+	return rows
 }

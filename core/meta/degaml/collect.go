@@ -74,7 +74,8 @@ func pickTasks(pool []*tasks.Task, n int, skip map[*tasks.Task]bool) []*tasks.Ta
 // defined up to an invertible r×r mixing (BA = BM·M⁻¹A), so trajectories from
 // different inits live in different coordinates and averaging or regressing
 // them would be meaningless. It then encodes each task's unlabeled prompts.
-func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o meta.DeGAMLOptions, spec EmbedSpec, method string) (*CheckpointSet, error) {
+// A trajectory found in cache (nil: none) is reused, one collected is added.
+func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o meta.DeGAMLOptions, spec EmbedSpec, method string, cache *Trajectories) (*CheckpointSet, error) {
 	picked := pickTasks(pool, o.CollectTasks, nil)
 	if len(picked) == 0 {
 		return nil, fmt.Errorf("degaml: no in-domain task with labelled train examples to collect checkpoints from")
@@ -94,12 +95,10 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 		// picked from (seeds come from its name), so pools that share tasks
 		// (the paper protocol's leave-one-suite-out pools) collect it once.
 		tseed := o.Seed + int64(fnv32(task.Name))
-		memoKey := fmt.Sprintf("%p|%+v|%s|%+v", r.env.Model, r.lora, task.Name, collectKey(o))
-		collectMemoMu.Lock()
-		memo := collectMemo[memoKey]
-		collectMemoMu.Unlock()
-		if memo != nil {
+		cacheKey := fmt.Sprintf("%+v|%s|%+v", r.lora, task.Name, collectKey(o))
+		if memo := cache.get(cacheKey); memo != nil {
 			ct := *memo
+			ct.Task = task
 			emb, err := r.EncodePrompts(ctx, ct.Prompts, spec, o.PromptMaxTokens)
 			if err != nil {
 				return nil, err
@@ -162,21 +161,44 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 		}
 		ct.Emb = emb
 		set.Tasks = append(set.Tasks, ct)
-		keep := *ct
-		keep.Emb = nil
-		collectMemoMu.Lock()
-		collectMemo[memoKey] = &keep
-		collectMemoMu.Unlock()
+		cache.put(cacheKey, ct)
 	}
 	return set, nil
 }
 
-// collectMemo holds this process's collected trajectories by model, LoRA
-// shape, task and collection budget.
-var (
-	collectMemoMu sync.Mutex
-	collectMemo   = map[string]*CollectedTask{}
-)
+// Trajectories holds collected LoRA trajectories by LoRA shape, task and
+// collection budget for ONE base model: pools that share tasks (the paper
+// protocol's leave-one-suite-out pools) then collect each shared task once.
+// The pipeline keeps one per workbench; a nil *Trajectories keeps nothing.
+type Trajectories struct {
+	mu sync.Mutex
+	m  map[string]*CollectedTask
+}
+
+// NewTrajectories returns an empty cache.
+func NewTrajectories() *Trajectories { return &Trajectories{m: map[string]*CollectedTask{}} }
+
+func (c *Trajectories) get(key string) *CollectedTask {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+// put keeps ct without its prompt features (they depend on the EmbedSpec,
+// and are recomputed on reuse).
+func (c *Trajectories) put(key string, ct *CollectedTask) {
+	if c == nil {
+		return
+	}
+	keep := *ct
+	keep.Emb = nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[key] = &keep
+}
 
 // collectKey is what a collected trajectory depends on besides the task.
 func collectKey(o meta.DeGAMLOptions) [11]float64 {
@@ -185,7 +207,7 @@ func collectKey(o meta.DeGAMLOptions) [11]float64 {
 		float64(o.Seed), float64(o.PromptPool), 0}
 }
 
-// ev0 is the progress event of a trajectory taken from the memo.
+// ev0 is the progress event of a trajectory taken from the cache.
 func ev0(method, task string, step, total int) events.Event {
 	ev := kit.StepEvent(method, task, "collect", step, total, 0, time.Now())
 	ev.Stage = "collect"

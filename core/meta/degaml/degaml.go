@@ -194,8 +194,9 @@ func GeneratorOptions(o meta.DeGAMLOptions) meta.DeGAMLOptions {
 // and degaml: it collects LoRA trajectories on the pool's in-domain tasks and
 // fits the generalization module G on them. Its artifact (no policy) is all
 // degaml-gen learns, and what degaml's policy training starts from
-// (FromGenerator). method labels the events.
-func TrainGenerator(ctx context.Context, env *meta.Env, pool []*tasks.Task, o meta.DeGAMLOptions, method string) (*DeGAMLArtifact, error) {
+// (FromGenerator). method labels the events; trajectories (nil: none) shares
+// collected trajectories between pools.
+func TrainGenerator(ctx context.Context, env *meta.Env, pool []*tasks.Task, o meta.DeGAMLOptions, method string, trajectories *Trajectories) (*DeGAMLArtifact, error) {
 	m := &degamlMethod{name: method, opts: o.WithDefaults()}
 	o = m.opts
 	r, err := newDGRuntime(env)
@@ -207,7 +208,7 @@ func TrainGenerator(ctx context.Context, env *meta.Env, pool []*tasks.Task, o me
 		return nil, err
 	}
 	start := time.Now()
-	collected, err := collectCheckpoints(ctx, r, pool, o, spec, m.name)
+	collected, err := collectCheckpoints(ctx, r, pool, o, spec, m.name, trajectories)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +240,7 @@ type FromGenerator interface {
 }
 
 func (m *degamlMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*tasks.Task) (meta.Artifact, error) {
-	gen, err := TrainGenerator(ctx, env, pool, m.opts, m.name)
+	gen, err := TrainGenerator(ctx, env, pool, m.opts, m.name, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -152,7 +152,7 @@ func TestGeneratorDecodersNano(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, meta.DeGAMLGen)
+	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, meta.DeGAMLGen, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -195,12 +195,7 @@ func (r *dgRuntime) SFT(ctx context.Context, fc famCtx, a *models.Adapter, suppo
 // a, so the forward pass computes exactly the mixed update. λ = 0 and 1
 // return exact copies of the endpoints.
 func MixDeltaAdapters(a, b *models.Adapter, lambda float64) *models.Adapter {
-	switch lambda {
-	case 0:
-		return a.Clone()
-	case 1:
-		out := b.Clone()
-		out.Config = a.Config
+	if out, ok := mixEndpoint(a, b, lambda); ok {
 		return out
 	}
 	ra, rb := a.Config.Rank, b.Config.Rank
@@ -240,18 +235,27 @@ func MixDeltaAdapters(a, b *models.Adapter, lambda float64) *models.Adapter {
 	return &models.Adapter{Config: cfg, Params: p}
 }
 
+// mixEndpoint is an exact copy of a (λ = 0) or of b with a's config (λ = 1):
+// no float round-off at the ends of a mixing grid.
+func mixEndpoint(a, b *models.Adapter, lambda float64) (*models.Adapter, bool) {
+	switch lambda {
+	case 0:
+		return a.Clone(), true
+	case 1:
+		out := b.Clone()
+		out.Config = a.Config
+		return out, true
+	}
+	return nil, false
+}
+
 // MixAdapters interpolates two adapters factor-wise: (1−λ)·a + λ·b for A
 // and B separately (the "factors" variant: the product is not the
 // interpolated update). λ = 0 and λ = 1 return exact copies of the endpoints
 // (no float round-off), so a mixing hypothesis at the grid's ends is exactly
 // a generated adapter.
 func MixAdapters(a, b *models.Adapter, lambda float64) *models.Adapter {
-	switch lambda {
-	case 0:
-		return a.Clone()
-	case 1:
-		out := b.Clone()
-		out.Config = a.Config
+	if out, ok := mixEndpoint(a, b, lambda); ok {
 		return out
 	}
 	return models.Mix(a, b, lambda)

@@ -425,7 +425,7 @@ func TestGeneratorLearnsRegimeFromPrompts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, meta.DeGAMLGen)
+	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, meta.DeGAMLGen, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,7 +473,7 @@ func TestHCGeneratorLearnsRegimeFromPrompts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, meta.DeGAMLGen)
+	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, meta.DeGAMLGen, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
