@@ -45,28 +45,23 @@ type LoopResult struct {
 	LR       float64   // the learning rate of the last step (halved once per rejected step)
 }
 
-// Loop runs cfg.Steps train steps of s. It holds the workbench's one divergence policy: a step whose loss or
-// gradient norm is NaN/Inf is skipped (parameters and optimizer state untouched), the learning rate is halved
-// and a warning is published; too many rejects in a row abort with an error. The context is checked before
-// every step.
+// Loop runs cfg.Steps train steps of s under the workbench's divergence policy (Divergence): a step whose loss
+// or gradient norm is NaN/Inf is skipped (parameters and optimizer state untouched), the learning rate is
+// halved and a warning is published; too many rejects in a row abort with an error. The context is checked
+// before every step.
 func Loop(ctx context.Context, s *Step, frozen, trainable models.Params, st *AdamState, cfg LoopConfig) (LoopResult, error) {
 	res := LoopResult{LR: cfg.LR}
-	maxRejects := cfg.MaxRejects
-	if maxRejects <= 0 {
-		maxRejects = 8
-	}
+	div := Divergence{MaxRejects: cfg.MaxRejects}
 	publish := cfg.Publish
 	if publish == nil {
 		publish = func(events.Event) {}
 	}
-	scale := 1.0 // halved once per rejected step
 	lrOf := func(i int) float64 {
 		if cfg.Schedule != nil {
-			return cfg.Schedule(i) * scale
+			return cfg.Schedule(i) * div.Scale()
 		}
-		return cfg.LR * scale
+		return cfg.LR * div.Scale()
 	}
-	rejectsInRow := 0
 	for i := 0; i < cfg.Steps; i++ {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -83,20 +78,18 @@ func Loop(ctx context.Context, s *Step, frozen, trainable models.Params, st *Ada
 		}
 		ms := float64(time.Since(t0).Microseconds()) / 1000
 		if !r.Finite {
-			res.Rejected++
-			rejectsInRow++
-			scale /= 2
-			res.LR = lrOf(i)
+			abort := div.Reject()
+			res.Rejected, res.LR = div.Rejected(), lrOf(i)
 			publish(events.Event{Time: time.Now(), Kind: events.Warning, Method: cfg.Method, Task: cfg.Task, Phase: cfg.Phase,
 				Step: i + 1, Total: cfg.Steps, LR: events.F(res.LR),
 				Message: fmt.Sprintf("%s step %d: non-finite loss or gradient (loss %v, grad norm %v); step skipped, lr halved to %.3g",
 					cfg.Phase, i+1, r.Loss, r.GradNorm, res.LR)})
-			if rejectsInRow >= maxRejects {
-				return res, fmt.Errorf("train: %d non-finite steps in a row (lr now %.3g)", rejectsInRow, res.LR)
+			if abort != nil {
+				return res, abort
 			}
 			continue
 		}
-		rejectsInRow = 0
+		div.Accept()
 		res.LR = lr
 		res.Losses = append(res.Losses, r.Loss)
 		ev := events.Event{Time: time.Now(), Kind: events.Step, Method: cfg.Method, Task: cfg.Task, Phase: cfg.Phase,

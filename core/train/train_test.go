@@ -430,3 +430,29 @@ func fullLogits(t *testing.T, backend compute.Backend, m *models.Model, ids []in
 	}
 	return rows
 }
+
+// TestDivergencePolicy: each reject halves the learning-rate factor, an accepted step resets the count of
+// rejects in a row (not the factor), and MaxRejects in a row abort.
+func TestDivergencePolicy(t *testing.T) {
+	d := Divergence{MaxRejects: 3}
+	if d.Scale() != 1 {
+		t.Fatalf("fresh scale %v", d.Scale())
+	}
+	for range 2 {
+		if err := d.Reject(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Accept()
+	for i := range 2 {
+		if err := d.Reject(); err != nil {
+			t.Fatalf("reject %d after an accepted step aborted: %v", i, err)
+		}
+	}
+	if err := d.Reject(); err == nil {
+		t.Error("3 rejects in a row did not abort")
+	}
+	if d.Scale() != 1.0/32 || d.Rejected() != 5 {
+		t.Errorf("scale %v after 5 rejects (want 1/32), rejected %d", d.Scale(), d.Rejected())
+	}
+}

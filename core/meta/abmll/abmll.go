@@ -389,6 +389,7 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*task
 	hostRNG := kit.NewRNG(17, 0x61626d6c)
 	baseT := env.Model.Params.Tensors()
 	lr := m.opts.OuterLR
+	var div train.Divergence
 	done := 0
 	for it := 1; it <= m.opts.MetaSteps; it++ {
 		if err := ctx.Err(); err != nil {
@@ -408,10 +409,15 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*task
 		rng = out[k]
 		obj, qn, sn, kl, glob := kit.ScalarF(out[k+1]), kit.ScalarF(out[k+2]), kit.ScalarF(out[k+3]), kit.ScalarF(out[k+4]), kit.ScalarF(out[k+5])
 		if kit.ScalarF(out[k+6]) != 1 || !kit.Finite(obj, qn, sn, kl, glob) {
-			lr /= 2
+			abort := div.Reject() // the step is dropped and the outer lr halved
+			lr = m.opts.OuterLR * div.Scale()
 			kit.Warn(env, meta.ABMLL, "", fmt.Sprintf("meta-step %d not finite; rejected, outer lr → %g", it, lr))
+			if abort != nil {
+				return nil, fmt.Errorf("meta: %s: %w", meta.ABMLL, abort)
+			}
 			continue
 		}
+		div.Accept()
 		theta, mo, vo = out[:2*na], out[2*na:4*na], out[4*na:6*na]
 		done++
 		e := kit.StepEvent(meta.ABMLL, "", "outer", it, m.opts.MetaSteps, lr, start)

@@ -344,6 +344,7 @@ func (m *mamlMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*tasks
 	mom, vel := kit.ZerosLike(theta), kit.ZerosLike(theta)
 	step := float32(0)
 	lr := m.opts.OuterLR
+	var div train.Divergence
 	rng := kit.NewRNG(7, 0x6d616d6c)
 	baseT := env.Model.Params.Tensors()
 	for it := 1; it <= m.opts.MetaSteps; it++ {
@@ -374,10 +375,15 @@ func (m *mamlMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*tasks
 		na := len(theta)
 		q, s, ok := kit.ScalarF(out[3*na]), kit.ScalarF(out[3*na+1]), kit.ScalarF(out[3*na+3]) == 1
 		if !ok || !kit.Finite(q, s) {
-			lr /= 2 // reject the step and back off
+			abort := div.Reject() // the step is dropped and the outer lr halved
+			lr = m.opts.OuterLR * div.Scale()
 			kit.Warn(env, meta.MAMLEnLLM, "", fmt.Sprintf("meta-step %d not finite (query loss %v); rejected, outer lr → %g", it, q, lr))
+			if abort != nil {
+				return nil, fmt.Errorf("meta: %s: %w", meta.MAMLEnLLM, abort)
+			}
 			continue
 		}
+		div.Accept()
 		theta, mom, vel = out[:na], out[na:2*na], out[2*na:3*na]
 		if mg.shared() {
 			step += float32(m.opts.InnerSteps + 1)
