@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 func TestBenchEngineJSONFields(t *testing.T) {
 	t.Setenv("GOMLX_BACKEND", "") // the default backend
 	var out bytes.Buffer
-	if err := benchEngine(&out, []string{"--json", "--reps", "1", "--rank", "4"}); err != nil {
+	if err := runCmd(&out, "bench", "engine", "--json", "--reps", "1", "--rank", "4"); err != nil {
 		t.Fatal(err)
 	}
 	var res map[string]any
@@ -36,7 +36,7 @@ func TestBenchEngineJSONFields(t *testing.T) {
 	if res["skip_identity_transposes"] != true {
 		t.Error("the default go backend should skip identity transposes")
 	}
-	if err := benchEngine(&out, []string{"--reps", "0"}); err == nil {
+	if err := runCmd(&out, "bench", "engine", "--reps", "0"); err == nil {
 		t.Error("--reps 0 accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ func TestTasksCheck(t *testing.T) {
 ]`), 0o644)
 	var out bytes.Buffer
 	// FILE before the flags.
-	if err := tasksCheck([]string{good, "--json"}, &out); err != nil {
+	if err := runCmd(&out, "tasks", "check", good, "--json"); err != nil {
 		t.Fatal(err)
 	}
 	want := `{"records":3,"options":{"2":2,"4":1},"answers":{"A":2,"B":1}}`
@@ -26,19 +26,19 @@ func TestTasksCheck(t *testing.T) {
 		t.Errorf("got %s want %s", out.String(), want)
 	}
 	out.Reset()
-	if err := tasksCheck([]string{"--format", "dnd", good}, &out); err != nil || !strings.Contains(out.String(), "3 records, format dnd") {
+	if err := runCmd(&out, "tasks", "check", "--format", "dnd", good); err != nil || !strings.Contains(out.String(), "3 records, format dnd") {
 		t.Errorf("text output %q err %v", out.String(), err)
 	}
 
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte("[\n {\"prompt\":\"Q\\nA: x\\nB: y\",\"response\":\"[B]\"},\n {\"prompt\":\"Q\\nA: x\\nB: y\",\n  \"response\":\"[Z]\"}\n]"), 0o644)
-	err := tasksCheck([]string{bad, "--json"}, &out)
+	err := runCmd(&out, "tasks", "check", bad, "--json")
 	if err == nil || !strings.HasPrefix(err.Error(), bad+":4: record 2: field \"response\"") {
 		t.Errorf("err %v", err)
 	}
 	jl := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(jl, []byte("{\"goal\":\"g\",\"sol1\":\"a\",\"sol2\":\"b\",\"label\":0}\n{\"goal\":\"g\",\"sol1\":\"a\",\"label\":0}\n{\"goal\":1,\"sol1\":\"a\",\"sol2\":\"b\",\"label\":0}\n"), 0o644)
-	err = tasksCheck([]string{jl}, &out)
+	err = runCmd(&out, "tasks", "check", jl)
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -46,10 +46,10 @@ func TestTasksCheck(t *testing.T) {
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], jl+":2: ") || !strings.HasPrefix(lines[1], jl+":3: ") {
 		t.Errorf("lines %q", lines)
 	}
-	if err := tasksCheck([]string{"--bogus", good}, &out); err == nil {
+	if err := runCmd(&out, "tasks", "check", "--bogus", good); err == nil {
 		t.Error("unknown flag accepted")
 	}
-	if err := tasksCheck(nil, &out); err == nil {
+	if err := runCmd(&out, "tasks", "check"); err == nil {
 		t.Error("missing FILE accepted")
 	}
 }

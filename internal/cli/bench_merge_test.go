@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -41,7 +41,7 @@ func TestBenchMergeCommand(t *testing.T) {
 		dirs = append(dirs, d)
 	}
 	var out bytes.Buffer
-	if err := benchMerge(&out, append([]string{"--csv"}, dirs...)); err != nil {
+	if err := runCmd(&out, append([]string{"bench", "merge", "--csv"}, dirs...)...); err != nil {
 		t.Fatal(err)
 	}
 	// Seeds 1 and 2 give 25 % and 50 %: every cell's mean is 37.5 % over both seeds.
@@ -49,7 +49,7 @@ func TestBenchMergeCommand(t *testing.T) {
 		t.Errorf("merged CSV:\n%s", s)
 	}
 	out.Reset()
-	err = benchMerge(&out, dirs[:1])
+	err = runCmd(&out, "bench", "merge", dirs[0])
 	if err == nil || !strings.Contains(err.Error(), "shard(s) [1] of 2 missing") || !strings.Contains(out.String(), "merged title") {
 		t.Errorf("one shard of two: %v\n%s", err, out.String())
 	}
