@@ -62,23 +62,6 @@ func TestGenerateCLIErrors(t *testing.T) {
 	}
 }
 
-func TestModelsJSON(t *testing.T) {
-	var out bytes.Buffer
-	if err := runCmd(&out, "models", "--json"); err != nil {
-		t.Fatal(err)
-	}
-	var ps []struct {
-		Name   string `json:"name"`
-		Params int64  `json:"params"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &ps); err != nil {
-		t.Fatal(err)
-	}
-	if len(ps) != 3 || ps[0].Name != "nano-word" || ps[1].Name != "nano" || ps[1].Params != 460160 || ps[2].Name != "micro" {
-		t.Errorf("presets %+v", ps)
-	}
-}
-
 // `generate --model nano` uses the base the pipeline trained in the work
 // dir, or says how to get one; --random keeps random weights.
 func TestGenerateNanoUsesTrainedBase(t *testing.T) {

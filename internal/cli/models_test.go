@@ -45,3 +45,20 @@ func TestModelsMakeRandomAndMeasure(t *testing.T) {
 		t.Errorf("bad --lora-batch: %v", err)
 	}
 }
+
+func TestModelsJSON(t *testing.T) {
+	var out bytes.Buffer
+	if err := runCmd(&out, "models", "--json"); err != nil {
+		t.Fatal(err)
+	}
+	var ps []struct {
+		Name   string `json:"name"`
+		Params int64  `json:"params"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &ps); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 3 || ps[0].Name != "nano-word" || ps[1].Name != "nano" || ps[1].Params != 460160 || ps[2].Name != "micro" {
+		t.Errorf("presets %+v", ps)
+	}
+}

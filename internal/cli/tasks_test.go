@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,5 +52,41 @@ func TestTasksCheck(t *testing.T) {
 	}
 	if err := runCmd(&out, "tasks", "check"); err == nil {
 		t.Error("missing FILE accepted")
+	}
+}
+
+func TestTasksShow(t *testing.T) {
+	var out bytes.Buffer
+	// NAME#I is the same instance as --instance I; flags may come before NAME.
+	if err := runCmd(&out, "tasks", "show", "--n", "2", "math-mc#3"); err != nil {
+		t.Fatal(err)
+	}
+	first := out.String()
+	out.Reset()
+	if err := runCmd(&out, "tasks", "show", "--instance", "3", "math-mc", "--n", "2"); err != nil || out.String() != first {
+		t.Errorf("--instance 3 differs from #3 (%v):\n%s\n---\n%s", err, out.String(), first)
+	}
+	if !strings.Contains(first, "hidden parameters") || strings.Count(first, "--- train example") != 2 {
+		t.Errorf("output:\n%s", first)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"math-mc#3", "--instance", "4"}, `"math-mc#3" conflicts with --instance 4`},
+		{[]string{"math-mc#x"}, "bad instance"},
+		{[]string{"math-mc", "--split", "dev"}, `unknown split "dev"`},
+		{[]string{"math-mc", "--level", "hard"}, `unknown level "hard"`},
+		{[]string{"math-mc", "--n", "-1"}, "--n must be >= 0"},
+		{[]string{"math-mc", "logic"}, "unexpected arguments"},
+		{nil, "missing suite NAME (suites: arc-easy"},
+	} {
+		err := runCmd(io.Discard, append([]string{"tasks", "show"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("tasks show %v: %v, want %q", c.args, err, c.want)
+		}
+	}
+	if err := runCmd(io.Discard, "tasks", "bogus"); err == nil || !strings.Contains(err.Error(), `unknown subcommand "bogus" (have: show, check)`) {
+		t.Errorf("tasks bogus: %v", err)
 	}
 }
