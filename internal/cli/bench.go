@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -61,9 +59,8 @@ func (f *tableFormat) print(w io.Writer, t *bench.Table) error {
 
 // benchOptions are `workbench bench`'s own flags.
 type benchOptions struct {
-	preset, shard, protocol string
-	req                     bench.Request
-	format                  tableFormat
+	spec   bench.Spec
+	format tableFormat
 }
 
 // newBenchCmd is `workbench bench [--preset quick|paper] [--methods LIST]
@@ -78,13 +75,13 @@ func newBenchCmd(a *app) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	a.registerBackend(fs)
-	fs.StringVar(&o.preset, "preset", "", "budget preset: quick (≤ 15 min on 2 cores from scratch) or paper (default: config [bench].preset)")
-	fs.StringVar(&o.req.Methods, "methods", "", "comma-separated methods (default: config [bench].methods)")
-	fs.StringVar(&o.req.Suites, "suites", "", "comma-separated suites (default: all twelve)")
-	fs.IntVar(&o.req.Seeds, "seeds", 0, "seeds per cell (default: config [bench].seeds, at most 3 for quick, at least 5 for paper)")
+	fs.StringVar(&o.spec.Preset, "preset", "", "budget preset: quick (≤ 15 min on 2 cores from scratch) or paper (default: config [bench].preset)")
+	fs.StringVar(&o.spec.Methods, "methods", "", "comma-separated methods (default: config [bench].methods)")
+	fs.StringVar(&o.spec.Suites, "suites", "", "comma-separated suites (default: all twelve)")
+	fs.IntVar(&o.spec.Seeds, "seeds", 0, "seeds per cell (default: config [bench].seeds, at most 3 for quick, at least 5 for paper)")
 	o.format.register(fs, "also write a PNG: average accuracy bars with CIs, and mean adaptation curves")
-	fs.StringVar(&o.protocol, "protocol", pipeline.ProtocolPaper, "paper: each in-domain suite held out of meta-training in turn (the paper's rows); worlds: held-out worlds of suites seen in meta-training (upper reference)")
-	fs.StringVar(&o.shard, "shard", "", "I/N: run only slice I (from 0) of N of the cells into its own results file; combine with: workbench bench merge DIR...")
+	fs.StringVar(&o.spec.Protocol, "protocol", pipeline.ProtocolPaper, "paper: each in-domain suite held out of meta-training in turn (the paper's rows); worlds: held-out worlds of suites seen in meta-training (upper reference)")
+	fs.StringVar(&o.spec.Shard, "shard", "", "I/N: run only slice I (from 0) of N of the cells into its own results file; combine with: workbench bench merge DIR...")
 	cmd.AddCommand(newBenchEngineCmd(a), newBenchMergeCmd(a))
 	return cmd
 }
@@ -97,105 +94,26 @@ func (a *app) bench(o *benchOptions) error {
 	if err != nil {
 		return err
 	}
-	presetName := o.preset
-	if presetName == "" {
-		presetName = cfg.Bench.Preset
-	}
-	cfg, preset, err := bench.ApplyPreset(presetName, cfg)
-	if err != nil {
-		return err
-	}
-	plan, layout, err := bench.NewPlan(o.req, cfg.Bench.Methods, cfg.Bench.Seeds, preset)
-	if err != nil {
-		return err
-	}
-	if plan.Shard, err = bench.ParseShard(o.shard); err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-
-	wb, err := pipeline.Open(cfg, a.workdir)
-	if err != nil {
-		return err
-	}
-	defer wb.Close()
-	if err := wb.SetProtocol(o.protocol); err != nil {
-		return fmt.Errorf("bench: --protocol: %w", err)
-	}
-	// The preset's method budgets (smaller meta-training for quick, larger for
-	// paper) apply on top of what the config sets.
-	opts := bench.MergeOptions(pipeline.MethodOptions(cfg), preset.Options)
-	wb.SetMethodOptions(opts)
 	ctx, stop := interruptible()
 	defer stop()
-
-	// The key hashes the protocol and the method budgets in effect (config and
-	// preset), so a changed [methods.*] key starts a fresh results file.
-	key := bench.Key(presetName+"-"+o.protocol, cfg, opts)
-	st, err := bench.OpenStore(filepath.Join(wb.Workdir(), "bench", bench.StoreFile(key, plan.Shard)))
+	prog := &bench.Progress{W: a.stderr, TTY: isTerminal(a.stderr)}
+	out, err := bench.RunOnWorkbench(ctx, cfg, a.workdir, o.spec, prog)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	title := fmt.Sprintf("DeGAML Workbench bench — preset %s, protocol %s, model %s, %d seed(s)", presetName, o.protocol, modelName(cfg.Model.HFDir, cfg.Model.Preset), len(plan.Seeds))
-	if err := bench.WriteManifest(st.Path(), key, title, plan, layout); err != nil {
-		return err
-	}
-	if st.Skipped > 0 {
-		fmt.Fprintf(a.stderr, "bench: %s: %d unreadable line(s) ignored\n", st.Path(), st.Skipped)
-	}
-
-	prog := &bench.Progress{W: a.stderr, TTY: isTerminal(a.stderr)}
-	stopStages := bench.FollowStages(wb.Bus(), prog)
-	defer stopStages()
-
-	start := time.Now()
-	runPlan := plan // bench.Prepare may drop broken methods from the cells to run, not from the table
-	dropped, runErr := bench.Prepare(ctx, wb, &runPlan, st, prog)
-	var sum bench.Summary
-	if runErr == nil {
-		sum, runErr = bench.Run(ctx, runPlan, bench.PipelineRunner(wb), st, prog)
-	}
-	stopStages()
-	prog.Done()
-
-	t := bench.Build(title, plan, layout, st.Records())
-	t.Chance = bench.Chance(plan)
-	t.Protocol = o.protocol
-	if len(st.Records()) > 0 {
-		if err := bench.WriteLatest(wb.Workdir(), t); err != nil {
-			return err
-		}
-	}
-	if err := o.format.print(a.stdout, t); err != nil {
+	if err := o.format.print(a.stdout, out.Table); err != nil {
 		return err
 	}
 	if o.format.plot != "" {
-		if err := bench.SavePNG(o.format.plot, t, bench.MethodCurves(plan.Records(st.Records()))); err != nil {
+		if err := bench.SavePNG(o.format.plot, out.Table, out.Curves); err != nil {
 			return fmt.Errorf("bench: --plot: %w", err)
 		}
 		fmt.Fprintf(a.stderr, "bench: wrote %s (left: averages with 95%% CIs; right: mean adaptation curves)\n", o.format.plot)
 	}
+	sum := out.Summary
 	fmt.Fprintf(a.stderr, "bench: %d cells run, %d resumed, %d failed in %s; tables in %s\n",
-		sum.Ran, sum.Resumed, len(sum.Failed), time.Since(start).Round(time.Second), filepath.Join(wb.Workdir(), "bench"))
-	switch {
-	case errors.Is(runErr, context.Canceled):
-		return errors.New("interrupted; finished cells and pipeline stages are kept: run the same command again to resume")
-	case runErr != nil:
-		return runErr
-	case len(sum.Failed) > 0 || len(dropped) > 0:
-		skipped := append(dropped, sum.SkippedMethods...)
-		return fmt.Errorf("%d cell(s) failed, methods skipped: %s; the table shows the rest", len(sum.Failed), strings.Join(skipped, ", "))
-	}
-	return nil
-}
-
-// modelName names the model in the bench title: the HF directory's name,
-// else the preset.
-func modelName(hfDir, preset string) string {
-	if hfDir != "" {
-		return filepath.Base(hfDir)
-	}
-	return preset
+		sum.Ran, sum.Resumed, len(sum.Failed), out.Elapsed.Round(time.Second), out.Dir)
+	return out.Err
 }
 
 // newBenchMergeCmd is `workbench bench merge [--json|--csv|--md] [--plot FILE.png] DIR...`: the tables of a

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/degaml/workbench/core/bench"
 	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/core/pipeline"
 )
 
 // `bench engine --json` is read by scripts: every field must stay, with plausible values.
@@ -88,5 +90,44 @@ func TestBenchMergeCommand(t *testing.T) {
 	err = runCmd(&out, "bench", "merge", dirs[0])
 	if err == nil || !strings.Contains(err.Error(), "shard(s) [1] of 2 missing") || !strings.Contains(out.String(), "merged title") {
 		t.Errorf("one shard of two: %v\n%s", err, out.String())
+	}
+}
+
+// A one-cell bench end to end: it trains the (tiny) base, runs the cell,
+// prints the table, leaves latest.json for the TUI, and a second run
+// resumes instead of recomputing.
+func TestBenchCommandRunsAndResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a (tiny) base model")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tiny.toml")
+	if err := os.WriteFile(cfg, []byte("[pipeline]\npretrain_steps = 4\npretrain_batch = 4\ntrain_instances = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wd := filepath.Join(dir, "work")
+	args := []string{"bench", "--config", cfg, "--workdir", wd, "--methods", "base", "--suites", "boolq", "--seeds", "1", "--json", "--preset", "quick"}
+	code, out, errOut := execLine(t, args...)
+	if code != 0 {
+		t.Fatalf("status %d\n%s", code, errOut)
+	}
+	var cell struct {
+		Method string   `json:"method"`
+		Suite  string   `json:"suite"`
+		Mean   *float64 `json:"mean"`
+		Seeds  int      `json:"seeds"`
+	}
+	if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &cell); err != nil || cell.Method != "base" || cell.Seeds != 1 || cell.Mean == nil {
+		t.Fatalf("first JSON cell %+v (%v) in\n%s", cell, err, out)
+	}
+	if !strings.Contains(errOut, "bench: 1 cells run, 0 resumed, 0 failed") {
+		t.Errorf("summary line missing:\n%s", errOut)
+	}
+	if _, err := pipeline.ReadLatestBench(wd); err != nil {
+		t.Errorf("latest.json: %v", err)
+	}
+	code, out2, errOut := execLine(t, args...)
+	if code != 0 || out2 != out || !strings.Contains(errOut, "bench: 0 cells run, 1 resumed, 0 failed") {
+		t.Errorf("second run: status %d, same table %v\n%s", code, out2 == out, errOut)
 	}
 }
