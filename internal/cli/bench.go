@@ -82,6 +82,8 @@ func newBenchCmd(a *app) *cobra.Command {
 	o.format.register(fs, "also write a PNG: average accuracy bars with CIs, and mean adaptation curves")
 	fs.StringVar(&o.spec.Protocol, "protocol", pipeline.ProtocolPaper, "paper: each in-domain suite held out of meta-training in turn (the paper's rows); worlds: held-out worlds of suites seen in meta-training (upper reference)")
 	fs.StringVar(&o.spec.Shard, "shard", "", "I/N: run only slice I (from 0) of N of the cells into its own results file; combine with: workbench bench merge DIR...")
+	cmd.RegisterFlagCompletionFunc("preset", completeWords(bench.PresetNames()))
+	cmd.RegisterFlagCompletionFunc("protocol", completeWords(pipeline.Protocols()))
 	cmd.AddCommand(newBenchEngineCmd(a), newBenchMergeCmd(a))
 	return cmd
 }

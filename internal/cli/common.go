@@ -54,6 +54,12 @@ func (a *app) open() (*pipeline.Workbench, error) {
 	return pipeline.Open(cfg, a.workdir)
 }
 
+// completeWords completes a flag or argument from a fixed list of words
+// (suites, methods, protocols), never from file names.
+func completeWords(words []string) cobra.CompletionFunc {
+	return cobra.FixedCompletions(words, cobra.ShellCompDirectiveNoFileComp)
+}
+
 // noArgs refuses positional arguments with the command's own wording.
 func noArgs(format string) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {

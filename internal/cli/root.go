@@ -176,6 +176,14 @@ func newRoot(a *app) *cobra.Command {
 	// Added now rather than when the command line runs, so that Find knows them.
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() { // cobra's own, in the house's lower case
+		case "help":
+			c.Short = "help about any command: workbench help COMMAND"
+		case "completion":
+			c.Short = "print the shell completion script: bash, zsh, fish or powershell"
+		}
+	}
 	return root
 }
 

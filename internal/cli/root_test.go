@@ -113,9 +113,20 @@ func TestCompletionScripts(t *testing.T) {
 		}
 	}
 	// The shell asks the binary for candidates; the answer is on stdout.
-	code, out, _ := execLine(t, cobra.ShellCompRequestCmd, "tasks", "s")
-	if code != 0 || !strings.Contains(out, "show") {
-		t.Errorf("__complete tasks s: status %d, %q", code, out)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tasks", "s"}, "show"},
+		{[]string{"tasks", "show", ""}, "math-mc"},
+		{[]string{"run", "--method", ""}, "degaml"},
+		{[]string{"run", "--task", "lo"}, "logic"},
+		{[]string{"bench", "--protocol", ""}, "worlds"},
+	} {
+		code, out, _ := execLine(t, append([]string{cobra.ShellCompNoDescRequestCmd}, c.args...)...)
+		if code != 0 || !strings.Contains(out, c.want+"\n") {
+			t.Errorf("__complete %q: status %d, %q; want %q", c.args, code, out, c.want)
+		}
 	}
 }
 

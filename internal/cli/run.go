@@ -14,6 +14,7 @@ import (
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/core/pipeline"
+	"github.com/degaml/workbench/tasks/suites"
 )
 
 // runOptions are `workbench run`'s flags.
@@ -44,6 +45,9 @@ func newRunCmd(a *app) *cobra.Command {
 	fs.Float64Var(&o.lr, "lr", 0, "override the adaptation learning rate (0 = config)")
 	fs.IntVar(&o.support, "support", 0, "labelled support examples (0 = config [adapt] support)")
 	fs.StringVar(&o.protocol, "protocol", pipeline.ProtocolWorlds, "what the method meta-trains on: worlds (all in-domain suites; evaluated on held-out worlds) or paper (an in-domain task's own suite held out)")
+	cmd.RegisterFlagCompletionFunc("task", completeWords(suites.Names()))
+	cmd.RegisterFlagCompletionFunc("method", completeWords(meta.Names()))
+	cmd.RegisterFlagCompletionFunc("protocol", completeWords(pipeline.Protocols()))
 	return cmd
 }
 

@@ -101,6 +101,12 @@ func newTasksShowCmd(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return tasksShow(a.stdout, &o, cmd.Flags().Changed("instance"), args)
 		},
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return suites.Names(), cobra.ShellCompDirectiveNoFileComp
+		},
 	}
 	fs := cmd.Flags()
 	fs.IntVar(&o.n, "n", 5, "number of examples to print")
@@ -110,6 +116,8 @@ func newTasksShowCmd(a *app) *cobra.Command {
 	fs.IntVar(&o.instance, "instance", 0, "instance index (or write NAME#I)")
 	fs.StringVar(&o.level, "level", "", "difficulty: easy or challenge (default: the suite's)")
 	fs.StringVar(&o.split, "split", "train", "split to print from: train, val or test")
+	cmd.RegisterFlagCompletionFunc("level", completeWords(suites.Levels()))
+	cmd.RegisterFlagCompletionFunc("split", completeWords([]string{"train", "val", "test"}))
 	return cmd
 }
 
@@ -207,6 +215,7 @@ func newTasksCheckCmd(a *app) *cobra.Command {
 	fs.StringVar(&o.format, "format", "", "input format (default: autodetect): "+strings.Join(loaders.Formats(), ", "))
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
 	fs.Int64Var(&o.maxBytes, "max-bytes", loaders.MaxInputBytes, "refuse files larger than this many bytes")
+	cmd.RegisterFlagCompletionFunc("format", completeWords(loaders.Formats()))
 	return cmd
 }
 
