@@ -121,7 +121,11 @@ func (w *Workbench) Artifact(ctx context.Context, method string) (meta.Artifact,
 // stage's (Generator), which degaml's policy training starts from.
 func (w *Workbench) ArtifactFor(ctx context.Context, method, heldOut string) (meta.Artifact, error) {
 	if method == meta.DeGAMLGen {
-		return w.Generator(ctx, heldOut)
+		gen, err := w.Generator(ctx, heldOut)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return gen, nil
 	}
 	ov, _ := w.artifacts.LoadOrStore(method+"/"+heldOut, &onceValue[meta.Artifact]{})
 	return ov.(*onceValue[meta.Artifact]).get(func() (art meta.Artifact, err error) {
