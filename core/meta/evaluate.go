@@ -163,6 +163,7 @@ func CombineVotes(members [][][]float64, vote string) [][]float64 {
 	return out
 }
 
+// ArgMax is the index of the largest probability (the first on ties).
 func ArgMax(p []float64) int {
 	best := 0
 	for j, v := range p {
@@ -173,6 +174,7 @@ func ArgMax(p []float64) int {
 	return best
 }
 
+// MaxOf is the largest value of p (-Inf when empty).
 func MaxOf(p []float64) float64 {
 	m := math.Inf(-1)
 	for _, v := range p {

@@ -21,8 +21,8 @@ func ParamsOf(names []string, ts []*tensors.Tensor) models.Params {
 	return p
 }
 
-// adaptSupport is the test-time support set: the task's Labelled train split
-// (capped so one batch holds it).
+// MaxSupport caps the test-time support set (the task's labelled train
+// split) so that one batch holds it.
 const MaxSupport = 32
 
 // HeldQuery is the val batch whose loss and accuracy every inner step reports.
@@ -62,7 +62,7 @@ func MetaBatch(env *meta.Env, rng *rand.Rand, pool []*tasks.Task, nt, support, q
 }
 
 // MetaTrainStart checks the environment, keeps the pool's tasks that have
-// Labelled examples, and returns the shared adapter initialization the
+// labelled examples, and returns the shared adapter initialization the
 // bi-level methods (MAML-en-LLM, ABMLL) start their meta-training from.
 func MetaTrainStart(env *meta.Env, pool []*tasks.Task, method string) ([]*tasks.Task, *models.Adapter, error) {
 	if err := env.Check(); err != nil {
@@ -76,7 +76,7 @@ func MetaTrainStart(env *meta.Env, pool []*tasks.Task, method string) ([]*tasks.
 }
 
 // AdaptBatches builds the test-time batches of the bi-level methods: a sample
-// of the Labelled support set, and a held query batch from the validation
+// of the labelled support set, and a held query batch from the validation
 // split (the support set when there is none), padded to one length; valEx are
 // the query examples, for the per-step accuracy.
 func AdaptBatches(env *meta.Env, task *tasks.Task, support []tasks.Example, seed int64) (sb, qb *train.Batch, valEx []tasks.Example) {

@@ -16,7 +16,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// EncodeBatch tokenizes Labelled examples in the workbench format into a
+// EncodeBatch tokenizes labelled examples in the workbench format into a
 // batch of the adaptation bucket (answerOnly: the loss counts the answer
 // tokens only). Over-long sequences keep their end (train.EncodeExamples).
 func EncodeBatch(env *meta.Env, exs []tasks.Example, answerOnly bool) *train.Batch {
@@ -73,7 +73,7 @@ func StepEvent(method, task, phase string, step, total int, lr float64, start ti
 		LR: events.F(lr), MS: float64(time.Since(start).Microseconds()) / 1000}
 }
 
-// Finite reports whether every value is a Finite number.
+// Finite reports whether every value is a finite number.
 func Finite(xs ...float64) bool {
 	for _, x := range xs {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -99,11 +99,12 @@ func ScalarF(t *tensors.Tensor) float64 {
 	panic(fmt.Sprintf("meta: scalar of unexpected type %T", t.Value()))
 }
 
-// Warn publishes a Warning (e.g. a rejected non-Finite step).
+// Warn publishes a Warning (e.g. a rejected non-finite step).
 func Warn(env *meta.Env, method, task, msg string) {
 	env.Publish(events.Event{Kind: events.Warning, Method: method, Task: task, Message: msg})
 }
 
+// ZerosLike returns zero tensors shaped like ts.
 func ZerosLike(ts []*tensors.Tensor) []*tensors.Tensor {
 	out := make([]*tensors.Tensor, len(ts))
 	for i, t := range ts {
@@ -112,8 +113,10 @@ func ZerosLike(ts []*tensors.Tensor) []*tensors.Tensor {
 	return out
 }
 
+// F32 is x as a float32 scalar tensor.
 func F32(x float64) *tensors.Tensor { return tensors.FromScalar(float32(x)) }
 
+// Anys flattens tensor groups into exec arguments.
 func Anys(groups ...[]*tensors.Tensor) []any {
 	var out []any
 	for _, g := range groups {
