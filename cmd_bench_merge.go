@@ -40,12 +40,12 @@ func benchMerge(w io.Writer, args []string) error {
 	}
 	plan := m.Manifest.Plan()
 	t := bench.Build(m.Manifest.Title, plan, m.Manifest.Layout, m.Records)
-	t.Chance = benchChance(plan)
+	t.Chance = bench.Chance(plan)
 	if err := printBenchTable(w, t, bf); err != nil {
 		return err
 	}
 	if bf.plot != "" {
-		if err := bench.SavePNG(bf.plot, t, bench.MethodCurves(benchRecords(m.Records, plan))); err != nil {
+		if err := bench.SavePNG(bf.plot, t, bench.MethodCurves(plan.Records(m.Records))); err != nil {
 			return fmt.Errorf("bench merge: --plot: %w", err)
 		}
 	}

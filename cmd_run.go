@@ -127,7 +127,7 @@ func (p *eventPrinter) print(e events.Event) error {
 	if p.json {
 		return p.enc.Encode(events.JSONSafe(e))
 	}
-	line, permanent := describe(e)
+	line, permanent := events.Describe(e)
 	if line == "" {
 		return nil
 	}
@@ -152,56 +152,4 @@ func (p *eventPrinter) done() {
 		fmt.Fprintln(p.w)
 		p.live = false
 	}
-}
-
-func fnum(x *float64) string {
-	if x == nil {
-		return "—"
-	}
-	return fmt.Sprintf("%.4f", *x)
-}
-
-// describe turns an event into one human line; permanent lines stay on screen.
-func describe(e events.Event) (string, bool) {
-	switch e.Kind {
-	case events.StageStarted:
-		return fmt.Sprintf("▶ stage %s", e.Stage), true
-	case events.StageFinished:
-		if e.Message != "" {
-			return fmt.Sprintf("✗ stage %s failed: %s", e.Stage, e.Message), true
-		}
-		if e.Cached {
-			return fmt.Sprintf("✓ stage %s (cached)", e.Stage), true
-		}
-		return fmt.Sprintf("✓ stage %s", e.Stage), true
-	case events.Step:
-		s := fmt.Sprintf("  %s %s %s step %d/%d  loss %s", e.Stage, e.Method, e.Phase, e.Step, e.Total, fnum(e.SupportLoss))
-		if e.QueryLoss != nil {
-			s += "  query " + fnum(e.QueryLoss)
-		}
-		if e.Accuracy != nil {
-			s += fmt.Sprintf("  acc %.1f%%", 100**e.Accuracy)
-		}
-		return s + fmt.Sprintf("  %.0f ms", e.MS), false
-	case events.Hypothesis:
-		if h := e.Hyp; h != nil && h.Chosen {
-			return fmt.Sprintf("  chosen hypothesis: %s %v %s", h.Family, h.Params, h.Why), true
-		}
-	case events.Result:
-		if r := e.Result; r != nil {
-			s := fmt.Sprintf("result: %s on %s: accuracy %.1f%% (n=%d, %.1fs)", r.Method, r.Task, 100*r.Accuracy, r.N, r.WallS)
-			if r.ECE != nil {
-				s += fmt.Sprintf(", ECE %.3f", *r.ECE)
-			}
-			if r.Flag != "" {
-				s += " [FLAGGED " + r.Flag + "]"
-			}
-			return s, true
-		}
-	case events.Warning:
-		return "warning: " + e.Message, true
-	case events.Error:
-		return "error: " + e.Message, true
-	}
-	return "", false
 }

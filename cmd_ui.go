@@ -2,9 +2,7 @@ package main
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/mattn/go-isatty"
@@ -49,7 +47,7 @@ func cmdUI(args []string) error {
 	}
 	var userTasks []*tasks.Task
 	for _, f := range files {
-		t, err := taskFromFile(f, "")
+		t, err := loaders.LoadTask(f, "")
 		if err != nil {
 			return err
 		}
@@ -66,30 +64,4 @@ func cmdUI(args []string) error {
 	}
 	tuiDebugLog = *debug
 	return runTUI(wb, *theme, cfg.TUI.Mouse && !*noMouse)
-}
-
-// taskFromFile loads a benchmark file as one task: a fixed shuffle, then
-// support (train) and validation splits small enough to adapt on, and every
-// remaining item held out for testing.
-func taskFromFile(path, format string) (*tasks.Task, error) {
-	exs, err := loaders.Load(path, format)
-	if err != nil {
-		return nil, err
-	}
-	var mc []tasks.Example
-	for _, e := range exs {
-		if len(e.Options) >= 2 && e.Answer >= 0 {
-			mc = append(mc, e)
-		}
-	}
-	if len(mc) < 8 {
-		return nil, fmt.Errorf("%s: %d multiple-choice items; need at least 8 to split into support, validation and test", path, len(mc))
-	}
-	rng := rand.New(rand.NewPCG(0, 0x5eed))
-	rng.Shuffle(len(mc), func(i, j int) { mc[i], mc[j] = mc[j], mc[i] })
-	nTrain := min(64, len(mc)*3/10)
-	nVal := min(32, len(mc)*15/100)
-	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	return &tasks.Task{Name: name, Suite: path, Domain: "user", Role: tasks.OutOfDomain,
-		Splits: tasks.Splits{Train: mc[:nTrain], Val: mc[nTrain : nTrain+nVal], Test: mc[nTrain+nVal:]}}, nil
 }
