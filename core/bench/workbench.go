@@ -11,7 +11,6 @@ import (
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/pipeline"
-	"github.com/degaml/workbench/tasks/suites"
 )
 
 // This file wires a bench to a pipeline.Workbench: the stages it needs up
@@ -42,7 +41,7 @@ func Prepare(ctx context.Context, wb *pipeline.Workbench, plan *Plan, st *Store,
 	// per held-out in-domain suite (and the full pool for out-of-domain).
 	var pools []string
 	for _, su := range plan.Suites {
-		if h := pipeline.HeldOutSuite(wb.Protocol(), su); !slices.Contains(pools, h) {
+		if h := wb.HeldOut(su); !slices.Contains(pools, h) {
 			pools = append(pools, h)
 		}
 	}
@@ -86,11 +85,10 @@ func Prepare(ctx context.Context, wb *pipeline.Workbench, plan *Plan, st *Store,
 // to the bus, so the work directory's run log keeps them.
 func PipelineRunner(wb *pipeline.Workbench) Runner {
 	return func(ctx context.Context, c Cell, pub func(events.Event)) (*events.ResultInfo, error) {
-		f, err := suites.ByName(c.Suite)
+		task, err := wb.Task(c.Suite, c.Seed)
 		if err != nil {
 			return nil, err
 		}
-		task := pipeline.EvalTask(f, c.Seed)
 		id := fmt.Sprintf("bench-%s-%s-%d", c.Method, c.Suite, c.Seed)
 		_, res, err := wb.RunTask(ctx, c.Method, task, c.Seed, api.Knobs{}, func(e events.Event) {
 			e.Run = id

@@ -50,14 +50,11 @@ func ParseTaskFile(arg string, role tasks.Role) TaskFile {
 // cache directories and bench cells ("#" would read as a world of a suite).
 var datasetName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-// DatasetName is a file's dataset name: its base name without the
-// extensions a loader reads through (".jsonl", ".json.gz").
+// DatasetName is a file's dataset name: its base name without its
+// extension, as loaders.LoadTask names it.
 func DatasetName(path string) string {
-	name := filepath.Base(path)
-	for _, ext := range []string{".gz", ".json", ".jsonl", ".parquet", ".csv", ".tsv"} {
-		name = strings.TrimSuffix(name, ext)
-	}
-	return name
+	base := filepath.Base(path)
+	return strings.TrimSuffix(base, filepath.Ext(base))
 }
 
 // TaskSet is a loaded file task set: one task per file, named by its

@@ -214,6 +214,10 @@ func exampleText(ex tasks.Example) string {
 	return ex.DnDPrompt() + "\n→ " + ex.DnDResponse()
 }
 
+// Task resolves a suite (or a file task set's dataset) to the task a run
+// with seed adapts to and is evaluated on.
+func (w *Workbench) Task(suite string, seed int64) (*tasks.Task, error) { return w.task(suite, seed) }
+
 // task resolves a suite name to the task instance a run adapts to.
 func (w *Workbench) task(suite string, seed int64) (*tasks.Task, error) {
 	if w.files != nil {
