@@ -3,19 +3,137 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/pipeline"
 )
 
-// This file wires a bench to a pipeline.Workbench: the stages it needs up
-// front, the runner for its cells, the stage lines it shows while it waits,
-// and the latest table it leaves for the TUI.
+// This file wires a bench to a pipeline.Workbench: the whole run
+// (RunOnWorkbench), the stages it needs up front, the runner for its cells,
+// the stage lines it shows while it waits, and the latest table it leaves
+// for the TUI.
+
+// Spec is one bench run as a user asks for it.
+type Spec struct {
+	Preset   string // quick or paper; "" = the config's [bench].preset
+	Protocol string // pipeline.ProtocolPaper or pipeline.ProtocolWorlds
+	Shard    string // "I/N": only that slice of the cells; "" = all
+	Request         // methods, suites, seeds
+}
+
+// Outcome is what a bench run leaves: its table, the mean adaptation curves
+// of its cells (for the plot) and how the run went.
+type Outcome struct {
+	Table   *Table
+	Curves  map[string][]Curve
+	Summary Summary
+	Dir     string        // the work directory's bench/ folder (results files, latest.json)
+	Elapsed time.Duration // preparation and cells
+	// Err is the run's failure, to report after the table (which shows what
+	// finished): an interruption, failed cells or skipped methods.
+	Err error
+}
+
+// RunOnWorkbench runs a bench from scratch or resumes it: it resolves the
+// preset and the plan, opens the Workbench on workdir, prepares the
+// pipeline stages, runs the cells not yet in the results file, and leaves
+// the table where the TUI reads it. prog reports progress (nil: none). The
+// error is for a bench that could not start; Outcome.Err for one that ran.
+func RunOnWorkbench(ctx context.Context, cfg *config.Config, workdir string, spec Spec, prog *Progress) (*Outcome, error) {
+	presetName := spec.Preset
+	if presetName == "" {
+		presetName = cfg.Bench.Preset
+	}
+	cfg, preset, err := ApplyPreset(presetName, cfg)
+	if err != nil {
+		return nil, err
+	}
+	plan, layout, err := NewPlan(spec.Request, cfg.Bench.Methods, cfg.Bench.Seeds, preset)
+	if err != nil {
+		return nil, err
+	}
+	if plan.Shard, err = ParseShard(spec.Shard); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	wb, err := pipeline.Open(cfg, workdir)
+	if err != nil {
+		return nil, err
+	}
+	defer wb.Close()
+	if err := wb.SetProtocol(spec.Protocol); err != nil {
+		return nil, fmt.Errorf("bench: --protocol: %w", err)
+	}
+	// The preset's method budgets (smaller meta-training for quick, larger for
+	// paper) apply on top of what the config sets.
+	opts := MergeOptions(pipeline.MethodOptions(cfg), preset.Options)
+	wb.SetMethodOptions(opts)
+
+	// The key hashes the protocol and the method budgets in effect (config and
+	// preset), so a changed [methods.*] key starts a fresh results file.
+	key := Key(presetName+"-"+spec.Protocol, cfg, opts)
+	dir := filepath.Join(wb.Workdir(), "bench")
+	st, err := OpenStore(filepath.Join(dir, StoreFile(key, plan.Shard)))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	title := fmt.Sprintf("DeGAML Workbench bench — preset %s, protocol %s, model %s, %d seed(s)", presetName, spec.Protocol, modelName(cfg.Model), len(plan.Seeds))
+	if err := WriteManifest(st.Path(), key, title, plan, layout); err != nil {
+		return nil, err
+	}
+	if st.Skipped > 0 {
+		prog.Line(fmt.Sprintf("bench: %s: %d unreadable line(s) ignored", st.Path(), st.Skipped))
+	}
+
+	stopStages := FollowStages(wb.Bus(), prog)
+	defer stopStages()
+	start := time.Now()
+	runPlan := plan // Prepare may drop broken methods from the cells to run, not from the table
+	dropped, runErr := Prepare(ctx, wb, &runPlan, st, prog)
+	var sum Summary
+	if runErr == nil {
+		sum, runErr = Run(ctx, runPlan, PipelineRunner(wb), st, prog)
+	}
+	stopStages()
+	prog.Done()
+
+	t := Build(title, plan, layout, st.Records())
+	t.Chance = Chance(plan)
+	t.Protocol = spec.Protocol
+	if len(st.Records()) > 0 {
+		if err := WriteLatest(wb.Workdir(), t); err != nil {
+			return nil, err
+		}
+	}
+	out := &Outcome{Table: t, Curves: MethodCurves(plan.Records(st.Records())), Summary: sum, Dir: dir, Elapsed: time.Since(start)}
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		out.Err = errors.New("interrupted; finished cells and pipeline stages are kept: run the same command again to resume")
+	case runErr != nil:
+		out.Err = runErr
+	case len(sum.Failed) > 0 || len(dropped) > 0:
+		skipped := append(dropped, sum.SkippedMethods...)
+		out.Err = fmt.Errorf("%d cell(s) failed, methods skipped: %s; the table shows the rest", len(sum.Failed), strings.Join(skipped, ", "))
+	}
+	return out, nil
+}
+
+// modelName names the model in the bench title: the HF directory's name,
+// else the preset.
+func modelName(m config.Model) string {
+	if m.HFDir != "" {
+		return filepath.Base(m.HFDir)
+	}
+	return m.Preset
+}
 
 // Prepare runs the pipeline stages (base model, each method's
 // meta-training) up front, timed, so the cell loop's ETA measures

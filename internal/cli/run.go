@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -6,51 +6,66 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/core/pipeline"
+	"github.com/degaml/workbench/tasks/suites"
 )
 
-func init() {
-	register("run", "adapt one method to one task and evaluate it (JSON lines with --json)", cmdRun)
+// runOptions are `workbench run`'s flags.
+type runOptions struct {
+	task, method, protocol string
+	seed                   int64
+	json                   bool
+	innerSteps, support    int
+	lr                     float64
 }
 
-func cmdRun(args []string) error { return runTask(os.Stdout, isTerminal(os.Stdout), args) }
-
-// runTask is `workbench run --task NAME --method M [--seed S] [--json]`.
-func runTask(stdout io.Writer, tty bool, args []string) error {
-	fs := newFlags("run")
-	var cf commonFlags
-	cf.register(fs)
-	task := fs.String("task", "", "suite `name`, e.g. math-mc (list them with: workbench tasks)")
-	method := fs.String("method", meta.DeGAML, "method: "+strings.Join(meta.Names(), ", "))
-	seed := fs.Int64("seed", 1, "seed: picks the held-out task instance and the sampling")
-	asJSON := fs.Bool("json", false, "print every event as a JSON line, then the result line")
-	steps := fs.Int("inner-steps", 0, "override the adaptation steps (0 = config)")
-	lr := fs.Float64("lr", 0, "override the adaptation learning rate (0 = config)")
-	support := fs.Int("support", 0, "labelled support examples (0 = config [adapt] support)")
-	protocol := fs.String("protocol", pipeline.ProtocolWorlds, "what the method meta-trains on: worlds (all in-domain suites; evaluated on held-out worlds) or paper (an in-domain task's own suite held out)")
-	if err := fs.Parse(args); err != nil {
-		return err
+// newRunCmd is `workbench run --task NAME --method M [--seed S] [--json]`.
+func newRunCmd(a *app) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "adapt one method to one task and evaluate it (JSON lines with --json)",
+		Args:  noArgs("run: unexpected argument %q"),
+		RunE:  func(*cobra.Command, []string) error { return a.runTask(&o) },
 	}
-	if *task == "" {
+	fs := cmd.Flags()
+	a.registerBackend(fs)
+	fs.StringVar(&o.task, "task", "", "suite `name`, e.g. math-mc (list them with: workbench tasks)")
+	fs.StringVar(&o.method, "method", meta.DeGAML, "method: "+strings.Join(meta.Names(), ", "))
+	fs.Int64Var(&o.seed, "seed", 1, "seed: picks the held-out task instance and the sampling")
+	fs.BoolVar(&o.json, "json", false, "print every event as a JSON line, then the result line")
+	fs.IntVar(&o.innerSteps, "inner-steps", 0, "override the adaptation steps (0 = config)")
+	fs.Float64Var(&o.lr, "lr", 0, "override the adaptation learning rate (0 = config)")
+	fs.IntVar(&o.support, "support", 0, "labelled support examples (0 = config [adapt] support)")
+	fs.StringVar(&o.protocol, "protocol", pipeline.ProtocolWorlds, "what the method meta-trains on: worlds (all in-domain suites; evaluated on held-out worlds) or paper (an in-domain task's own suite held out)")
+	cmd.RegisterFlagCompletionFunc("task", completeWords(suites.Names()))
+	cmd.RegisterFlagCompletionFunc("method", completeWords(meta.Names()))
+	cmd.RegisterFlagCompletionFunc("protocol", completeWords(pipeline.Protocols()))
+	return cmd
+}
+
+func (a *app) runTask(o *runOptions) error {
+	if o.task == "" {
 		return errors.New("run: --task is required (see `workbench tasks`)")
 	}
-	req := api.AdaptRequest{Suite: *task, Method: *method, Seed: *seed,
-		Knobs: api.Knobs{InnerSteps: *steps, LR: *lr, Support: *support}}
+	req := api.AdaptRequest{Suite: o.task, Method: o.method, Seed: o.seed,
+		Knobs: api.Knobs{InnerSteps: o.innerSteps, LR: o.lr, Support: o.support}}
 	if err := req.Validate(); err != nil {
 		return flagError("run", err)
 	}
-	wb, err := cf.open()
+	wb, err := a.open()
 	if err != nil {
 		return err
 	}
 	defer wb.Close()
-	if err := wb.SetProtocol(*protocol); err != nil {
+	if err := wb.SetProtocol(o.protocol); err != nil {
 		return fmt.Errorf("run: --protocol: %w", err)
 	}
 	ctx, stop := interruptible()
@@ -64,7 +79,7 @@ func runTask(stdout io.Writer, tty bool, args []string) error {
 	// Ctrl-C closes the subscription, so the wait below wakes at once even
 	// while a job is busy in a step that does not look at its context.
 	defer context.AfterFunc(ctx, sub.Close)()
-	out := newEventPrinter(stdout, *asJSON, tty)
+	out := newEventPrinter(a.stdout, o.json, isTerminal(a.stdout))
 	for {
 		evs, ok := sub.Wait()
 		for _, e := range evs {
@@ -73,9 +88,9 @@ func runTask(stdout io.Writer, tty bool, args []string) error {
 			if e.Run != "" && e.Run != id {
 				continue
 			}
-			if e.Run == id && e.Kind == events.Error && !*asJSON {
+			if e.Run == id && e.Kind == events.Error && !o.json {
 				out.done()
-				return errors.New(e.Message) // main prints it: one line, not two
+				return errors.New(e.Message) // Execute prints it: one line, not two
 			}
 			if err := out.print(e); err != nil {
 				out.done()
