@@ -46,6 +46,20 @@ func ParseTaskFile(arg string, role tasks.Role) TaskFile {
 	return TaskFile{Path: arg, Role: role}
 }
 
+// TaskFileArgs reads the command line's in-domain and out-of-domain file
+// arguments (each FILE or NAME=FILE), in-domain first, each in the order
+// given.
+func TaskFileArgs(inDomain, outOfDomain []string) []TaskFile {
+	var out []TaskFile
+	for _, a := range inDomain {
+		out = append(out, ParseTaskFile(a, tasks.InDomain))
+	}
+	for _, a := range outOfDomain {
+		out = append(out, ParseTaskFile(a, tasks.OutOfDomain))
+	}
+	return out
+}
+
 // datasetName is what a dataset may be called: it names table columns,
 // cache directories and bench cells ("#" would read as a world of a suite).
 var datasetName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
