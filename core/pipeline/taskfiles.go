@@ -35,7 +35,7 @@ type TaskFile struct {
 
 // ParseTaskFile reads a command-line task file argument, FILE or
 // NAME=FILE (to name a dataset whose file name does not say it, e.g.
-// arc-easy=data/test-00000.parquet). An argument that is an existing path
+// arc-easy=data/test-00000.jsonl). An argument that is an existing path
 // is always a file, even with an "=" in it.
 func ParseTaskFile(arg string, role tasks.Role) TaskFile {
 	if name, path, ok := strings.Cut(arg, "="); ok && datasetName.MatchString(name) {
