@@ -13,6 +13,7 @@ import (
 	"github.com/degaml/workbench/core/meta/degaml"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
+	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/suites"
 )
 
@@ -146,13 +147,12 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method, heldOut string)
 	if err != nil {
 		return nil, err
 	}
-	n := w.cfg.Pipeline.TrainInstances
-	dir := w.metaDir(method, heldOut, key("meta/3", method, w.opts, LoRAConfig(w.cfg), baseID, n, heldOut))
+	pool := w.metaTrainPool(heldOut)
+	dir := w.metaDir(method, heldOut, key("meta/3", method, w.opts, LoRAConfig(w.cfg), baseID, w.poolKey(pool), heldOut))
 	stages := w.stagesOf(method)
 	return w.cachedArtifact(method, dir, stages, m.LoadArtifact, func() (meta.Artifact, error) {
-		// Task worlds are disjoint from the base model's pretraining worlds
-		// (a LoRA trajectory on a world the base memorized barely moves).
-		pool := MetaTrainPool(n, heldOut)
+		// Built-in task worlds are disjoint from the base model's pretraining
+		// worlds (a LoRA trajectory on a world the base memorized barely moves).
 		env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(method, stages)}
 		var art meta.Artifact
 		if fg, ok := m.(degaml.FromGenerator); ok {
@@ -167,11 +167,20 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method, heldOut string)
 				return nil, fmt.Errorf("%s meta-training: %w", method, err)
 			}
 		} else if art, err = m.MetaTrain(ctx, env, pool); err != nil {
-			return nil, fmt.Errorf("%s meta-training: %w", method, err)
+			return nil, w.metaTrainError(method, heldOut, pool, err)
 		}
 		w.finishStages(method, stages)
 		return art, nil
 	})
+}
+
+// metaTrainError explains a failed meta-training; an empty pool (task files
+// with a single in-domain dataset, held out) is the user's to fix.
+func (w *Workbench) metaTrainError(what, heldOut string, pool []*tasks.Task, err error) error {
+	if len(pool) == 0 {
+		return fmt.Errorf("%s meta-trains on the in-domain datasets other than the one evaluated, and there is none besides %s: give more in-domain task files (%w)", what, heldOut, err)
+	}
+	return fmt.Errorf("%s meta-training: %w", what, err)
 }
 
 // metaBase is the base model meta-training runs on, checked against the

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 
 	"github.com/degaml/workbench/core/meta"
@@ -44,13 +43,13 @@ func (w *Workbench) loadOrTrainGenerator(ctx context.Context, heldOut string) (m
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	n := w.cfg.Pipeline.TrainInstances
-	dir := w.metaDir("generator", heldOut, key("generator/1", degaml.GeneratorOptions(o), LoRAConfig(w.cfg), baseID, n, heldOut))
+	pool := w.metaTrainPool(heldOut)
+	dir := w.metaDir("generator", heldOut, key("generator/1", degaml.GeneratorOptions(o), LoRAConfig(w.cfg), baseID, w.poolKey(pool), heldOut))
 	load := func(dir string) (meta.Artifact, error) { return degaml.LoadDeGAMLArtifact(dir) }
 	return w.cachedArtifact("generator", dir, generatorStages, load, func() (meta.Artifact, error) {
 		// A work directory from before this stage existed holds G only inside
 		// degaml's artifact: reuse it rather than train G again.
-		ddir := w.metaDir(meta.DeGAML, heldOut, key("meta/3", meta.DeGAML, w.opts, LoRAConfig(w.cfg), baseID, n, heldOut))
+		ddir := w.metaDir(meta.DeGAML, heldOut, key("meta/3", meta.DeGAML, w.opts, LoRAConfig(w.cfg), baseID, w.poolKey(pool), heldOut))
 		if verifyDir(ddir) == nil {
 			if a, err := degaml.LoadDeGAMLArtifact(ddir); err == nil && reflect.DeepEqual(degaml.GeneratorOptions(a.Options), degaml.GeneratorOptions(o)) {
 				for _, s := range generatorStages {
@@ -62,9 +61,9 @@ func (w *Workbench) loadOrTrainGenerator(ctx context.Context, heldOut string) (m
 		// Its events are degaml's, as when the generator was part of
 		// degaml's meta-training.
 		env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(meta.DeGAML, generatorStages)}
-		gen, err := degaml.TrainGenerator(ctx, env, MetaTrainPool(n, heldOut), o, meta.DeGAML, w.trajectories)
+		gen, err := degaml.TrainGenerator(ctx, env, pool, o, meta.DeGAML, w.trajectories)
 		if err != nil {
-			return nil, fmt.Errorf("generator training: %w", err)
+			return nil, w.metaTrainError("degaml's generator", heldOut, pool, err)
 		}
 		w.finishStages(meta.DeGAML, generatorStages)
 		return gen, nil
