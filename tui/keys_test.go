@@ -117,7 +117,7 @@ func TestPickTaskToggleModeSameSeed(t *testing.T) {
 	}
 	// decoupled, base (the reference line), then gen-only: one world.
 	if len(eng.Adapts) != 3 || eng.Adapts[0].Seed != eng.Adapts[2].Seed || eng.Adapts[0].Suite != eng.Adapts[2].Suite ||
-		eng.Adapts[2].Method != adapt.MethodGen {
+		eng.Adapts[2].Method != string(adapt.MethodGen) {
 		t.Fatalf("requests %+v", eng.Adapts)
 	}
 	var both int

@@ -39,7 +39,7 @@ func names(m *Model) string {
 func TestToggleKeepsOtherCurveSameSeed(t *testing.T) {
 	m, eng, settle := setup(t)
 	// The current mode and the base model (the chart's reference line).
-	if m.Sel().Mode != MethodDecoupled || len(eng.Adapts) != 2 || eng.Adapts[1].Method != MethodBase {
+	if m.Sel().Mode != MethodDecoupled || len(eng.Adapts) != 2 || eng.Adapts[1].Method != string(MethodBase) {
 		t.Fatalf("mode %s, adapts %v", m.Sel().Mode, eng.Adapts)
 	}
 	testutil.Press(m, settle, "m")
@@ -167,7 +167,7 @@ func TestCardFitsHeight(t *testing.T) {
 // A run the engine has not started yet says it waits for the pipeline.
 func TestQueuedBehindPipeline(t *testing.T) {
 	m, _, _ := setup(t)
-	m.c.Store.AddRun("adapt-99", api.AdaptRequest{Suite: "math-mc", Method: MethodDecoupled, Seed: 1})
+	m.c.Store.AddRun("adapt-99", api.AdaptRequest{Suite: "math-mc", Method: string(MethodDecoupled), Seed: 1})
 	m.c.Store.SelectSuite("math-mc")
 	m.c.Store.SetStages([]api.StageStatus{{Name: "baselines", State: "running", Fraction: 0.09, ETA: 412e9}})
 	if got := m.statusLine(); !strings.Contains(got, "queued: waiting for the pipeline (baselines 9% ETA 6m52s)") {
@@ -190,7 +190,7 @@ func TestMethodsLookDistinct(t *testing.T) {
 			t.Fatal(err)
 		}
 		m.c.Styles = common.NewStyles(lipgloss.NewRenderer(io.Discard), theme)
-		seenG, seenC := map[rune]string{}, map[string]string{}
+		seenG, seenC := map[rune]api.Method{}, map[string]api.Method{}
 		for _, method := range order() {
 			g, sty := m.look(method)
 			c := fmt.Sprint(sty.GetForeground())

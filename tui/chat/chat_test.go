@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/adapt"
 	"github.com/degaml/workbench/tui/common"
@@ -32,13 +33,35 @@ func setup(t *testing.T) (*Model, *fakeengine.Engine, func()) {
 	return m, eng, settle
 }
 
-func TestParseOptions(t *testing.T) {
-	if got := ParseOptions(mcPrompt); !reflect.DeepEqual(got, []string{"A", "B", "C"}) {
-		t.Errorf("got %v", got)
+// The pane's bars follow the engine's rule (tasks.ParseChoice): letters for
+// "A: …" lines, the option words for the built-in world's inline form, none
+// for what the engine refuses to score.
+func TestOptionLabels(t *testing.T) {
+	if got := OptionLabels(mcPrompt); !reflect.DeepEqual(got, []string{"A", "B", "C"}) {
+		t.Errorf("lines: got %v", got)
 	}
-	for _, p := range []string{"hello", "A: only one", "B: x\nC: y"} {
-		if got := ParseOptions(p); got != nil {
+	if got := OptionLabels("wx : which material is magnetic ? options iron wax answer"); !reflect.DeepEqual(got, []string{"iron", "wax"}) {
+		t.Errorf("inline: got %v", got)
+	}
+	// The engine refuses these (no question line, indented or unspaced
+	// letters, one option): drawing bars for them promised a score that
+	// never came.
+	for _, p := range []string{"hello", "A: only one", "B: x\nC: y", "A: x\nB: y", "Q\n  A: x\n  B: y", "Q\nA:x\nB:y", "Q options one"} {
+		if got := OptionLabels(p); got != nil {
 			t.Errorf("%q: %v", p, got)
+		}
+	}
+}
+
+// An inline question draws one bar per option word, labels aligned.
+func TestInlineQuestionDrawsWordBars(t *testing.T) {
+	m, _, settle := setup(t)
+	testutil.Type(m, settle, "which material is magnetic ? options iron copper")
+	testutil.Press(m, settle, "enter")
+	v := m.transcript()
+	for _, want := range []string{"P(option)", "iron   ", "copper "} {
+		if !strings.Contains(ansi.Strip(v), want) {
+			t.Fatalf("transcript lacks %q:\n%s", want, ansi.Strip(v))
 		}
 	}
 }
@@ -186,7 +209,7 @@ func TestCompareRunsWhatItNeeds(t *testing.T) {
 		t.Fatalf("only the decoupled answer can start at once: %+v", eng.Chats)
 	}
 	last := eng.Adapts[len(eng.Adapts)-1]
-	if last.Method != adapt.MethodGen || last.Suite != "gsm-mc" {
+	if last.Method != string(adapt.MethodGen) || last.Suite != "gsm-mc" {
 		t.Fatalf("compare did not start the gen-only run: %+v", eng.Adapts)
 	}
 	testutil.Exec(m, m.Poll(), settle)

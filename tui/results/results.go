@@ -159,7 +159,7 @@ func (m *Model) sessionView(h int) string {
 		if task == "" {
 			task = r.Task
 		}
-		rows = append(rows, []string{r.Method, task, fmt.Sprint(res.Seed), fmt.Sprintf("%.3f", res.Accuracy), ece,
+		rows = append(rows, []string{string(r.Method), task, fmt.Sprint(res.Seed), fmt.Sprintf("%.3f", res.Accuracy), ece,
 			fmt.Sprint(res.N), fmt.Sprintf("%.1fs", res.WallS)})
 	}
 	tb := table.New().

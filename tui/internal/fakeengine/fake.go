@@ -16,6 +16,7 @@ import (
 
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/tasks"
 )
 
 // Engine implements api.Engine.
@@ -263,15 +264,11 @@ func (f *Engine) Chat(ctx context.Context, r api.ChatRequest) (string, error) {
 
 // OptionProbs implements api.Engine: decoupled is more confident in B.
 func (f *Engine) OptionProbs(ctx context.Context, r api.ChatRequest) ([]float64, error) {
-	n := 0
-	for _, l := range strings.Split(r.Prompt, "\n") {
-		if len(l) > 1 && l[1] == ':' && l[0] >= 'A' && l[0] <= 'Z' {
-			n++
-		}
-	}
-	if n < 2 {
+	ex, ok := tasks.ParseChoice(r.Prompt) // the engine's rule
+	if !ok {
 		return nil, fmt.Errorf("not multiple choice")
 	}
+	n := len(ex.Options)
 	p := make([]float64, n)
 	f.mu.Lock()
 	method := f.methods[r.AdaptRun]
