@@ -52,6 +52,9 @@ func TestScrollAndCell(t *testing.T) {
 	if got := Cell(m.t.Rows[4].Cells[0]); got != "55.5±2.1" {
 		t.Errorf("cell = %q", got)
 	}
+	if got := Cell(api.BenchCell{Mean: 0.5, CI95: 0.1, N: 3, Flagged: 1}); got != "50.0±10.0‡" {
+		t.Errorf("a cell with a flagged run = %q, want it marked", got)
+	}
 }
 
 // Adaptation results of the session are listed under the bench table.
