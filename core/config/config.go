@@ -13,12 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/models"
 )
 
 // Config is the whole configuration. Every feature reads its settings here.
@@ -444,13 +446,12 @@ func (c *Config) Validate() error {
 	if c.Serve.IdleTimeout.Duration < 0 {
 		bad("serve.idle_timeout", "must not be negative")
 	}
-	valid := map[string]bool{"q_proj": true, "k_proj": true, "v_proj": true, "o_proj": true, "gate_proj": true, "up_proj": true, "down_proj": true}
 	if len(c.LoRA.Targets) == 0 {
 		bad("lora.targets", "needs at least one module")
 	}
 	for _, t := range c.LoRA.Targets {
-		if !valid[t] {
-			bad("lora.targets", fmt.Sprintf("unknown module %q (want q_proj k_proj v_proj o_proj gate_proj up_proj down_proj)", t))
+		if valid := models.LoRATargets(); !slices.Contains(valid, t) {
+			bad("lora.targets", fmt.Sprintf("unknown module %q (want %s)", t, strings.Join(valid, " ")))
 		}
 	}
 	if c.Model.Preset == "" && c.Model.HFDir == "" {

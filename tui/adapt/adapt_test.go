@@ -13,6 +13,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/internal/fakeengine"
 	"github.com/degaml/workbench/tui/internal/testutil"
@@ -362,5 +363,60 @@ func TestSelectorMouse(t *testing.T) {
 	}, settle)
 	if !m.Sel().Baselines["maml-en-llm"] || len(eng.Adapts) != n+1 || eng.Adapts[n].Method != "maml-en-llm" {
 		t.Fatalf("click on row %d: ticked %v, runs %v", row, m.Sel().Baselines, eng.Adapts[n:])
+	}
+}
+
+// With one method on the chart the loss panel draws its support loss too;
+// its y axis reaches the highest support loss (above 1 here, above every
+// query loss), not only the query losses'.
+func TestLossAxisCoversSupportLoss(t *testing.T) {
+	m, _, _ := setup(t)
+	r := m.Current()
+	if r == nil || len(r.Curve()) == 0 {
+		t.Fatal("no decoupled curve")
+	}
+	top := 0.0
+	for i := range r.Steps {
+		v := 2.4 - 0.1*float64(i%5)
+		r.Steps[i].Support = &v
+		top = max(top, v)
+	}
+	m.c.Store.Version++
+	for _, metric := range []int{ViewLoss, ViewAll} {
+		m.Metric = metric
+		m.SetSize(120, 40)
+		view := ansi.Strip(m.View())
+		hi := -1.0
+		for _, line := range strings.Split(view, "\n") {
+			for _, f := range strings.Split(line, "┤")[:max(0, strings.Count(line, "┤"))] {
+				fs := strings.Fields(f)
+				if len(fs) == 0 {
+					continue
+				}
+				var y float64
+				if _, err := fmt.Sscan(fs[len(fs)-1], &y); err == nil && y <= 10 {
+					hi = max(hi, y)
+				}
+			}
+		}
+		if hi < top {
+			t.Errorf("metric %d: the highest y tick is %g, below the support loss %g:\n%s", metric, hi, top, view)
+		}
+	}
+}
+
+// A run its user stopped (Ctrl-C, a disconnect) ends with events.Canceled:
+// the status says cancelled, neither a failure nor a run still waiting.
+func TestCanceledRunShowsCancelled(t *testing.T) {
+	m, _, _ := setup(t)
+	m.c.Store.AddRun("adapt-77", api.AdaptRequest{Suite: "gsm-mc", Method: string(MethodGen), Seed: m.Sel().Seed})
+	m.c.Store.ToggleMode()
+	if got := ansi.Strip(m.statusLine()); !strings.Contains(got, "running") && !strings.Contains(got, "queued") {
+		t.Fatalf("before the cancel: %q", got)
+	}
+	m.c.Store.Apply([]events.Event{{Kind: events.Canceled, Run: "adapt-77", Method: string(MethodGen), Message: "interrupted"}})
+	got := ansi.Strip(m.statusLine())
+	if !strings.Contains(got, "cancelled") || strings.Contains(got, "failed") || strings.Contains(got, "running") {
+		t.Fatalf("after the cancel: %q", got)
 	}
 }

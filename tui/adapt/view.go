@@ -189,6 +189,28 @@ func knobsLabel(k api.Knobs) string {
 	return strings.Join(p, " ")
 }
 
+// knobsInEffect names the current run's budget as the engine ran it (its
+// AdaptStarted event: the config's defaults filled in, knobs the method
+// ignores left out); before that event, the knobs as requested.
+func (m *Model) knobsInEffect() string {
+	r := m.Current()
+	if r == nil || r.Applied == nil {
+		return knobsLabel(m.Sel().Knobs)
+	}
+	a := r.Applied
+	var p []string
+	if a.InnerSteps != 0 {
+		p = append(p, fmt.Sprintf("steps=%d", a.InnerSteps))
+	}
+	if a.LR != 0 {
+		p = append(p, fmt.Sprintf("lr=%g", a.LR))
+	}
+	if a.Rank != 0 {
+		p = append(p, fmt.Sprintf("rank=%d", a.Rank))
+	}
+	return strings.Join(append(p, fmt.Sprintf("support=%d", a.Support)), " ")
+}
+
 // header holds the stable labels the e2e test greps for, wrapped between
 // fields (never inside one) to the pane width.
 func (m *Model) header() string {
@@ -204,7 +226,7 @@ func (m *Model) header() string {
 		st.Label.Render("Task: ") + st.Value.Render(suite),
 		st.Label.Render("Mode: ") + st.Accent.Bold(true).Render(ModeLabel(sel.Mode)),
 		st.Label.Render("Seed: ") + st.Value.Render(fmt.Sprint(sel.Seed)),
-		st.Label.Render("Knobs: ") + st.Base.Render(knobsLabel(sel.Knobs)),
+		st.Label.Render("Knobs: ") + st.Base.Render(m.knobsInEffect()),
 	}, m.w)
 	l2 := st.Label.Render("View: ") + st.Base.Render(metricName(m.Metric)) + "   " + m.statusLine()
 	out := l1 + "\n" + st.Renderer().NewStyle().MaxWidth(m.w).Render(l2)

@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/tui/adapt"
 	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/internal/fakeengine"
@@ -253,5 +254,22 @@ func TestEmptyAnswerIsNamed(t *testing.T) {
 	s.Text = " tin"
 	if got := joinParts(m.answerParts(a, nil, 100)); strings.Contains(got, EmptyAnswer) || !strings.Contains(got, "tin") {
 		t.Errorf("answer with text: %q", got)
+	}
+}
+
+// A question to a mode whose adaptation was cancelled says so instead of
+// asking the engine for an adapter that was never made.
+func TestCancelledAdaptationIsNotAsked(t *testing.T) {
+	m, eng, settle := setup(t)
+	sel := m.c.Store.Sel
+	m.c.Store.AddRun("adapt-99", sel.Request(sel.Mode)) // newer than the finished run
+	m.c.Store.Apply([]events.Event{{Kind: events.Canceled, Run: "adapt-99", Message: "interrupted"}})
+	testutil.Type(m, settle, "hello")
+	testutil.Press(m, settle, "enter")
+	if len(eng.Chats) != 0 {
+		t.Fatalf("asked the engine: %+v", eng.Chats)
+	}
+	if v := ansi.Strip(m.transcript()); !strings.Contains(v, "cancelled") {
+		t.Fatalf("transcript does not say cancelled:\n%s", v)
 	}
 }

@@ -157,6 +157,7 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 	if r.Knobs.InnerSteps > 0 {
 		steps = r.Knobs.InnerSteps
 	}
+	f.publish(events.Event{Kind: events.AdaptStarted, Run: id, Method: r.Method, Task: task, Adapt: applied(r, task, steps)})
 	var chosen *events.HypothesisInfo
 	play := func(phase string, n int) {
 		for i := 1; i <= n; i++ {
@@ -218,6 +219,34 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 	e.Kind = events.Result
 	e.Result = &events.ResultInfo{Method: r.Method, Suite: r.Suite, Task: task, Seed: r.Seed, Accuracy: acc, N: 100, WallS: 3.2, Chosen: chosen}
 	f.publish(e)
+}
+
+// applied is the budget the fake runs r with, as the engine reports it: a
+// config of rank 4, support 16, lr 1e-2, with r's knobs on top; only
+// methods that take gradient steps on the task have steps and lr, and only
+// nometa-lora changes rank (the engine's rules).
+func applied(r api.AdaptRequest, task string, steps int) *events.AdaptInfo {
+	a := &events.AdaptInfo{Suite: r.Suite, Task: task, Method: r.Method, Seed: r.Seed, Rank: 4, Support: 16}
+	if r.Knobs.Support > 0 {
+		a.Support = r.Knobs.Support
+	}
+	switch api.Method(r.Method) {
+	case api.MethodNoMetaLoRA:
+		a.InnerSteps, a.LR = steps, 1e-2
+		if r.Knobs.LR > 0 {
+			a.LR = r.Knobs.LR
+		}
+		if r.Knobs.Rank > 0 {
+			a.Rank = r.Knobs.Rank
+		}
+	case api.MethodMAMLEnLLM:
+		a.InnerSteps, a.LR = steps, 3e-3
+	case api.MethodABMLL:
+		a.InnerSteps, a.LR = steps, 0.1
+	case api.MethodBase:
+		a.Rank = 0
+	}
+	return a
 }
 
 // taskName names the task instance a request adapts to, as the engine does.
