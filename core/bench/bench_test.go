@@ -296,7 +296,7 @@ type fakeRunner struct {
 	calls []Cell
 	fail  map[string]bool
 	flag  map[string]string // method → the ResultInfo.Flag its runs report
-	after int // cancel the context on this call (1-based); 0 = never
+	after int               // cancel the context on this call (1-based); 0 = never
 	stop  context.CancelFunc
 }
 
