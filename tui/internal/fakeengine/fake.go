@@ -45,8 +45,8 @@ func New() *Engine {
 	return &Engine{bus: events.NewBus(), Sync: true, Steps: 12,
 		Epoch: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		stages: []api.StageStatus{
-			{Name: "base", State: "pending"}, {Name: "collect", State: "pending"},
-			{Name: "generator", State: "pending"}, {Name: "policy", State: "pending"},
+			{Name: string(api.StageBase), State: "pending"}, {Name: string(api.StageCollect), State: "pending"},
+			{Name: string(api.StageGenerator), State: "pending"}, {Name: string(api.StagePolicy), State: "pending"},
 		}}
 }
 
@@ -169,8 +169,8 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 			f.pause()
 		}
 	}
-	switch r.Method {
-	case "degaml":
+	switch api.Method(r.Method) {
+	case api.MethodDeGAML:
 		// As the real engine: each of the policy's top hypotheses is
 		// announced, run as a validation trial (its own steps, numbered from
 		// 1) and announced again with its reward; the chosen one last.
@@ -210,7 +210,7 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 		e := base
 		e.Kind, e.Phase, e.Hyp = events.Hypothesis, c.Family, &c
 		f.publish(e)
-	case "degaml-gen", "base":
+	case api.MethodDeGAMLGen, api.MethodBase:
 	default:
 		play("inner", steps)
 	}
