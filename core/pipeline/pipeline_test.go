@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/models/tokenizer"
+	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/suites"
 )
 
@@ -289,5 +291,38 @@ func TestGeneratorStepsStartTheGeneratorStage(t *testing.T) {
 	}
 	if got := w.stageState(StageCollect); got == "running" {
 		t.Fatalf("collect still running after the generator started")
+	}
+}
+
+// OptionProbs scores exactly the prompts tasks.ParseChoice reads (the rule
+// the chat pane draws bars by), in both forms, and refuses the rest.
+func TestOptionProbsFollowsParseChoice(t *testing.T) {
+	w, err := Open(tinyConfig(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	for _, p := range []string{
+		"which material is magnetic ? options iron wax",
+		"which material is magnetic ? options iron wax answer",
+		"which material is magnetic ?\nA: iron\nB: wax",
+	} {
+		if _, ok := tasks.ParseChoice(p); !ok {
+			t.Fatalf("%q: the premise (a multiple-choice prompt) is gone", p)
+		}
+		probs, err := w.OptionProbs(ctx, api.ChatRequest{Prompt: p})
+		if err != nil || len(probs) != 2 || math.Abs(probs[0]+probs[1]-1) > 1e-4 {
+			t.Errorf("%q: %v, %v; want two probabilities summing to 1", p, probs, err)
+		}
+	}
+	for _, p := range []string{"which material is magnetic ?", "which material is magnetic ?\n  A: iron\n  B: wax", "iron ? options wax"} {
+		if _, ok := tasks.ParseChoice(p); ok {
+			t.Fatalf("%q: the premise (not multiple choice) is gone", p)
+		}
+		if probs, err := w.OptionProbs(ctx, api.ChatRequest{Prompt: p}); err == nil {
+			t.Errorf("%q scored: %v", p, probs)
+		}
 	}
 }
