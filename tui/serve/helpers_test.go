@@ -358,21 +358,27 @@ func (tm *term) close() {
 	tm.client.Close()
 }
 
+// waitUntil polls cond every 20 ms until it holds (true) or d passes
+// (false, after one last look). The server's state (sessions, jobs, the
+// listener) changes on goroutines a test cannot join, so this is the one
+// way the tests here wait for it; every wait is bounded by its d.
+func waitUntil(d time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
 // waitGoroutines waits until at most limit goroutines run, else fails with
 // their stacks.
 func waitGoroutines(t testing.TB, limit int, d time.Duration) int {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= limit {
-			return n
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%d goroutines, want ≤ %d; stacks:\n%s", n, limit, buf)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !waitUntil(d, func() bool { return runtime.NumGoroutine() <= limit }) {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Fatalf("%d goroutines, want ≤ %d; stacks:\n%s", runtime.NumGoroutine(), limit, buf)
 	}
+	return runtime.NumGoroutine()
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,9 +167,8 @@ func TestSessionLimit(t *testing.T) {
 	// A slot frees when someone leaves.
 	terms[0].close()
 	terms = terms[1:]
-	deadline := time.Now().Add(10 * time.Second)
-	for ts.Sessions() != 1 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	if !waitUntil(10*time.Second, func() bool { return ts.Sessions() == 1 }) {
+		t.Fatalf("%d sessions after one of two left, want 1", ts.Sessions())
 	}
 	tm, err := ts.openTerm(100, 30)
 	if err != nil {
@@ -194,14 +194,7 @@ func TestConnectionLimit(t *testing.T) {
 	// The slot frees on close; a connection that never opens a session is
 	// cut after the login grace period.
 	var c3 *gossh.Client
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if c3, err = ts.dial(); err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
+	if !waitUntil(5*time.Second, func() bool { c3, err = ts.dial(); return err == nil }) {
 		t.Fatalf("slot not released: %v", err)
 	}
 	done := make(chan error, 1)
@@ -373,10 +366,7 @@ func TestShutdownSaysGoodbye(t *testing.T) {
 			}
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for ts.adapts.Load() < 6 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(10*time.Second, func() bool { return ts.adapts.Load() >= 6 })
 	if q, r := ts.sched.Stats(); q+r != 6 { // each seat: its mode and the base model
 		t.Fatalf("%d queued + %d running jobs, want 6", q, r)
 	}
@@ -445,16 +435,7 @@ func TestSilentTerminal(t *testing.T) {
 
 // waitAny waits until the output contains one of want (true) or d passes.
 func waitAny(tm *term, d time.Duration, want ...string) bool {
-	deadline := time.Now().Add(d)
-	for {
-		for _, w := range want {
-			if tm.waitFor(0, w) {
-				return true
-			}
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return waitUntil(d, func() bool {
+		return slices.ContainsFunc(want, func(w string) bool { return tm.waitFor(0, w) })
+	})
 }
