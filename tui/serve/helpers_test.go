@@ -25,6 +25,7 @@ import (
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/sched"
+	"github.com/degaml/workbench/tui/internal/fakeengine"
 )
 
 func TestMain(m *testing.M) {
@@ -36,35 +37,6 @@ func TestMain(m *testing.M) {
 // firstFrame is in the first frame of every session: the server bar and the
 // TUI's first tab.
 var firstFrame = []string{"DeGAML over SSH", "Tasks"}
-
-// fakeEngine is the shared engine: two suites, no pipeline, no training.
-type fakeEngine struct{ bus *events.Bus }
-
-func newFakeEngine() *fakeEngine { return &fakeEngine{bus: events.NewBus()} }
-
-func (f *fakeEngine) Bus() *events.Bus { return f.bus }
-func (f *fakeEngine) Suites() []api.SuiteInfo {
-	return []api.SuiteInfo{
-		{Name: "math-mc", Domain: "math", Role: "in-domain", Description: "arithmetic", Example: "1+1?\nA: 2\nB: 3"},
-		{Name: "logic-mc", Domain: "logic", Role: "out-of-domain", Description: "logic", Example: "p?\nA: yes\nB: no"},
-	}
-}
-func (f *fakeEngine) StartPipeline(context.Context) {}
-func (f *fakeEngine) Stages() []api.StageStatus {
-	return []api.StageStatus{{Name: "base", State: "cached", Cached: true, Fraction: 1}}
-}
-func (f *fakeEngine) Adapt(context.Context, api.AdaptRequest) (string, error) {
-	return "", errors.New("shared Adapt must not be used by sessions")
-}
-func (f *fakeEngine) Chat(context.Context, api.ChatRequest) (string, error) {
-	return "", errors.New("shared Chat must not be used by sessions")
-}
-func (f *fakeEngine) OptionProbs(context.Context, api.ChatRequest) ([]float64, error) {
-	return nil, errors.New("shared OptionProbs must not be used by sessions")
-}
-func (f *fakeEngine) LatestBench() (*api.BenchTable, error) {
-	return nil, errors.New("no bench results yet")
-}
 
 // fakeSession submits jobs that run until canceled to a real scheduler, as
 // pipeline.Session does, so queue positions and cancel-on-disconnect are real.
@@ -122,9 +94,12 @@ func (s *fakeSession) Jobs() []*sched.Job {
 }
 func (s *fakeSession) Close() { s.sched.CancelSession(s.name) }
 
-// testServer is a Server on 127.0.0.1 with one authorized client key.
+// testServer is a Server on 127.0.0.1 with one authorized client key. Its
+// shared engine is the TUI tests' fake (suites, pipeline, bench table);
+// jobs go to fakeSessions on a real scheduler.
 type testServer struct {
 	*Server
+	shared *fakeengine.Engine
 	addr   string
 	key    gossh.Signer // authorized
 	sched  *sched.Scheduler
@@ -164,8 +139,8 @@ func writeAuthorizedKeys(t testing.TB, dir string, keys ...gossh.Signer) string 
 func startServer(t testing.TB, tweak func(*Config)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	ts := &testServer{key: newKey(t), sched: sched.New(1), served: make(chan error, 1)}
-	shared := newFakeEngine()
+	ts := &testServer{shared: fakeengine.New(), key: newKey(t), sched: sched.New(1), served: make(chan error, 1)}
+	shared := ts.shared
 	cfg := Config{
 		Listen:             "127.0.0.1:0",
 		HostKeyPath:        filepath.Join(dir, "ssh", "host_ed25519"),
@@ -173,7 +148,7 @@ func startServer(t testing.TB, tweak func(*Config)) *testServer {
 		MaxSessions:        8,
 		Engine:             shared,
 		ForSession: func(name string) SessionEngine {
-			return &fakeSession{name: name, sched: ts.sched, bus: shared.bus, adapt: &ts.adapts, runs: map[string]bool{}}
+			return &fakeSession{name: name, sched: ts.sched, bus: shared.Bus(), adapt: &ts.adapts, runs: map[string]bool{}}
 		},
 		Scheduler: ts.sched,
 		Logger:    log.New(io.Discard),
@@ -215,6 +190,11 @@ func (ts *testServer) stop(t testing.TB) {
 		t.Errorf("serve: %v", err)
 	}
 	ts.sched.Close()
+	// A seat's runs must go through its own SessionEngine (its scheduler
+	// name, its run ids), never the shared engine.
+	if a, c := ts.shared.Calls(); a+c > 0 {
+		t.Errorf("sessions called the shared engine's Adapt %d and Chat %d times", a, c)
+	}
 }
 
 func (ts *testServer) dial(auth ...gossh.AuthMethod) (*gossh.Client, error) {

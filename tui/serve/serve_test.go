@@ -13,6 +13,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/degaml/workbench/tui/internal/fakeengine"
 )
 
 func TestAllowedKeyGetsUI(t *testing.T) {
@@ -257,7 +259,7 @@ func TestAnyKeyBanner(t *testing.T) {
 
 func TestNewRefusesInsecureSetups(t *testing.T) {
 	dir := t.TempDir()
-	base := Config{HostKeyPath: filepath.Join(dir, "host"), MaxSessions: 1, Engine: newFakeEngine(),
+	base := Config{HostKeyPath: filepath.Join(dir, "host"), MaxSessions: 1, Engine: fakeengine.New(),
 		ForSession: func(string) SessionEngine { return nil }}
 	if _, err := New(base); !errors.Is(err, ErrNoAuthorizedKeys) {
 		t.Fatalf("no keys: err = %v", err)

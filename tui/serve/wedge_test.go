@@ -2,7 +2,6 @@ package serve
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -13,6 +12,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/tui/internal/fakeengine"
 )
 
 // restored reports whether, after the last time the program entered the
@@ -257,7 +257,7 @@ func TestSeatNamesAndAdminView(t *testing.T) {
 		t.Fatalf("the seat does not show its name; tail %q", tail(teacher.output()))
 	}
 	teacher.stdin.Write([]byte{0x01}) // ctrl+a
-	if !teacher.waitFor(10*time.Second, "Admin view", "Seats (2 of 8)", "math-mc seed 1 degaml", "Queue:") {
+	if !teacher.waitFor(10*time.Second, "Admin view", "Seats (2 of 8)", "arc-c seed 1 degaml", "Queue:") {
 		t.Fatalf("no admin view; tail %q", tail(teacher.output()))
 	}
 	// ctrl+a, then a key whose frame proves the ctrl+a was handled: an open
@@ -272,19 +272,14 @@ func TestSeatNamesAndAdminView(t *testing.T) {
 	}
 }
 
-type worldsEngine struct{ *fakeEngine }
-
-func (worldsEngine) World(suite string, seed int64) (api.World, error) {
-	return api.World{Suite: suite, Seed: seed, Task: fmt.Sprintf("%s#%d", suite, 500+seed)}, nil
-}
-
 // A seat sees the instance its seed selects, named by the shared engine.
 func TestSessionEngineForwardsWorld(t *testing.T) {
-	e := &sessionEngine{shared: worldsEngine{newFakeEngine()}}
+	e := &sessionEngine{shared: fakeengine.New()}
 	if w, err := e.World("math-mc", 3); err != nil || w.Task != "math-mc#503" {
 		t.Fatalf("%+v %v", w, err)
 	}
-	if _, err := (&sessionEngine{shared: newFakeEngine()}).World("math-mc", 3); err == nil {
+	noWorlds := struct{ api.Engine }{fakeengine.New()} // only api.Engine's methods: World hidden
+	if _, err := (&sessionEngine{shared: noWorlds}).World("math-mc", 3); err == nil {
 		t.Fatal("an engine without worlds must say so")
 	}
 }

@@ -87,29 +87,44 @@ func RunGolden(t *testing.T, c common.Component, w, h int, drive func(tm *teates
 	golden.RequireEqual(t, []byte(fm.View()))
 }
 
-// Exec runs cmd synchronously, feeding its messages (batches included) back
-// into c, and calls settle after each (e.g. the Collect func).
-func Exec(c common.Component, cmd tea.Cmd, settle func()) common.Component {
+// Drive runs cmd synchronously as the Bubble Tea runtime would, with no
+// goroutines and no timing: each message it yields goes to update, whose
+// command is driven in turn (batches included), and settle (nil: none) runs
+// after each message (e.g. folding pending events in). It reports whether a
+// tea.Quit came out. The one update driver of the TUI tests: Exec uses it
+// for a component, the root model's tests for the whole app.
+func Drive(cmd tea.Cmd, update func(tea.Msg) tea.Cmd, settle func()) (quit bool) {
 	if cmd == nil {
-		return c
+		return false
 	}
 	switch msg := cmd().(type) {
-	case nil, tea.QuitMsg:
+	case nil:
+	case tea.QuitMsg:
+		quit = true
 	case tea.BatchMsg:
 		for _, sub := range msg {
-			c = Exec(c, sub, settle)
+			quit = Drive(sub, update, settle) || quit
 		}
 	default:
-		var next tea.Cmd
-		c, next = c.Update(msg)
+		next := update(msg)
 		if settle != nil {
 			settle()
 		}
-		c = Exec(c, next, settle)
+		quit = Drive(next, update, settle)
 	}
 	if settle != nil {
 		settle()
 	}
+	return quit
+}
+
+// Exec drives cmd into the component c (see Drive) and returns c as it ends.
+func Exec(c common.Component, cmd tea.Cmd, settle func()) common.Component {
+	Drive(cmd, func(msg tea.Msg) tea.Cmd {
+		var next tea.Cmd
+		c, next = c.Update(msg)
+		return next
+	}, settle)
 	return c
 }
 
