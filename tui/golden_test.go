@@ -58,26 +58,23 @@ func TestTeatestFlow(t *testing.T) {
 	old := FrameInterval
 	FrameInterval = 5 * time.Millisecond
 	t.Cleanup(func() { FrameInterval = old })
-	for _, sz := range testutil.Sizes {
-		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			eng := fakeengine.New()
-			m := New(testutil.Common(t, eng))
-			t.Cleanup(m.Close)
-			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(sz[0], sz[1]))
-			waitFor(t, tm, "Pipeline: generator 40%")
-			for _, k := range []string{"down", "down", "down", "down", "down", "down", "enter"} {
-				tm.Send(testutil.Key(k))
-			}
-			waitFor(t, tm, "Result: acc 0.610")
-			tm.Send(testutil.Key("m"))
-			waitFor(t, tm, "Result: acc 0.520")
-			// q asks (the fake pipeline is training), y confirms.
-			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
-			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
-			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
-			golden.RequireEqual(t, []byte(fm.View()))
-		})
-	}
+	testutil.AtSizes(t, "", func(t *testing.T, w, h int) {
+		m := New(testutil.Common(t, fakeengine.New()))
+		t.Cleanup(m.Close)
+		tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+		waitFor(t, tm, "Pipeline: generator 40%")
+		for _, k := range []string{"down", "down", "down", "down", "down", "down", "enter"} {
+			tm.Send(testutil.Key(k))
+		}
+		waitFor(t, tm, "Result: acc 0.610")
+		tm.Send(testutil.Key("m"))
+		waitFor(t, tm, "Result: acc 0.520")
+		// q asks (the fake pipeline is training), y confirms.
+		tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+		tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
+		fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+		golden.RequireEqual(t, []byte(fm.View()))
+	})
 }
 
 func waitFor(t *testing.T, tm *teatest.TestModel, s string) {

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,24 +12,18 @@ import (
 )
 
 func TestGolden(t *testing.T) {
-	for _, sz := range testutil.Sizes {
-		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			eng := fakeengine.New()
-			c := testutil.Common(t, eng)
-			settle := testutil.Collect(c, eng)
-			eng.StartPipeline(t.Context())
-			settle()
-			c.Store.SetStages(eng.Stages())
-			c.Store.SetStages(eng.Stages()) // what the root fetches after Init
-			testutil.RunGolden(t, New(c), sz[0], sz[1], nil)
-		})
-	}
+	testutil.AtSizes(t, "", func(t *testing.T, w, h int) {
+		eng, c, settle := testutil.Fake(t)
+		eng.StartPipeline(t.Context())
+		settle()
+		c.Store.SetStages(eng.Stages())
+		c.Store.SetStages(eng.Stages()) // what the root fetches after Init
+		testutil.RunGolden(t, New(c), w, h, nil)
+	})
 }
 
 func TestLabels(t *testing.T) {
-	eng := fakeengine.New()
-	c := testutil.Common(t, eng)
-	settle := testutil.Collect(c, eng)
+	eng, c, settle := testutil.Fake(t)
 	eng.StartPipeline(t.Context())
 	settle()
 	c.Store.SetStages(eng.Stages()) // what the root fetches after Init

@@ -207,6 +207,27 @@ func (ts *testServer) dial(auth ...gossh.AuthMethod) (*gossh.Client, error) {
 	})
 }
 
+// client dials as the authorized user; the connection closes when t ends.
+func (ts *testServer) client(t testing.TB) *gossh.Client {
+	t.Helper()
+	c, err := ts.dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// newSession opens a session (no PTY yet) on c.
+func newSession(t testing.TB, c *gossh.Client) *gossh.Session {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // term is a client session with a PTY that answers the renderer's
 // background-colour query like a real terminal and records the output.
 type term struct {

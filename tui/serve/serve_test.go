@@ -63,17 +63,8 @@ func TestRefusedAuth(t *testing.T) {
 }
 
 func TestExecAndSubsystemRefused(t *testing.T) {
-	ts := startServer(t, nil)
-	c, err := ts.dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := startServer(t, nil).client(t)
+	s := newSession(t, c)
 	stderr, _ := s.StderrPipe()
 	if err := s.Run("cat /etc/passwd"); err == nil {
 		t.Fatal("exec accepted")
@@ -84,10 +75,7 @@ func TestExecAndSubsystemRefused(t *testing.T) {
 	}
 	s.Close()
 
-	s, err = c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = newSession(t, c)
 	if err := s.RequestSubsystem("sftp"); err == nil {
 		t.Fatal("sftp subsystem accepted")
 	}
@@ -115,15 +103,7 @@ func TestExecAndSubsystemRefused(t *testing.T) {
 
 func TestNoPTYRefused(t *testing.T) {
 	ts := startServer(t, nil)
-	c, err := ts.dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, ts.client(t))
 	out, _ := s.StdoutPipe()
 	if err := s.Shell(); err != nil {
 		t.Fatal(err)
@@ -415,14 +395,8 @@ func TestClampWindow(t *testing.T) {
 // A terminal that never answers the background-colour query still gets the
 // UI after the query timeout, and a key typed meanwhile is not lost.
 func TestSilentTerminal(t *testing.T) {
-	ts := startServer(t, nil)
-	c, err := ts.dial()
+	tm, err := startTerm(startServer(t, nil).client(t), 120, 40, true)
 	if err != nil {
-		t.Fatal(err)
-	}
-	tm, err := startTerm(c, 120, 40, true)
-	if err != nil {
-		c.Close()
 		t.Fatal(err)
 	}
 	defer tm.close()

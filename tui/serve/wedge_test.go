@@ -192,20 +192,10 @@ func TestPreAuthLimits(t *testing.T) {
 
 // `ssh HOST cmd` and `ssh -T HOST` get a one-line hint to use ssh -t.
 func TestNoTerminalHints(t *testing.T) {
-	ts := startServer(t, nil)
-	c, err := ts.dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, startServer(t, nil).client(t))
 	var stdout strings.Builder
 	s.Stdout = &stdout
-	err = s.Shell() // no PTY requested: ssh -T
-	if err == nil {
+	if err := s.Shell(); err == nil { // no PTY requested: ssh -T
 		done := make(chan error, 1)
 		go func() { done <- s.Wait() }()
 		select {

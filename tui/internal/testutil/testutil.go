@@ -4,6 +4,7 @@
 package testutil
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -38,6 +39,15 @@ func Common(t testing.TB, eng *fakeengine.Engine) *common.Common {
 		t.Fatal(err)
 	}
 	return common.New(t.Context(), eng, Renderer(), th, common.Config{Mouse: true})
+}
+
+// Fake is the set-up most component tests start from: a fake engine, a
+// Common on it, and the Collect func that folds its events into the store.
+func Fake(t testing.TB) (*fakeengine.Engine, *common.Common, func()) {
+	t.Helper()
+	eng := fakeengine.New()
+	c := Common(t, eng)
+	return eng, c, Collect(c, eng)
 }
 
 // Collect subscribes to eng's bus; call the returned func to fold every
@@ -184,6 +194,15 @@ func Type(c common.Component, settle func(), s string) common.Component {
 
 // Sizes are the two terminal sizes every golden file is made at.
 var Sizes = [][2]int{{120, 40}, {80, 24}}
+
+// AtSizes runs f as the subtest name+"WxH" at each of Sizes; the subtest's
+// name is its golden file's.
+func AtSizes(t *testing.T, name string, f func(t *testing.T, w, h int)) {
+	t.Helper()
+	for _, sz := range Sizes {
+		t.Run(fmt.Sprintf("%s%dx%d", name, sz[0], sz[1]), func(t *testing.T) { f(t, sz[0], sz[1]) })
+	}
+}
 
 // AssertFits fails t when a line of view is wider than w columns or view
 // has more than h lines (h <= 0: no height check). A pane's line that is
