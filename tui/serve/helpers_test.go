@@ -228,6 +228,21 @@ func newSession(t testing.TB, c *gossh.Client) *gossh.Session {
 	return s
 }
 
+// seat opens a w×h terminal session and waits for its first frame; it is
+// closed when t ends.
+func (ts *testServer) seat(t testing.TB, w, h int) *term {
+	t.Helper()
+	tm, err := ts.openTerm(w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tm.close)
+	if !tm.waitFor(10*time.Second, firstFrame...) {
+		t.Fatalf("no first frame; got %q", tm.output())
+	}
+	return tm
+}
+
 // term is a client session with a PTY that answers the renderer's
 // background-colour query like a real terminal and records the output.
 type term struct {

@@ -19,14 +19,7 @@ import (
 
 func TestAllowedKeyGetsUI(t *testing.T) {
 	ts := startServer(t, nil)
-	tm, err := ts.openTerm(120, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tm.close()
-	if !tm.waitFor(10*time.Second, firstFrame...) {
-		t.Fatalf("no first frame; got %q", tm.output())
-	}
+	tm := ts.seat(t, 120, 40)
 	if !tm.waitFor(5*time.Second, "your jobs: no jobs") {
 		t.Fatalf("no queue line; got %q", tm.output())
 	}
@@ -126,14 +119,8 @@ func TestSessionLimit(t *testing.T) {
 		}
 	}()
 	for range 2 {
-		tm, err := ts.openTerm(100, 30)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tm := ts.seat(t, 100, 30)
 		terms = append(terms, tm)
-		if !tm.waitFor(10*time.Second, firstFrame...) {
-			t.Fatalf("no first frame; got %q", tm.output())
-		}
 	}
 	extra, err := ts.openTerm(100, 30)
 	if err != nil {
@@ -190,14 +177,7 @@ func TestConnectionLimit(t *testing.T) {
 
 func TestIdleTimeout(t *testing.T) {
 	ts := startServer(t, func(c *Config) { c.IdleTimeout = 1500 * time.Millisecond })
-	tm, err := ts.openTerm(100, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tm.close()
-	if !tm.waitFor(10*time.Second, firstFrame...) {
-		t.Fatalf("no first frame; got %q", tm.output())
-	}
+	tm := ts.seat(t, 100, 30)
 	// Keys keep the session alive past the timeout…
 	for range 3 {
 		time.Sleep(700 * time.Millisecond)
@@ -290,21 +270,7 @@ func TestNewRefusesInsecureSetups(t *testing.T) {
 
 func TestQueuePositionAndCancelOnDisconnect(t *testing.T) {
 	ts := startServer(t, nil)
-	a, err := ts.openTerm(120, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	b, err := ts.openTerm(120, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.close()
-	for _, tm := range []*term{a, b} {
-		if !tm.waitFor(10*time.Second, firstFrame...) {
-			t.Fatalf("no first frame; got %q", tm.output())
-		}
-	}
+	a, b := ts.seat(t, 120, 40), ts.seat(t, 120, 40)
 	// Enter on the task picker adapts to the first suite: the current mode
 	// and the base model (the chart's reference line), two jobs.
 	a.stdin.Write([]byte("\r"))
@@ -329,15 +295,8 @@ func TestShutdownSaysGoodbye(t *testing.T) {
 	ts := startServer(t, nil)
 	var terms []*term
 	for range 3 {
-		tm, err := ts.openTerm(100, 30)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tm.close()
+		tm := ts.seat(t, 100, 30)
 		terms = append(terms, tm)
-		if !tm.waitFor(10*time.Second, firstFrame...) {
-			t.Fatalf("no first frame; got %q", tm.output())
-		}
 		// A key pressed while the session still settles its terminal (the
 		// colour query) can be lost on a loaded machine: press again, as a
 		// person would, until the seat shows its jobs.

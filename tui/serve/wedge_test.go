@@ -39,15 +39,8 @@ func TestShutdownRestoresEveryTerminal(t *testing.T) {
 			ts := startServer(t, func(c *Config) { c.Mouse = true })
 			var terms []*term
 			for range 3 {
-				tm, err := ts.openTerm(100, 30)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer tm.close()
+				tm := ts.seat(t, 100, 30)
 				terms = append(terms, tm)
-				if !tm.waitFor(10*time.Second, firstFrame...) {
-					t.Fatalf("no first frame; got %q", tm.output())
-				}
 				tm.stdin.Write([]byte("\r")) // mid-adaptation: jobs queued and running
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -86,14 +79,7 @@ func TestShutdownRestoresEveryTerminal(t *testing.T) {
 // released.
 func TestWindowChangeBurst(t *testing.T) {
 	ts := startServer(t, nil)
-	tm, err := ts.openTerm(100, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tm.close()
-	if !tm.waitFor(10*time.Second, firstFrame...) {
-		t.Fatalf("no first frame; got %q", tm.output())
-	}
+	tm := ts.seat(t, 100, 30)
 	sent := make(chan error, 1)
 	t0 := time.Now()
 	go func() {
@@ -225,14 +211,7 @@ func TestSeatNamesAndAdminView(t *testing.T) {
 		os.WriteFile(c.AuthorizedKeysPath, append(keys, b...), 0o600)
 		c.AdminKeysPath = p
 	})
-	student, err := ts.openTerm(120, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer student.close()
-	if !student.waitFor(10*time.Second, firstFrame...) {
-		t.Fatalf("no first frame")
-	}
+	student := ts.seat(t, 120, 40)
 	student.stdin.Write([]byte("\r"))
 	c, err := ts.dial(gossh.PublicKeys(admin))
 	if err != nil {
