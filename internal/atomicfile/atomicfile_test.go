@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -79,44 +80,41 @@ func TestWriteStreamsLargeContent(t *testing.T) {
 	}
 }
 
-func TestFailingWriterLeavesNothing(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "out.safetensors")
-	boom := errors.New("boom")
-	err := Write(path, 0o644, func(w io.Writer) error {
-		w.Write(make([]byte, 1<<20)) // past the buffer: the temporary file has bytes on disk
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("error %v, want the writer's", err)
-	}
-	if names := entries(t, dir); len(names) != 0 {
-		t.Errorf("a failed write left %v", names)
-	}
-}
-
-func TestFailureKeepsExistingFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "latest.json")
-	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := Write(path, 0o644, func(w io.Writer) error {
-		w.Write([]byte("half of the new"))
-		return errors.New("disk on fire")
-	})
-	if err == nil {
-		t.Fatal("no error from a failing writer")
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != "old" {
-		t.Errorf("existing file became %q, want it untouched", got)
-	}
-	if names := entries(t, dir); len(names) != 1 {
-		t.Errorf("directory holds %v, want only latest.json", names)
+// A writer that fails, with or without an older file at the path, leaves
+// the directory as it was: no partial file, no temporary.
+func TestFailedWriteLeavesDirectoryAsItWas(t *testing.T) {
+	for _, old := range []string{"", "old"} {
+		t.Run(fmt.Sprintf("existing=%q", old), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "latest.json")
+			if old != "" {
+				if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			boom := errors.New("disk on fire")
+			err := Write(path, 0o644, func(w io.Writer) error {
+				w.Write(make([]byte, 1<<20)) // past the buffer: the temporary file has bytes on disk
+				return boom
+			})
+			if !errors.Is(err, boom) {
+				t.Fatalf("error %v, want the writer's", err)
+			}
+			got, err := os.ReadFile(path)
+			switch {
+			case old == "" && !errors.Is(err, os.ErrNotExist):
+				t.Errorf("a failed write left a file at the path (%d bytes, %v)", len(got), err)
+			case old != "" && string(got) != old:
+				t.Errorf("existing file became %d bytes, want it untouched (%v)", len(got), err)
+			}
+			want := 0
+			if old != "" {
+				want = 1
+			}
+			if names := entries(t, dir); len(names) != want {
+				t.Errorf("directory holds %v, want %d entries", names, want)
+			}
+		})
 	}
 }
 
@@ -139,5 +137,16 @@ func TestFailedRenameRemovesTemp(t *testing.T) {
 func TestMissingDirectoryIsAnError(t *testing.T) {
 	if err := WriteFile(filepath.Join(t.TempDir(), "no", "such", "f"), nil, 0o644); err == nil {
 		t.Fatal("no error for a missing directory")
+	}
+}
+
+// Whether a directory fsync reached the disk cannot be seen without a power
+// cut; what can be seen is that a failure to sync is reported, not dropped.
+func TestSyncDirReportsFailure(t *testing.T) {
+	if err := SyncDir(filepath.Join(t.TempDir(), "gone")); err == nil {
+		t.Fatal("no error syncing a directory that does not exist")
+	}
+	if err := SyncDir(t.TempDir()); err != nil {
+		t.Fatal(err)
 	}
 }

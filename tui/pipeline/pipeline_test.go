@@ -30,11 +30,7 @@ func TestLabels(t *testing.T) {
 	m := New(c)
 	m.SetSize(100, 30)
 	v := m.View()
-	for _, want := range []string{"cached", "running", "pending", "ETA 2m10s", "Loss — generator"} {
-		if !strings.Contains(v, want) {
-			t.Errorf("missing %q in\n%s", want, v)
-		}
-	}
+	shows(t, v, "cached", "running", "pending", "ETA 2m10s", "Loss — generator")
 }
 
 func TestFormatETA(t *testing.T) {
@@ -61,11 +57,7 @@ func TestFinishedStageKeepsTimeAndLoss(t *testing.T) {
 	m := New(c)
 	m.SetSize(100, 30)
 	v := m.View()
-	for _, want := range []string{"took 1m35s  loss 1.250", "from the work dir", "Loss — base (cross-entropy, finished)"} {
-		if !strings.Contains(v, want) {
-			t.Errorf("missing %q in\n%s", want, v)
-		}
-	}
+	shows(t, v, "took 1m35s  loss 1.250", "from the work dir", "Loss — base (cross-entropy, finished)")
 }
 
 // All cached: the screen says where the artifacts are instead of empty rows.
@@ -75,9 +67,15 @@ func TestAllCachedShowsArtifacts(t *testing.T) {
 	m := New(c)
 	m.SetSize(100, 30)
 	v := m.View()
-	for _, want := range []string{"Artifacts", "pretrained base model: base/", "nothing to train"} {
-		if !strings.Contains(v, want) {
-			t.Errorf("missing %q in\n%s", want, v)
+	shows(t, v, "Artifacts", "pretrained base model: base/", "nothing to train")
+}
+
+// shows fails t for each of want that view lacks.
+func shows(t *testing.T, view string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(view, w) {
+			t.Errorf("missing %q in\n%s", w, view)
 		}
 	}
 }
