@@ -5,7 +5,6 @@
 package config
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/internal/tomlpos"
 	"github.com/degaml/workbench/models"
 )
 
@@ -214,8 +214,9 @@ func Load(defaults []byte, path string) (*Config, error) {
 	}
 	c.Source = append(c.Source, user)
 	c.origin = map[string]string{}
+	lines := tomlpos.Scan(data)
 	for _, k := range md.Keys() {
-		c.origin[k.String()] = fmt.Sprintf("%s:%d", user, keyLine(data, k))
+		c.origin[k.String()] = fmt.Sprintf("%s:%d", user, lines.Of(k))
 	}
 	return &c, c.Validate()
 }
@@ -293,8 +294,9 @@ func decode(c *Config, data []byte, file string) (toml.MetaData, error) {
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		var msgs []string
+		lines := tomlpos.Scan(data)
 		for _, k := range und {
-			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", file, keyLine(data, k), k.String()))
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", file, lines.Of(k), k.String()))
 		}
 		return md, errors.New(joinBounded(msgs))
 	}
@@ -389,33 +391,6 @@ func skipString(data []byte, i int) int {
 		}
 	}
 	return len(data)
-}
-
-// keyLine finds the line that defines a dotted key, for error messages
-// (BurntSushi/toml keeps key positions private).
-func keyLine(data []byte, k toml.Key) int {
-	table, last := strings.Join(k[:len(k)-1], "."), k[len(k)-1]
-	cur, line := "", 0
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(s, "[") {
-			cur = strings.Trim(s, "[] ")
-			if i := strings.Index(cur, "#"); i >= 0 {
-				cur = strings.TrimSpace(strings.Trim(cur[:i], "[] "))
-			}
-			if cur == k.String() {
-				return line // an unknown table
-			}
-			continue
-		}
-		name, _, ok := strings.Cut(s, "=")
-		if ok && cur == table && strings.Trim(strings.TrimSpace(name), `"'`) == last {
-			return line
-		}
-	}
-	return 0
 }
 
 // Validate checks values that decode fine but make no sense. Every numeric

@@ -144,14 +144,15 @@ func TestAdaptPublishesStepsAndResultUnderItsRunID(t *testing.T) {
 	}
 	steps := 0
 	var started *events.AdaptInfo
-	deadline := time.After(3 * time.Minute)
+	// Bounded: Wait blocks until an event comes, so a silent hang would
+	// never reach a deadline check; closing the subscription ends Wait.
+	timeout := time.AfterFunc(3*time.Minute, sub.Close)
+	defer timeout.Stop()
 	for {
-		select {
-		case <-deadline:
-			t.Fatal("no result")
-		default:
+		evs, ok := sub.Wait()
+		if !ok {
+			t.Fatal("no result within 3 minutes")
 		}
-		evs, _ := sub.Wait()
 		for _, e := range evs {
 			if e.Run != id {
 				continue

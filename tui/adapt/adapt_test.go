@@ -21,9 +21,7 @@ import (
 
 func setup(t *testing.T) (*Model, *fakeengine.Engine, func()) {
 	t.Helper()
-	eng := fakeengine.New()
-	c := testutil.Common(t, eng)
-	settle := testutil.Collect(c, eng)
+	eng, c, settle := testutil.Fake(t)
 	m := New(c)
 	testutil.Exec(m, m.SetSuite("gsm-mc"), settle)
 	return m, eng, settle
@@ -123,23 +121,20 @@ func TestMetricViews(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	for _, sz := range testutil.Sizes {
-		name := fmt.Sprintf("%dx%d", sz[0], sz[1])
-		t.Run("decoupled_"+name, func(t *testing.T) {
-			m, _, _ := setup(t)
-			testutil.RunGolden(t, m, sz[0], sz[1], nil)
-		})
-		t.Run("gen_baselines_"+name, func(t *testing.T) {
-			m, _, settle := setup(t)
-			testutil.Press(m, settle, "m", "b", " ", "down", "down", " ", "esc")
-			testutil.RunGolden(t, m, sz[0], sz[1], nil)
-		})
-		t.Run("selector_"+name, func(t *testing.T) {
-			m, _, settle := setup(t)
-			testutil.Press(m, settle, "b", "down")
-			testutil.RunGolden(t, m, sz[0], sz[1], nil)
-		})
-	}
+	testutil.AtSizes(t, "decoupled_", func(t *testing.T, w, h int) {
+		m, _, _ := setup(t)
+		testutil.RunGolden(t, m, w, h, nil)
+	})
+	testutil.AtSizes(t, "gen_baselines_", func(t *testing.T, w, h int) {
+		m, _, settle := setup(t)
+		testutil.Press(m, settle, "m", "b", " ", "down", "down", " ", "esc")
+		testutil.RunGolden(t, m, w, h, nil)
+	})
+	testutil.AtSizes(t, "selector_", func(t *testing.T, w, h int) {
+		m, _, settle := setup(t)
+		testutil.Press(m, settle, "b", "down")
+		testutil.RunGolden(t, m, w, h, nil)
+	})
 }
 
 var _ common.Component = (*Model)(nil)

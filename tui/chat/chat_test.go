@@ -1,7 +1,6 @@
 package chat
 
 import (
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -22,9 +21,7 @@ const mcPrompt = "Ann has 12 apples and gives away 5. How many are left?\nA: 5\n
 // focused chat pane.
 func setup(t *testing.T) (*Model, *fakeengine.Engine, func()) {
 	t.Helper()
-	eng := fakeengine.New()
-	c := testutil.Common(t, eng)
-	settle := testutil.Collect(c, eng)
+	eng, c, settle := testutil.Fake(t)
 	a := adapt.New(c)
 	testutil.Exec(a, a.SetSuite("gsm-mc"), settle)
 	testutil.Press(a, settle, "m", "m")
@@ -140,20 +137,18 @@ func TestCompareWithOptionBars(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	for _, sz := range testutil.Sizes {
-		t.Run(fmt.Sprintf("compare_%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			m, _, settle := setup(t)
-			testutil.Type(m, settle, "hello")
-			testutil.Press(m, settle, "enter")
-			testutil.Type(m, settle, mcPrompt)
-			testutil.Press(m, settle, "ctrl+r")
-			testutil.RunGolden(t, m, sz[0], sz[1], nil)
-		})
-		t.Run(fmt.Sprintf("empty_%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			m, _, _ := setup(t)
-			testutil.RunGolden(t, m, sz[0], sz[1], nil)
-		})
-	}
+	testutil.AtSizes(t, "compare_", func(t *testing.T, w, h int) {
+		m, _, settle := setup(t)
+		testutil.Type(m, settle, "hello")
+		testutil.Press(m, settle, "enter")
+		testutil.Type(m, settle, mcPrompt)
+		testutil.Press(m, settle, "ctrl+r")
+		testutil.RunGolden(t, m, w, h, nil)
+	})
+	testutil.AtSizes(t, "empty_", func(t *testing.T, w, h int) {
+		m, _, _ := setup(t)
+		testutil.RunGolden(t, m, w, h, nil)
+	})
 }
 
 func TestPrintable(t *testing.T) {
@@ -195,9 +190,7 @@ func TestAnswerStopsAtBracket(t *testing.T) {
 // Compare with a mode that has not run on the task adapts in that mode
 // first, then asks; with an empty input it re-asks the last question.
 func TestCompareRunsWhatItNeeds(t *testing.T) {
-	eng := fakeengine.New()
-	c := testutil.Common(t, eng)
-	settle := testutil.Collect(c, eng)
+	eng, c, settle := testutil.Fake(t)
 	a := adapt.New(c)
 	testutil.Exec(a, a.SetSuite("gsm-mc"), settle) // decoupled only
 	m := New(c, a)

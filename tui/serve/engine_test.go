@@ -9,6 +9,7 @@ import (
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/sched"
+	"github.com/degaml/workbench/tui/internal/fakeengine"
 )
 
 // A seat's Adapt applies core/api's knob rule before it queues anything (a
@@ -19,7 +20,7 @@ func TestSessionAdaptChecksTheContract(t *testing.T) {
 	var adapts atomic.Int64
 	own := &fakeSession{name: "s", sched: sc, bus: events.NewBus(), adapt: &adapts, runs: map[string]bool{}}
 	defer own.Close()
-	e := newSessionEngine(context.Background(), newFakeEngine(), own, 4)
+	e := newSessionEngine(context.Background(), fakeengine.New(), own, 4)
 	defer e.close()
 	for _, k := range []api.Knobs{{Rank: 257}, {LR: 1.5}, {InnerSteps: -1}, {Support: 5000}} {
 		if _, err := e.Adapt(context.Background(), api.AdaptRequest{Suite: "math-mc", Method: "degaml", Knobs: k}); err == nil {

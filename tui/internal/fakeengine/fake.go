@@ -31,6 +31,7 @@ type Engine struct {
 	// Epoch is the fixed event time, so nothing depends on the wall clock.
 	Epoch time.Time
 
+	started sync.Once
 	mu      sync.Mutex
 	seq     int
 	stages  []api.StageStatus
@@ -78,26 +79,37 @@ func (f *Engine) pause() {
 func (f *Engine) Suites() []api.SuiteInfo { return Suites() }
 
 // StartPipeline plays base and collect as cached, generator running at 40%
-// with a falling loss, policy pending.
+// with a falling loss, policy pending. Like the real engine it starts the
+// pipeline once: every SSH seat's TUI calls it on the one shared engine.
 func (f *Engine) StartPipeline(ctx context.Context) {
-	f.run(func() {
-		for _, s := range []string{"base", "collect"} {
-			f.publish(events.Event{Kind: events.StageStarted, Stage: s})
-			f.publish(events.Event{Kind: events.StageFinished, Stage: s, Cached: true, Fraction: 1})
-		}
-		f.publish(events.Event{Kind: events.StageStarted, Stage: "generator"})
-		for i := 1; i <= 40; i++ {
-			f.publish(events.Event{Kind: events.Step, Stage: "generator", Method: "degaml", Phase: "generator",
-				Step: i * 5, Total: 500, QueryLoss: events.F(0.9*math.Exp(-float64(i)/15) + 0.1)})
-			f.pause()
-		}
-		f.publish(events.Event{Kind: events.StageProgress, Stage: "generator", Fraction: 0.4, ETA: 130 * time.Second})
-		f.mu.Lock()
-		f.stages[0] = api.StageStatus{Name: "base", State: "cached", Fraction: 1, Cached: true}
-		f.stages[1] = api.StageStatus{Name: "collect", State: "cached", Fraction: 1, Cached: true}
-		f.stages[2] = api.StageStatus{Name: "generator", State: "running", Fraction: 0.4, ETA: 130 * time.Second}
-		f.mu.Unlock()
-	})
+	f.started.Do(func() { f.run(f.playPipeline) })
+}
+
+func (f *Engine) playPipeline() {
+	for _, s := range []string{"base", "collect"} {
+		f.publish(events.Event{Kind: events.StageStarted, Stage: s})
+		f.publish(events.Event{Kind: events.StageFinished, Stage: s, Cached: true, Fraction: 1})
+	}
+	f.publish(events.Event{Kind: events.StageStarted, Stage: "generator"})
+	for i := 1; i <= 40; i++ {
+		f.publish(events.Event{Kind: events.Step, Stage: "generator", Method: "degaml", Phase: "generator",
+			Step: i * 5, Total: 500, QueryLoss: events.F(0.9*math.Exp(-float64(i)/15) + 0.1)})
+		f.pause()
+	}
+	f.publish(events.Event{Kind: events.StageProgress, Stage: "generator", Fraction: 0.4, ETA: 130 * time.Second})
+	f.mu.Lock()
+	f.stages[0] = api.StageStatus{Name: "base", State: "cached", Fraction: 1, Cached: true}
+	f.stages[1] = api.StageStatus{Name: "collect", State: "cached", Fraction: 1, Cached: true}
+	f.stages[2] = api.StageStatus{Name: "generator", State: "running", Fraction: 0.4, ETA: 130 * time.Second}
+	f.mu.Unlock()
+}
+
+// Calls counts the Adapt and Chat calls so far; safe while other
+// goroutines call the engine (the SSH tests' shared engine).
+func (f *Engine) Calls() (adapts, chats int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.Adapts), len(f.Chats)
 }
 
 // Stages implements api.Engine.
