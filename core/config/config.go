@@ -74,10 +74,9 @@ type Pipeline struct {
 
 // Adapt holds the per-task adaptation defaults (the TUI's knobs start here).
 type Adapt struct {
-	InnerSteps int     `toml:"inner_steps"`
-	LR         float64 `toml:"lr"`
-	Support    int     `toml:"support"`
-	Seed       int64   `toml:"seed"`
+	InnerSteps int   `toml:"inner_steps"`
+	Support    int   `toml:"support"`
+	Seed       int64 `toml:"seed"`
 }
 
 // Methods holds each method's budget. A key left out (zero) takes the
@@ -482,7 +481,6 @@ var bounds = func() map[string]api.Bound {
 		"pipeline.pretrain_batch":  {Min: 1, Max: 4096, Int: true},
 		"pipeline.train_instances": {Min: 1, Max: 500, Int: true}, // in-domain instances are 0..499
 		"adapt.inner_steps":        api.InnerStepsBound,
-		"adapt.lr":                 api.LRBound,
 		"adapt.support":            api.SupportBound,
 		"adapt.seed":               api.SeedBound,
 		"bench.seeds":              {Min: 1, Max: 1000, Int: true},
