@@ -14,7 +14,7 @@ import (
 func TestBadNumbersNameKeyFileAndLine(t *testing.T) {
 	d := defaults(t)
 	cases := []struct{ body, key string }{
-		{"[adapt]\nlr = nan\n", "adapt.lr"},
+		{"[methods.nometa-lora]\nlr = nan\n", "methods.nometa-lora.lr"},
 		{"[pipeline]\npretrain_lr = -1\n", "pipeline.pretrain_lr"},
 		{"[pipeline]\npretrain_steps = -10\n", "pipeline.pretrain_steps"},
 		{"[pipeline]\npretrain_batch = -1\n", "pipeline.pretrain_batch"},
