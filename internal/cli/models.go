@@ -86,13 +86,8 @@ func newMakeRandomCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "make-random",
 		Short: "write a random checkpoint of a published shape (--shape NAME --out DIR)",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return fmt.Errorf("models make-random: unexpected arguments %q", args)
-			}
-			return nil
-		},
-		RunE: func(*cobra.Command, []string) error { return makeRandom(a.stdout, &o) },
+		Args:  noArgs("models make-random: unexpected argument %q"),
+		RunE:  func(*cobra.Command, []string) error { return makeRandom(a.stdout, &o) },
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.shape, "shape", "", "published shape: "+shapeNames())
@@ -199,12 +194,12 @@ func measureModel(w io.Writer, o *measureOptions) error {
 	if err != nil {
 		return err
 	}
-	cpu0, t0 := cpuSeconds(), time.Now()
+	sw := startStopwatch()
 	m, err := loadModelArg(o.model, 0, be)
 	if err != nil {
 		return err
 	}
-	res.LoadS, res.LoadCPUS = time.Since(t0).Seconds(), cpuSeconds()-cpu0
+	res.LoadS, res.LoadCPUS = sw.read()
 	res.Params = models.CountParams(m.Config)
 	res.RSSAfterLoadMB = procStatusMB("VmRSS")
 	cfg := m.Config
@@ -218,18 +213,18 @@ func measureModel(w io.Writer, o *measureOptions) error {
 	if err != nil {
 		return err
 	}
-	t0 = time.Now()
+	sw = startStopwatch()
 	logits, err := s.Feed(prompt)
 	if err != nil {
 		return err
 	}
-	res.FirstTokenS = time.Since(t0).Seconds()
-	next := argmax(logits)
-	t0 = time.Now()
+	res.FirstTokenS, _ = sw.read()
+	next := models.Argmax(logits)
+	sw = startStopwatch()
 	if _, err = s.Feed([]int{next}); err != nil { // the first single-token step compiles its graph
 		return err
 	}
-	res.FirstDecodeS = time.Since(t0).Seconds()
+	res.FirstDecodeS, _ = sw.read()
 	s.Close()
 	// Steady decode, in a fresh session with every graph compiled.
 	s, err = g.NewSession(o.promptTokens+o.newTokens+1, nil, nil)
@@ -239,7 +234,7 @@ func measureModel(w io.Writer, o *measureOptions) error {
 	if logits, err = s.Feed(prompt); err != nil {
 		return err
 	}
-	next = argmax(logits)
+	next = models.Argmax(logits)
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -251,14 +246,14 @@ func measureModel(w io.Writer, o *measureOptions) error {
 		}
 		defer pprof.StopCPUProfile() // also on an error below; stopping twice is harmless
 	}
-	cpu0, t0 = cpuSeconds(), time.Now()
+	sw = startStopwatch()
 	for range o.newTokens {
 		if logits, err = s.Feed([]int{next}); err != nil {
 			return err
 		}
-		next = argmax(logits)
+		next = models.Argmax(logits)
 	}
-	el, cpu := time.Since(t0).Seconds(), cpuSeconds()-cpu0
+	el, cpu := sw.read()
 	if o.cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -278,7 +273,7 @@ func measureModel(w io.Writer, o *measureOptions) error {
 			}
 		}
 		for rep := range 2 {
-			cpu0, t0 = cpuSeconds(), time.Now()
+			sw = startStopwatch()
 			loss, grads, err := r.LossAndGrad(m.Params, a, ids, nil)
 			if err != nil {
 				return err
@@ -287,7 +282,7 @@ func measureModel(w io.Writer, o *measureOptions) error {
 				gt.FinalizeAll()
 			}
 			if rep == 1 {
-				res.LoRAStepS, res.LoRAStepCPUS = time.Since(t0).Seconds(), cpuSeconds()-cpu0
+				res.LoRAStepS, res.LoRAStepCPUS = sw.read()
 			}
 			if math.IsNaN(float64(loss)) {
 				return errors.New("models measure: the LoRA step's loss is NaN")
@@ -309,14 +304,18 @@ func measureModel(w io.Writer, o *measureOptions) error {
 	return nil
 }
 
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
+// stopwatch measures the wall and CPU time (of the whole process) since it
+// was started: the CPU time shows the work a step needs on a loaded machine.
+type stopwatch struct {
+	wall time.Time
+	cpu  float64
+}
+
+func startStopwatch() stopwatch { return stopwatch{wall: time.Now(), cpu: cpuSeconds()} }
+
+// read is the wall and CPU seconds since the start.
+func (s stopwatch) read() (wallS, cpuS float64) {
+	return time.Since(s.wall).Seconds(), cpuSeconds() - s.cpu
 }
 
 // cpuSeconds is this process's user+system CPU time.

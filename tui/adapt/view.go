@@ -67,12 +67,7 @@ func (m *Model) AccuracySeries() []chart.Series {
 	for _, method := range m.shown() {
 		r := runs[method]
 		g, sty := m.look(method)
-		var pts []state.Point
-		for _, row := range r.Curve() {
-			if row.Acc != nil {
-				pts = append(pts, state.Point{X: float64(row.Step), Y: *row.Acc})
-			}
-		}
+		pts := curvePoints(r, func(s state.StepRow) *float64 { return s.Acc })
 		ser := chart.Series{Name: label(method) + " acc", Glyph: g, Style: sty}
 		if r.Result != nil {
 			// The legend's number is the run's test accuracy, the one the
@@ -102,13 +97,7 @@ func (m *Model) LossSeries() []chart.Series {
 		r := runs[method]
 		g, sty := m.look(method)
 		add := func(name string, dashed bool, get func(state.StepRow) *float64) {
-			var pts []state.Point
-			for _, row := range r.Curve() {
-				if v := get(row); v != nil {
-					pts = append(pts, state.Point{X: float64(row.Step), Y: *v})
-				}
-			}
-			if len(pts) > 0 {
+			if pts := curvePoints(r, get); len(pts) > 0 {
 				out = append(out, chart.Series{Name: label(method) + " " + name, Points: pts, Glyph: g, Style: sty, Dashed: dashed})
 			}
 		}
@@ -118,6 +107,18 @@ func (m *Model) LossSeries() []chart.Series {
 		}
 	}
 	return out
+}
+
+// curvePoints is one metric of a run's per-step curve as chart points,
+// skipping the steps that did not record it.
+func curvePoints(r *state.Run, get func(state.StepRow) *float64) []state.Point {
+	var pts []state.Point
+	for _, row := range r.Curve() {
+		if v := get(row); v != nil {
+			pts = append(pts, state.Point{X: float64(row.Step), Y: *v})
+		}
+	}
+	return pts
 }
 
 // Series is every curve of the current view (tests and the legend).
