@@ -100,24 +100,26 @@ func RMSNorm(x, weight *Node, eps float64) *Node {
 	return out
 }
 
-// RoPE applies HF rotary embeddings ("default" type) to x [B,T,N,Dh] at positions (int [T] or [B,T]):
-// x·cos + rotate_half(x)·sin with inv_freq_i = 1/theta^(2i/Dh), the frequencies repeated over both halves.
+// RoPE applies HF rotary embeddings to x [B,T,N,Dh] at positions (int [T] or [B,T]): x·cos + rotate_half(x)·sin
+// with the frequencies of RopeInvFreq repeated over both halves (HF: cat(freqs, freqs)).
 //
 // rotate_half is a multiplication by a constant signed permutation matrix instead of Slice+Concatenate, because
 // second-order gradients through Slice fail on the go backend (MAML needs them).
-func RoPE(x, positions *Node, theta float64) *Node {
+func RoPE(cfg Config, x, positions *Node) *Node {
 	g := x.Graph()
 	if x.Rank() != 4 {
 		panic(fmt.Sprintf("models.RoPE: x must be [B,T,N,Dh], got %s", x.Shape()))
 	}
 	T, dh := x.Shape().Dimensions[1], x.Shape().Dimensions[3]
 	half := dh / 2
-	// inv_freq rounded to float32 like torch, then duplicated over the two halves (HF: cat(freqs, freqs)).
+	freqs := RopeInvFreq(cfg)
+	if len(freqs) != half {
+		panic(fmt.Sprintf("models.RoPE: x %s does not match head_dim %d", x.Shape(), cfg.HeadDim))
+	}
 	inv := make([]float32, dh)
 	rot := make([]float32, dh*dh) // rot[i*dh+j]: (x @ rot)[j] = rotate_half(x)[j]
 	for i := range half {
-		inv[i] = float32(1 / math.Pow(theta, float64(2*i)/float64(dh)))
-		inv[i+half] = inv[i]
+		inv[i], inv[i+half] = freqs[i], freqs[i]
 		rot[(i+half)*dh+i] = -1 // out[j<half] = -x[j+half]
 		rot[i*dh+i+half] = 1    // out[j≥half] = x[j-half]
 	}
@@ -281,7 +283,7 @@ func QKV(cfg Config, w Weights, layer int, x, positions *Node, opt ForwardOption
 	q = Reshape(Project(w, pre+"q_proj", x, opt), B, T, cfg.NumHeads, cfg.HeadDim)
 	k = Reshape(Project(w, pre+"k_proj", x, opt), B, T, cfg.NumKVHeads, cfg.HeadDim)
 	v = Reshape(Project(w, pre+"v_proj", x, opt), B, T, cfg.NumKVHeads, cfg.HeadDim)
-	return RoPE(q, positions, cfg.RopeTheta), RoPE(k, positions, cfg.RopeTheta), v
+	return RoPE(cfg, q, positions), RoPE(cfg, k, positions), v
 }
 
 // ScaledDotAttention is softmax(q·kᵀ/√Dh + mask)·v with grouped-query attention: q [B,T,NumHeads,Dh],
