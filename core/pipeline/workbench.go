@@ -251,8 +251,11 @@ func (w *Workbench) StartPipeline(ctx context.Context) {
 }
 
 // LatestBench reads the table the last `workbench bench` wrote.
-func (w *Workbench) LatestBench() (*api.BenchTable, error) {
-	b, err := os.ReadFile(LatestBenchPath(w.workdir))
+func (w *Workbench) LatestBench() (*api.BenchTable, error) { return ReadLatestBench(w.workdir) }
+
+// ReadLatestBench reads the table WriteLatestBench left in workdir.
+func ReadLatestBench(workdir string) (*api.BenchTable, error) {
+	b, err := os.ReadFile(LatestBenchPath(workdir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, errors.New("no bench results yet: run `workbench bench`")
 	}
@@ -261,13 +264,39 @@ func (w *Workbench) LatestBench() (*api.BenchTable, error) {
 	}
 	var t api.BenchTable
 	if err := json.Unmarshal(b, &t); err != nil {
-		return nil, fmt.Errorf("%s: %w", LatestBenchPath(w.workdir), err)
+		return nil, fmt.Errorf("%s: %w", LatestBenchPath(workdir), err)
 	}
 	return &t, nil
 }
 
 // LatestBenchPath is where `workbench bench` leaves its last table.
 func LatestBenchPath(workdir string) string { return filepath.Join(workdir, "bench", "latest.json") }
+
+// WriteLatestBench leaves a bench's table where LatestBench reads it, and
+// its markdown rendering beside it as latest.md, each replaced whole (a
+// temporary file renamed) so a reader never sees half a table.
+func WriteLatestBench(workdir string, t *api.BenchTable, markdown []byte) error {
+	b, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := LatestBenchPath(workdir)
+	if err := writeReplacing(path, append(b, '\n')); err != nil {
+		return err
+	}
+	return writeReplacing(filepath.Join(filepath.Dir(path), "latest.md"), markdown)
+}
+
+func writeReplacing(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
 
 func (w *Workbench) newRunID(kind string) string {
 	return fmt.Sprintf("%s-%d-%d", kind, time.Now().Unix()%100000, w.nextID.Add(1))

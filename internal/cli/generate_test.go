@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -28,8 +28,8 @@ func TestGenerateCLIGreedyMatchesHF(t *testing.T) {
 		parts[i] = fmt.Sprint(v)
 	}
 	var out bytes.Buffer
-	err = generate(&out, []string{"--model", filepath.Join(dir, "tiny-llama"), "--prompt-ids", strings.Join(parts, ","),
-		"--max-new", "12", "--greedy", "--json"})
+	err = runCmd(&out, "generate", "--model", filepath.Join(dir, "tiny-llama"), "--prompt-ids", strings.Join(parts, ","),
+		"--max-new", "12", "--greedy", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,26 +56,9 @@ func TestGenerateCLIErrors(t *testing.T) {
 		{"--model", "/nonexistent", "--prompt", "x"},
 		{"--model", "nano", "--prompt", "x", "--max-new", "-1"},
 	} {
-		if err := generate(&bytes.Buffer{}, args); err == nil {
+		if err := runCmd(&bytes.Buffer{}, append([]string{"generate"}, args...)...); err == nil {
 			t.Errorf("%v: no error", args)
 		}
-	}
-}
-
-func TestModelsJSON(t *testing.T) {
-	var out bytes.Buffer
-	if err := listModels(&out, []string{"--json"}); err != nil {
-		t.Fatal(err)
-	}
-	var ps []struct {
-		Name   string `json:"name"`
-		Params int64  `json:"params"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &ps); err != nil {
-		t.Fatal(err)
-	}
-	if len(ps) != 3 || ps[0].Name != "nano-word" || ps[1].Name != "nano" || ps[1].Params != 460160 || ps[2].Name != "micro" {
-		t.Errorf("presets %+v", ps)
 	}
 }
 
@@ -83,38 +66,39 @@ func TestModelsJSON(t *testing.T) {
 // dir, or says how to get one; --random keeps random weights.
 func TestGenerateNanoUsesTrainedBase(t *testing.T) {
 	wd := t.TempDir()
-	err := generate(&bytes.Buffer{}, []string{"--model", "nano", "--prompt", "x", "--max-new", "1", "--workdir", wd})
+	err := runCmd(&bytes.Buffer{}, "generate", "--model", "nano", "--prompt", "x", "--max-new", "1", "--workdir", wd)
 	if err == nil || !strings.Contains(err.Error(), "no trained nano base") || !strings.Contains(err.Error(), "--method base --workdir "+wd) {
 		t.Fatalf("no base: %v", err)
 	}
 	var out bytes.Buffer
-	if err := generate(&out, []string{"--model", "nano", "--random", "--prompt-ids", "1", "--max-new", "1", "--json", "--workdir", wd}); err != nil {
+	if err := runCmd(&out, "generate", "--model", "nano", "--random", "--prompt-ids", "1", "--max-new", "1", "--json", "--workdir", wd); err != nil {
 		t.Fatalf("--random: %v", err)
 	}
 }
 
-// Every command takes --workdir and --config.
+// Every command takes --workdir and --config, and those that read the
+// config refuse a bad one.
 func TestPlacesFlagsEverywhere(t *testing.T) {
 	wd := t.TempDir()
 	cfg := filepath.Join(wd, "w.toml")
 	if err := os.WriteFile(cfg, []byte("# empty: the defaults\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		name string
-		run  func([]string) error
-	}{
-		{"tasks", cmdTasks},
-		{"models", func(a []string) error { return listModels(io.Discard, a) }},
-	} {
-		if err := c.run([]string{"--workdir", wd, "--config", cfg, "--json"}); err != nil {
-			t.Errorf("%s: %v", c.name, err)
+	for _, name := range []string{"tasks", "models"} {
+		if err := runCmd(io.Discard, name, "--workdir", wd, "--config", cfg, "--json"); err != nil {
+			t.Errorf("%s: %v", name, err)
 		}
+	}
+	// Flags before the command name work too: they are the root's.
+	if err := runCmd(io.Discard, "--workdir", wd, "tasks", "show", "logic", "--n", "1", "--config", cfg); err != nil {
+		t.Errorf("tasks show: %v", err)
 	}
 	bad := filepath.Join(wd, "bad.toml")
 	os.WriteFile(bad, []byte("[nope]\nx = 1\n"), 0o644)
-	if err := listModels(io.Discard, []string{"--config", bad}); err == nil {
-		t.Error("models accepted a bad --config")
+	for _, name := range []string{"tasks", "models"} {
+		if err := runCmd(io.Discard, name, "--config", bad); err == nil {
+			t.Errorf("%s accepted a bad --config", name)
+		}
 	}
 }
 
@@ -124,8 +108,9 @@ func TestPlacesFlagsEverywhere(t *testing.T) {
 // the tokenizer path is what is tested: the text is the words of the new ids.
 func TestGenerateNanoWordPromptUsesWordTokenizer(t *testing.T) {
 	wd := t.TempDir()
-	cf := commonFlags{workdir: wd}
-	cfg, err := cf.load()
+	a := newTestApp(nil, io.Discard, io.Discard)
+	a.workdir = wd
+	cfg, err := a.load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +129,8 @@ func TestGenerateNanoWordPromptUsesWordTokenizer(t *testing.T) {
 	}
 	prompt := "which material is shiny ?"
 	var out bytes.Buffer
-	if err := generate(&out, []string{"--model", "nano-word", "--prompt", prompt, "--max-new", "2", "--greedy",
-		"--json", "--workdir", wd}); err != nil {
+	if err := runCmd(&out, "generate", "--model", "nano-word", "--prompt", prompt, "--max-new", "2", "--greedy",
+		"--json", "--workdir", wd); err != nil {
 		t.Fatalf("generate --model nano-word --prompt: %v", err)
 	}
 	var res struct {
@@ -160,7 +145,7 @@ func TestGenerateNanoWordPromptUsesWordTokenizer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Words outside the vocabulary are refused by name, not read as <unk>.
-	err = generate(&bytes.Buffer{}, []string{"--model", "nano-word", "--prompt", "which metal floats ?", "--workdir", wd})
+	err = runCmd(&bytes.Buffer{}, "generate", "--model", "nano-word", "--prompt", "which metal floats ?", "--workdir", wd)
 	if err == nil || !strings.Contains(err.Error(), "not among them: metal, floats") {
 		t.Errorf("out-of-vocabulary prompt: err = %v", err)
 	}

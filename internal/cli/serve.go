@@ -1,9 +1,8 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,22 +12,20 @@ import (
 
 	"github.com/charmbracelet/log"
 	"github.com/charmbracelet/ssh"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/pipeline"
 	"github.com/degaml/workbench/tui/serve"
 )
 
-func init() {
-	register("serve", "serve the TUI over SSH to many users sharing one engine", cmdServe)
-}
-
 // shutdownTimeout bounds the goodbye: sessions get their farewell, then
 // connections still open are cut.
 const shutdownTimeout = 10 * time.Second
 
-// serveFlags are `workbench serve`'s own flags; set ones override [serve].
-type serveFlags struct {
+// serveOptions are `workbench serve`'s own flags; set ones override [serve].
+type serveOptions struct {
 	listen, hostKey, authKeys string
 	adminKeys                 string
 	anyKey                    bool
@@ -36,57 +33,63 @@ type serveFlags struct {
 	idle                      time.Duration
 }
 
-func (f *serveFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.listen, "listen", "", "address to listen on (default [serve] listen, 127.0.0.1:2222)")
-	fs.StringVar(&f.hostKey, "host-key", "", "host private key, generated (ed25519) when missing (default <workdir>/ssh/host_ed25519)")
-	fs.StringVar(&f.authKeys, "authorized-keys", "", "authorized_keys file: the public keys allowed in (required unless --allow-any-key)")
-	fs.StringVar(&f.adminKeys, "admin-keys", "", "authorized_keys-format `file` of keys whose seats may open the admin view (ctrl+a: seats, tasks, queue)")
-	fs.BoolVar(&f.anyKey, "allow-any-key", false, "accept ANY public key (throwaway demos on a trusted network only)")
-	fs.IntVar(&f.maxSessions, "max-sessions", 0, "concurrent sessions (default [serve] max_sessions)")
-	fs.DurationVar(&f.idle, "idle-timeout", 0, "disconnect after this long without input, e.g. 15m; 0s = never (default [serve] idle_timeout)")
-	fs.IntVar(&f.workers, "workers", 0, "jobs run at once on the shared engine (default [serve] workers)")
+func (o *serveOptions) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.listen, "listen", "", "address to listen on (default [serve] listen, 127.0.0.1:2222)")
+	fs.StringVar(&o.hostKey, "host-key", "", "host private key, generated (ed25519) when missing (default <workdir>/ssh/host_ed25519)")
+	fs.StringVar(&o.authKeys, "authorized-keys", "", "authorized_keys file: the public keys allowed in (required unless --allow-any-key)")
+	fs.StringVar(&o.adminKeys, "admin-keys", "", "authorized_keys-format `file` of keys whose seats may open the admin view (ctrl+a: seats, tasks, queue)")
+	fs.BoolVar(&o.anyKey, "allow-any-key", false, "accept ANY public key (throwaway demos on a trusted network only)")
+	fs.IntVar(&o.maxSessions, "max-sessions", 0, "concurrent sessions (default [serve] max_sessions)")
+	fs.DurationVar(&o.idle, "idle-timeout", 0, "disconnect after this long without input, e.g. 15m; 0s = never (default [serve] idle_timeout)")
+	fs.IntVar(&o.workers, "workers", 0, "jobs run at once on the shared engine (default [serve] workers)")
 }
 
-// apply copies the flags the user actually set onto the config.
-func (f *serveFlags) apply(fs *flag.FlagSet, c *config.Serve) {
-	fs.Visit(func(fl *flag.Flag) {
-		switch fl.Name {
-		case "listen":
-			c.Listen = f.listen
-		case "host-key":
-			c.HostKey = f.hostKey
-		case "authorized-keys":
-			c.AuthorizedKeys = f.authKeys
-		case "allow-any-key":
-			c.AllowAnyKey = f.anyKey
-		case "max-sessions":
-			c.MaxSessions = f.maxSessions
-		case "idle-timeout":
-			c.IdleTimeout.Duration = f.idle
-		case "workers":
-			c.Workers = f.workers
-		}
-	})
+// apply copies the flags the user actually set (changed reports them) onto
+// the config.
+func (o *serveOptions) apply(changed func(name string) bool, c *config.Serve) {
+	if changed("listen") {
+		c.Listen = o.listen
+	}
+	if changed("host-key") {
+		c.HostKey = o.hostKey
+	}
+	if changed("authorized-keys") {
+		c.AuthorizedKeys = o.authKeys
+	}
+	if changed("allow-any-key") {
+		c.AllowAnyKey = o.anyKey
+	}
+	if changed("max-sessions") {
+		c.MaxSessions = o.maxSessions
+	}
+	if changed("idle-timeout") {
+		c.IdleTimeout.Duration = o.idle
+	}
+	if changed("workers") {
+		c.Workers = o.workers
+	}
 }
 
-// cmdServe is `workbench serve [flags]`.
-func cmdServe(args []string) error {
-	fs := newFlags("serve")
-	var cf commonFlags
-	cf.register(fs)
-	var sf serveFlags
-	sf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
+// newServeCmd is `workbench serve [flags]`.
+func newServeCmd(a *app) *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "serve the TUI over SSH to many users sharing one engine",
+		Args:  noArgs("serve: unexpected argument %q (task files cannot be served; see `workbench serve -h`)"),
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("serve: unexpected argument %q (task files cannot be served; see `workbench serve -h`)", fs.Arg(0))
-	}
-	cfg, err := cf.load()
+	cmd.RunE = func(*cobra.Command, []string) error { return a.serve(&o, cmd.Flags().Changed) }
+	a.registerBackend(cmd.Flags())
+	o.register(cmd.Flags())
+	return cmd
+}
+
+func (a *app) serve(o *serveOptions, changed func(name string) bool) error {
+	cfg, err := a.load()
 	if err != nil {
 		return err
 	}
-	sf.apply(fs, &cfg.Serve)
+	o.apply(changed, &cfg.Serve)
 	sc := cfg.Serve
 	switch {
 	case sc.MaxSessions < 1:
@@ -99,8 +102,8 @@ func cmdServe(args []string) error {
 		return serve.ErrNoAuthorizedKeys
 	}
 
-	logger := log.NewWithOptions(os.Stderr, log.Options{ReportTimestamp: true, Prefix: "serve"})
-	wb, err := pipeline.Open(cfg, cf.workdir) // one engine per server; Open reads Serve.Workers
+	logger := log.NewWithOptions(a.stderr, log.Options{ReportTimestamp: true, Prefix: "serve"})
+	wb, err := pipeline.Open(cfg, a.workdir) // one engine per server; Open reads Serve.Workers
 	if err != nil {
 		return err
 	}
@@ -113,7 +116,7 @@ func cmdServe(args []string) error {
 		Listen:             sc.Listen,
 		HostKeyPath:        hostKey,
 		AuthorizedKeysPath: sc.AuthorizedKeys,
-		AdminKeysPath:      sf.adminKeys,
+		AdminKeysPath:      o.adminKeys,
 		AllowAnyKey:        sc.AllowAnyKey,
 		MaxSessions:        sc.MaxSessions,
 		IdleTimeout:        sc.IdleTimeout.Duration,

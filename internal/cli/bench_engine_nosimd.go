@@ -1,7 +1,7 @@
-//go:build goexperiment.simd
+//go:build !goexperiment.simd
 
-package main
+package cli
 
 // simdBuild reports whether this binary was built with GOEXPERIMENT=simd (the go backend's AVX2/AVX-512
 // matmul kernels are only compiled in then).
-const simdBuild = true
+const simdBuild = false

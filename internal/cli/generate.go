@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -10,82 +10,97 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gomlx/compute"
+	"github.com/spf13/cobra"
+
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/engine"
 	"github.com/degaml/workbench/core/pipeline"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
-	"github.com/gomlx/compute"
 )
 
-func init() {
-	register("generate", "continue a prompt with a model: --model DIR|PRESET (--prompt TEXT | --prompt-ids 1,2) --max-new N [--greedy] [--json]", cmdGenerate)
+// generateOptions are `workbench generate`'s flags.
+type generateOptions struct {
+	model, adapter, prompt, promptIDs, backend  string
+	random, greedy, stopEOS, truncateLeft, json bool
+	maxNew, topK                                int
+	temperature, topP                           float64
+	seed                                        uint64
 }
 
-// cmdGenerate implements
+// newGenerateCmd is
 //
 //	workbench generate --model DIR|PRESET [--adapter DIR] (--prompt TEXT | --prompt-ids 1,2,3) --max-new N
 //	                   [--greedy | --temperature T --top-k K --top-p P --seed S] [--stop-eos] [--json]
 //
 // With --json it prints {"ids":[new ids...],"text":"..."}; otherwise it streams the text as it is generated.
 // Greedy decoding does not stop at EOS unless --stop-eos is given (so it matches HF's greedy reference).
-func cmdGenerate(args []string) error { return generate(os.Stdout, args) }
+func newGenerateCmd(a *app) *cobra.Command {
+	var o generateOptions
+	cmd := &cobra.Command{
+		Use:   "generate",
+		Short: "continue a prompt with a model: --model DIR|PRESET (--prompt TEXT | --prompt-ids 1,2) --max-new N [--greedy] [--json]",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("generate: unexpected arguments %q", args)
+			}
+			return nil
+		},
+		RunE: func(*cobra.Command, []string) error { return a.generate(&o) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.model, "model", "", "HF model `directory`, workbench checkpoint directory, or preset name (nano, micro: the base the pipeline trained in --workdir)")
+	fs.BoolVar(&o.random, "random", false, "with a preset --model: random weights instead of the trained base (for testing the decoder)")
+	fs.StringVar(&o.adapter, "adapter", "", "PEFT LoRA adapter directory")
+	fs.StringVar(&o.prompt, "prompt", "", "prompt text")
+	fs.StringVar(&o.promptIDs, "prompt-ids", "", "prompt as comma-separated token ids")
+	fs.IntVar(&o.maxNew, "max-new", 32, "maximum number of new tokens")
+	fs.BoolVar(&o.greedy, "greedy", false, "greedy decoding (arg-max)")
+	fs.Float64Var(&o.temperature, "temperature", 1, "sampling temperature (ignored with --greedy)")
+	fs.IntVar(&o.topK, "top-k", 0, "top-k filter (0 = off)")
+	fs.Float64Var(&o.topP, "top-p", 1, "nucleus filter (1 = off)")
+	fs.Uint64Var(&o.seed, "seed", 0, "sampling seed (and weight seed for presets)")
+	fs.BoolVar(&o.stopEOS, "stop-eos", false, "stop at the EOS token")
+	fs.BoolVar(&o.truncateLeft, "truncate-left", false, "keep the last tokens of a prompt longer than the context instead of failing")
+	fs.BoolVar(&o.json, "json", false, `print {"ids":[...],"text":"..."}`)
+	fs.StringVar(&o.backend, "backend", "", "GoMLX backend (default: $GOMLX_BACKEND, then go)")
+	return cmd
+}
 
-func generate(stdout io.Writer, args []string) error {
-	fs := newFlags("generate")
-	model := fs.String("model", "", "HF model `directory`, workbench checkpoint directory, or preset name (nano, micro: the base the pipeline trained in --workdir)")
-	random := fs.Bool("random", false, "with a preset --model: random weights instead of the trained base (for testing the decoder)")
-	var cf commonFlags
-	cf.registerPlaces(fs)
-	adapter := fs.String("adapter", "", "PEFT LoRA adapter directory")
-	prompt := fs.String("prompt", "", "prompt text")
-	promptIDs := fs.String("prompt-ids", "", "prompt as comma-separated token ids")
-	maxNew := fs.Int("max-new", 32, "maximum number of new tokens")
-	greedy := fs.Bool("greedy", false, "greedy decoding (arg-max)")
-	temp := fs.Float64("temperature", 1, "sampling temperature (ignored with --greedy)")
-	topK := fs.Int("top-k", 0, "top-k filter (0 = off)")
-	topP := fs.Float64("top-p", 1, "nucleus filter (1 = off)")
-	seed := fs.Uint64("seed", 0, "sampling seed (and weight seed for presets)")
-	stopEOS := fs.Bool("stop-eos", false, "stop at the EOS token")
-	truncate := fs.Bool("truncate-left", false, "keep the last tokens of a prompt longer than the context instead of failing")
-	asJSON := fs.Bool("json", false, `print {"ids":[...],"text":"..."}`)
-	backend := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, then go)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("generate: unexpected arguments %q", fs.Args())
-	}
-	if *model == "" {
+func (a *app) generate(o *generateOptions) error {
+	stdout := a.stdout
+	if o.model == "" {
 		return errors.New("generate: --model is required")
 	}
-	if (*prompt == "") == (*promptIDs == "") {
+	if (o.prompt == "") == (o.promptIDs == "") {
 		return errors.New("generate: give exactly one of --prompt and --prompt-ids")
 	}
 	// Sampling settings are checked even with --greedy: a typo there is
 	// still a typo, and silently ignoring it hides it.
-	if err := errors.Join(api.MaxNewBound.CheckInt(int64(*maxNew)), api.TemperatureBound.Check(*temp),
-		api.TopPBound.Check(*topP), api.TopKBound.CheckInt(int64(*topK))); err != nil {
+	if err := errors.Join(api.MaxNewBound.CheckInt(int64(o.maxNew)), api.TemperatureBound.Check(o.temperature),
+		api.TopPBound.Check(o.topP), api.TopKBound.CheckInt(int64(o.topK))); err != nil {
 		return flagError("generate", err)
 	}
-	arg := *model
-	if _, isPreset := presetArg(arg); isPreset && !*random {
+	arg := o.model
+	if _, isPreset := presetArg(arg); isPreset && !o.random {
 		// A preset means the base the pipeline pretrained (random weights
 		// generate noise); say how to get one when there is none yet.
-		dir, err := trainedBaseArg(&cf, arg)
+		dir, err := a.trainedBaseArg(arg)
 		if err != nil {
 			return err
 		}
 		arg = dir
 	}
-	be, err := newQuietBackend(*backend)
+	be, err := engine.New(o.backend) // keeps the go backend's start-up line off stdout (--json)
 	if err != nil {
 		return err
 	}
-	m, err := loadModelArg(arg, int64(*seed), be)
+	m, err := loadModelArg(arg, int64(o.seed), be)
 	if err != nil {
 		return err
 	}
-	if p, perr := models.PresetByName(*model); perr == nil && arg != *model && m.Tokenizer == nil {
+	if p, perr := models.PresetByName(o.model); perr == nil && arg != o.model && m.Tokenizer == nil {
 		// A trained base's checkpoint names only the byte tokenizer; the
 		// word preset's vocabulary comes from the built-in suites.
 		if m.Tokenizer, err = pipeline.PresetTokenizer(p); err != nil {
@@ -93,8 +108,8 @@ func generate(stdout io.Writer, args []string) error {
 		}
 	}
 	var ids []int
-	if *promptIDs != "" {
-		for _, f := range strings.Split(*promptIDs, ",") {
+	if o.promptIDs != "" {
+		for _, f := range strings.Split(o.promptIDs, ",") {
 			v, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil {
 				return fmt.Errorf("generate: --prompt-ids: %q is not an integer", f)
@@ -106,32 +121,32 @@ func generate(stdout io.Writer, args []string) error {
 		}
 	} else {
 		if m.Tokenizer == nil {
-			return fmt.Errorf("generate: %s has no tokenizer; use --prompt-ids", *model)
+			return fmt.Errorf("generate: %s has no tokenizer; use --prompt-ids", o.model)
 		}
 		// The word tokenizer maps unknown words to <unk>: refuse them, as chat
 		// does, instead of continuing a prompt the model cannot read.
 		if wt, ok := m.Tokenizer.(*tokenizer.Word); ok {
-			if u := wt.Unknown(*prompt); len(u) > 0 {
+			if u := wt.Unknown(o.prompt); len(u) > 0 {
 				return fmt.Errorf("generate: %s reads only its %d words; not among them: %s (`workbench tokenize --model %s` shows the ids)",
-					*model, len(wt.Words()), strings.Join(u, ", "), *model)
+					o.model, len(wt.Words()), strings.Join(u, ", "), o.model)
 			}
 		}
-		ids = m.Tokenizer.Encode(*prompt)
+		ids = m.Tokenizer.Encode(o.prompt)
 		if len(ids) == 0 {
 			return errors.New("generate: the prompt encodes to no tokens")
 		}
 	}
-	opt := models.GenerateOptions{MaxNew: *maxNew, Greedy: *greedy, Temperature: *temp, TopK: *topK, TopP: *topP,
-		Seed: *seed, StopEOS: *stopEOS, TruncateLeft: *truncate}
-	if *adapter != "" {
-		if opt.Adapter, err = models.LoadPEFT(*adapter); err != nil {
+	opt := models.GenerateOptions{MaxNew: o.maxNew, Greedy: o.greedy, Temperature: o.temperature, TopK: o.topK, TopP: o.topP,
+		Seed: o.seed, StopEOS: o.stopEOS, TruncateLeft: o.truncateLeft}
+	if o.adapter != "" {
+		if opt.Adapter, err = models.LoadPEFT(o.adapter); err != nil {
 			return err
 		}
 		if err := opt.Adapter.Validate(m.Config); err != nil {
-			return fmt.Errorf("generate: adapter %s does not fit the model: %w", *adapter, err)
+			return fmt.Errorf("generate: adapter %s does not fit the model: %w", o.adapter, err)
 		}
 	}
-	if !*asJSON {
+	if !o.json {
 		opt.OnToken = func(_ int, text string) bool {
 			io.WriteString(stdout, text)
 			return true
@@ -146,7 +161,7 @@ func generate(stdout io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if o.json {
 		out := struct {
 			IDs        []int  `json:"ids"`
 			Text       string `json:"text"`
@@ -173,20 +188,20 @@ func presetArg(arg string) (models.Config, bool) {
 
 // trainedBaseArg finds the base model the pipeline pretrained for preset
 // under the flags' config and work dir.
-func trainedBaseArg(cf *commonFlags, preset string) (string, error) {
-	cfg, err := cf.load()
+func (a *app) trainedBaseArg(preset string) (string, error) {
+	cfg, err := a.load()
 	if err != nil {
 		return "", err
 	}
 	cfg.Model.Preset = preset
-	dir, ok, err := pipeline.TrainedBase(cfg, cf.workdir)
+	dir, ok, err := pipeline.TrainedBase(cfg, a.workdir)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
 		wd := ""
-		if cf.workdir != "" {
-			wd = " --workdir " + cf.workdir
+		if a.workdir != "" {
+			wd = " --workdir " + a.workdir
 		}
 		return "", fmt.Errorf("generate: no trained %s base in the work dir yet (looked for %s); "+
 			"pretrain one with `workbench run --task math-mc --method base%s` (or open the TUI), "+

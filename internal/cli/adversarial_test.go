@@ -1,4 +1,4 @@
-package main
+package cli
 
 // The adversarial suite of issue 13 at the command line: every attack that
 // made a command hang, lie or eat memory, and the behaviour now expected.
@@ -42,7 +42,7 @@ func TestAttackNegativeBatchConfig(t *testing.T) {
 	os.WriteFile(cfg, []byte("[pipeline]\npretrain_batch = -1\n"), 0o644)
 	done := make(chan error, 1)
 	go func() {
-		done <- runTask(io.Discard, false, []string{"--task", "math-mc", "--method", "base", "--workdir", t.TempDir(), "--config", cfg})
+		done <- runCmd(io.Discard, "run", "--task", "math-mc", "--method", "base", "--workdir", t.TempDir(), "--config", cfg)
 	}()
 	select {
 	case err := <-done:
@@ -61,7 +61,7 @@ func TestAttackBadFlags(t *testing.T) {
 		{"--inner-steps -10", "--inner-steps = -10"}, {"--seed -1", "--seed = -1"}, {"--support -2", "--support = -2"},
 	} {
 		args := append([]string{"--task", "math-mc", "--method", "nometa-lora", "--workdir", wd}, strings.Fields(c.args)...)
-		if err := runTask(io.Discard, false, args); err == nil || !strings.Contains(err.Error(), c.want) {
+		if err := runCmd(io.Discard, append([]string{"run"}, args...)...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("run %s: %v, want %q", c.args, err, c.want)
 		}
 	}
@@ -71,7 +71,7 @@ func TestAttackBadFlags(t *testing.T) {
 		{"--top-k -5", "--top-k = -5"}, {"--max-new -1", "--max-new = -1"},
 	} {
 		args := append([]string{"--model", "nano", "--prompt", "hi"}, strings.Fields(c.args)...)
-		if err := generate(io.Discard, args); err == nil || !strings.Contains(err.Error(), c.want) {
+		if err := runCmd(io.Discard, append([]string{"generate"}, args...)...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("generate %s: %v, want %q", c.args, err, c.want)
 		}
 	}
@@ -85,7 +85,7 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // `tokenize < /dev/zero` used 6 GB in 30 s.
 func TestAttackTokenizeEndlessStdin(t *testing.T) {
 	var err error
-	n := allocated(func() { err = tokenize(zeros{}, io.Discard, []string{"--model", "nano", "--max-bytes", "1048576"}) })
+	n := allocated(func() { err = runCmdIn(zeros{}, io.Discard, "tokenize", "--model", "nano", "--max-bytes", "1048576") })
 	if err == nil || !strings.Contains(err.Error(), "1 MiB limit") || !strings.Contains(err.Error(), "--max-bytes") {
 		t.Fatalf("err = %v", err)
 	}
@@ -100,7 +100,7 @@ func TestAttackTasksCheckDevZero(t *testing.T) {
 		t.Skip("no /dev/zero")
 	}
 	var err error
-	n := allocated(func() { err = tasksCheck([]string{"/dev/zero"}, io.Discard) })
+	n := allocated(func() { err = runCmd(io.Discard, "tasks", "check", "/dev/zero") })
 	if err == nil || !strings.Contains(err.Error(), "binary data") {
 		t.Fatalf("err = %v", err)
 	}
@@ -112,7 +112,7 @@ func TestAttackTasksCheckDevZero(t *testing.T) {
 func TestAttackTasksCheckSizeLimit(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "big.jsonl")
 	os.WriteFile(p, bytes.Repeat([]byte(`{"prompt":"Q\nA: x\nB: y","response":"[B]"}`+"\n"), 1000), 0o644)
-	err := tasksCheck([]string{p, "--max-bytes", "4096"}, io.Discard)
+	err := runCmd(io.Discard, "tasks", "check", p, "--max-bytes", "4096")
 	if err == nil || !strings.Contains(err.Error(), "4 KiB input limit") || !strings.Contains(err.Error(), "--max-bytes") {
 		t.Fatalf("err = %v", err)
 	}
@@ -127,7 +127,7 @@ func TestAttackTasksCheckManyBadRecords(t *testing.T) {
 	const records = 100_000
 	body := bytes.Repeat([]byte(`{"prompt": 5, "response": []}`+"\n"), records)
 	os.WriteFile(p, body, 0o644)
-	err := tasksCheck([]string{p}, io.Discard)
+	err := runCmd(io.Discard, "tasks", "check", p)
 	if err == nil {
 		t.Fatal("accepted")
 	}
@@ -158,7 +158,7 @@ func TestAttackChild(t *testing.T) {
 	if args == "" {
 		t.Skip("helper process")
 	}
-	os.Exit(run(strings.Split(args, "\x1f")))
+	os.Exit(Execute(strings.Split(args, "\x1f"), testDefaultConfig))
 }
 
 // Ctrl-C and SIGTERM end `run` promptly, with a non-zero status and one

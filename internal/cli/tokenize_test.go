@@ -1,7 +1,8 @@
-package main
+package cli
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 
@@ -11,22 +12,19 @@ import (
 // The summary in `workbench --help` is what a newcomer reads first: every
 // preset tokenize accepts must be named there (nano-word was missing).
 func TestTokenizeSummaryNamesEveryPreset(t *testing.T) {
-	var summary string
-	for _, c := range commands {
-		if c.name == "tokenize" {
-			summary = c.summary
-		}
+	root := newRoot(newTestApp(nil, io.Discard, io.Discard))
+	cmd, _, err := root.Find([]string{"tokenize"})
+	if err != nil || cmd.Name() != "tokenize" {
+		t.Fatalf("tokenize is not a command: %v", err)
 	}
-	if summary == "" {
-		t.Fatal("tokenize is not registered")
-	}
+	summary := cmd.Short
 	for _, p := range models.Presets() {
 		if !strings.Contains(summary, p.Name) {
 			t.Errorf("tokenize summary %q does not name preset %q", summary, p.Name)
 		}
 		// And every named preset really tokenizes.
 		var out bytes.Buffer
-		if err := tokenize(strings.NewReader("which material is shiny ?"), &out, []string{"--model", p.Name}); err != nil {
+		if err := runCmdIn(strings.NewReader("which material is shiny ?"), &out, "tokenize", "--model", p.Name); err != nil {
 			t.Errorf("tokenize --model %s: %v", p.Name, err)
 		} else if strings.TrimSpace(out.String()) == "" {
 			t.Errorf("tokenize --model %s printed no ids", p.Name)

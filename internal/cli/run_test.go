@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ func TestRunJSONContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	err := runTask(&out, false, []string{"--config", cfg, "--workdir", t.TempDir(), "--task", "logic", "--method", "nometa-lora", "--inner-steps", "2", "--seed", "4", "--json"})
+	err := runCmd(&out, "run", "--config", cfg, "--workdir", t.TempDir(), "--task", "logic", "--method", "nometa-lora", "--inner-steps", "2", "--seed", "4", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,12 +49,12 @@ func TestRunJSONContract(t *testing.T) {
 
 func TestRunRejectsBadInput(t *testing.T) {
 	var out bytes.Buffer
-	if err := runTask(&out, false, []string{"--method", "base"}); err == nil || !strings.Contains(err.Error(), "--task") {
+	if err := runCmd(&out, "run", "--method", "base"); err == nil || !strings.Contains(err.Error(), "--task") {
 		t.Fatalf("missing --task: %v", err)
 	}
 	cfg := filepath.Join(t.TempDir(), "bad.toml")
 	os.WriteFile(cfg, []byte("[lora]\nrank = \"x\"\n"), 0o644)
-	if err := runTask(&out, false, []string{"--config", cfg, "--task", "logic"}); err == nil || !strings.Contains(err.Error(), "bad.toml:2") {
+	if err := runCmd(&out, "run", "--config", cfg, "--task", "logic"); err == nil || !strings.Contains(err.Error(), "bad.toml:2") {
 		t.Fatalf("bad config: %v", err)
 	}
 }

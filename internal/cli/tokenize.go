@@ -1,14 +1,14 @@
-package main
+package cli
 
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/spf13/cobra"
 
 	"github.com/degaml/workbench/core/pipeline"
 	"github.com/degaml/workbench/models"
@@ -16,58 +16,61 @@ import (
 	"github.com/degaml/workbench/tasks/loaders"
 )
 
-// cmdTokenize implements
+// tokenizeOptions are `workbench tokenize`'s flags.
+type tokenizeOptions struct {
+	model    string
+	json     bool
+	maxBytes int64
+}
+
+// newTokenizeCmd is
 //
 //	workbench tokenize --model DIR|PRESET [--json]
 //
 // It tokenizes ALL of stdin (trailing whitespace and newlines included, since they are tokens too) and prints
 // the ids: `{"ids":[...]}` with --json, otherwise space separated; a newline follows either way.
-func cmdTokenize(args []string) error {
-	_, stop := interruptibleWithin(0) // nothing to save: Ctrl-C ends it at once, with a line
-	defer stop()
-	return tokenize(os.Stdin, os.Stdout, args)
+func newTokenizeCmd(a *app) *cobra.Command {
+	var o tokenizeOptions
+	cmd := &cobra.Command{
+		Use:   "tokenize",
+		Short: "print the token ids of stdin (--model DIR|nano-word|nano|micro, --json)",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("tokenize: unexpected arguments %q (the text is read from stdin)", args)
+			}
+			return nil
+		},
+		RunE: func(*cobra.Command, []string) error {
+			_, stop := interruptibleWithin(0) // nothing to save: Ctrl-C ends it at once, with a line
+			defer stop()
+			return tokenize(a.stdin, a.stdout, &o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.model, "model", "", "model directory holding tokenizer.json, or a preset name (nano-word: its word vocabulary; nano, micro: the byte tokenizer)")
+	fs.BoolVar(&o.json, "json", false, `print {"ids":[...]} instead of space-separated ids`)
+	fs.Int64Var(&o.maxBytes, "max-bytes", maxTokenizeBytes, "refuse input larger than this many bytes")
+	return cmd
 }
 
-// main.go's table is filled by the cmd_*.go files, so registering here keeps main.go untouched.
-func init() {
-	register("tokenize", "print the token ids of stdin (--model DIR|nano-word|nano|micro, --json)", cmdTokenize)
-}
-
-func tokenize(stdin io.Reader, stdout io.Writer, args []string) error {
-	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
-	model := fs.String("model", "", "model directory holding tokenizer.json, or a preset name (nano-word: its word vocabulary; nano, micro: the byte tokenizer)")
-	asJSON := fs.Bool("json", false, `print {"ids":[...]} instead of space-separated ids`)
-	maxBytes := fs.Int64("max-bytes", maxTokenizeBytes, "refuse input larger than this many bytes")
-	var cf commonFlags
-	cf.registerPlaces(fs) // accepted everywhere; the byte tokenizer needs neither
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: workbench tokenize --model DIR|nano-word|nano|micro [--json] < text")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("tokenize: unexpected arguments %q (the text is read from stdin)", fs.Args())
-	}
-	if *model == "" {
+func tokenize(stdin io.Reader, stdout io.Writer, o *tokenizeOptions) error {
+	if o.model == "" {
 		return errors.New("tokenize: --model is required (a directory with tokenizer.json, or nano-word/nano/micro)")
 	}
-	tok, err := tokenizerFor(*model)
+	tok, err := tokenizerFor(o.model)
 	if err != nil {
 		return err
 	}
-	if *maxBytes <= 0 {
-		return fmt.Errorf("tokenize: --max-bytes = %d: must be positive", *maxBytes)
+	if o.maxBytes <= 0 {
+		return fmt.Errorf("tokenize: --max-bytes = %d: must be positive", o.maxBytes)
 	}
 	// Bounded: `tokenize < /dev/zero` must end with an error, not fill memory.
-	data, err := io.ReadAll(io.LimitReader(stdin, *maxBytes+1))
+	data, err := io.ReadAll(io.LimitReader(stdin, o.maxBytes+1))
 	if err != nil {
 		return fmt.Errorf("tokenize: reading stdin: %w", err)
 	}
-	if int64(len(data)) > *maxBytes {
-		return fmt.Errorf("tokenize: stdin is larger than the %s limit; raise it with --max-bytes", loaders.SizeString(*maxBytes))
+	if int64(len(data)) > o.maxBytes {
+		return fmt.Errorf("tokenize: stdin is larger than the %s limit; raise it with --max-bytes", loaders.SizeString(o.maxBytes))
 	}
 	// Reject rather than silently repair: the ids of repaired text would not be the ids of the input.
 	if !utf8.Valid(data) {
@@ -77,12 +80,12 @@ func tokenize(stdin io.Reader, stdout io.Writer, args []string) error {
 
 	w := bufio.NewWriter(stdout)
 	buf := make([]byte, 0, 16)
-	if *asJSON {
+	if o.json {
 		w.WriteString(`{"ids":[`)
 	}
 	for i, id := range ids {
 		if i > 0 {
-			if *asJSON {
+			if o.json {
 				w.WriteByte(',')
 			} else {
 				w.WriteByte(' ')
@@ -90,7 +93,7 @@ func tokenize(stdin io.Reader, stdout io.Writer, args []string) error {
 		}
 		w.Write(strconv.AppendInt(buf[:0], int64(id), 10))
 	}
-	if *asJSON {
+	if o.json {
 		w.WriteString("]}")
 	}
 	w.WriteByte('\n')

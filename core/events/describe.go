@@ -1,0 +1,59 @@
+package events
+
+import "fmt"
+
+// Describe renders an event as one human line for a terminal or a log;
+// permanent lines are milestones that stay on screen, the others (steps)
+// are live status that the next line overwrites. Events with nothing to
+// say give "".
+func Describe(e Event) (line string, permanent bool) {
+	switch e.Kind {
+	case StageStarted:
+		return fmt.Sprintf("▶ stage %s", e.Stage), true
+	case StageFinished:
+		if e.Message != "" {
+			return fmt.Sprintf("✗ stage %s failed: %s", e.Stage, e.Message), true
+		}
+		if e.Cached {
+			return fmt.Sprintf("✓ stage %s (cached)", e.Stage), true
+		}
+		return fmt.Sprintf("✓ stage %s", e.Stage), true
+	case Step:
+		s := fmt.Sprintf("  %s %s %s step %d/%d  loss %s", e.Stage, e.Method, e.Phase, e.Step, e.Total, fnum(e.SupportLoss))
+		if e.QueryLoss != nil {
+			s += "  query " + fnum(e.QueryLoss)
+		}
+		if e.Accuracy != nil {
+			s += fmt.Sprintf("  acc %.1f%%", 100**e.Accuracy)
+		}
+		return s + fmt.Sprintf("  %.0f ms", e.MS), false
+	case Hypothesis:
+		if h := e.Hyp; h != nil && h.Chosen {
+			return fmt.Sprintf("  chosen hypothesis: %s %v %s", h.Family, h.Params, h.Why), true
+		}
+	case Result:
+		if r := e.Result; r != nil {
+			s := fmt.Sprintf("result: %s on %s: accuracy %.1f%% (n=%d, %.1fs)", r.Method, r.Task, 100*r.Accuracy, r.N, r.WallS)
+			if r.ECE != nil {
+				s += fmt.Sprintf(", ECE %.3f", *r.ECE)
+			}
+			if r.Flag != "" {
+				s += " [FLAGGED " + r.Flag + "]"
+			}
+			return s, true
+		}
+	case Warning:
+		return "warning: " + e.Message, true
+	case Error:
+		return "error: " + e.Message, true
+	}
+	return "", false
+}
+
+// fnum prints an optional loss, "—" when absent.
+func fnum(x *float64) string {
+	if x == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.4f", *x)
+}
