@@ -54,10 +54,10 @@ func (r *Runner) exec(kind string, names, adapterNames []string, lora *LoRAConfi
 		if kind == "logits" {
 			return []*graph.Node{Logits(cfg, w, hidden)}
 		}
-		loss := ChunkedLMLoss(cfg, w, hidden, targets, weights, LossChunkElems) // the gradient is w.r.t. the adapter only
-		if kind == "loss" {
-			return []*graph.Node{loss}
+		if kind == "loss" { // no backward pass: nothing V-wide outlives the loss
+			return []*graph.Node{CausalLMLoss(Logits(cfg, w, hidden), targets, weights)}
 		}
+		loss := ChunkedLMLoss(cfg, w, hidden, targets, weights, LossChunkElems) // the gradient is w.r.t. the adapter only
 		return append([]*graph.Node{loss}, graph.Gradient(loss, aNodes...)...)
 	})
 	if err != nil {
