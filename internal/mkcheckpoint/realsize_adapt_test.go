@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,7 +65,7 @@ func TestRealSizeAdapt(t *testing.T) {
 	env := &meta.Env{Backend: be, Model: m, Publish: meta.Discard,
 		LoRA: models.LoRAConfig{Rank: 8, Alpha: 16, Targets: []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}}}
 	ctx := context.Background()
-	t.Logf("| method | meta-train (1 step): wall / peak RSS | Adapt: wall / CPU / peak RSS | evaluate 2 items: wall | test acc |")
+	t.Logf("| method | meta-train (1 step): wall / peak RSS | Adapt: wall / CPU / peak RSS | evaluate 4 items: wall | test acc |")
 	only := os.Getenv("WORKBENCH_REAL_SIZE_METHODS") // e.g. "degaml-gen,degaml": rerun some rows
 	for _, name := range meta.Names() {
 		if only != "" && !slices.Contains(strings.Split(only, ","), name) {
@@ -133,6 +134,10 @@ type phase struct {
 // measure runs f with the peak-RSS mark reset first (Linux: "5" > /proc/self/clear_refs), so VmHWM afterwards
 // is the peak of this phase alone.
 func measure(t *testing.T, f func() error) phase {
+	// Hand the previous phases' freed memory back first (twice: pooled buffers survive one GC), so that the
+	// mark starts near the live heap and not at what an earlier method left resident.
+	debug.FreeOSMemory()
+	debug.FreeOSMemory()
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		t.Logf("cannot reset the peak RSS (%v): peaks are cumulative", err)
 	}
