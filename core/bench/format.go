@@ -36,9 +36,9 @@ func title(m map[string]string, id string) string {
 // protocolNotes say what each evaluation protocol holds out (the names are
 // core/pipeline's ProtocolPaper and ProtocolWorlds).
 var protocolNotes = map[string]string{
-	"paper": "each in-domain suite is evaluated after collection and meta-training on the other five in-domain suites; " +
-		"out-of-domain suites after meta-training on all six in-domain suites (never on themselves).",
-	"worlds": "held-out worlds (new tags, seen regimes) of the suites every method meta-trained on (all six in-domain); " +
+	"paper": "each in-domain suite (or file) is evaluated after collection and meta-training on the other in-domain ones; " +
+		"out-of-domain ones after meta-training on all in-domain ones (never on themselves).",
+	"worlds": "held-out worlds (new tags, seen regimes; for files, held-out items) of the suites every method meta-trained on (all in-domain ones); " +
 		"an upper reference for the in-domain rows.",
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/core/pipeline"
+	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/suites"
 )
 
@@ -17,6 +18,9 @@ type Request struct {
 	Methods string // comma- or space-separated; "" = the config's [bench].methods
 	Suites  string // comma- or space-separated; "" = all twelve
 	Seeds   int    // 0 = the config's [bench].seeds bounded by the preset
+	// Files, when set, replaces the built-in suites: its datasets are the
+	// columns, in-domain files first, each block in the order given.
+	Files *pipeline.TaskSet
 }
 
 // NewPlan resolves a request's methods, suites and seeds from the request,
@@ -36,13 +40,21 @@ func NewPlan(req Request, cfgMethods []string, cfgSeeds int, preset Preset) (Pla
 			return plan, Layout{}, fmt.Errorf("bench: unknown method %q (have %s)", m, strings.Join(meta.Names(), ", "))
 		}
 	}
-	names := suites.Names()
-	if req.Suites != "" {
-		names = splitList(req.Suites)
-	}
-	layout, err := SplitSuites(names)
-	if err != nil {
-		return plan, layout, fmt.Errorf("bench: %w", err)
+	var layout Layout
+	if req.Files != nil {
+		if req.Suites != "" {
+			return plan, layout, errors.New("bench: --suites names built-in suites; with task files every file is a column (leave out the files you do not want)")
+		}
+		layout = Layout{InDomain: req.Files.Names(tasks.InDomain), OutOfDomain: req.Files.Names(tasks.OutOfDomain)}
+	} else {
+		names := suites.Names()
+		if req.Suites != "" {
+			names = splitList(req.Suites)
+		}
+		var err error
+		if layout, err = SplitSuites(names); err != nil {
+			return plan, layout, fmt.Errorf("bench: %w", err)
+		}
 	}
 	plan.Suites = append(slices.Clone(layout.InDomain), layout.OutOfDomain...)
 	// [bench].seeds, bounded by the preset in the direction of its purpose:
@@ -72,17 +84,31 @@ func splitList(s string) []string {
 }
 
 // Chance is uniform guessing's expected accuracy on the test items the
-// plan evaluates, per suite.
+// plan evaluates, per built-in suite.
 func Chance(plan Plan) map[string]float64 {
+	return chance(plan, func(suite string, seed int64) (*tasks.Task, error) {
+		f, err := suites.ByName(suite)
+		if err != nil {
+			return nil, err
+		}
+		return pipeline.EvalTask(f, seed), nil
+	})
+}
+
+// ChanceOn is Chance over the tasks wb evaluates, a file task set's
+// datasets included.
+func ChanceOn(wb *pipeline.Workbench, plan Plan) map[string]float64 { return chance(plan, wb.Task) }
+
+func chance(plan Plan, task func(suite string, seed int64) (*tasks.Task, error)) map[string]float64 {
 	out := map[string]float64{}
 	for _, su := range plan.Suites {
-		f, err := suites.ByName(su)
-		if err != nil {
-			continue
-		}
 		sum, n := 0.0, 0
 		for _, seed := range plan.Seeds {
-			for _, ex := range pipeline.EvalTask(f, seed).Splits.Test {
+			t, err := task(su, seed)
+			if err != nil {
+				break
+			}
+			for _, ex := range t.Splits.Test {
 				if len(ex.Options) > 0 {
 					sum += 1 / float64(len(ex.Options))
 					n++

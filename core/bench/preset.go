@@ -113,6 +113,13 @@ func ApplyPreset(name string, cfg *config.Config) (*config.Config, Preset, error
 // budgets), so changing a budget starts a fresh file instead of mixing
 // results, while seeds, methods and suites can change freely.
 func Key(preset string, cfg *config.Config, opts meta.Options) string {
+	return KeyWithTasks(preset, cfg, opts, "")
+}
+
+// KeyWithTasks is Key for a bench over a file task set, identified by
+// taskSet (pipeline.Workbench.TaskSetKey): other files, or edited ones,
+// start a fresh results file.
+func KeyWithTasks(preset string, cfg *config.Config, opts meta.Options, taskSet string) string {
 	pl := cfg.Pipeline
 	pl.Workdir = "" // where results live does not change them
 	b, _ := json.Marshal(struct {
@@ -122,7 +129,8 @@ func Key(preset string, cfg *config.Config, opts meta.Options) string {
 		Pipeline config.Pipeline
 		Adapt    config.Adapt
 		Options  meta.Options
-	}{preset, cfg.Model, cfg.LoRA, pl, cfg.Adapt, opts})
+		Tasks    string `json:",omitempty"` // "" keeps the built-in suites' keys as they were
+	}{preset, cfg.Model, cfg.LoRA, pl, cfg.Adapt, opts, taskSet})
 	h := sha256.Sum256(b)
 	return preset + "-" + hex.EncodeToString(h[:])[:12]
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/pipeline"
-	"github.com/degaml/workbench/tasks/suites"
 )
 
 // This file wires a bench to a pipeline.Workbench: the whole run
@@ -72,21 +71,32 @@ func RunOnWorkbench(ctx context.Context, cfg *config.Config, workdir string, spe
 	if err := wb.SetProtocol(spec.Protocol); err != nil {
 		return nil, fmt.Errorf("bench: --protocol: %w", err)
 	}
+	if spec.Files != nil {
+		if err := wb.SetTaskSet(spec.Files); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
 	// The preset's method budgets (smaller meta-training for quick, larger for
 	// paper) apply on top of what the config sets.
 	opts := MergeOptions(pipeline.MethodOptions(cfg), preset.Options)
 	wb.SetMethodOptions(opts)
 
 	// The key hashes the protocol and the method budgets in effect (config and
-	// preset), so a changed [methods.*] key starts a fresh results file.
-	key := Key(presetName+"-"+spec.Protocol, cfg, opts)
+	// preset), and the task files' contents, so a changed [methods.*] key or
+	// an edited file starts a fresh results file.
+	label, data := presetName+"-"+spec.Protocol, ""
+	if spec.Files != nil {
+		label += "-files"
+		data = fmt.Sprintf(", %d task files", len(spec.Files.Tasks))
+	}
+	key := KeyWithTasks(label, cfg, opts, wb.TaskSetKey())
 	dir := filepath.Join(wb.Workdir(), "bench")
 	st, err := OpenStore(filepath.Join(dir, StoreFile(key, plan.Shard)))
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	title := fmt.Sprintf("DeGAML Workbench bench — preset %s, protocol %s, model %s, %d seed(s)", presetName, spec.Protocol, modelName(cfg.Model), len(plan.Seeds))
+	title := fmt.Sprintf("DeGAML Workbench bench — preset %s, protocol %s, model %s%s, %d seed(s)", presetName, spec.Protocol, modelName(cfg.Model), data, len(plan.Seeds))
 	if err := WriteManifest(st.Path(), key, title, plan, layout); err != nil {
 		return nil, err
 	}
@@ -107,7 +117,7 @@ func RunOnWorkbench(ctx context.Context, cfg *config.Config, workdir string, spe
 	prog.Done()
 
 	t := Build(title, plan, layout, st.Records())
-	t.Chance = Chance(plan)
+	t.Chance = ChanceOn(wb, plan)
 	t.Protocol = spec.Protocol
 	if len(st.Records()) > 0 {
 		if err := WriteLatest(wb.Workdir(), t); err != nil {
@@ -160,7 +170,7 @@ func Prepare(ctx context.Context, wb *pipeline.Workbench, plan *Plan, st *Store,
 	// per held-out in-domain suite (and the full pool for out-of-domain).
 	var pools []string
 	for _, su := range plan.Suites {
-		if h := pipeline.HeldOutSuite(wb.Protocol(), su); !slices.Contains(pools, h) {
+		if h := wb.HeldOut(su); !slices.Contains(pools, h) {
 			pools = append(pools, h)
 		}
 	}
@@ -204,11 +214,10 @@ func Prepare(ctx context.Context, wb *pipeline.Workbench, plan *Plan, st *Store,
 // to the bus, so the work directory's run log keeps them.
 func PipelineRunner(wb *pipeline.Workbench) Runner {
 	return func(ctx context.Context, c Cell, pub func(events.Event)) (*events.ResultInfo, error) {
-		f, err := suites.ByName(c.Suite)
+		task, err := wb.Task(c.Suite, c.Seed)
 		if err != nil {
 			return nil, err
 		}
-		task := pipeline.EvalTask(f, c.Seed)
 		id := fmt.Sprintf("bench-%s-%s-%d", c.Method, c.Suite, c.Seed)
 		_, res, err := wb.RunTask(ctx, c.Method, task, c.Seed, api.Knobs{}, func(e events.Event) {
 			e.Run = id

@@ -30,7 +30,7 @@ func (w *Workbench) RunTask(ctx context.Context, method string, task *tasks.Task
 	if err != nil {
 		return nil, nil, err
 	}
-	art, err := w.ArtifactFor(ctx, method, HeldOutSuite(w.Protocol(), task.Suite))
+	art, err := w.ArtifactFor(ctx, method, w.HeldOut(task.Suite))
 	if err != nil {
 		return nil, nil, err
 	}

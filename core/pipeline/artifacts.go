@@ -148,8 +148,8 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method, heldOut string)
 		baseID, _, _, _ = w.baseDir()
 		baseID = filepath.Base(baseID)
 	}
-	n := w.cfg.Pipeline.TrainInstances
-	k := key("meta/3", method, w.opts, LoRAConfig(w.cfg), baseID, n, heldOut)
+	pool := w.metaTrainPool(heldOut)
+	k := key("meta/3", method, w.opts, LoRAConfig(w.cfg), baseID, w.poolKey(pool), heldOut)
 	name := method
 	if heldOut != "" {
 		name += "-without-" + heldOut
@@ -170,11 +170,13 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method, heldOut string)
 	case !errors.Is(err, errNotDone):
 		w.warnDamaged(method, dir, err)
 	}
-	// Task worlds are disjoint from the base model's pretraining worlds (a
-	// LoRA trajectory on a world the base memorized barely moves).
-	pool := MetaTrainPool(n, heldOut)
+	// Built-in task worlds are disjoint from the base model's pretraining
+	// worlds (a LoRA trajectory on a world the base memorized barely moves).
 	env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(method, stages)}
 	art, err := m.MetaTrain(ctx, env, pool)
+	if err != nil && len(pool) == 0 {
+		return nil, fmt.Errorf("%s meta-trains on the in-domain datasets other than the one evaluated, and there is none besides %s: give more in-domain task files (%w)", method, heldOut, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s meta-training: %w", method, err)
 	}

@@ -63,6 +63,8 @@ type Workbench struct {
 
 	pipelineOnce sync.Once
 	userTasks    []*tasks.Task
+	// files, when set, replaces the built-in suites (taskfiles.go).
+	files *TaskSet
 }
 
 // adaptRun is a finished (or running) adaptation the chat pane can talk to.
@@ -157,6 +159,16 @@ func (w *Workbench) AddUserTasks(ts ...*tasks.Task) { w.userTasks = append(w.use
 // Suites lists the twelve built-in suites and any loaded task files.
 func (w *Workbench) Suites() []api.SuiteInfo {
 	var out []api.SuiteInfo
+	if w.files != nil {
+		for _, t := range w.files.Tasks {
+			info := api.SuiteInfo{Name: t.Name, Domain: t.Domain, Role: string(t.Role), Description: "loaded from " + w.files.Paths[t.Suite]}
+			if len(t.Splits.Test) > 0 {
+				info.Example = t.Splits.Test[0].DnDPrompt()
+			}
+			out = append(out, info)
+		}
+		return out
+	}
 	for _, f := range suites.All() {
 		t := EvalTask(f, w.cfg.Adapt.Seed)
 		info := api.SuiteInfo{Name: f.Name(), Domain: f.Domain(), Role: string(f.Role()), Description: f.Description(), Hidden: t.Hidden}
@@ -202,8 +214,19 @@ func exampleText(ex tasks.Example) string {
 	return ex.DnDPrompt() + "\n→ " + ex.DnDResponse()
 }
 
+// Task resolves a suite (or a file task set's dataset) to the task a run
+// with seed adapts to and is evaluated on.
+func (w *Workbench) Task(suite string, seed int64) (*tasks.Task, error) { return w.task(suite, seed) }
+
 // task resolves a suite name to the task instance a run adapts to.
 func (w *Workbench) task(suite string, seed int64) (*tasks.Task, error) {
+	if w.files != nil {
+		// A file's splits are fixed: the seed varies the adaptation only.
+		if t := w.files.Task(suite); t != nil {
+			return t, nil
+		}
+		return nil, fmt.Errorf("unknown dataset %q (the task files give %s)", suite, strings.Join(w.files.Names(""), ", "))
+	}
 	for _, t := range w.userTasks {
 		if t.Name == suite {
 			return t, nil

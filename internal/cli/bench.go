@@ -61,10 +61,12 @@ func (f *tableFormat) print(w io.Writer, t *bench.Table) error {
 type benchOptions struct {
 	spec   bench.Spec
 	format tableFormat
+	files  taskFileFlags
 }
 
 // newBenchCmd is `workbench bench [--preset quick|paper] [--methods LIST]
-// [--seeds N] [--suites LIST] [--json|--csv|--md] [--plot FILE.png]`.
+// [--seeds N] [--suites LIST | --tasks FILE... --ood-tasks FILE...]
+// [--json|--csv|--md] [--plot FILE.png]`.
 func newBenchCmd(a *app) *cobra.Command {
 	var o benchOptions
 	cmd := &cobra.Command{
@@ -82,6 +84,7 @@ func newBenchCmd(a *app) *cobra.Command {
 	o.format.register(fs, "also write a PNG: average accuracy bars with CIs, and mean adaptation curves")
 	fs.StringVar(&o.spec.Protocol, "protocol", pipeline.ProtocolPaper, "paper: each in-domain suite held out of meta-training in turn (the paper's rows); worlds: held-out worlds of suites seen in meta-training (upper reference)")
 	fs.StringVar(&o.spec.Shard, "shard", "", "I/N: run only slice I (from 0) of N of the cells into its own results file; combine with: workbench bench merge DIR...")
+	o.files.register(cmd)
 	cmd.RegisterFlagCompletionFunc("preset", completeWords(bench.PresetNames()))
 	cmd.RegisterFlagCompletionFunc("protocol", completeWords(pipeline.Protocols()))
 	cmd.AddCommand(newBenchEngineCmd(a), newBenchMergeCmd(a))
@@ -90,6 +93,10 @@ func newBenchCmd(a *app) *cobra.Command {
 
 func (a *app) bench(o *benchOptions) error {
 	if err := o.format.check("bench"); err != nil {
+		return err
+	}
+	var err error
+	if o.spec.Files, err = o.files.load("bench"); err != nil {
 		return err
 	}
 	cfg, err := a.load()

@@ -24,9 +24,12 @@ type runOptions struct {
 	json                   bool
 	innerSteps, support    int
 	lr                     float64
+	files                  taskFileFlags
 }
 
-// newRunCmd is `workbench run --task NAME --method M [--seed S] [--json]`.
+// newRunCmd is `workbench run --task NAME --method M [--seed S] [--json]`,
+// or `workbench run --tasks FILE [--ood-tasks FILE]... [--task NAME] ...`
+// on a researcher's own files.
 func newRunCmd(a *app) *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
@@ -37,7 +40,7 @@ func newRunCmd(a *app) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	a.registerBackend(fs)
-	fs.StringVar(&o.task, "task", "", "suite `name`, e.g. math-mc (list them with: workbench tasks)")
+	fs.StringVar(&o.task, "task", "", "suite `name`, e.g. math-mc (list them with: workbench tasks); with task files, a dataset name (default: the first file)")
 	fs.StringVar(&o.method, "method", meta.DeGAML, "method: "+strings.Join(meta.Names(), ", "))
 	fs.Int64Var(&o.seed, "seed", 1, "seed: picks the held-out task instance and the sampling")
 	fs.BoolVar(&o.json, "json", false, "print every event as a JSON line, then the result line")
@@ -45,6 +48,7 @@ func newRunCmd(a *app) *cobra.Command {
 	fs.Float64Var(&o.lr, "lr", 0, "override the adaptation learning rate (0 = config)")
 	fs.IntVar(&o.support, "support", 0, "labelled support examples (0 = config [adapt] support)")
 	fs.StringVar(&o.protocol, "protocol", pipeline.ProtocolWorlds, "what the method meta-trains on: worlds (all in-domain suites; evaluated on held-out worlds) or paper (an in-domain task's own suite held out)")
+	o.files.register(cmd)
 	cmd.RegisterFlagCompletionFunc("task", completeWords(suites.Names()))
 	cmd.RegisterFlagCompletionFunc("method", completeWords(meta.Names()))
 	cmd.RegisterFlagCompletionFunc("protocol", completeWords(pipeline.Protocols()))
@@ -52,8 +56,15 @@ func newRunCmd(a *app) *cobra.Command {
 }
 
 func (a *app) runTask(o *runOptions) error {
+	set, err := o.files.load("run")
+	if err != nil {
+		return err
+	}
+	if o.task == "" && set != nil {
+		o.task = set.Tasks[0].Suite
+	}
 	if o.task == "" {
-		return errors.New("run: --task is required (see `workbench tasks`)")
+		return errors.New("run: --task is required (see `workbench tasks`), or --tasks FILE")
 	}
 	req := api.AdaptRequest{Suite: o.task, Method: o.method, Seed: o.seed,
 		Knobs: api.Knobs{InnerSteps: o.innerSteps, LR: o.lr, Support: o.support}}
@@ -67,6 +78,11 @@ func (a *app) runTask(o *runOptions) error {
 	defer wb.Close()
 	if err := wb.SetProtocol(o.protocol); err != nil {
 		return fmt.Errorf("run: --protocol: %w", err)
+	}
+	if set != nil {
+		if err := wb.SetTaskSet(set); err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
 	}
 	ctx, stop := interruptible()
 	defer stop()
