@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/degaml/workbench/internal/atomicfile"
 	"github.com/degaml/workbench/models/safetensors"
 	"github.com/degaml/workbench/models/tokenizer"
 )
@@ -95,10 +96,10 @@ func SaveCheckpoint(dir string, c *Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileSync(filepath.Join(tmp, CheckpointManifest), js); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tmp, CheckpointManifest), js, 0o644); err != nil {
 		return err
 	}
-	if err := safetensors.SyncDir(tmp); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return err
 	}
 	// Swap: the new checkpoint is complete on disk before the old one is touched.
@@ -114,7 +115,7 @@ func SaveCheckpoint(dir string, c *Checkpoint) error {
 	if err := os.Rename(tmp, dir); err != nil {
 		return err
 	}
-	if err := safetensors.SyncDir(parent); err != nil {
+	if err := atomicfile.SyncDir(parent); err != nil {
 		return err
 	}
 	return os.RemoveAll(old)
@@ -201,22 +202,6 @@ func FileSHA256(path string) (string, int64, error) {
 		return "", 0, err
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-func writeFileSync(path string, data []byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // paramsToSafetensors copies float32 / int32 / int64 tensors to the safetensors form.

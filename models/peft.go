@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/degaml/workbench/internal/atomicfile"
 	"github.com/degaml/workbench/models/safetensors"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -203,11 +204,7 @@ func (a *Adapter) SavePEFT(dir string) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, "."+peftConfigFile+".tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, peftConfigFile))
+	return atomicfile.WriteFile(filepath.Join(dir, peftConfigFile), append(data, '\n'), 0o644)
 }
 
 // LoRAFits checks that a LoRA config makes sense for a model: a rank larger

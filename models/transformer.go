@@ -244,8 +244,13 @@ func unpadRows(x *Node, axis, n int) *Node {
 	return Slice(x, spec...)
 }
 
-// loraTargets lists the module names LoRA may target, in canonical order.
+// loraTargets lists the module names LoRA may target, in canonical order:
+// every linear layer of a Llama/Qwen2 block. The one list: the config file,
+// PEFT loading and adapter validation all read it (LoRATargets).
 var loraTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+
+// LoRATargets returns the module types LoRA may target, in canonical order.
+func LoRATargets() []string { return slices.Clone(loraTargets) }
 
 // Project applies the linear module named module (e.g. "model.layers.0.self_attn.q_proj") to x [...,in]:
 // x·Wᵀ (+ bias when w has module+".bias") (+ PEFT LoRA scale·(x·Aᵀ)·Bᵀ when opt.LoRA targets this module type).

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/degaml/workbench/internal/tomlpos"
 )
 
 //go:embed *.toml
@@ -110,7 +112,7 @@ func Parse(data []byte, file string) (Theme, error) {
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		k := und[0]
-		return Theme{}, fmt.Errorf("%s:%d: unknown key %q", file, keyLine(data, k), k.String())
+		return Theme{}, fmt.Errorf("%s:%d: unknown key %q", file, tomlpos.KeyLine(data, k), k.String())
 	}
 	if t.Name == "" {
 		return Theme{}, fmt.Errorf("%s: missing name", file)

@@ -13,13 +13,16 @@ import (
 	"github.com/degaml/workbench/tui/internal/testutil"
 )
 
-// screens drives a fresh model to each main screen.
-var screens = []struct {
+// screen is how a fresh model reaches one of the main screens.
+type screen struct {
 	name string
 	keys []string
 	text string // typed after keys
 	then []string
-}{
+}
+
+// screens are the main screens.
+var screens = []screen{
 	{name: "tasks"},
 	{name: "pipeline", keys: []string{"2"}},
 	{name: "adapt_decoupled", keys: []string{"down", "down", "down", "down", "down", "down", "enter"}},
@@ -30,16 +33,23 @@ var screens = []struct {
 	{name: "help", keys: []string{"3", "?"}},
 }
 
+// openScreen drives a fresh w×h model to sc.
+func openScreen(t *testing.T, sc screen, w, h int) *Model {
+	t.Helper()
+	m, _ := newManual(t, w, h)
+	press(t, m, sc.keys...)
+	typeText(t, m, sc.text)
+	press(t, m, sc.then...)
+	return m
+}
+
 // TestGoldenScreens renders every main screen at 120×40 and 80×24 with the
 // update-level driver (deterministic: no goroutines).
 func TestGoldenScreens(t *testing.T) {
 	for _, sz := range testutil.Sizes {
 		for _, sc := range screens {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, sz[0], sz[1]), func(t *testing.T) {
-				m, _ := newManual(t, sz[0], sz[1])
-				press(t, m, sc.keys...)
-				typeText(t, m, sc.text)
-				press(t, m, sc.then...)
+				m := openScreen(t, sc, sz[0], sz[1])
 				golden.RequireEqual(t, []byte(m.View()))
 			})
 		}
@@ -58,26 +68,23 @@ func TestTeatestFlow(t *testing.T) {
 	old := FrameInterval
 	FrameInterval = 5 * time.Millisecond
 	t.Cleanup(func() { FrameInterval = old })
-	for _, sz := range testutil.Sizes {
-		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			eng := fakeengine.New()
-			m := New(testutil.Common(t, eng))
-			t.Cleanup(m.Close)
-			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(sz[0], sz[1]))
-			waitFor(t, tm, "Pipeline: generator 40%")
-			for _, k := range []string{"down", "down", "down", "down", "down", "down", "enter"} {
-				tm.Send(testutil.Key(k))
-			}
-			waitFor(t, tm, "Result: acc 0.610")
-			tm.Send(testutil.Key("m"))
-			waitFor(t, tm, "Result: acc 0.520")
-			// q asks (the fake pipeline is training), y confirms.
-			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
-			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
-			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
-			golden.RequireEqual(t, []byte(fm.View()))
-		})
-	}
+	testutil.AtSizes(t, "", func(t *testing.T, w, h int) {
+		m := New(testutil.Common(t, fakeengine.New()))
+		t.Cleanup(m.Close)
+		tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+		waitFor(t, tm, "Pipeline: generator 40%")
+		for _, k := range []string{"down", "down", "down", "down", "down", "down", "enter"} {
+			tm.Send(testutil.Key(k))
+		}
+		waitFor(t, tm, "Result: acc 0.610")
+		tm.Send(testutil.Key("m"))
+		waitFor(t, tm, "Result: acc 0.520")
+		// q asks (the fake pipeline is training), y confirms.
+		tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+		tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
+		fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+		golden.RequireEqual(t, []byte(fm.View()))
+	})
 }
 
 func waitFor(t *testing.T, tm *teatest.TestModel, s string) {
@@ -92,10 +99,7 @@ func TestPanesFitBody(t *testing.T) {
 	for _, sz := range append(testutil.Sizes, [2]int{MinWidth, MinHeight}) {
 		for _, sc := range screens {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, sz[0], sz[1]), func(t *testing.T) {
-				m, _ := newManual(t, sz[0], sz[1])
-				press(t, m, sc.keys...)
-				typeText(t, m, sc.text)
-				press(t, m, sc.then...)
+				m := openScreen(t, sc, sz[0], sz[1])
 				bw, bh := m.bodySize()
 				body := m.panes[m.active].View()
 				if m.full {

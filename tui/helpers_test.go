@@ -21,28 +21,11 @@ func newManual(t testing.TB, w, h int) (*Model, *fakeengine.Engine) {
 	return m, eng
 }
 
-// run executes cmd and feeds resulting messages back into m, recursively,
-// as the Bubble Tea runtime would (batches included). It reports whether a
-// tea.Quit came out.
+// run drives cmd into the root model (testutil.Drive), delivering pending
+// bus events after each message. It reports whether a tea.Quit came out.
 func run(t testing.TB, m *Model, cmd tea.Cmd) (quit bool) {
 	t.Helper()
-	if cmd == nil {
-		return false
-	}
-	switch msg := cmd().(type) {
-	case nil:
-	case tea.BatchMsg:
-		for _, c := range msg {
-			quit = run(t, m, c) || quit
-		}
-	case tea.QuitMsg:
-		quit = true
-	default:
-		_, next := m.Update(msg)
-		quit = run(t, m, next)
-	}
-	pump(t, m)
-	return quit
+	return testutil.Drive(cmd, func(msg tea.Msg) tea.Cmd { _, next := m.Update(msg); return next }, func() { pump(t, m) })
 }
 
 // pump delivers every pending bus event as one batch.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/degaml/workbench/tui/adapt"
 )
 
@@ -117,7 +118,7 @@ func TestPickTaskToggleModeSameSeed(t *testing.T) {
 	}
 	// decoupled, base (the reference line), then gen-only: one world.
 	if len(eng.Adapts) != 3 || eng.Adapts[0].Seed != eng.Adapts[2].Seed || eng.Adapts[0].Suite != eng.Adapts[2].Suite ||
-		eng.Adapts[2].Method != adapt.MethodGen {
+		eng.Adapts[2].Method != string(adapt.MethodGen) {
 		t.Fatalf("requests %+v", eng.Adapts)
 	}
 	var both int
@@ -247,5 +248,27 @@ func TestQuitWithoutTraining(t *testing.T) {
 	m.c.Store.SetStages([]api.StageStatus{{Name: "generator", State: "done", Fraction: 1}})
 	if !press(t, m, "q") {
 		t.Fatal("q should quit when nothing trains")
+	}
+}
+
+// With the baseline picker open, esc closes it: the footer says so once,
+// not "esc/b close" beside "esc back".
+func TestSelectorFooterNamesEscOnce(t *testing.T) {
+	m, _ := newManual(t, 160, 40)
+	press(t, m, "enter") // the first suite, on Adapt
+	press(t, m, "b")
+	if !m.adapt.SelectorOpen() {
+		t.Fatal("b did not open the baseline picker")
+	}
+	foot := ansi.Strip(m.footer())
+	if !strings.Contains(foot, "esc/b close") || strings.Contains(foot, "esc back") {
+		t.Fatalf("footer %q", foot)
+	}
+	press(t, m, "esc")
+	if m.adapt.SelectorOpen() || m.Active() != PaneAdapt {
+		t.Fatal("esc should close the picker and stay on Adapt")
+	}
+	if foot := ansi.Strip(m.footer()); !strings.Contains(foot, "esc back") {
+		t.Fatalf("footer after closing %q", foot)
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
+	stdlog "log"
 	"os"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/log"
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/internal/applog"
 	"github.com/degaml/workbench/themes"
 	"github.com/degaml/workbench/tui/common"
 	"github.com/muesli/termenv"
@@ -64,11 +66,12 @@ func Run(ctx context.Context, eng api.Engine, opts Options) error {
 	if out == nil {
 		out = os.Stdout
 	}
-	// Logs never reach the screen: to a file with --debug, else nowhere
-	// (the standard logger too, in case a library writes to it).
-	prevOut := log.Writer()
-	defer log.SetOutput(prevOut)
-	log.SetOutput(io.Discard)
+	// Logs never reach the screen: to a file with --debug, else nowhere.
+	// The standard logger is only redirected, in case a library writes to
+	// it; the workbench's own lines go through internal/logging.
+	prevOut := stdlog.Writer()
+	defer stdlog.SetOutput(prevOut)
+	stdlog.SetOutput(io.Discard)
 	var logger *log.Logger
 	if opts.DebugLog != "" {
 		f, err := os.OpenFile(opts.DebugLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -76,8 +79,9 @@ func Run(ctx context.Context, eng api.Engine, opts Options) error {
 			return fmt.Errorf("debug log: %w", err)
 		}
 		defer f.Close()
-		logger = log.New(f, "tui ", log.LstdFlags|log.Lmicroseconds)
-		log.SetOutput(f)
+		logger = applog.New(f, "tui")
+		logger.SetLevel(log.DebugLevel)
+		stdlog.SetOutput(f)
 	}
 	r := lipgloss.NewRenderer(out)
 	c := NewCommon(ctx, eng, r, th, common.Config{Mouse: opts.Mouse})

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -163,7 +164,9 @@ func (m *Model) footer() string {
 	ell := st.Ellipsis.Inline(true).Render("…")
 	var head string
 	keys := append(m.panes[m.active].ShortHelp(), k.NextPane)
-	if !m.panes[m.active].CapturesKeys() {
+	// esc means "back" unless the pane has taken it (the baseline picker's
+	// "esc/b close"): two helps for one key contradict each other.
+	if !m.panes[m.active].CapturesKeys() && !bindsKey(keys, "esc") {
 		keys = append(keys, k.Back)
 	}
 	for _, b := range keys {
@@ -184,4 +187,14 @@ func (m *Model) footer() string {
 		return tail
 	}
 	return head + sep + tail
+}
+
+// bindsKey reports whether an enabled binding of bs answers to name.
+func bindsKey(bs []key.Binding, name string) bool {
+	for _, b := range bs {
+		if b.Enabled() && slices.Contains(b.Keys(), name) {
+			return true
+		}
+	}
+	return false
 }

@@ -42,7 +42,7 @@ type Worlds interface {
 
 // StageStatus is one pipeline stage as the facade last saw it.
 type StageStatus struct {
-	Name     string // "base" | "collect" | "generator" | "policy" | …
+	Name     string // a Stage
 	State    string // "pending" | "running" | "cached" | "done" | "failed"
 	Fraction float64
 	ETA      time.Duration
@@ -61,7 +61,7 @@ type Knobs struct {
 // AdaptRequest asks for one method adapting to one task of a suite.
 type AdaptRequest struct {
 	Suite  string
-	Method string // "degaml-gen", "degaml", "nometa-lora", "union-lora", "maml-en-llm", "abmll", "base"
+	Method string // a Method (the plain string, as events and the CLI carry it)
 	Seed   int64
 	Knobs  Knobs
 }
@@ -91,10 +91,13 @@ type BenchRow struct {
 }
 
 // BenchCell is a mean accuracy with its 95% interval half-width; N == 0 means
-// "not run".
+// "not run". Flagged counts the seeds whose run was flagged (e.g. a diverged
+// adaptation, events.ResultInfo.Flag): their numbers are in the mean but not
+// to be trusted as normal results.
 type BenchCell struct {
 	Mean, CI95 float64
 	N          int
+	Flagged    int
 }
 
 // Engine is the facade of ARCHITECTURE.md ("core facade used by the TUI").

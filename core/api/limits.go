@@ -75,6 +75,10 @@ func (b Bound) Range() string {
 }
 
 func num(v float64) string {
+	// A power of two past a million reads better as one ("0…2^53").
+	if e := math.Log2(v); v >= 1<<20 && e == math.Trunc(e) {
+		return fmt.Sprintf("2^%d", int(e))
+	}
 	if v == math.Trunc(v) && math.Abs(v) < 1e18 {
 		return strconv.FormatInt(int64(v), 10)
 	}

@@ -50,6 +50,12 @@ func TestBoundMessagesAndRename(t *testing.T) {
 	if got := TopPBound.Check(0); got == nil || !strings.Contains(got.Error(), "in (0, 1]") {
 		t.Errorf("top_p 0: %v", got)
 	}
+	if got := SeedBound.Range(); got != "0…2^53" {
+		t.Errorf("seed range %q", got)
+	}
+	if got := SupportBound.Range(); got != "1…4096 (0 = default)" {
+		t.Errorf("support range %q", got)
+	}
 	if err := InnerStepsBound.Check(2.5); err == nil || !strings.Contains(err.Error(), "whole") {
 		t.Errorf("2.5 steps: %v", err)
 	}

@@ -295,7 +295,8 @@ func TestCurves(t *testing.T) {
 type fakeRunner struct {
 	calls []Cell
 	fail  map[string]bool
-	after int // cancel the context on this call (1-based); 0 = never
+	flag  map[string]string // method → the ResultInfo.Flag its runs report
+	after int               // cancel the context on this call (1-based); 0 = never
 	stop  context.CancelFunc
 }
 
@@ -310,7 +311,72 @@ func (f *fakeRunner) run(ctx context.Context, c Cell, pub func(events.Event)) (*
 	}
 	pub(events.Event{Kind: events.Step, Phase: "inner", Step: 1, Total: 1, SupportLoss: events.F(1)})
 	return &events.ResultInfo{Method: c.Method, Suite: c.Suite, Task: c.Suite + "#1", Seed: c.Seed,
-		Accuracy: 0.5, N: 10, WallS: 0.1}, nil
+		Accuracy: 0.5, N: 10, WallS: 0.1, Flag: f.flag[c.Method]}, nil
+}
+
+// A flagged result (e.g. a diverged adaptation) is kept in the results file,
+// said on the progress line, and marked in the tables: per suite and in
+// the block average it enters.
+func TestFlaggedRunsAreSurfaced(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.jsonl")
+	st, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := Plan{Methods: []string{"ok", "wild"}, Suites: []string{"arc-easy", "boolq"}, Seeds: Seeds(2)}
+	const why = "diverged: loss exploded from 1.4 to 5.6"
+	f := &fakeRunner{flag: map[string]string{"wild": why}}
+	var log bytes.Buffer
+	if _, err := Run(context.Background(), plan, f.run, st, &Progress{W: &log}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if got := strings.Count(log.String(), "FLAGGED "+why); got != 4 {
+		t.Errorf("%d progress lines name the flag, want 4 (one per wild cell):\n%s", got, log.String())
+	}
+	st, err = OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recs := st.Records()
+	layout, _ := SplitSuites(plan.Suites)
+	tb := Build("t", plan, layout, recs)
+	if c := tb.Cell("wild", "boolq"); c.Flagged != 2 {
+		t.Errorf("wild/boolq flagged %d seeds, want 2", c.Flagged)
+	}
+	if c := tb.Cell("wild", AvgInDomain); c.Flagged != 2 {
+		t.Errorf("wild's average flagged %d seeds, want 2", c.Flagged)
+	}
+	if c := tb.Cell("ok", "boolq"); c.Flagged != 0 {
+		t.Errorf("ok/boolq flagged %d", c.Flagged)
+	}
+	var md bytes.Buffer
+	if err := tb.Markdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "50.0 ± 0.0 ‡") || !strings.Contains(md.String(), "‡ includes 4 flagged run(s)") {
+		t.Errorf("markdown does not mark the flagged cells:\n%s", md.String())
+	}
+	for _, line := range strings.Split(md.String(), "\n") {
+		if strings.HasPrefix(line, "| Base") || strings.HasPrefix(line, "| ok") {
+			if strings.Contains(line, "‡") {
+				t.Errorf("an unflagged row is marked: %s", line)
+			}
+		}
+	}
+	if bt := tb.API(); bt.Rows[1].Method != "wild" || bt.Rows[1].Cells[0].Flagged != 2 || bt.Rows[0].Cells[0].Flagged != 0 {
+		t.Errorf("the facade's table loses the flags: %+v", bt.Rows)
+	}
+	for _, c := range tb.JSONCells() {
+		want := map[string]int{"ok": 0, "wild": 2}[c.Method]
+		if c.Seeds == 0 {
+			want = 0 // the empty out-of-domain block
+		}
+		if c.Flagged != want {
+			t.Errorf("json cell %s/%s flagged %d, want %d", c.Method, c.Suite, c.Flagged, want)
+		}
+	}
 }
 
 func TestResumeSkipsFinishedCells(t *testing.T) {

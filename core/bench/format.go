@@ -13,17 +13,12 @@ import (
 	"github.com/degaml/workbench/core/api"
 )
 
-// suiteTitles and methodTitles are the paper's column and row names; the
-// machine formats (JSON, CSV) keep the ids.
+// suiteTitles are the paper's column names (the row names are core/api's
+// method labels); the machine formats (JSON, CSV) keep the ids.
 var suiteTitles = map[string]string{
 	"arc-easy": "ARC-e", "arc-challenge": "ARC-c", "hellaswag": "HellaSwag", "boolq": "BoolQ",
 	"piqa": "PIQA", "winogrande": "WinoGrande", "gsm-mc": "GSM-MC", "math-mc": "MATH-MC",
 	"logic": "Logic", "social": "Social", "code": "Code", "medical": "Medical",
-}
-
-var methodTitles = map[string]string{
-	"base": "Base", "nometa-lora": "No-Meta-Train LoRA", "union-lora": "Union-Train LoRA",
-	"maml-en-llm": "MAML-en-LLM", "abmll": "ABMLL", "degaml-gen": "DeGAML (G only)", "degaml": "DeGAML",
 }
 
 func title(m map[string]string, id string) string {
@@ -84,7 +79,7 @@ func (t *Table) Markdown(w io.Writer) error {
 			}
 		}
 		for _, m := range t.Methods {
-			fmt.Fprintf(&b, "| %s |", title(methodTitles, m))
+			fmt.Fprintf(&b, "| %s |", api.Method(m).Label())
 			for _, s := range append(slices.Clone(suites), avg) {
 				c := t.Cell(m, s)
 				incomplete = incomplete || c.Incomplete()
@@ -97,7 +92,8 @@ func (t *Table) Markdown(w io.Writer) error {
 	block("Out-of-domain", t.Layout.OutOfDomain, AvgOutOfDomain)
 
 	stages := []struct{ stage, method string }{
-		{"Base model", "base"}, {"+ Generalization (G)", "degaml-gen"}, {"+ Adaptation (π)", "degaml"},
+		{"Base model", string(api.MethodBase)}, {"+ Generalization (G)", string(api.MethodDeGAMLGen)},
+		{"+ Adaptation (π)", string(api.MethodDeGAML)},
 	}
 	var rows []string
 	for _, s := range stages {
@@ -106,7 +102,7 @@ func (t *Table) Markdown(w io.Writer) error {
 		}
 		in, out := t.Cell(s.method, AvgInDomain), t.Cell(s.method, AvgOutOfDomain)
 		incomplete = incomplete || in.Incomplete() || out.Incomplete()
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |", s.stage, title(methodTitles, s.method), mdCell(in), mdCell(out)))
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |", s.stage, api.Method(s.method).Label(), mdCell(in), mdCell(out)))
 	}
 	if len(rows) >= 2 {
 		b.WriteString("\n## Ablation: decoupling generalization and adaptation\n\n")
@@ -116,15 +112,23 @@ func (t *Table) Markdown(w io.Writer) error {
 	if incomplete {
 		b.WriteString("\n† fewer seeds finished than planned; run the bench again to complete them.\n")
 	}
+	if n := t.flaggedRuns(); n > 0 {
+		fmt.Fprintf(&b, "\n‡ includes %d flagged run(s) (e.g. a diverged adaptation): their accuracy is counted but not to be trusted "+
+			"as a normal result; the results file's \"flag\" field says why.\n", n)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
 func mdCell(s Stat) string {
+	out := s.String()
 	if s.Incomplete() {
-		return s.String() + " †"
+		out += " †"
 	}
-	return s.String()
+	if s.Flagged > 0 {
+		out += " ‡"
+	}
+	return out
 }
 
 func eceCell(s Stat) string {
@@ -149,6 +153,7 @@ type JSONCell struct {
 	WallS   float64  `json:"wall_s"`
 	ECE     *float64 `json:"ece,omitempty"`
 	ECECI95 *float64 `json:"ece_ci95,omitempty"`
+	Flagged int      `json:"flagged,omitempty"` // seeds with a flagged run (Stat.Flagged)
 }
 
 func finite(x float64) *float64 {
@@ -165,7 +170,7 @@ func (t *Table) JSONCells() []JSONCell {
 		for _, col := range t.Layout.Columns() {
 			c := t.Cell(m, col)
 			out = append(out, JSONCell{Method: m, Suite: col, Mean: finite(c.Mean), CI95: finite(c.CI95),
-				Seeds: c.Seeds, WallS: round(c.WallS, 3), ECE: finite(c.ECE), ECECI95: finite(c.ECECI95)})
+				Seeds: c.Seeds, WallS: round(c.WallS, 3), ECE: finite(c.ECE), ECECI95: finite(c.ECECI95), Flagged: c.Flagged})
 		}
 	}
 	return out
@@ -218,7 +223,7 @@ func (t *Table) API() *api.BenchTable {
 		row := api.BenchRow{Method: m}
 		for _, col := range bt.Columns {
 			c := t.Cell(m, col)
-			cell := api.BenchCell{N: c.Seeds}
+			cell := api.BenchCell{N: c.Seeds, Flagged: c.Flagged}
 			if c.Seeds > 0 {
 				cell.Mean = c.Mean
 				if !math.IsNaN(c.CI95) {

@@ -5,7 +5,6 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strings"
 
@@ -15,6 +14,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/degaml/workbench/internal/atomicfile"
 )
 
 // Plot size: three panels side by side in one PNG.
@@ -98,17 +99,10 @@ func (c chanceLine) Thumbnail(dc *draw.Canvas) {
 	dc.StrokeLine2(draw.LineStyle{Color: c.color, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(6), vg.Points(3)}}, dc.Min.X, y, dc.Max.X, y)
 }
 
-// SavePNG writes WritePNG's image to path.
+// SavePNG writes WritePNG's image to path, atomically (a failed plot leaves
+// the previous image, not a torn one).
 func SavePNG(path string, t *Table, curves map[string][]Curve) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := WritePNG(f, t, curves); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return WritePNG(w, t, curves) })
 }
 
 func barPlot(t *Table) (*plot.Plot, error) {

@@ -33,6 +33,9 @@ type Record struct {
 	ECE      *float64               `json:"ece,omitempty"`
 	WallS    float64                `json:"wall_s"`
 	Chosen   *events.HypothesisInfo `json:"chosen,omitempty"`
+	// Flag is the run's events.ResultInfo.Flag: set when its numbers are
+	// not to be trusted as a normal result (e.g. "diverged: …").
+	Flag string `json:"flag,omitempty"`
 	// Curves are this run's adaptation curves, one per phase ("inner",
 	// "ttt", "slot", …). Kept per run (not per method) so that a resumed
 	// bench averages exactly the runs in the table.

@@ -118,7 +118,7 @@ func Run(ctx context.Context, plan Plan, run Runner, st *Store, prog *Progress) 
 		}
 		okOnce[c.Method] = true
 		r := Record{Method: c.Method, Suite: c.Suite, Seed: c.Seed, Task: res.Task, Accuracy: res.Accuracy,
-			N: res.N, ECE: res.ECE, WallS: res.WallS, Chosen: res.Chosen, Curves: rec.curves()}
+			N: res.N, ECE: res.ECE, WallS: res.WallS, Chosen: res.Chosen, Flag: res.Flag, Curves: rec.curves()}
 		if r.WallS <= 0 {
 			r.WallS = time.Since(t0).Seconds()
 		}
@@ -281,6 +281,9 @@ func (p *Progress) cellDone(i int, r Record, eta time.Duration) {
 	}
 	s := fmt.Sprintf("[%*d/%d] %-11s %-13s seed %d  acc %5.1f%%  (n=%d, %.1fs)", width(p.total), i, p.total,
 		r.Method, r.Suite, r.Seed, 100*r.Accuracy, r.N, r.WallS)
+	if r.Flag != "" {
+		s += "  FLAGGED " + r.Flag
+	}
 	if i < p.total {
 		s += "  ETA " + fmtDur(eta)
 	}

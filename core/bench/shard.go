@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/degaml/workbench/internal/atomicfile"
 )
 
 // Shard selects a deterministic slice of a plan's cells, so a paper-scale
@@ -103,12 +105,7 @@ func WriteManifest(storePath, key, title string, plan Plan, layout Layout) error
 	if err != nil {
 		return err
 	}
-	path := manifestPath(storePath)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(manifestPath(storePath), append(b, '\n'), 0o644)
 }
 
 // ReadRecords reads a results file without locking or repairing it (merge

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/gofrs/flock"
+
+	"github.com/degaml/workbench/internal/atomicfile"
 )
 
 // Store is the resumable results file: one Record per line, appended and
@@ -81,6 +83,12 @@ func openLocked(path string) (*Store, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
+	}
+	if data == nil { // a new file: its name must survive a crash like the records Append syncs
+		if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	s.f = f
 	return s, nil

@@ -54,6 +54,10 @@ type Stat struct {
 	ECE, ECECI95  float64
 	ECESeeds      int
 	SeedsExpected int // the plan's seed count, to flag incomplete cells
+	// Flagged counts the seeds whose run (or, for a block average, one of
+	// whose runs) reported a ResultInfo.Flag: the mean includes numbers
+	// not to be trusted as a normal result, and the tables say so.
+	Flagged int
 }
 
 // Empty reports a cell with no finished seed.
@@ -96,10 +100,14 @@ func Build(title string, plan Plan, layout Layout, recs []Record) *Table {
 		row := map[string]Stat{}
 		for _, su := range append(slices.Clone(layout.InDomain), layout.OutOfDomain...) {
 			var acc, ece, wall []float64
+			flagged := 0
 			for _, s := range plan.Seeds {
 				r, ok := idx[Cell{m, su, s}]
 				if !ok {
 					continue
+				}
+				if r.Flag != "" {
+					flagged++
 				}
 				acc = append(acc, r.Accuracy)
 				wall = append(wall, r.WallS)
@@ -108,13 +116,18 @@ func Build(title string, plan Plan, layout Layout, recs []Record) *Table {
 				}
 			}
 			row[su] = stat(acc, ece, wall, len(plan.Seeds))
+			row[su] = withFlagged(row[su], flagged)
 		}
 		for col, block := range map[string][]string{AvgInDomain: layout.InDomain, AvgOutOfDomain: layout.OutOfDomain} {
 			var acc, ece, wall []float64
+			flagged := 0
 			for _, s := range plan.Seeds {
 				a, e, w, ok := seedAverage(idx, m, block, s)
 				if !ok {
 					continue
+				}
+				if slices.ContainsFunc(block, func(su string) bool { return idx[Cell{m, su, s}].Flag != "" }) {
+					flagged++
 				}
 				acc = append(acc, a)
 				wall = append(wall, w)
@@ -122,7 +135,7 @@ func Build(title string, plan Plan, layout Layout, recs []Record) *Table {
 					ece = append(ece, e)
 				}
 			}
-			row[col] = stat(acc, ece, wall, len(plan.Seeds))
+			row[col] = withFlagged(stat(acc, ece, wall, len(plan.Seeds)), flagged)
 		}
 		t.Cells[m] = row
 	}
@@ -156,6 +169,8 @@ func seedAverage(idx map[Cell]Record, method string, block []string, seed int64)
 	return acc / n, ece / n, wall / n, true
 }
 
+func withFlagged(s Stat, n int) Stat { s.Flagged = n; return s }
+
 func stat(acc, ece, wall []float64, expected int) Stat {
 	s := Stat{Seeds: len(acc), ECESeeds: len(ece), SeedsExpected: expected}
 	s.Mean, s.CI95 = scoring.MeanCI95(acc)
@@ -180,4 +195,16 @@ func pct(mean, ci float64, n int) string {
 		return fmt.Sprintf("%.1f", 100*mean)
 	}
 	return fmt.Sprintf("%.1f ± %.1f", 100*mean, 100*ci)
+}
+
+// flaggedRuns counts the table's flagged runs (per-suite cells only: an
+// average's flags are its suites').
+func (t *Table) flaggedRuns() int {
+	n := 0
+	for _, m := range t.Methods {
+		for _, su := range append(slices.Clone(t.Layout.InDomain), t.Layout.OutOfDomain...) {
+			n += t.Cell(m, su).Flagged
+		}
+	}
+	return n
 }

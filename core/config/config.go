@@ -5,7 +5,6 @@
 package config
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -13,12 +12,15 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/internal/tomlpos"
+	"github.com/degaml/workbench/models"
 )
 
 // Config is the whole configuration. Every feature reads its settings here.
@@ -212,8 +214,9 @@ func Load(defaults []byte, path string) (*Config, error) {
 	}
 	c.Source = append(c.Source, user)
 	c.origin = map[string]string{}
+	lines := tomlpos.Scan(data)
 	for _, k := range md.Keys() {
-		c.origin[k.String()] = fmt.Sprintf("%s:%d", user, keyLine(data, k))
+		c.origin[k.String()] = fmt.Sprintf("%s:%d", user, lines.Of(k))
 	}
 	return &c, c.Validate()
 }
@@ -291,8 +294,9 @@ func decode(c *Config, data []byte, file string) (toml.MetaData, error) {
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		var msgs []string
+		lines := tomlpos.Scan(data)
 		for _, k := range und {
-			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", file, keyLine(data, k), k.String()))
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", file, lines.Of(k), k.String()))
 		}
 		return md, errors.New(joinBounded(msgs))
 	}
@@ -389,33 +393,6 @@ func skipString(data []byte, i int) int {
 	return len(data)
 }
 
-// keyLine finds the line that defines a dotted key, for error messages
-// (BurntSushi/toml keeps key positions private).
-func keyLine(data []byte, k toml.Key) int {
-	table, last := strings.Join(k[:len(k)-1], "."), k[len(k)-1]
-	cur, line := "", 0
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(s, "[") {
-			cur = strings.Trim(s, "[] ")
-			if i := strings.Index(cur, "#"); i >= 0 {
-				cur = strings.TrimSpace(strings.Trim(cur[:i], "[] "))
-			}
-			if cur == k.String() {
-				return line // an unknown table
-			}
-			continue
-		}
-		name, _, ok := strings.Cut(s, "=")
-		if ok && cur == table && strings.Trim(strings.TrimSpace(name), `"'`) == last {
-			return line
-		}
-	}
-	return 0
-}
-
 // Validate checks values that decode fine but make no sense. Every numeric
 // setting has a rule in bounds (core/api's contract); an error names the key,
 // and the file and line when the user's file set it.
@@ -444,13 +421,12 @@ func (c *Config) Validate() error {
 	if c.Serve.IdleTimeout.Duration < 0 {
 		bad("serve.idle_timeout", "must not be negative")
 	}
-	valid := map[string]bool{"q_proj": true, "k_proj": true, "v_proj": true, "o_proj": true, "gate_proj": true, "up_proj": true, "down_proj": true}
 	if len(c.LoRA.Targets) == 0 {
 		bad("lora.targets", "needs at least one module")
 	}
 	for _, t := range c.LoRA.Targets {
-		if !valid[t] {
-			bad("lora.targets", fmt.Sprintf("unknown module %q (want q_proj k_proj v_proj o_proj gate_proj up_proj down_proj)", t))
+		if valid := models.LoRATargets(); !slices.Contains(valid, t) {
+			bad("lora.targets", fmt.Sprintf("unknown module %q (want %s)", t, strings.Join(valid, " ")))
 		}
 	}
 	if c.Model.Preset == "" && c.Model.HFDir == "" {

@@ -3,8 +3,11 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/degaml/workbench/models"
 )
 
 func defaults(t *testing.T) []byte {
@@ -66,6 +69,21 @@ func TestErrorsNameFileKeyAndLine(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want it to contain %q", tc.body, err, tc.want)
 		}
+	}
+}
+
+// The config accepts exactly the modules the model can put a LoRA on (one
+// list, models.LoRATargets), each alone.
+func TestLoRATargetsAreTheModels(t *testing.T) {
+	for _, m := range models.LoRATargets() {
+		c, err := Load(defaults(t), write(t, "[lora]\ntargets = [\""+m+"\"]\n"))
+		if err != nil || !slices.Equal(c.LoRA.Targets, []string{m}) {
+			t.Errorf("target %s: %v", m, err)
+		}
+	}
+	_, err := Load(defaults(t), write(t, "[lora]\ntargets = [\"lm_head\"]\n"))
+	if err == nil || !strings.Contains(err.Error(), strings.Join(models.LoRATargets(), " ")) {
+		t.Errorf("lm_head: %v, want the error to list the valid modules", err)
 	}
 }
 

@@ -2,8 +2,8 @@ package events
 
 import (
 	"encoding/json"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -78,43 +78,46 @@ func TestPublishNeverBlocksOnASlowReader(t *testing.T) {
 	}
 }
 
+// In a synctest bubble: a reader that Wait never wakes is reported as a
+// deadlock at once instead of hanging until CI's timeout.
 func TestWaitWakesAndCloseEnds(t *testing.T) {
-	b := NewBus()
-	s := b.Subscribe(Lossless)
-	var wg sync.WaitGroup
-	var got []Event
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			evs, ok := s.Wait()
-			got = append(got, evs...)
-			if !ok {
-				return
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBus()
+		s := b.Subscribe(Lossless)
+		var got []Event
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				evs, ok := s.Wait()
+				got = append(got, evs...)
+				if !ok {
+					return
+				}
 			}
+		}()
+		for i := range 100 {
+			b.Publish(Event{Kind: Log, Step: i})
 		}
-	}()
-	for i := range 100 {
-		b.Publish(Event{Kind: Log, Step: i})
-	}
-	// Bounded: a subscriber that never drains fails here, not at CI's timeout.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
+		synctest.Wait() // the reader has taken everything and waits again
 		s.mu.Lock()
 		n := len(s.queue)
 		s.mu.Unlock()
-		if n == 0 {
-			break
+		if n != 0 {
+			t.Fatalf("%d events still queued while the reader waits", n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d events still queued after 30 s", n)
+		s.Close()
+		<-done
+		if len(got) != 100 {
+			t.Fatalf("got %d events, want 100", len(got))
 		}
-	}
-	s.Close()
-	wg.Wait()
-	if len(got) != 100 {
-		t.Fatalf("got %d events, want 100", len(got))
-	}
-	b.Publish(Event{Kind: Log}) // after Close: delivered to nobody, no panic
+		for i, e := range got {
+			if e.Step != i {
+				t.Fatalf("event %d has step %d: out of order", i, e.Step)
+			}
+		}
+		b.Publish(Event{Kind: Log}) // after Close: delivered to nobody, no panic
+	})
 }
 
 func TestEventJSONShape(t *testing.T) {

@@ -14,10 +14,11 @@ const (
 	StageStarted  Kind = "stage_started"
 	StageProgress Kind = "stage_progress"
 	StageFinished Kind = "stage_finished"
-	Step          Kind = "step"       // one inner-loop / training step
-	Hypothesis    Kind = "hypothesis" // an adaptation hypothesis proposed or rewarded
-	Result        Kind = "result"     // a method's result on a task
-	Token         Kind = "token"      // a generated token (chat)
+	AdaptStarted  Kind = "adapt_started" // an adaptation run's request as the engine runs it (Adapt)
+	Step          Kind = "step"          // one inner-loop / training step
+	Hypothesis    Kind = "hypothesis"    // an adaptation hypothesis proposed or rewarded
+	Result        Kind = "result"        // a method's result on a task
+	Token         Kind = "token"         // a generated token (chat)
 	Warning       Kind = "warning"
 	Error         Kind = "error"
 	Canceled      Kind = "cancelled" // a run stopped by its user (Ctrl-C, a disconnect): its terminal event
@@ -31,8 +32,8 @@ type Event struct {
 	Kind Kind      `json:"type"`
 	Run  string    `json:"run,omitempty"` // run / job id
 
-	Stage  string `json:"stage,omitempty"`  // pipeline stage, e.g. "base", "collect", "generator", "policy", "eval"
-	Method string `json:"method,omitempty"` // e.g. "degaml"
+	Stage  string `json:"stage,omitempty"`  // pipeline stage: an api.Stage
+	Method string `json:"method,omitempty"` // an api.Method, e.g. "degaml"
 	Task   string `json:"task,omitempty"`
 	Phase  string `json:"phase,omitempty"` // e.g. "inner", "outer", "ttt", "slot", "pretrain"
 
@@ -53,6 +54,7 @@ type Event struct {
 
 	Hyp    *HypothesisInfo `json:"hypothesis,omitempty"`
 	Result *ResultInfo     `json:"result,omitempty"`
+	Adapt  *AdaptInfo      `json:"adapt,omitempty"`
 
 	Text    string `json:"text,omitempty"` // a token's text
 	Message string `json:"message,omitempty"`
@@ -66,7 +68,7 @@ type Event struct {
 // HypothesisInfo is an adaptation hypothesis: one family plus its
 // hyperparameters, and its reward once executed.
 type HypothesisInfo struct {
-	Family   string             `json:"family"` // "ttt" | "tts" | "mix" | "slot"
+	Family   string             `json:"family"` // an api.Family: "ttt" | "tts" | "mix" | "slot" | "sft"
 	Params   map[string]float64 `json:"params"`
 	Accuracy *float64           `json:"accuracy,omitempty"` // validation accuracy once executed
 	Baseline *float64           `json:"baseline,omitempty"` // un-adapted generated adapter's validation accuracy
@@ -89,6 +91,23 @@ type ResultInfo struct {
 	// Flag is set when the numbers are not to be trusted as a normal result,
 	// e.g. "diverged: loss exploded from 1.4 to 5.6".
 	Flag string `json:"flag,omitempty"`
+}
+
+// AdaptInfo is an adaptation run as the engine runs it: the request with
+// the configuration's defaults filled in, so that a front end shows the
+// budget that was really spent instead of re-deriving it from the config.
+// A knob the method does not use is 0 (e.g. no LR for degaml-gen, whose
+// generator takes no gradient step; Rank is the adapter's shape, fixed by
+// meta-training except for nometa-lora).
+type AdaptInfo struct {
+	Suite      string  `json:"suite"`
+	Task       string  `json:"task"` // the instance, e.g. "math-mc#501"
+	Method     string  `json:"method"`
+	Seed       int64   `json:"seed"`
+	InnerSteps int     `json:"inner_steps,omitempty"` // gradient steps on the task
+	LR         float64 `json:"lr,omitempty"`          // their learning rate
+	Rank       int     `json:"rank,omitempty"`        // the adapter's LoRA rank
+	Support    int     `json:"support"`               // labelled support examples
 }
 
 // F returns a pointer to v, for optional fields.

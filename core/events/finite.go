@@ -54,6 +54,12 @@ func JSONSafe(e Event) Event {
 		}
 		e.Result = &r
 	}
+	if e.Adapt != nil && !finite(e.Adapt.LR) {
+		a := *e.Adapt
+		a.LR = 0
+		e.Adapt = &a
+		bad = append(bad, "adapt.lr")
+	}
 	if len(bad) > 0 {
 		slices.Sort(bad)
 		if e.NonFinite != "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/internal/atomicfile"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"
 )
@@ -120,23 +121,7 @@ func (a *DeGAMLArtifact) Save(dir string) error {
 	if err := gob.NewEncoder(&buf).Encode(&f); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".degaml-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, degamlFileName))
+	return atomicfile.WriteFile(filepath.Join(dir, degamlFileName), buf.Bytes(), 0o644)
 }
 
 // LoadDeGAMLArtifact reads what Save wrote. A degaml artifact also serves

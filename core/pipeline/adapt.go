@@ -39,7 +39,7 @@ func (w *Workbench) RunTask(ctx context.Context, method string, task *tasks.Task
 		return nil, nil, err
 	}
 	lora := LoRAConfig(w.cfg)
-	if knobs.Rank > 0 && method == meta.NoMetaLoRA {
+	if knobs.Rank > 0 && api.Method(method) == api.MethodNoMetaLoRA {
 		lora.Rank = knobs.Rank // only a from-scratch LoRA can change shape; meta-learned ones are fixed
 	}
 	if err := models.LoRAFits(base.Config, lora); err != nil {
@@ -65,6 +65,12 @@ func (w *Workbench) RunTask(ctx context.Context, method string, task *tasks.Task
 		}
 		pub(e)
 	}
+	rank := lora.Rank
+	if api.Method(method) == api.MethodBase {
+		rank = 0 // no adapter
+	}
+	wrapped(events.Event{Kind: events.AdaptStarted,
+		Adapt: adaptInfo(method, task.Name, task.Suite, seed, withKnobs(w.opts, knobs), rank, len(task.Splits.Train))})
 	env := &meta.Env{Backend: w.backend, Model: base, LoRA: lora, Publish: wrapped}
 	start := time.Now()
 	remake := func(k api.Knobs) (meta.Method, error) { return meta.New(method, withKnobs(w.opts, k)) }
@@ -114,16 +120,16 @@ func (w *Workbench) adapted(ctx context.Context, runID string) (*meta.Adapted, s
 const MaxChatBytes = 2048
 
 // chatPrompt formats what the user typed like the tasks the model learned:
-// a multiple-choice question gets the "Answer: [" cue. A word-vocabulary
-// model reads only its own words: a prompt with others is an error naming
-// them and listing the words it knows; a question gets the task tag and,
-// with options ("… options a b" or "A: a" lines), the " answer" cue.
+// a multiple-choice question (tasks.ParseChoice) gets its answer cue. A
+// word-vocabulary model reads only its own words: a prompt with others is an
+// error naming them and listing the words it knows; a question gets the task
+// tag and, with options ("… options a b" or "A: a" lines), the " answer" cue.
 func chatPrompt(p string, tok tokenizer.Tokenizer) (string, error) {
 	p = strings.TrimRight(p, " \n")
+	ex, mc := choiceExample(p, tok)
 	if wt, ok := tok.(*tokenizer.Word); ok {
-		if ex, ok := wordChoice(p); ok {
-			prefix, _ := train.Format(ex)
-			p = prefix
+		if mc {
+			p, _ = train.Format(ex)
 		} else if !hasWorldTag(p) {
 			p = suites.TaskTag + " : " + p
 		}
@@ -133,34 +139,32 @@ func chatPrompt(p string, tok tokenizer.Tokenizer) (string, error) {
 		}
 		return p, nil
 	}
-	if isMultipleChoice(p) {
-		return p + "\nAnswer: [", nil
+	switch {
+	case mc && ex.WordAnswer:
+		p, _ = train.Format(ex)
+	case mc:
+		p += train.AnswerCue // the user's own text, then the cue: nothing re-rendered
 	}
 	return p, nil
 }
 
-// wordChoice reads a multiple-choice question typed for a word model, as
-// "question options a b c" (an "answer" at the end is optional) or as a
-// question with "A: a" lines, into a word-answer example; the task tag is
-// added when missing.
-func wordChoice(p string) (tasks.Example, bool) {
-	var q string
-	var opts []string
-	if lines := optionLines(p); len(lines) >= 2 {
-		q, _, _ = strings.Cut(p, "\nA: ")
-		opts = lines
-	} else if i := strings.LastIndex(p, train.OptionsCue); i >= 0 {
-		q = p[:i]
-		opts = strings.Fields(strings.TrimSuffix(strings.TrimSpace(p[i+len(train.OptionsCue):]), "answer"))
-	}
-	if len(opts) < 2 {
+// choiceExample reads p as a multiple-choice question (tasks.ParseChoice,
+// the rule the chat pane draws option bars by) in the form tok's model
+// answers: a word-vocabulary model answers every question with the option
+// word, after its task tag.
+func choiceExample(p string, tok tokenizer.Tokenizer) (tasks.Example, bool) {
+	ex, ok := tasks.ParseChoice(p)
+	if !ok {
 		return tasks.Example{}, false
 	}
-	q = strings.Join(strings.Fields(q), " ")
-	if !hasWorldTag(q) {
-		q = suites.TaskTag + " : " + q
+	if _, word := tok.(*tokenizer.Word); word {
+		ex.WordAnswer = true
+		ex.Prompt = strings.Join(strings.Fields(ex.Prompt), " ")
+		if !hasWorldTag(ex.Prompt) {
+			ex.Prompt = suites.TaskTag + " : " + ex.Prompt
+		}
 	}
-	return tasks.Example{Prompt: q, Options: opts, Answer: 0, WordAnswer: true}, true
+	return ex, true
 }
 
 // hasWorldTag reports whether p starts with a world tag ("wx :" or "p3 :").
@@ -174,20 +178,6 @@ func hasWorldTag(p string) bool {
 	}
 	_, err := strconv.Atoi(strings.TrimPrefix(f[0], "p"))
 	return strings.HasPrefix(f[0], "p") && err == nil
-}
-
-func isMultipleChoice(p string) bool { return len(optionLines(p)) >= 2 }
-
-// optionLines finds the "X: text" lines of a DnD prompt, in letter order.
-func optionLines(p string) []string {
-	var opts []string
-	for _, line := range strings.Split(p, "\n") {
-		want := string(rune('A' + len(opts)))
-		if rest, ok := strings.CutPrefix(line, want+": "); ok {
-			opts = append(opts, rest)
-		}
-	}
-	return opts
 }
 
 // Chat streams the adapted model's answer as Token events with Run == id,

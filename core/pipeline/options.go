@@ -3,6 +3,7 @@ package pipeline
 import (
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/config"
+	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/models"
 )
@@ -55,4 +56,46 @@ func withKnobs(o meta.Options, k api.Knobs) meta.Options {
 // LoRAConfig is the adapter shape every method shares.
 func LoRAConfig(cfg *config.Config) models.LoRAConfig {
 	return models.LoRAConfig{Rank: cfg.LoRA.Rank, Alpha: cfg.LoRA.Alpha, RSLoRA: cfg.LoRA.RSLoRA, Targets: cfg.LoRA.Targets}
+}
+
+// applied is the adaptation budget method really gets under options o (the
+// config with the run's knobs applied): gradient steps on the task and their
+// learning rate, 0 for methods that take none (base, union-lora, degaml-gen;
+// degaml's policy picks per task and reports it in its chosen hypothesis).
+// A 0 in o is the method's documented default (meta.DefaultOptions).
+func applied(method string, o meta.Options) (steps int, lr float64) {
+	def := meta.DefaultOptions()
+	or := func(v, d int) int {
+		if v > 0 {
+			return v
+		}
+		return d
+	}
+	orF := func(v, d float64) float64 {
+		if v > 0 {
+			return v
+		}
+		return d
+	}
+	switch api.Method(method) {
+	case api.MethodNoMetaLoRA:
+		return or(o.NoMeta.Steps, def.NoMeta.Steps), orF(o.NoMeta.LR, def.NoMeta.LR)
+	case api.MethodMAMLEnLLM:
+		inner := or(o.MAML.InnerSteps, def.MAML.InnerSteps)
+		lr := def.MAML.InnerLR
+		if o.MAML.InnerOpt == "sgd" {
+			lr = 0.1 // meta's default for a plain SGD inner step
+		}
+		return or(o.MAML.AdaptSteps, inner), orF(o.MAML.InnerLR, lr)
+	case api.MethodABMLL:
+		return or(o.ABMLL.InnerSteps, def.ABMLL.InnerSteps), orF(o.ABMLL.InnerLR, def.ABMLL.InnerLR)
+	}
+	return 0, 0
+}
+
+// adaptInfo is the AdaptStarted payload of one RunTask call.
+func adaptInfo(method, task, suite string, seed int64, o meta.Options, rank, support int) *events.AdaptInfo {
+	steps, lr := applied(method, o)
+	return &events.AdaptInfo{Suite: suite, Task: task, Method: method, Seed: seed,
+		InnerSteps: steps, LR: lr, Rank: rank, Support: support}
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/models/tokenizer"
+	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/suites"
 )
 
@@ -129,7 +131,8 @@ func TestBaseIsCachedAndResumable(t *testing.T) {
 }
 
 func TestAdaptPublishesStepsAndResultUnderItsRunID(t *testing.T) {
-	w, err := Open(tinyConfig(t), t.TempDir())
+	cfg := tinyConfig(t)
+	w, err := Open(cfg, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,20 +143,36 @@ func TestAdaptPublishesStepsAndResultUnderItsRunID(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps := 0
-	deadline := time.After(3 * time.Minute)
+	var started *events.AdaptInfo
+	// Bounded: Wait blocks until an event comes, so a silent hang would
+	// never reach a deadline check; closing the subscription ends Wait.
+	timeout := time.AfterFunc(3*time.Minute, sub.Close)
+	defer timeout.Stop()
 	for {
-		select {
-		case <-deadline:
-			t.Fatal("no result")
-		default:
+		evs, ok := sub.Wait()
+		if !ok {
+			t.Fatal("no result within 3 minutes")
 		}
-		evs, _ := sub.Wait()
 		for _, e := range evs {
 			if e.Run != id {
 				continue
 			}
 			switch e.Kind {
+			case events.AdaptStarted:
+				// The budget in effect: the knob's 3 steps, the rest from
+				// the config ([methods.nometa-lora] lr, [lora] rank, [adapt]
+				// support, capped by the train split).
+				support := min(cfg.Adapt.Support, len(EvalTask(mustFamily(t, "math-mc"), 3).Splits.Train))
+				want := events.AdaptInfo{Suite: "math-mc", Task: e.Task, Method: meta.NoMetaLoRA, Seed: 3,
+					InnerSteps: 3, LR: cfg.Methods.NoMeta.LR, Rank: cfg.LoRA.Rank, Support: support}
+				if e.Adapt == nil || *e.Adapt != want || cfg.Methods.NoMeta.LR <= 0 || !strings.HasPrefix(e.Task, "math-mc#") {
+					t.Fatalf("adapt started %+v, want %+v", e.Adapt, want)
+				}
+				started = e.Adapt
 			case events.Step:
+				if started == nil {
+					t.Fatal("a step before the AdaptStarted event")
+				}
 				steps++
 				if e.Method != meta.NoMetaLoRA || !strings.HasPrefix(e.Task, "math-mc#") {
 					t.Fatalf("step event lacks method/task: %+v", e)
@@ -176,12 +195,16 @@ func TestAdaptPublishesStepsAndResultUnderItsRunID(t *testing.T) {
 
 func TestChatPromptFormatsMultipleChoice(t *testing.T) {
 	p := "What is 2#3?\nA: 5\nB: 7\nC: 9"
-	if got := optionLines(p); len(got) != 3 || got[1] != "7" {
-		t.Fatalf("options %q", got)
-	}
 	byteTok := tokenizer.NewByte()
-	if got, _ := chatPrompt(p+"\n", byteTok); !strings.HasSuffix(got, "C: 9\nAnswer: [") {
+	if got, _ := chatPrompt(p+"\n", byteTok); got != p+"\nAnswer: [" {
 		t.Fatalf("chat prompt %q", got)
+	}
+	// The inline form on a byte model is a word-answer question.
+	if got, _ := chatPrompt("Which is a metal? options iron wax answer", byteTok); got != "Which is a metal? options iron wax answer" {
+		t.Fatalf("inline chat prompt on a byte model %q", got)
+	}
+	if got, _ := chatPrompt("Which is a metal? options iron wax", byteTok); got != "Which is a metal? options iron wax answer" {
+		t.Fatalf("inline chat prompt without its cue on a byte model %q", got)
 	}
 	if got, _ := chatPrompt("hello", byteTok); got != "hello" {
 		t.Fatalf("free text changed: %q", got)
@@ -209,8 +232,10 @@ func TestChatPromptFormatsMultipleChoice(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not among them: gold.") || !strings.Contains(err.Error(), "magnetic") {
 		t.Fatalf("out-of-vocabulary chat: %v, want the unknown word named and the known words listed", err)
 	}
-	if isMultipleChoice("A: only one") {
-		t.Fatal("one option is not multiple choice")
+	for _, free := range []string{"A: only one", "Q?\nA: only one", "Q? options one"} {
+		if got, _ := chatPrompt(free, byteTok); got != free {
+			t.Fatalf("%q is not multiple choice, got the cue: %q", free, got)
+		}
 	}
 }
 
@@ -267,5 +292,38 @@ func TestGeneratorStepsStartTheGeneratorStage(t *testing.T) {
 	}
 	if got := w.stageState(StageCollect); got == "running" {
 		t.Fatalf("collect still running after the generator started")
+	}
+}
+
+// OptionProbs scores exactly the prompts tasks.ParseChoice reads (the rule
+// the chat pane draws bars by), in both forms, and refuses the rest.
+func TestOptionProbsFollowsParseChoice(t *testing.T) {
+	w, err := Open(tinyConfig(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	for _, p := range []string{
+		"which material is magnetic ? options iron wax",
+		"which material is magnetic ? options iron wax answer",
+		"which material is magnetic ?\nA: iron\nB: wax",
+	} {
+		if _, ok := tasks.ParseChoice(p); !ok {
+			t.Fatalf("%q: the premise (a multiple-choice prompt) is gone", p)
+		}
+		probs, err := w.OptionProbs(ctx, api.ChatRequest{Prompt: p})
+		if err != nil || len(probs) != 2 || math.Abs(probs[0]+probs[1]-1) > 1e-4 {
+			t.Errorf("%q: %v, %v; want two probabilities summing to 1", p, probs, err)
+		}
+	}
+	for _, p := range []string{"which material is magnetic ?", "which material is magnetic ?\n  A: iron\n  B: wax", "iron ? options wax"} {
+		if _, ok := tasks.ParseChoice(p); ok {
+			t.Fatalf("%q: the premise (not multiple choice) is gone", p)
+		}
+		if probs, err := w.OptionProbs(ctx, api.ChatRequest{Prompt: p}); err == nil {
+			t.Errorf("%q scored: %v", p, probs)
+		}
 	}
 }

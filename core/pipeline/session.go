@@ -13,7 +13,6 @@ import (
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/core/sched"
-	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/degaml/workbench/tasks"
 )
 
@@ -244,15 +243,8 @@ func (s *Session) OptionProbs(ctx context.Context, r api.ChatRequest) ([]float64
 	if err := s.checkRun(r.AdaptRun); err != nil {
 		return nil, err
 	}
-	opts := optionLines(r.Prompt)
-	q := r.Prompt
-	if i := strings.Index(q, "\nA: "); i >= 0 {
-		q = q[:i]
-	}
-	ex := tasks.Example{Prompt: q, Options: opts, Answer: 0}
-	wordEx, isWord := wordChoice(r.Prompt)
-	if len(opts) < 2 && !isWord {
-		return nil, errors.New("not a multiple-choice prompt (needs lines \"A: …\" and \"B: …\", or \"… options a b\")")
+	if _, ok := tasks.ParseChoice(strings.TrimRight(r.Prompt, " \n")); !ok {
+		return nil, errors.New("not a multiple-choice prompt (needs lines \"A: …\" and \"B: …\" after the question, or \"… options a b\")")
 	}
 	var probs []float64
 	job, err := w.sched.Submit(ctx, s.name, "option-probs", func(ctx context.Context) error {
@@ -264,15 +256,11 @@ func (s *Session) OptionProbs(ctx context.Context, r api.ChatRequest) ([]float64
 		if err != nil {
 			return err
 		}
-		if _, ok := base.Tokenizer.(*tokenizer.Word); ok {
-			if !isWord {
-				return errors.New("not a multiple-choice prompt")
-			}
-			if _, err := chatPrompt(r.Prompt, base.Tokenizer); err != nil {
-				return err
-			}
-			ex = wordEx // the built-in word models answer with option words
+		if _, err := chatPrompt(r.Prompt, base.Tokenizer); err != nil {
+			return err // e.g. words the built-in model cannot read
 		}
+		ex, _ := choiceExample(strings.TrimRight(r.Prompt, " \n"), base.Tokenizer)
+		ex.Answer = 0 // scored as if A were right: only the probabilities are kept
 		env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: meta.Discard}
 		_, _, p, err := meta.Evaluate(ctx, env, ad, []tasks.Example{ex})
 		if err == nil && len(p) == 1 {

@@ -44,12 +44,7 @@ func TestSessionSubmitsUnderItsOwnName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Bounded: a scheduler that never starts the job fails here, not at CI's timeout.
-	for deadline := time.Now().Add(30 * time.Second); blocker.State() != sched.Running; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("blocker job never started running")
-		}
-	}
+	waitUntil(t, 30*time.Second, "the blocker job starts running", func() bool { return blocker.State() == sched.Running })
 
 	ctx := context.Background()
 	s1, s2 := w.ForSession("ssh-1"), w.ForSession("ssh-2")
@@ -80,7 +75,7 @@ func TestSessionSubmitsUnderItsOwnName(t *testing.T) {
 
 	s1.Close()
 	for _, j := range jobs {
-		<-j.Done()
+		waitClosed(t, 30*time.Second, "job "+j.Name+" ends after Close", j.Done())
 		if j.State() != sched.Canceled {
 			t.Fatalf("job %q is %v after Close", j.Name, j.State())
 		}

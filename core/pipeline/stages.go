@@ -8,17 +8,24 @@ import (
 	"github.com/degaml/workbench/core/events"
 )
 
-// Stage names, in pipeline order.
+// Stage names (core/api's, as the plain strings events and StageStatus
+// carry), in pipeline order.
 const (
-	StageBase      = "base"      // pretrain the preset (or import an HF model)
-	StageCollect   = "collect"   // per-task LoRA trajectories (DeGAML checkpoint collection)
-	StageGenerator = "generator" // the generalization module G
-	StagePolicy    = "policy"    // the adaptation module π (ReST^EM)
-	StageBaselines = "baselines" // meta-training of union-lora, maml-en-llm, abmll
+	StageBase      = string(api.StageBase)
+	StageCollect   = string(api.StageCollect)
+	StageGenerator = string(api.StageGenerator)
+	StagePolicy    = string(api.StagePolicy)
+	StageBaselines = string(api.StageBaselines)
 )
 
 // StageOrder is the order the pipeline view lists stages in.
-var StageOrder = []string{StageBase, StageCollect, StageGenerator, StagePolicy, StageBaselines}
+var StageOrder = func() []string {
+	out := make([]string, len(api.Stages))
+	for i, s := range api.Stages {
+		out[i] = string(s)
+	}
+	return out
+}()
 
 // stageBoard tracks stage states for Stages() and turns them into events.
 type stageBoard struct {

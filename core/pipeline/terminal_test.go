@@ -37,11 +37,7 @@ func finishWithin(t *testing.T, tp *terminalPublisher, job *sched.Job) {
 	t.Helper()
 	done := make(chan struct{})
 	go func() { tp.finish(job, events.Event{Method: "m"}); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("finish did not return after the job ended")
-	}
+	waitClosed(t, 10*time.Second, "finish returns after the job ended", done)
 }
 
 // The defect of issue 13: a panicking job ended with no terminal event, so

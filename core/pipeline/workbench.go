@@ -27,6 +27,7 @@ import (
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/core/sched"
 	"github.com/degaml/workbench/core/train"
+	"github.com/degaml/workbench/internal/atomicfile"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/suites"
@@ -296,29 +297,21 @@ func ReadLatestBench(workdir string) (*api.BenchTable, error) {
 func LatestBenchPath(workdir string) string { return filepath.Join(workdir, "bench", "latest.json") }
 
 // WriteLatestBench leaves a bench's table where LatestBench reads it, and
-// its markdown rendering beside it as latest.md, each replaced whole (a
-// temporary file renamed) so a reader never sees half a table.
+// its markdown rendering beside it as latest.md, each replaced whole
+// (internal/atomicfile) so a reader never sees half a table.
 func WriteLatestBench(workdir string, t *api.BenchTable, markdown []byte) error {
 	b, err := json.MarshalIndent(t, "", "  ")
 	if err != nil {
 		return err
 	}
 	path := LatestBenchPath(workdir)
-	if err := writeReplacing(path, append(b, '\n')); err != nil {
-		return err
-	}
-	return writeReplacing(filepath.Join(filepath.Dir(path), "latest.md"), markdown)
-}
-
-func writeReplacing(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(filepath.Join(filepath.Dir(path), "latest.md"), markdown, 0o644)
 }
 
 func (w *Workbench) newRunID(kind string) string {

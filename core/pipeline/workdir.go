@@ -13,8 +13,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/degaml/workbench/internal/atomicfile"
 	"github.com/degaml/workbench/models"
-	"github.com/degaml/workbench/models/safetensors"
 )
 
 // DefaultWorkdir is where artifacts live when neither --workdir nor the
@@ -55,17 +55,17 @@ func commitDir(tmp, dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, doneMarker), []byte(man), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tmp, doneMarker), []byte(man), 0o644); err != nil {
 		return err
 	}
-	if err := safetensors.SyncDir(tmp); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return err
 	}
 	_ = os.RemoveAll(dir)
 	if err := os.Rename(tmp, dir); err != nil {
 		return err
 	}
-	return safetensors.SyncDir(filepath.Dir(dir))
+	return atomicfile.SyncDir(filepath.Dir(dir))
 }
 
 // manifest lists "sha256 size path" for every regular file under dir

@@ -11,10 +11,11 @@ import (
 // AnswerCue ends every scored prefix; the option letter is the next token.
 const AnswerCue = "\nAnswer: ["
 
-// Word-answer cues: a WordAnswer example reads "prompt options w1 w2 … answer" and its answer is " w".
+// Word-answer cues: a WordAnswer example reads "prompt options w1 w2 … answer" and its answer is " w"
+// (the data model's text form, defined with its parser in tasks).
 const (
-	OptionsCue    = " options "
-	WordAnswerCue = " answer"
+	OptionsCue    = tasks.OptionsCue
+	WordAnswerCue = tasks.WordAnswerCue
 )
 
 // Format renders ex in the workbench's text format (ARCHITECTURE.md "Text format and scoring"). Lettered

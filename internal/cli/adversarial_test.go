@@ -171,31 +171,32 @@ func TestAttackSignals(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestAttackChild$")
 			cmd.Env = append(os.Environ(), "WORKBENCH_ATTACK_ARGS="+strings.Join(
-				[]string{"run", "--task", "math-mc", "--method", "nometa-lora", "--workdir", t.TempDir()}, "\x1f"))
+				[]string{"run", "--json", "--task", "math-mc", "--method", "nometa-lora", "--workdir", t.TempDir()}, "\x1f"))
 			stdout, _ := cmd.StdoutPipe()
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			started := make(chan struct{})
+			// --json prints every step: the signal goes in once pretraining
+			// has taken one, so it lands in the middle of the stage.
+			stepped := make(chan struct{})
 			go func() {
 				sc := bufio.NewScanner(stdout)
 				once := false
 				for sc.Scan() {
-					if !once && strings.Contains(sc.Text(), "stage base") {
+					if !once && strings.Contains(sc.Text(), `"type":"step"`) {
 						once = true
-						close(started)
+						close(stepped)
 					}
 				}
 			}()
 			select {
-			case <-started:
-			case <-time.After(60 * time.Second):
+			case <-stepped:
+			case <-time.After(120 * time.Second):
 				cmd.Process.Kill()
-				t.Fatal("the run never started its base stage")
+				t.Fatal("the run never took a training step")
 			}
-			time.Sleep(500 * time.Millisecond) // inside a training step
 			cmd.Process.Signal(sig)
 			exited := make(chan error, 1)
 			go func() { exited <- cmd.Wait() }()

@@ -269,8 +269,7 @@ func measureModel(w io.Writer, o *measureOptions) error {
 	if lb > 0 {
 		res.LoRABatch = fmt.Sprintf("%dx%d", lb, lt)
 		r := models.NewRunner(be, cfg)
-		a := models.NewAdapter(cfg, models.LoRAConfig{Rank: 8, Alpha: 16,
-			Targets: []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}}, 0)
+		a := models.NewAdapter(cfg, models.LoRAConfig{Rank: 8, Alpha: 16, Targets: models.LoRATargets()}, 0)
 		ids := make([][]int32, lb)
 		for b := range ids {
 			ids[b] = make([]int32, lt)

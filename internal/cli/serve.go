@@ -10,13 +10,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/charmbracelet/log"
 	"github.com/charmbracelet/ssh"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/pipeline"
+	"github.com/degaml/workbench/internal/applog"
 	"github.com/degaml/workbench/tui/serve"
 )
 
@@ -102,7 +102,7 @@ func (a *app) serve(o *serveOptions, changed func(name string) bool) error {
 		return serve.ErrNoAuthorizedKeys
 	}
 
-	logger := log.NewWithOptions(a.stderr, log.Options{ReportTimestamp: true, Prefix: "serve"})
+	logger := applog.New(a.stderr, "serve")
 	wb, err := pipeline.Open(cfg, a.workdir) // one engine per server; Open reads Serve.Workers
 	if err != nil {
 		return err

@@ -3,10 +3,10 @@ package mkcheckpoint
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
+	"github.com/degaml/workbench/internal/atomicfile"
 	"github.com/degaml/workbench/models/tokenizer"
 )
 
@@ -131,7 +131,7 @@ func writeTokenizer(dir string, s Shape, vocab int) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "tokenizer.json"), data, 0o644); err != nil {
 		return err
 	}
 	tc := map[string]any{"bos_token": nilIfEmpty(s.BOS), "eos_token": nilIfEmpty(s.EOS), "pad_token": nilIfEmpty(s.PAD),
@@ -140,7 +140,7 @@ func writeTokenizer(dir string, s Shape, vocab int) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), append(data, '\n'), 0o644)
+	return atomicfile.WriteFile(filepath.Join(dir, "tokenizer_config.json"), append(data, '\n'), 0o644)
 }
 
 func idOf(specials map[int]string, content string) int {

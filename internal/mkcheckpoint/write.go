@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/degaml/workbench/internal/atomicfile"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/safetensors"
 )
@@ -55,7 +56,7 @@ func Write(dir string, s Shape, opt Options) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), append(cfgJSON, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "config.json"), append(cfgJSON, '\n'), 0o644); err != nil {
 		return err
 	}
 	if err := writeWeights(dir, cfg, opt); err != nil {
@@ -110,7 +111,7 @@ func writeWeights(dir string, cfg models.Config, opt Options) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), append(index, '\n'), 0o644)
+	return atomicfile.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), append(index, '\n'), 0o644)
 }
 
 // fillFunc draws each tensor: 1-D norm weights are 1, 1-D biases 0,

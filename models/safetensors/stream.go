@@ -1,14 +1,13 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/degaml/workbench/internal/atomicfile"
 )
 
 // TensorSpec names one tensor of a streamed file: its dtype (any dtype the
@@ -31,9 +30,10 @@ func (s TensorSpec) ByteSize() int64 {
 
 // WriteStream writes a safetensors file whose tensors are produced one at a
 // time: fill(i, w) must write exactly specs[i].ByteSize() little-endian bytes
-// of specs[i] to w. Nothing but a 1 MiB buffer is held in memory, so a
-// multi-gigabyte checkpoint can be written without materialising it. The
-// tensors are laid out in the order given; the write is atomic like Write's.
+// of specs[i] to w. Nothing but atomicfile's write buffer is held in memory,
+// so a multi-gigabyte checkpoint can be written without materialising it.
+// The tensors are laid out in the order given; the write is atomic
+// (internal/atomicfile: a failure leaves no file and no temporary).
 func WriteStream(path string, specs []TensorSpec, metadata map[string]string, fill func(i int, w io.Writer) error) error {
 	type entry struct {
 		DType       string   `json:"dtype"`
@@ -91,50 +91,24 @@ func WriteStream(path string, specs []TensorSpec, metadata map[string]string, fi
 		hdr.WriteByte(' ')
 	}
 
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		var lenBuf [8]byte
+		binary.LittleEndian.PutUint64(lenBuf[:], uint64(hdr.Len()))
+		w.Write(lenBuf[:])
+		if _, err := w.Write(hdr.Bytes()); err != nil {
+			return fmt.Errorf("safetensors: writing %s: %w", path, err)
 		}
-	}()
-	if err := f.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide a shared checkpoint from others
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	var lenBuf [8]byte
-	binary.LittleEndian.PutUint64(lenBuf[:], uint64(hdr.Len()))
-	w.Write(lenBuf[:])
-	w.Write(hdr.Bytes())
-	for i, s := range specs {
-		cw := &countingWriter{w: w}
-		if err := fill(i, cw); err != nil {
-			return fmt.Errorf("safetensors: writing tensor %q: %w", s.Name, err)
+		for i, s := range specs {
+			cw := &countingWriter{w: w}
+			if err := fill(i, cw); err != nil {
+				return fmt.Errorf("safetensors: writing tensor %q: %w", s.Name, err)
+			}
+			if cw.n != s.ByteSize() {
+				return fmt.Errorf("safetensors: tensor %q: wrote %d bytes, shape %v of %s needs %d", s.Name, cw.n, s.Shape, s.DType, s.ByteSize())
+			}
 		}
-		if cw.n != s.ByteSize() {
-			return fmt.Errorf("safetensors: tensor %q: wrote %d bytes, shape %v of %s needs %d", s.Name, cw.n, s.Shape, s.DType, s.ByteSize())
-		}
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("safetensors: fsync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return SyncDir(dir)
+		return nil
+	})
 }
 
 type countingWriter struct {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 )
 
@@ -85,17 +84,4 @@ func Write(path string, ts map[string]Tensor, metadata map[string]string) error 
 		}
 		return nil
 	})
-}
-
-// SyncDir fsyncs a directory so a rename inside it survives a crash.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	return nil
 }

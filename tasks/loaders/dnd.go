@@ -17,34 +17,9 @@ func init() {
 	})
 }
 
-// SplitDnDPrompt splits a DnD prompt into the question and its option texts.
-// Options are the "\nX: " lines, A first, in letter order; the option block
-// starts at the LAST "\nA: " so that a dialogue-style question ("Q: ...\nA:
-// ...") stays in the question. Each option runs to the next letter's marker;
-// the last one runs to the end. It returns no options when there is no
-// "\nA: " line or no "\nB: " after it.
-func SplitDnDPrompt(prompt string) (question string, options []string) {
-	a := strings.LastIndex(prompt, "\nA: ")
-	if a < 0 {
-		return prompt, nil
-	}
-	pos := a + len("\nA: ")
-	var opts []string
-	for k := 1; k < 26; k++ {
-		marker := "\n" + tasks.Letter(k) + ": "
-		j := strings.Index(prompt[pos:], marker)
-		if j < 0 {
-			break
-		}
-		opts = append(opts, strings.TrimSpace(prompt[pos:pos+j]))
-		pos += j + len(marker)
-	}
-	if len(opts) == 0 {
-		return prompt, nil
-	}
-	opts = append(opts, strings.TrimSpace(prompt[pos:]))
-	return prompt[:a], opts
-}
+// SplitDnDPrompt splits a DnD prompt into the question and its option
+// texts: tasks.SplitDnD, the one reading of the format.
+func SplitDnDPrompt(prompt string) (question string, options []string) { return tasks.SplitDnD(prompt) }
 
 // parseDnD reads {"prompt","response","system"}. True/False items without
 // option lines get the options ["True", "False"]; a response that is not a

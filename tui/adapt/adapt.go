@@ -42,9 +42,9 @@ type Model struct {
 	keys     KeyMap
 	sel      selector
 	Metric   int
-	pending  map[string]bool // Adapt calls in flight, by method
-	top      int             // step table's first row shown; -1 = automatic
-	shownTop int             // the first row last drawn
+	pending  map[api.Method]bool // Adapt calls in flight, by method
+	top      int                 // step table's first row shown; -1 = automatic
+	shownTop int                 // the first row last drawn
 	w, h     int
 
 	cacheVer, cacheW, cacheH int
@@ -55,7 +55,7 @@ type Model struct {
 // New returns the dashboard.
 func New(c *common.Common) *Model {
 	return &Model{
-		c: c, sel: newSelector(), pending: map[string]bool{}, cacheVer: -1, top: -1,
+		c: c, sel: newSelector(), pending: map[api.Method]bool{}, cacheVer: -1, top: -1,
 		keys: KeyMap{
 			Mode:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "gen-only ↔ decoupled")),
 			Methods: key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "baselines")),
@@ -117,7 +117,7 @@ func (m *Model) ToggleMode() tea.Cmd {
 }
 
 // Request is what an Adapt call for method would send.
-func (m *Model) Request(method string) api.AdaptRequest { return m.Sel().Request(method) }
+func (m *Model) Request(method api.Method) api.AdaptRequest { return m.Sel().Request(method) }
 
 // ensureAll starts every selected method that has no run for the current
 // selection (force: re-runs them all).
@@ -131,7 +131,7 @@ func (m *Model) ensureAll(force bool) tea.Cmd {
 
 // ensure starts an Adapt for method unless a run with the same parameters
 // exists (or force). The call runs in a Cmd: the engine may take a lock.
-func (m *Model) ensure(method string, force bool) tea.Cmd {
+func (m *Model) ensure(method api.Method, force bool) tea.Cmd {
 	if m.Sel().Suite == "" || m.pending[method] {
 		return nil
 	}
@@ -150,7 +150,7 @@ func (m *Model) ensure(method string, force bool) tea.Cmd {
 // Ensure starts method's run for the current task, seed and knobs unless
 // one exists (the chat's compare uses it); for the other mode it also puts
 // both modes on the chart.
-func (m *Model) Ensure(method string) tea.Cmd {
+func (m *Model) Ensure(method api.Method) tea.Cmd {
 	if method == state.OtherMode(m.Sel().Mode) {
 		m.c.Store.CompareModes()
 	}
@@ -159,7 +159,7 @@ func (m *Model) Ensure(method string) tea.Cmd {
 
 // Runs returns the newest run per selected method for the current
 // selection; unselected methods are left out.
-func (m *Model) Runs() map[string]*state.Run { return m.c.Store.Selected() }
+func (m *Model) Runs() map[api.Method]*state.Run { return m.c.Store.Selected() }
 
 // Current is the current mode's run, if any.
 func (m *Model) Current() *state.Run { return m.Runs()[m.Sel().Mode] }
@@ -168,7 +168,7 @@ func (m *Model) Current() *state.Run { return m.Runs()[m.Sel().Mode] }
 func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case StartedMsg:
-		delete(m.pending, msg.Req.Method)
+		delete(m.pending, api.Method(msg.Req.Method))
 		if msg.Err != nil {
 			return m, func() tea.Msg { return common.ErrMsg{Err: fmt.Errorf("adapt %s: %w", msg.Req.Method, msg.Err)} }
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/internal/fakeengine"
 	"github.com/degaml/workbench/tui/internal/testutil"
@@ -20,9 +21,7 @@ import (
 
 func setup(t *testing.T) (*Model, *fakeengine.Engine, func()) {
 	t.Helper()
-	eng := fakeengine.New()
-	c := testutil.Common(t, eng)
-	settle := testutil.Collect(c, eng)
+	eng, c, settle := testutil.Fake(t)
 	m := New(c)
 	testutil.Exec(m, m.SetSuite("gsm-mc"), settle)
 	return m, eng, settle
@@ -39,7 +38,7 @@ func names(m *Model) string {
 func TestToggleKeepsOtherCurveSameSeed(t *testing.T) {
 	m, eng, settle := setup(t)
 	// The current mode and the base model (the chart's reference line).
-	if m.Sel().Mode != MethodDecoupled || len(eng.Adapts) != 2 || eng.Adapts[1].Method != MethodBase {
+	if m.Sel().Mode != MethodDecoupled || len(eng.Adapts) != 2 || eng.Adapts[1].Method != string(MethodBase) {
 		t.Fatalf("mode %s, adapts %v", m.Sel().Mode, eng.Adapts)
 	}
 	testutil.Press(m, settle, "m")
@@ -122,23 +121,20 @@ func TestMetricViews(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	for _, sz := range testutil.Sizes {
-		name := fmt.Sprintf("%dx%d", sz[0], sz[1])
-		t.Run("decoupled_"+name, func(t *testing.T) {
-			m, _, _ := setup(t)
-			testutil.RunGolden(t, m, sz[0], sz[1], nil)
-		})
-		t.Run("gen_baselines_"+name, func(t *testing.T) {
-			m, _, settle := setup(t)
-			testutil.Press(m, settle, "m", "b", " ", "down", "down", " ", "esc")
-			testutil.RunGolden(t, m, sz[0], sz[1], nil)
-		})
-		t.Run("selector_"+name, func(t *testing.T) {
-			m, _, settle := setup(t)
-			testutil.Press(m, settle, "b", "down")
-			testutil.RunGolden(t, m, sz[0], sz[1], nil)
-		})
-	}
+	testutil.AtSizes(t, "decoupled_", func(t *testing.T, w, h int) {
+		m, _, _ := setup(t)
+		testutil.RunGolden(t, m, w, h, nil)
+	})
+	testutil.AtSizes(t, "gen_baselines_", func(t *testing.T, w, h int) {
+		m, _, settle := setup(t)
+		testutil.Press(m, settle, "m", "b", " ", "down", "down", " ", "esc")
+		testutil.RunGolden(t, m, w, h, nil)
+	})
+	testutil.AtSizes(t, "selector_", func(t *testing.T, w, h int) {
+		m, _, settle := setup(t)
+		testutil.Press(m, settle, "b", "down")
+		testutil.RunGolden(t, m, w, h, nil)
+	})
 }
 
 var _ common.Component = (*Model)(nil)
@@ -167,7 +163,7 @@ func TestCardFitsHeight(t *testing.T) {
 // A run the engine has not started yet says it waits for the pipeline.
 func TestQueuedBehindPipeline(t *testing.T) {
 	m, _, _ := setup(t)
-	m.c.Store.AddRun("adapt-99", api.AdaptRequest{Suite: "math-mc", Method: MethodDecoupled, Seed: 1})
+	m.c.Store.AddRun("adapt-99", api.AdaptRequest{Suite: "math-mc", Method: string(MethodDecoupled), Seed: 1})
 	m.c.Store.SelectSuite("math-mc")
 	m.c.Store.SetStages([]api.StageStatus{{Name: "baselines", State: "running", Fraction: 0.09, ETA: 412e9}})
 	if got := m.statusLine(); !strings.Contains(got, "queued: waiting for the pipeline (baselines 9% ETA 6m52s)") {
@@ -190,7 +186,7 @@ func TestMethodsLookDistinct(t *testing.T) {
 			t.Fatal(err)
 		}
 		m.c.Styles = common.NewStyles(lipgloss.NewRenderer(io.Discard), theme)
-		seenG, seenC := map[rune]string{}, map[string]string{}
+		seenG, seenC := map[rune]api.Method{}, map[string]api.Method{}
 		for _, method := range order() {
 			g, sty := m.look(method)
 			c := fmt.Sprint(sty.GetForeground())
@@ -362,5 +358,60 @@ func TestSelectorMouse(t *testing.T) {
 	}, settle)
 	if !m.Sel().Baselines["maml-en-llm"] || len(eng.Adapts) != n+1 || eng.Adapts[n].Method != "maml-en-llm" {
 		t.Fatalf("click on row %d: ticked %v, runs %v", row, m.Sel().Baselines, eng.Adapts[n:])
+	}
+}
+
+// With one method on the chart the loss panel draws its support loss too;
+// its y axis reaches the highest support loss (above 1 here, above every
+// query loss), not only the query losses'.
+func TestLossAxisCoversSupportLoss(t *testing.T) {
+	m, _, _ := setup(t)
+	r := m.Current()
+	if r == nil || len(r.Curve()) == 0 {
+		t.Fatal("no decoupled curve")
+	}
+	top := 0.0
+	for i := range r.Steps {
+		v := 2.4 - 0.1*float64(i%5)
+		r.Steps[i].Support = &v
+		top = max(top, v)
+	}
+	m.c.Store.Version++
+	for _, metric := range []int{ViewLoss, ViewAll} {
+		m.Metric = metric
+		m.SetSize(120, 40)
+		view := ansi.Strip(m.View())
+		hi := -1.0
+		for _, line := range strings.Split(view, "\n") {
+			for _, f := range strings.Split(line, "┤")[:max(0, strings.Count(line, "┤"))] {
+				fs := strings.Fields(f)
+				if len(fs) == 0 {
+					continue
+				}
+				var y float64
+				if _, err := fmt.Sscan(fs[len(fs)-1], &y); err == nil && y <= 10 {
+					hi = max(hi, y)
+				}
+			}
+		}
+		if hi < top {
+			t.Errorf("metric %d: the highest y tick is %g, below the support loss %g:\n%s", metric, hi, top, view)
+		}
+	}
+}
+
+// A run its user stopped (Ctrl-C, a disconnect) ends with events.Canceled:
+// the status says cancelled, neither a failure nor a run still waiting.
+func TestCanceledRunShowsCancelled(t *testing.T) {
+	m, _, _ := setup(t)
+	m.c.Store.AddRun("adapt-77", api.AdaptRequest{Suite: "gsm-mc", Method: string(MethodGen), Seed: m.Sel().Seed})
+	m.c.Store.ToggleMode()
+	if got := ansi.Strip(m.statusLine()); !strings.Contains(got, "running") && !strings.Contains(got, "queued") {
+		t.Fatalf("before the cancel: %q", got)
+	}
+	m.c.Store.Apply([]events.Event{{Kind: events.Canceled, Run: "adapt-77", Method: string(MethodGen), Message: "interrupted"}})
+	got := ansi.Strip(m.statusLine())
+	if !strings.Contains(got, "cancelled") || strings.Contains(got, "failed") || strings.Contains(got, "running") {
+		t.Fatalf("after the cancel: %q", got)
 	}
 }

@@ -6,25 +6,14 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/state"
 )
 
-// FamilyLabel is the display name of a hypothesis family.
-func FamilyLabel(f string) string {
-	switch f {
-	case "ttt":
-		return "TTT"
-	case "tts":
-		return "TTS"
-	case "mix":
-		return "mixing"
-	case "slot":
-		return "SLOT"
-	}
-	return f
-}
+// FamilyLabel is the display name of a hypothesis family (core/api's).
+func FamilyLabel(f string) string { return api.Family(f).Label() }
 
 // FormatParams renders hyperparameters sorted by name: "lr=1e-05 steps=20".
 func FormatParams(p map[string]float64) string {

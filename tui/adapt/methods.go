@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/state"
 )
@@ -19,7 +20,7 @@ const (
 var Baselines = state.Baselines
 
 // ModeLabel is the stable on-screen name of a mode ("Mode: decoupled").
-func ModeLabel(method string) string {
+func ModeLabel(method api.Method) string {
 	if method == MethodGen {
 		return "generalization-only"
 	}
@@ -45,7 +46,7 @@ func newSelector() selector {
 	}}
 }
 
-func (s selector) view(st *common.Styles, shown map[string]bool, w int) string {
+func (s selector) view(st *common.Styles, shown map[api.Method]bool, w int) string {
 	var b strings.Builder
 	b.WriteString(st.Heading.Render("Baselines on the chart") + st.Muted.Render("  (same task, same seed)") + "\n")
 	for i, m := range Baselines {
@@ -53,7 +54,7 @@ func (s selector) view(st *common.Styles, shown map[string]bool, w int) string {
 		if shown[m] {
 			box = "[x] "
 		}
-		line := box + m
+		line := box + string(m)
 		if i == s.cursor {
 			line = st.Selected.Render("> " + line)
 		} else {

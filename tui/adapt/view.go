@@ -14,7 +14,7 @@ import (
 
 // order is the chart's method order: the two modes first, then baselines,
 // so a method keeps its colour and glyph as others are added.
-func order() []string { return append([]string{MethodGen, MethodDecoupled}, Baselines...) }
+func order() []api.Method { return append([]api.Method{MethodGen, MethodDecoupled}, Baselines...) }
 
 // glyphs are one per method in order(): ASCII, so every terminal draws
 // them one cell wide, and distinct, so curves stay apart without colour.
@@ -25,7 +25,7 @@ var glyphs = []rune{'o', '*', '+', 'x', '#', '@'}
 const maxLossMethods = 3
 
 // Look is how a method is drawn: its glyph and colour.
-func (m *Model) look(method string) (rune, lipgloss.Style) {
+func (m *Model) look(method api.Method) (rune, lipgloss.Style) {
 	for i, o := range order() {
 		if o == method {
 			return glyphs[i], m.c.Styles.SeriesStyle(i)
@@ -35,20 +35,20 @@ func (m *Model) look(method string) (rune, lipgloss.Style) {
 }
 
 // label names a method on the chart ("gen-only" reads better than the id).
-func label(method string) string {
+func label(method api.Method) string {
 	switch method {
 	case MethodGen:
 		return "gen-only"
 	case MethodDecoupled:
 		return "decoupled"
 	}
-	return method
+	return string(method)
 }
 
 // shown lists the methods with a run to draw, in chart order.
-func (m *Model) shown() []string {
+func (m *Model) shown() []api.Method {
 	runs := m.Runs()
-	var out []string
+	var out []api.Method
 	for _, method := range order() {
 		if runs[method] != nil {
 			out = append(out, method)
@@ -189,6 +189,28 @@ func knobsLabel(k api.Knobs) string {
 	return strings.Join(p, " ")
 }
 
+// knobsInEffect names the current run's budget as the engine ran it (its
+// AdaptStarted event: the config's defaults filled in, knobs the method
+// ignores left out); before that event, the knobs as requested.
+func (m *Model) knobsInEffect() string {
+	r := m.Current()
+	if r == nil || r.Applied == nil {
+		return knobsLabel(m.Sel().Knobs)
+	}
+	a := r.Applied
+	var p []string
+	if a.InnerSteps != 0 {
+		p = append(p, fmt.Sprintf("steps=%d", a.InnerSteps))
+	}
+	if a.LR != 0 {
+		p = append(p, fmt.Sprintf("lr=%g", a.LR))
+	}
+	if a.Rank != 0 {
+		p = append(p, fmt.Sprintf("rank=%d", a.Rank))
+	}
+	return strings.Join(append(p, fmt.Sprintf("support=%d", a.Support)), " ")
+}
+
 // header holds the stable labels the e2e test greps for, wrapped between
 // fields (never inside one) to the pane width.
 func (m *Model) header() string {
@@ -204,7 +226,7 @@ func (m *Model) header() string {
 		st.Label.Render("Task: ") + st.Value.Render(suite),
 		st.Label.Render("Mode: ") + st.Accent.Bold(true).Render(ModeLabel(sel.Mode)),
 		st.Label.Render("Seed: ") + st.Value.Render(fmt.Sprint(sel.Seed)),
-		st.Label.Render("Knobs: ") + st.Base.Render(knobsLabel(sel.Knobs)),
+		st.Label.Render("Knobs: ") + st.Base.Render(m.knobsInEffect()),
 	}, m.w)
 	l2 := st.Label.Render("View: ") + st.Base.Render(metricName(m.Metric)) + "   " + m.statusLine()
 	out := l1 + "\n" + st.Renderer().NewStyle().MaxWidth(m.w).Render(l2)
@@ -219,7 +241,7 @@ func (m *Model) header() string {
 func (m *Model) compareLine() string {
 	st := m.c.Styles
 	runs := m.Runs()
-	acc := func(method string) (float64, bool) {
+	acc := func(method api.Method) (float64, bool) {
 		if r := runs[method]; r != nil && r.Result != nil {
 			return r.Result.Accuracy, true
 		}
@@ -261,9 +283,12 @@ func (m *Model) statusLine() string {
 	mode := m.Sel().Mode
 	switch {
 	case m.pending[mode]:
-		return st.Muted.Render("starting " + mode + "…")
+		return st.Muted.Render("starting " + string(mode) + "…")
 	case r == nil:
 		return st.Muted.Render("not run")
+	case r.Canceled:
+		// Stopped by its user: neither a failure nor a run still going.
+		return st.Muted.Render("cancelled: press r to run it again")
 	case r.Err != "":
 		return st.Bad.Render("failed: " + r.Err)
 	case r.Result != nil:
@@ -304,7 +329,7 @@ func (m *Model) note(w, h int) string {
 		}
 	}
 	for _, bl := range m.Sel().TickedBaselines() {
-		paras = append(paras, st.Muted.Width(w).Render(bl+": "+firstSentence(MethodNote(bl))))
+		paras = append(paras, st.Muted.Width(w).Render(string(bl)+": "+firstSentence(MethodNote(bl))))
 	}
 	out := ""
 	for i, p := range paras {

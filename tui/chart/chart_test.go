@@ -162,3 +162,33 @@ func TestIntStep(t *testing.T) {
 		}
 	}
 }
+
+// The y axis of a free panel covers every plotted value, whatever the mix
+// of series (a support loss far above the query losses included), at every
+// height: a value past the top tick would be drawn clipped to it.
+func TestYAxisCoversEveryPoint(t *testing.T) {
+	for seed := range 500 {
+		r := uint64(seed)*2654435761 + 1
+		next := func() float64 { r ^= r << 13; r ^= r >> 7; r ^= r << 17; return float64(r%100000) / 1000 } // 0…100
+		var p Panel
+		var lo, hi = math.Inf(1), math.Inf(-1)
+		for range 1 + seed%4 {
+			var s Series
+			scale := []float64{0.01, 1, 3, 100}[seed%4]
+			for x := range 1 + seed%7 {
+				y := next() / 100 * scale
+				s.Points = append(s.Points, state.Point{X: float64(x + 1), Y: y})
+				lo, hi = math.Min(lo, y), math.Max(hi, y)
+			}
+			p.Series = append(p.Series, s)
+		}
+		for _, h := range []int{6, 9, 14, 23, 40} {
+			ymin, ymax, nY, ystep, _, _ := yLayout(p, h)
+			top := ymin + float64(nY)*ystep
+			if ymin > lo || ymax < hi || top < hi-1e-9 || math.Abs(top-ymax) > 1e-9*math.Max(1, ymax) {
+				t.Fatalf("seed %d h %d: data [%g, %g], axis [%g, %g] in %d ticks of %g (top label %g)",
+					seed, h, lo, hi, ymin, ymax, nY, ystep, top)
+			}
+		}
+	}
+}

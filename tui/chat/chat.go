@@ -20,6 +20,9 @@ import (
 
 const noAdapter = "no adapter yet (pick a task first)"
 
+// cancelledNote answers for a mode whose adaptation its user stopped.
+const cancelledNote = "the adaptation was cancelled: no adapter to ask (press r on Adapt to run it again)"
+
 // MaxNew is the generation budget per answer.
 const MaxNew = 128
 
@@ -33,19 +36,19 @@ type answer struct {
 	// adapter that answered (the stream's) replaces its second part once
 	// the first token arrives.
 	Label, AdaptRun, Stream string
-	Mode                    string // the DeGAML mode asked, "" for the base model
+	Mode                    api.Method // the DeGAML mode asked, "" for the base model
 	Probs                   []float64
 	// Waiting: the mode had no run on this task yet; compare started one
 	// and the question is asked when it finishes.
 	Waiting bool
 	prompt  string
-	letters []string
+	labels  []string
 	Note    string // why there is no answer, or an error
 }
 
 type entry struct {
 	Prompt  string
-	Letters []string // option letters when the prompt is multiple choice
+	Labels  []string // option labels when the prompt is multiple choice (OptionLabels)
 	Answers []*answer
 }
 
@@ -185,36 +188,40 @@ func (m *Model) send(compare bool) tea.Cmd {
 		prompt = m.entries[len(m.entries)-1].Prompt
 	}
 	m.input.Reset()
-	e := &entry{Prompt: prompt, Letters: ParseOptions(prompt)}
+	e := &entry{Prompt: prompt, Labels: OptionLabels(prompt)}
 	runs := m.adapt.Runs()
-	modes := []string{m.c.Store.Sel.Mode}
+	modes := []api.Method{m.c.Store.Sel.Mode}
 	if compare {
-		modes = []string{adapt.MethodGen, adapt.MethodDecoupled}
+		modes = []api.Method{adapt.MethodGen, adapt.MethodDecoupled}
 	}
 	var cmds []tea.Cmd
 	for _, mode := range modes {
-		a := &answer{prompt: prompt, letters: e.Letters}
+		a := &answer{prompt: prompt, labels: e.Labels}
 		e.Answers = append(e.Answers, a)
 		run := runs[mode]
 		switch {
+		case run != nil && run.Canceled:
+			a.Label = adapt.ModeLabel(mode) + " · " + string(mode)
+			a.Note = cancelledNote
+			continue
 		case run != nil && (run.Done || !compare):
 			a.Label = fmt.Sprintf("%s · %s · run %s", adapt.ModeLabel(mode), mode, run.ID)
 			a.AdaptRun, a.Mode = run.ID, mode
 		case compare && m.c.Store.Sel.Suite != "":
 			// Compare runs what it needs: adapt in this mode first, then ask.
-			a.Label = adapt.ModeLabel(mode) + " · " + mode
+			a.Label = adapt.ModeLabel(mode) + " · " + string(mode)
 			a.Mode, a.Waiting = mode, true
 			a.Note = "adapting in " + adapt.ModeLabel(mode) + " mode first; the answer follows"
 			cmds = append(cmds, m.adapt.Ensure(mode))
 			continue
 		case compare:
-			a.Label = adapt.ModeLabel(mode) + " · " + mode
+			a.Label = adapt.ModeLabel(mode) + " · " + string(mode)
 			a.Note = noAdapter
 			continue
 		default:
 			a.Label = "base model · " + noAdapter
 		}
-		cmds = append(cmds, m.ask(a, prompt, e.Letters))
+		cmds = append(cmds, m.ask(a, prompt, e.Labels))
 	}
 	m.entries = append(m.entries, e)
 	m.ver = -1
@@ -235,13 +242,15 @@ func (m *Model) Poll() tea.Cmd {
 			switch {
 			case run == nil || !run.Done:
 				continue
+			case run.Canceled:
+				a.Waiting, a.Note = false, cancelledNote
 			case run.Err != "":
 				a.Waiting, a.Note = false, "adaptation failed: "+run.Err
 			default:
 				a.Waiting, a.Note = false, ""
 				a.Label = fmt.Sprintf("%s · %s · run %s", adapt.ModeLabel(a.Mode), a.Mode, run.ID)
 				a.AdaptRun = run.ID
-				cmds = append(cmds, m.ask(a, a.prompt, a.letters))
+				cmds = append(cmds, m.ask(a, a.prompt, a.labels))
 			}
 			m.ver = -1
 		}
@@ -249,14 +258,14 @@ func (m *Model) Poll() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) ask(a *answer, prompt string, letters []string) tea.Cmd {
+func (m *Model) ask(a *answer, prompt string, labels []string) tea.Cmd {
 	eng, ctx := m.c.Engine, m.c.Ctx
 	req := api.ChatRequest{AdaptRun: a.AdaptRun, Prompt: prompt, MaxNew: MaxNew, Stop: Stop}
 	cmds := []tea.Cmd{func() tea.Msg {
 		id, err := eng.Chat(ctx, req)
 		return startedMsg{a: a, id: id, err: err}
 	}}
-	if letters != nil {
+	if labels != nil {
 		cmds = append(cmds, func() tea.Msg {
 			p, err := eng.OptionProbs(ctx, req)
 			return probsMsg{a: a, probs: p, err: err}

@@ -1,13 +1,14 @@
 package chat
 
 import (
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/tui/adapt"
 	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/internal/fakeengine"
@@ -20,9 +21,7 @@ const mcPrompt = "Ann has 12 apples and gives away 5. How many are left?\nA: 5\n
 // focused chat pane.
 func setup(t *testing.T) (*Model, *fakeengine.Engine, func()) {
 	t.Helper()
-	eng := fakeengine.New()
-	c := testutil.Common(t, eng)
-	settle := testutil.Collect(c, eng)
+	eng, c, settle := testutil.Fake(t)
 	a := adapt.New(c)
 	testutil.Exec(a, a.SetSuite("gsm-mc"), settle)
 	testutil.Press(a, settle, "m", "m")
@@ -32,13 +31,35 @@ func setup(t *testing.T) (*Model, *fakeengine.Engine, func()) {
 	return m, eng, settle
 }
 
-func TestParseOptions(t *testing.T) {
-	if got := ParseOptions(mcPrompt); !reflect.DeepEqual(got, []string{"A", "B", "C"}) {
-		t.Errorf("got %v", got)
+// The pane's bars follow the engine's rule (tasks.ParseChoice): letters for
+// "A: …" lines, the option words for the built-in world's inline form, none
+// for what the engine refuses to score.
+func TestOptionLabels(t *testing.T) {
+	if got := OptionLabels(mcPrompt); !reflect.DeepEqual(got, []string{"A", "B", "C"}) {
+		t.Errorf("lines: got %v", got)
 	}
-	for _, p := range []string{"hello", "A: only one", "B: x\nC: y"} {
-		if got := ParseOptions(p); got != nil {
+	if got := OptionLabels("wx : which material is magnetic ? options iron wax answer"); !reflect.DeepEqual(got, []string{"iron", "wax"}) {
+		t.Errorf("inline: got %v", got)
+	}
+	// The engine refuses these (no question line, indented or unspaced
+	// letters, one option): drawing bars for them promised a score that
+	// never came.
+	for _, p := range []string{"hello", "A: only one", "B: x\nC: y", "A: x\nB: y", "Q\n  A: x\n  B: y", "Q\nA:x\nB:y", "Q options one"} {
+		if got := OptionLabels(p); got != nil {
 			t.Errorf("%q: %v", p, got)
+		}
+	}
+}
+
+// An inline question draws one bar per option word, labels aligned.
+func TestInlineQuestionDrawsWordBars(t *testing.T) {
+	m, _, settle := setup(t)
+	testutil.Type(m, settle, "which material is magnetic ? options iron copper")
+	testutil.Press(m, settle, "enter")
+	v := m.transcript()
+	for _, want := range []string{"P(option)", "iron   ", "copper "} {
+		if !strings.Contains(ansi.Strip(v), want) {
+			t.Fatalf("transcript lacks %q:\n%s", want, ansi.Strip(v))
 		}
 	}
 }
@@ -116,20 +137,18 @@ func TestCompareWithOptionBars(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	for _, sz := range testutil.Sizes {
-		t.Run(fmt.Sprintf("compare_%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			m, _, settle := setup(t)
-			testutil.Type(m, settle, "hello")
-			testutil.Press(m, settle, "enter")
-			testutil.Type(m, settle, mcPrompt)
-			testutil.Press(m, settle, "ctrl+r")
-			testutil.RunGolden(t, m, sz[0], sz[1], nil)
-		})
-		t.Run(fmt.Sprintf("empty_%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			m, _, _ := setup(t)
-			testutil.RunGolden(t, m, sz[0], sz[1], nil)
-		})
-	}
+	testutil.AtSizes(t, "compare_", func(t *testing.T, w, h int) {
+		m, _, settle := setup(t)
+		testutil.Type(m, settle, "hello")
+		testutil.Press(m, settle, "enter")
+		testutil.Type(m, settle, mcPrompt)
+		testutil.Press(m, settle, "ctrl+r")
+		testutil.RunGolden(t, m, w, h, nil)
+	})
+	testutil.AtSizes(t, "empty_", func(t *testing.T, w, h int) {
+		m, _, _ := setup(t)
+		testutil.RunGolden(t, m, w, h, nil)
+	})
 }
 
 func TestPrintable(t *testing.T) {
@@ -171,9 +190,7 @@ func TestAnswerStopsAtBracket(t *testing.T) {
 // Compare with a mode that has not run on the task adapts in that mode
 // first, then asks; with an empty input it re-asks the last question.
 func TestCompareRunsWhatItNeeds(t *testing.T) {
-	eng := fakeengine.New()
-	c := testutil.Common(t, eng)
-	settle := testutil.Collect(c, eng)
+	eng, c, settle := testutil.Fake(t)
 	a := adapt.New(c)
 	testutil.Exec(a, a.SetSuite("gsm-mc"), settle) // decoupled only
 	m := New(c, a)
@@ -186,7 +203,7 @@ func TestCompareRunsWhatItNeeds(t *testing.T) {
 		t.Fatalf("only the decoupled answer can start at once: %+v", eng.Chats)
 	}
 	last := eng.Adapts[len(eng.Adapts)-1]
-	if last.Method != adapt.MethodGen || last.Suite != "gsm-mc" {
+	if last.Method != string(adapt.MethodGen) || last.Suite != "gsm-mc" {
 		t.Fatalf("compare did not start the gen-only run: %+v", eng.Adapts)
 	}
 	testutil.Exec(m, m.Poll(), settle)
@@ -230,5 +247,22 @@ func TestEmptyAnswerIsNamed(t *testing.T) {
 	s.Text = " tin"
 	if got := joinParts(m.answerParts(a, nil, 100)); strings.Contains(got, EmptyAnswer) || !strings.Contains(got, "tin") {
 		t.Errorf("answer with text: %q", got)
+	}
+}
+
+// A question to a mode whose adaptation was cancelled says so instead of
+// asking the engine for an adapter that was never made.
+func TestCancelledAdaptationIsNotAsked(t *testing.T) {
+	m, eng, settle := setup(t)
+	sel := m.c.Store.Sel
+	m.c.Store.AddRun("adapt-99", sel.Request(sel.Mode)) // newer than the finished run
+	m.c.Store.Apply([]events.Event{{Kind: events.Canceled, Run: "adapt-99", Message: "interrupted"}})
+	testutil.Type(m, settle, "hello")
+	testutil.Press(m, settle, "enter")
+	if len(eng.Chats) != 0 {
+		t.Fatalf("asked the engine: %+v", eng.Chats)
+	}
+	if v := ansi.Strip(m.transcript()); !strings.Contains(v, "cancelled") {
+		t.Fatalf("transcript does not say cancelled:\n%s", v)
 	}
 }

@@ -2,37 +2,36 @@ package chat
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tui/common"
 )
 
-var optionLine = regexp.MustCompile(`^([A-Z]):\s*(.*)$`)
-
-// ParseOptions returns the option letters of a multiple-choice prompt (lines
-// "A: …", "B: …" in order from A), or nil when the prompt is not one.
-func ParseOptions(prompt string) []string {
-	var letters []string
-	for _, l := range strings.Split(prompt, "\n") {
-		m := optionLine.FindStringSubmatch(strings.TrimSpace(l))
-		if m == nil {
-			continue
-		}
-		if want := string(rune('A' + len(letters))); m[1] != want {
-			continue
-		}
-		letters = append(letters, m[1])
-	}
-	if len(letters) < 2 {
+// OptionLabels returns the names of a multiple-choice prompt's options, one
+// probability bar each (letters for "A: …" lines, the words of "… options
+// a b"), or nil when the prompt is not one. The rule is tasks.ParseChoice,
+// the one the engine's OptionProbs applies: the pane draws bars exactly for
+// the prompts the engine scores.
+func OptionLabels(prompt string) []string {
+	ex, ok := tasks.ParseChoice(prompt)
+	if !ok {
 		return nil
 	}
-	return letters
+	return ex.Labels()
 }
 
+// maxLabel bounds a bar's label (a word option can be long).
+const maxLabel = 12
+
 // probBars renders one small bar per option: "A ██████░░░░ 0.62".
-func probBars(st *common.Styles, letters []string, probs []float64, w int) string {
-	barW := max(4, min(20, w-10))
+func probBars(st *common.Styles, labels []string, probs []float64, w int) string {
+	lw := 1
+	for _, l := range labels {
+		lw = max(lw, min(maxLabel, ansi.StringWidth(l)))
+	}
+	barW := max(4, min(20, w-9-lw))
 	best := 0
 	for i, p := range probs {
 		if p > probs[best] {
@@ -40,7 +39,7 @@ func probBars(st *common.Styles, letters []string, probs []float64, w int) strin
 		}
 	}
 	var b strings.Builder
-	for i, l := range letters {
+	for i, l := range labels {
 		if i >= len(probs) {
 			break
 		}
@@ -51,8 +50,9 @@ func probBars(st *common.Styles, letters []string, probs []float64, w int) strin
 		if i != best {
 			style = st.Muted
 		}
-		fmt.Fprintf(&b, "%s %s %.2f", l, style.Render(bar), p)
-		if i < len(letters)-1 {
+		l = ansi.Truncate(l, maxLabel, "…")
+		fmt.Fprintf(&b, "%s%s %s %.2f", l, strings.Repeat(" ", lw-ansi.StringWidth(l)), style.Render(bar), p)
+		if i < len(labels)-1 {
 			b.WriteString("\n")
 		}
 	}

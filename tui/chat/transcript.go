@@ -42,7 +42,7 @@ func (m *Model) transcript() string {
 		switch len(e.Answers) {
 		case 0:
 		case 1:
-			parts = append(parts, joinParts(m.answerParts(e.Answers[0], e.Letters, m.w)))
+			parts = append(parts, joinParts(m.answerParts(e.Answers[0], e.Labels, m.w)))
 		default:
 			parts = append(parts, m.sideBySide(e, (m.w-2)/len(e.Answers)))
 		}
@@ -55,7 +55,7 @@ func (m *Model) transcript() string {
 func (m *Model) sideBySide(e *entry, w int) string {
 	cols := make([][]string, len(e.Answers))
 	for i, a := range e.Answers {
-		cols[i] = m.answerParts(a, e.Letters, w)
+		cols[i] = m.answerParts(a, e.Labels, w)
 	}
 	height := func(s string) int {
 		if s == "" {
@@ -132,7 +132,7 @@ const EmptyAnswer = "(no text: the model ended its answer at once)"
 // answerParts renders one answer as its sections: the header, the text (or
 // why there is none yet), and, for a multiple-choice prompt whose option
 // probabilities are known, the bars.
-func (m *Model) answerParts(a *answer, letters []string, w int) []string {
+func (m *Model) answerParts(a *answer, labels []string, w int) []string {
 	st := m.c.Styles
 	s := m.c.Store.Streams[a.Stream]
 	var body string
@@ -141,6 +141,8 @@ func (m *Model) answerParts(a *answer, letters []string, w int) []string {
 		body = st.Warn.Width(w).Render(a.Note)
 	case s == nil || s.Text == "" && !s.Done && s.Err == "":
 		body = st.Muted.Width(w).Render(m.waiting())
+	case s.Canceled && strings.TrimSpace(s.Text) == "":
+		body = st.Muted.Width(w).Render("(cancelled)")
 	case s.Done && s.Err == "" && strings.TrimSpace(s.Text) == "":
 		// Say so: a blank answer looks like a display fault.
 		body = st.Muted.Width(w).Render(EmptyAnswer)
@@ -153,10 +155,13 @@ func (m *Model) answerParts(a *answer, letters []string, w int) []string {
 		if s.Err != "" {
 			body += "\n" + st.Bad.Width(w).Render("error: "+s.Err)
 		}
+		if s.Canceled {
+			body += "\n" + st.Muted.Width(w).Render("(cancelled)")
+		}
 	}
 	parts := []string{m.answerHeader(a, s, w), body, ""}
-	if letters != nil && a.Probs != nil {
-		parts[2] = st.Muted.Render("P(option)") + "\n" + probBars(st, letters, a.Probs, w)
+	if labels != nil && a.Probs != nil {
+		parts[2] = st.Muted.Render("P(option)") + "\n" + probBars(st, labels, a.Probs, w)
 	}
 	return parts
 }

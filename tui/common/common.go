@@ -6,9 +6,9 @@ package common
 
 import (
 	"context"
-	"log"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/log"
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/themes"
 	"github.com/degaml/workbench/tui/state"
@@ -59,6 +59,6 @@ func New(ctx context.Context, eng api.Engine, r *lipgloss.Renderer, th themes.Th
 // Logf writes a debug log line when logging is on.
 func (c *Common) Logf(format string, args ...any) {
 	if c.Log != nil {
-		c.Log.Printf(format, args...)
+		c.Log.Debugf(format, args...)
 	}
 }

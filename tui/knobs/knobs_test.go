@@ -1,7 +1,6 @@
 package knobs
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/degaml/workbench/core/api"
@@ -59,13 +58,11 @@ func TestInvalidBlocksSubmit(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	for _, sz := range testutil.Sizes {
-		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			m := newForm(t)
-			testutil.Press(m, nil, "down")
-			testutil.Type(m, nil, "fast")
-			testutil.Press(m, nil, "enter", "down")
-			testutil.RunGolden(t, m, sz[0], sz[1], nil)
-		})
-	}
+	testutil.AtSizes(t, "", func(t *testing.T, w, h int) {
+		m := newForm(t)
+		testutil.Press(m, nil, "down")
+		testutil.Type(m, nil, "fast")
+		testutil.Press(m, nil, "enter", "down")
+		testutil.RunGolden(t, m, w, h, nil)
+	})
 }

@@ -16,13 +16,27 @@ type field struct {
 }
 
 // Each field checks against core/api's contract, the same rule the CLI, the
-// config file and the engine apply.
+// config file and the engine apply, and its hint says that rule's range (a
+// second, hand-written copy of the range drifted from it once).
 var fields = []field{
-	{"Inner steps", "0 = default from workbench.toml", bounded(api.InnerStepsBound, true)},
-	{"Learning rate", "e.g. 1e-4; empty = default", bounded(api.LRBound, true)},
-	{"LoRA rank", "1-256; empty = default", bounded(api.RankBound, true)},
-	{"Support size", "k-shot examples; empty = default", bounded(api.SupportBound, true)},
-	{"Seed", "same seed = same items", bounded(api.SeedBound, false)},
+	newField("Inner steps", api.InnerStepsBound, ""),
+	newField("Learning rate", api.LRBound, "e.g. 1e-4"),
+	newField("LoRA rank", api.RankBound, ""),
+	newField("Support size", api.SupportBound, "k-shot"),
+	newField("Seed", api.SeedBound, "same seed = same items"),
+}
+
+// newField is a form input checked by b. A bound where 0 means "default"
+// also takes an empty input as the default (from workbench.toml).
+func newField(label string, b api.Bound, note string) field {
+	hint := b.Strict().Range()
+	if note != "" {
+		hint = note + ", " + hint
+	}
+	if b.ZeroDefault {
+		hint += "; empty or 0 = default"
+	}
+	return field{Label: label, Hint: hint, Check: bounded(b, b.ZeroDefault)}
 }
 
 // bounded parses a field and checks it against b; empty means default when

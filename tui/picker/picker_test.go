@@ -1,7 +1,6 @@
 package picker
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -12,12 +11,10 @@ import (
 )
 
 func TestGolden(t *testing.T) {
-	for _, sz := range testutil.Sizes {
-		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			c := testutil.Common(t, fakeengine.New())
-			testutil.RunGolden(t, New(c), sz[0], sz[1], nil)
-		})
-	}
+	testutil.AtSizes(t, "", func(t *testing.T, w, h int) {
+		_, c, _ := testutil.Fake(t)
+		testutil.RunGolden(t, New(c), w, h, nil)
+	})
 }
 
 // A filter narrows the list. Set synchronously: typed filters are matched

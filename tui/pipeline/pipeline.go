@@ -85,12 +85,12 @@ func (m *Model) stateStyle(st api.StageStatus) lipgloss.Style {
 }
 
 // stageMade says what each stage leaves in the work dir (the cache).
-var stageMade = map[string]string{
-	"base":      "pretrained base model: base/",
-	"collect":   "per-task LoRA trajectories: meta/degaml-*/",
-	"generator": "generalization module G: meta/degaml-*/",
-	"policy":    "adaptation policy π: meta/degaml-*/",
-	"baselines": "union-lora, maml-en-llm, abmll: meta/<method>-*/",
+var stageMade = map[api.Stage]string{
+	api.StageBase:      "pretrained base model: base/",
+	api.StageCollect:   "per-task LoRA trajectories: meta/degaml-*/",
+	api.StageGenerator: "generalization module G: meta/degaml-*/",
+	api.StagePolicy:    "adaptation policy π: meta/degaml-*/",
+	api.StageBaselines: "union-lora, maml-en-llm, abmll: meta/<method>-*/",
 }
 
 // View renders the stage table (state, time, final loss) and a loss
@@ -143,7 +143,7 @@ func (m *Model) View() string {
 			b.WriteString(common.Hang(s.Label.Render("work dir: "), wd.Workdir(), s.Value, m.w) + "\n")
 		}
 		for _, st := range stages {
-			if made := stageMade[st.Name]; made != "" {
+			if made := stageMade[api.Stage(st.Name)]; made != "" {
 				b.WriteString(common.Hang(s.Label.Render(fmt.Sprintf("%-10s ", st.Name)), made, s.Base, m.w) + "\n")
 			}
 		}

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,35 +12,25 @@ import (
 )
 
 func TestGolden(t *testing.T) {
-	for _, sz := range testutil.Sizes {
-		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			eng := fakeengine.New()
-			c := testutil.Common(t, eng)
-			settle := testutil.Collect(c, eng)
-			eng.StartPipeline(t.Context())
-			settle()
-			c.Store.SetStages(eng.Stages())
-			c.Store.SetStages(eng.Stages()) // what the root fetches after Init
-			testutil.RunGolden(t, New(c), sz[0], sz[1], nil)
-		})
-	}
+	testutil.AtSizes(t, "", func(t *testing.T, w, h int) {
+		eng, c, settle := testutil.Fake(t)
+		eng.StartPipeline(t.Context())
+		settle()
+		c.Store.SetStages(eng.Stages())
+		c.Store.SetStages(eng.Stages()) // what the root fetches after Init
+		testutil.RunGolden(t, New(c), w, h, nil)
+	})
 }
 
 func TestLabels(t *testing.T) {
-	eng := fakeengine.New()
-	c := testutil.Common(t, eng)
-	settle := testutil.Collect(c, eng)
+	eng, c, settle := testutil.Fake(t)
 	eng.StartPipeline(t.Context())
 	settle()
 	c.Store.SetStages(eng.Stages()) // what the root fetches after Init
 	m := New(c)
 	m.SetSize(100, 30)
 	v := m.View()
-	for _, want := range []string{"cached", "running", "pending", "ETA 2m10s", "Loss — generator"} {
-		if !strings.Contains(v, want) {
-			t.Errorf("missing %q in\n%s", want, v)
-		}
-	}
+	shows(t, v, "cached", "running", "pending", "ETA 2m10s", "Loss — generator")
 }
 
 func TestFormatETA(t *testing.T) {
@@ -68,11 +57,7 @@ func TestFinishedStageKeepsTimeAndLoss(t *testing.T) {
 	m := New(c)
 	m.SetSize(100, 30)
 	v := m.View()
-	for _, want := range []string{"took 1m35s  loss 1.250", "from the work dir", "Loss — base (cross-entropy, finished)"} {
-		if !strings.Contains(v, want) {
-			t.Errorf("missing %q in\n%s", want, v)
-		}
-	}
+	shows(t, v, "took 1m35s  loss 1.250", "from the work dir", "Loss — base (cross-entropy, finished)")
 }
 
 // All cached: the screen says where the artifacts are instead of empty rows.
@@ -82,9 +67,15 @@ func TestAllCachedShowsArtifacts(t *testing.T) {
 	m := New(c)
 	m.SetSize(100, 30)
 	v := m.View()
-	for _, want := range []string{"Artifacts", "pretrained base model: base/", "nothing to train"} {
-		if !strings.Contains(v, want) {
-			t.Errorf("missing %q in\n%s", want, v)
+	shows(t, v, "Artifacts", "pretrained base model: base/", "nothing to train")
+}
+
+// shows fails t for each of want that view lacks.
+func shows(t *testing.T, view string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(view, w) {
+			t.Errorf("missing %q in\n%s", w, view)
 		}
 	}
 }

@@ -102,12 +102,17 @@ const (
 	cellW   = 11
 )
 
-// Cell formats a cell as percent mean ± CI ("55.5±2.1"), "—" when not run.
+// Cell formats a cell as percent mean ± CI ("55.5±2.1"), "—" when not run;
+// "‡" marks a mean that includes flagged runs (e.g. diverged).
 func Cell(c api.BenchCell) string {
 	if c.N == 0 {
 		return "—"
 	}
-	return fmt.Sprintf("%.1f±%.1f", c.Mean*100, c.CI95*100)
+	s := fmt.Sprintf("%.1f±%.1f", c.Mean*100, c.CI95*100)
+	if c.Flagged > 0 {
+		s += "‡"
+	}
+	return s
 }
 
 // View renders the bench table's visible columns, then this session's
@@ -159,7 +164,11 @@ func (m *Model) sessionView(h int) string {
 		if task == "" {
 			task = r.Task
 		}
-		rows = append(rows, []string{r.Method, task, fmt.Sprint(res.Seed), fmt.Sprintf("%.3f", res.Accuracy), ece,
+		acc := fmt.Sprintf("%.3f", res.Accuracy)
+		if res.Flag != "" {
+			acc += " ‡" // not a normal result (e.g. diverged); the Adapt pane's warning says why
+		}
+		rows = append(rows, []string{string(r.Method), task, fmt.Sprint(res.Seed), acc, ece,
 			fmt.Sprint(res.N), fmt.Sprintf("%.1fs", res.WallS)})
 	}
 	tb := table.New().

@@ -1,7 +1,6 @@
 package results
 
 import (
-	"fmt"
 	tea "github.com/charmbracelet/bubbletea"
 	"strings"
 	"testing"
@@ -14,16 +13,13 @@ import (
 )
 
 func TestGolden(t *testing.T) {
-	for _, sz := range testutil.Sizes {
-		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			c := testutil.Common(t, fakeengine.New())
-			m := New(c)
-			testutil.RunGolden(t, m, sz[0], sz[1], func(tm *teatest.TestModel) {
-				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "degaml") },
-					teatest.WithDuration(3*time.Second))
-			})
+	testutil.AtSizes(t, "", func(t *testing.T, w, h int) {
+		_, c, _ := testutil.Fake(t)
+		testutil.RunGolden(t, New(c), w, h, func(tm *teatest.TestModel) {
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "degaml") },
+				teatest.WithDuration(3*time.Second))
 		})
-	}
+	})
 }
 
 func TestScrollAndCell(t *testing.T) {
@@ -52,13 +48,14 @@ func TestScrollAndCell(t *testing.T) {
 	if got := Cell(m.t.Rows[4].Cells[0]); got != "55.5±2.1" {
 		t.Errorf("cell = %q", got)
 	}
+	if got := Cell(api.BenchCell{Mean: 0.5, CI95: 0.1, N: 3, Flagged: 1}); got != "50.0±10.0‡" {
+		t.Errorf("a cell with a flagged run = %q, want it marked", got)
+	}
 }
 
 // Adaptation results of the session are listed under the bench table.
 func TestSessionRuns(t *testing.T) {
-	eng := fakeengine.New()
-	c := testutil.Common(t, eng)
-	settle := testutil.Collect(c, eng)
+	eng, c, settle := testutil.Fake(t)
 	m := New(c)
 	m.SetSize(80, 24)
 	testutil.Exec(m, m.Init(), nil)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
@@ -102,24 +101,11 @@ func (e *sessionEngine) admit() error {
 	return nil
 }
 
-// checkKnobs re-validates what the knobs form allows, because a job's cost
-// on the shared workers grows with these numbers.
-func checkKnobs(k api.Knobs) error {
-	switch {
-	case k.InnerSteps < 0 || k.InnerSteps > 10000:
-		return fmt.Errorf("inner steps must be 0…10000, got %d", k.InnerSteps)
-	case math.IsNaN(k.LR) || k.LR < 0 || k.LR >= 1:
-		return fmt.Errorf("learning rate must be ≥ 0 and < 1, got %g", k.LR)
-	case k.Rank < 0 || k.Rank > 256:
-		return fmt.Errorf("LoRA rank must be 0…256, got %d", k.Rank)
-	case k.Support < 0 || k.Support > 4096:
-		return fmt.Errorf("support size must be 0…4096, got %d", k.Support)
-	}
-	return nil
-}
-
 func (e *sessionEngine) Adapt(ctx context.Context, r api.AdaptRequest) (string, error) {
-	if err := checkKnobs(r.Knobs); err != nil {
+	// Checked before admission (the engine checks again): a job's cost on
+	// the shared workers grows with these numbers. core/api's rule, the one
+	// the knobs form and the CLI apply.
+	if err := r.Validate(); err != nil {
 		return "", err
 	}
 	if err := e.admit(); err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/sched"
+	"github.com/degaml/workbench/tui/internal/fakeengine"
 )
 
 func TestMain(m *testing.M) {
@@ -36,35 +37,6 @@ func TestMain(m *testing.M) {
 // firstFrame is in the first frame of every session: the server bar and the
 // TUI's first tab.
 var firstFrame = []string{"DeGAML over SSH", "Tasks"}
-
-// fakeEngine is the shared engine: two suites, no pipeline, no training.
-type fakeEngine struct{ bus *events.Bus }
-
-func newFakeEngine() *fakeEngine { return &fakeEngine{bus: events.NewBus()} }
-
-func (f *fakeEngine) Bus() *events.Bus { return f.bus }
-func (f *fakeEngine) Suites() []api.SuiteInfo {
-	return []api.SuiteInfo{
-		{Name: "math-mc", Domain: "math", Role: "in-domain", Description: "arithmetic", Example: "1+1?\nA: 2\nB: 3"},
-		{Name: "logic-mc", Domain: "logic", Role: "out-of-domain", Description: "logic", Example: "p?\nA: yes\nB: no"},
-	}
-}
-func (f *fakeEngine) StartPipeline(context.Context) {}
-func (f *fakeEngine) Stages() []api.StageStatus {
-	return []api.StageStatus{{Name: "base", State: "cached", Cached: true, Fraction: 1}}
-}
-func (f *fakeEngine) Adapt(context.Context, api.AdaptRequest) (string, error) {
-	return "", errors.New("shared Adapt must not be used by sessions")
-}
-func (f *fakeEngine) Chat(context.Context, api.ChatRequest) (string, error) {
-	return "", errors.New("shared Chat must not be used by sessions")
-}
-func (f *fakeEngine) OptionProbs(context.Context, api.ChatRequest) ([]float64, error) {
-	return nil, errors.New("shared OptionProbs must not be used by sessions")
-}
-func (f *fakeEngine) LatestBench() (*api.BenchTable, error) {
-	return nil, errors.New("no bench results yet")
-}
 
 // fakeSession submits jobs that run until canceled to a real scheduler, as
 // pipeline.Session does, so queue positions and cancel-on-disconnect are real.
@@ -122,9 +94,12 @@ func (s *fakeSession) Jobs() []*sched.Job {
 }
 func (s *fakeSession) Close() { s.sched.CancelSession(s.name) }
 
-// testServer is a Server on 127.0.0.1 with one authorized client key.
+// testServer is a Server on 127.0.0.1 with one authorized client key. Its
+// shared engine is the TUI tests' fake (suites, pipeline, bench table);
+// jobs go to fakeSessions on a real scheduler.
 type testServer struct {
 	*Server
+	shared *fakeengine.Engine
 	addr   string
 	key    gossh.Signer // authorized
 	sched  *sched.Scheduler
@@ -164,8 +139,8 @@ func writeAuthorizedKeys(t testing.TB, dir string, keys ...gossh.Signer) string 
 func startServer(t testing.TB, tweak func(*Config)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	ts := &testServer{key: newKey(t), sched: sched.New(1), served: make(chan error, 1)}
-	shared := newFakeEngine()
+	ts := &testServer{shared: fakeengine.New(), key: newKey(t), sched: sched.New(1), served: make(chan error, 1)}
+	shared := ts.shared
 	cfg := Config{
 		Listen:             "127.0.0.1:0",
 		HostKeyPath:        filepath.Join(dir, "ssh", "host_ed25519"),
@@ -173,7 +148,7 @@ func startServer(t testing.TB, tweak func(*Config)) *testServer {
 		MaxSessions:        8,
 		Engine:             shared,
 		ForSession: func(name string) SessionEngine {
-			return &fakeSession{name: name, sched: ts.sched, bus: shared.bus, adapt: &ts.adapts, runs: map[string]bool{}}
+			return &fakeSession{name: name, sched: ts.sched, bus: shared.Bus(), adapt: &ts.adapts, runs: map[string]bool{}}
 		},
 		Scheduler: ts.sched,
 		Logger:    log.New(io.Discard),
@@ -215,6 +190,11 @@ func (ts *testServer) stop(t testing.TB) {
 		t.Errorf("serve: %v", err)
 	}
 	ts.sched.Close()
+	// A seat's runs must go through its own SessionEngine (its scheduler
+	// name, its run ids), never the shared engine.
+	if a, c := ts.shared.Calls(); a+c > 0 {
+		t.Errorf("sessions called the shared engine's Adapt %d and Chat %d times", a, c)
+	}
 }
 
 func (ts *testServer) dial(auth ...gossh.AuthMethod) (*gossh.Client, error) {
@@ -225,6 +205,42 @@ func (ts *testServer) dial(auth ...gossh.AuthMethod) (*gossh.Client, error) {
 		User: "tester", Auth: auth, Timeout: 10 * time.Second,
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(), // a fresh key each test
 	})
+}
+
+// client dials as the authorized user; the connection closes when t ends.
+func (ts *testServer) client(t testing.TB) *gossh.Client {
+	t.Helper()
+	c, err := ts.dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// newSession opens a session (no PTY yet) on c.
+func newSession(t testing.TB, c *gossh.Client) *gossh.Session {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// seat opens a w×h terminal session and waits for its first frame; it is
+// closed when t ends.
+func (ts *testServer) seat(t testing.TB, w, h int) *term {
+	t.Helper()
+	tm, err := ts.openTerm(w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tm.close)
+	if !tm.waitFor(10*time.Second, firstFrame...) {
+		t.Fatalf("no first frame; got %q", tm.output())
+	}
+	return tm
 }
 
 // term is a client session with a PTY that answers the renderer's
@@ -358,21 +374,27 @@ func (tm *term) close() {
 	tm.client.Close()
 }
 
+// waitUntil polls cond every 20 ms until it holds (true) or d passes
+// (false, after one last look). The server's state (sessions, jobs, the
+// listener) changes on goroutines a test cannot join, so this is the one
+// way the tests here wait for it; every wait is bounded by its d.
+func waitUntil(d time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
 // waitGoroutines waits until at most limit goroutines run, else fails with
 // their stacks.
 func waitGoroutines(t testing.TB, limit int, d time.Duration) int {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= limit {
-			return n
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%d goroutines, want ≤ %d; stacks:\n%s", n, limit, buf)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !waitUntil(d, func() bool { return runtime.NumGoroutine() <= limit }) {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Fatalf("%d goroutines, want ≤ %d; stacks:\n%s", runtime.NumGoroutine(), limit, buf)
 	}
+	return runtime.NumGoroutine()
 }

@@ -78,10 +78,7 @@ func TestLoad(t *testing.T) {
 	cpuUp := cpuTime() - cpu0
 	// Generous: under -race on a busy 2-core CI machine fifty TUIs take a while
 	// to handle their key press.
-	deadline := time.Now().Add(120 * time.Second)
-	for ts.adapts.Load() < int64(n) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(120*time.Second, func() bool { return ts.adapts.Load() >= int64(n) })
 	// A session that pressed Enter twice may hold two jobs; every one holds one.
 	if got := ts.adapts.Load(); got < int64(n) {
 		t.Fatalf("%d of %d sessions queued a job", got, n)
@@ -115,20 +112,11 @@ func TestLoad(t *testing.T) {
 	for _, tm := range terms {
 		tm.close()
 	}
-	deadline = time.Now().Add(30 * time.Second)
-	for ts.Sessions() > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	if !waitUntil(30*time.Second, func() bool { return ts.Sessions() == 0 }) {
+		t.Fatalf("%d sessions left after everyone disconnected", ts.Sessions())
 	}
-	if s := ts.Sessions(); s != 0 {
-		t.Fatalf("%d sessions left after everyone disconnected", s)
-	}
-	for time.Now().Before(deadline) {
-		if q, r := ts.sched.Stats(); q+r == 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if q, r := ts.sched.Stats(); q+r != 0 {
+	if !waitUntil(30*time.Second, func() bool { q, r := ts.sched.Stats(); return q+r == 0 }) {
+		q, r := ts.sched.Stats()
 		t.Fatalf("disconnect left %d queued and %d running jobs", q, r)
 	}
 	after := waitGoroutines(t, baseline, 30*time.Second)
@@ -150,12 +138,9 @@ func (e errFrame) Error() string { return "no first frame; got " + strconv.Quote
 
 // anyShows polls every terminal until one shows want.
 func anyShows(terms []*term, d time.Duration, want string) bool {
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if slices.ContainsFunc(terms, func(tm *term) bool { return tm.waitFor(0, want) }) {
-			return true
-		}
-	}
-	return false
+	return waitUntil(d, func() bool {
+		return slices.ContainsFunc(terms, func(tm *term) bool { return tm.waitFor(0, want) })
+	})
 }
 
 // cpuTime is the process's user+system CPU time: unlike wall times, robust

@@ -16,6 +16,7 @@ import (
 	"io"
 	"maps"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/sched"
+	"github.com/degaml/workbench/internal/applog"
 	"github.com/degaml/workbench/themes"
 	"github.com/degaml/workbench/tui"
 	"github.com/degaml/workbench/tui/common"
@@ -153,7 +155,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, preAuth: map[string]int{}}
 	if s.log == nil {
-		s.log = log.Default()
+		s.log = applog.New(os.Stderr, "serve")
 	}
 	th, err := themes.Load(cfg.Theme)
 	if err != nil {

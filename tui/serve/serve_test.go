@@ -7,23 +7,19 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/degaml/workbench/tui/internal/fakeengine"
 )
 
 func TestAllowedKeyGetsUI(t *testing.T) {
 	ts := startServer(t, nil)
-	tm, err := ts.openTerm(120, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tm.close()
-	if !tm.waitFor(10*time.Second, firstFrame...) {
-		t.Fatalf("no first frame; got %q", tm.output())
-	}
+	tm := ts.seat(t, 120, 40)
 	if !tm.waitFor(5*time.Second, "your jobs: no jobs") {
 		t.Fatalf("no queue line; got %q", tm.output())
 	}
@@ -60,17 +56,8 @@ func TestRefusedAuth(t *testing.T) {
 }
 
 func TestExecAndSubsystemRefused(t *testing.T) {
-	ts := startServer(t, nil)
-	c, err := ts.dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := startServer(t, nil).client(t)
+	s := newSession(t, c)
 	stderr, _ := s.StderrPipe()
 	if err := s.Run("cat /etc/passwd"); err == nil {
 		t.Fatal("exec accepted")
@@ -81,10 +68,7 @@ func TestExecAndSubsystemRefused(t *testing.T) {
 	}
 	s.Close()
 
-	s, err = c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = newSession(t, c)
 	if err := s.RequestSubsystem("sftp"); err == nil {
 		t.Fatal("sftp subsystem accepted")
 	}
@@ -112,15 +96,7 @@ func TestExecAndSubsystemRefused(t *testing.T) {
 
 func TestNoPTYRefused(t *testing.T) {
 	ts := startServer(t, nil)
-	c, err := ts.dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, ts.client(t))
 	out, _ := s.StdoutPipe()
 	if err := s.Shell(); err != nil {
 		t.Fatal(err)
@@ -143,14 +119,8 @@ func TestSessionLimit(t *testing.T) {
 		}
 	}()
 	for range 2 {
-		tm, err := ts.openTerm(100, 30)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tm := ts.seat(t, 100, 30)
 		terms = append(terms, tm)
-		if !tm.waitFor(10*time.Second, firstFrame...) {
-			t.Fatalf("no first frame; got %q", tm.output())
-		}
 	}
 	extra, err := ts.openTerm(100, 30)
 	if err != nil {
@@ -166,9 +136,8 @@ func TestSessionLimit(t *testing.T) {
 	// A slot frees when someone leaves.
 	terms[0].close()
 	terms = terms[1:]
-	deadline := time.Now().Add(10 * time.Second)
-	for ts.Sessions() != 1 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	if !waitUntil(10*time.Second, func() bool { return ts.Sessions() == 1 }) {
+		t.Fatalf("%d sessions after one of two left, want 1", ts.Sessions())
 	}
 	tm, err := ts.openTerm(100, 30)
 	if err != nil {
@@ -194,14 +163,7 @@ func TestConnectionLimit(t *testing.T) {
 	// The slot frees on close; a connection that never opens a session is
 	// cut after the login grace period.
 	var c3 *gossh.Client
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if c3, err = ts.dial(); err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
+	if !waitUntil(5*time.Second, func() bool { c3, err = ts.dial(); return err == nil }) {
 		t.Fatalf("slot not released: %v", err)
 	}
 	done := make(chan error, 1)
@@ -215,14 +177,7 @@ func TestConnectionLimit(t *testing.T) {
 
 func TestIdleTimeout(t *testing.T) {
 	ts := startServer(t, func(c *Config) { c.IdleTimeout = 1500 * time.Millisecond })
-	tm, err := ts.openTerm(100, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tm.close()
-	if !tm.waitFor(10*time.Second, firstFrame...) {
-		t.Fatalf("no first frame; got %q", tm.output())
-	}
+	tm := ts.seat(t, 100, 30)
 	// Keys keep the session alive past the timeout…
 	for range 3 {
 		time.Sleep(700 * time.Millisecond)
@@ -264,7 +219,7 @@ func TestAnyKeyBanner(t *testing.T) {
 
 func TestNewRefusesInsecureSetups(t *testing.T) {
 	dir := t.TempDir()
-	base := Config{HostKeyPath: filepath.Join(dir, "host"), MaxSessions: 1, Engine: newFakeEngine(),
+	base := Config{HostKeyPath: filepath.Join(dir, "host"), MaxSessions: 1, Engine: fakeengine.New(),
 		ForSession: func(string) SessionEngine { return nil }}
 	if _, err := New(base); !errors.Is(err, ErrNoAuthorizedKeys) {
 		t.Fatalf("no keys: err = %v", err)
@@ -315,21 +270,7 @@ func TestNewRefusesInsecureSetups(t *testing.T) {
 
 func TestQueuePositionAndCancelOnDisconnect(t *testing.T) {
 	ts := startServer(t, nil)
-	a, err := ts.openTerm(120, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	b, err := ts.openTerm(120, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.close()
-	for _, tm := range []*term{a, b} {
-		if !tm.waitFor(10*time.Second, firstFrame...) {
-			t.Fatalf("no first frame; got %q", tm.output())
-		}
-	}
+	a, b := ts.seat(t, 120, 40), ts.seat(t, 120, 40)
 	// Enter on the task picker adapts to the first suite: the current mode
 	// and the base model (the chart's reference line), two jobs.
 	a.stdin.Write([]byte("\r"))
@@ -354,15 +295,8 @@ func TestShutdownSaysGoodbye(t *testing.T) {
 	ts := startServer(t, nil)
 	var terms []*term
 	for range 3 {
-		tm, err := ts.openTerm(100, 30)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tm.close()
+		tm := ts.seat(t, 100, 30)
 		terms = append(terms, tm)
-		if !tm.waitFor(10*time.Second, firstFrame...) {
-			t.Fatalf("no first frame; got %q", tm.output())
-		}
 		// A key pressed while the session still settles its terminal (the
 		// colour query) can be lost on a loaded machine: press again, as a
 		// person would, until the seat shows its jobs.
@@ -373,10 +307,7 @@ func TestShutdownSaysGoodbye(t *testing.T) {
 			}
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for ts.adapts.Load() < 6 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(10*time.Second, func() bool { return ts.adapts.Load() >= 6 })
 	if q, r := ts.sched.Stats(); q+r != 6 { // each seat: its mode and the base model
 		t.Fatalf("%d queued + %d running jobs, want 6", q, r)
 	}
@@ -423,14 +354,8 @@ func TestClampWindow(t *testing.T) {
 // A terminal that never answers the background-colour query still gets the
 // UI after the query timeout, and a key typed meanwhile is not lost.
 func TestSilentTerminal(t *testing.T) {
-	ts := startServer(t, nil)
-	c, err := ts.dial()
+	tm, err := startTerm(startServer(t, nil).client(t), 120, 40, true)
 	if err != nil {
-		t.Fatal(err)
-	}
-	tm, err := startTerm(c, 120, 40, true)
-	if err != nil {
-		c.Close()
 		t.Fatal(err)
 	}
 	defer tm.close()
@@ -445,16 +370,7 @@ func TestSilentTerminal(t *testing.T) {
 
 // waitAny waits until the output contains one of want (true) or d passes.
 func waitAny(tm *term, d time.Duration, want ...string) bool {
-	deadline := time.Now().Add(d)
-	for {
-		for _, w := range want {
-			if tm.waitFor(0, w) {
-				return true
-			}
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return waitUntil(d, func() bool {
+		return slices.ContainsFunc(want, func(w string) bool { return tm.waitFor(0, w) })
+	})
 }

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -13,6 +12,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/tui/internal/fakeengine"
 )
 
 // restored reports whether, after the last time the program entered the
@@ -39,15 +39,8 @@ func TestShutdownRestoresEveryTerminal(t *testing.T) {
 			ts := startServer(t, func(c *Config) { c.Mouse = true })
 			var terms []*term
 			for range 3 {
-				tm, err := ts.openTerm(100, 30)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer tm.close()
+				tm := ts.seat(t, 100, 30)
 				terms = append(terms, tm)
-				if !tm.waitFor(10*time.Second, firstFrame...) {
-					t.Fatalf("no first frame; got %q", tm.output())
-				}
 				tm.stdin.Write([]byte("\r")) // mid-adaptation: jobs queued and running
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -86,14 +79,7 @@ func TestShutdownRestoresEveryTerminal(t *testing.T) {
 // released.
 func TestWindowChangeBurst(t *testing.T) {
 	ts := startServer(t, nil)
-	tm, err := ts.openTerm(100, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tm.close()
-	if !tm.waitFor(10*time.Second, firstFrame...) {
-		t.Fatalf("no first frame; got %q", tm.output())
-	}
+	tm := ts.seat(t, 100, 30)
 	sent := make(chan error, 1)
 	t0 := time.Now()
 	go func() {
@@ -122,12 +108,8 @@ func TestWindowChangeBurst(t *testing.T) {
 	}
 	t.Logf("a key after the burst answered in %v", time.Since(t1).Round(time.Millisecond))
 	tm.close()
-	deadline := time.Now().Add(10 * time.Second)
-	for ts.Sessions() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("slot not released: %d sessions", ts.Sessions())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !waitUntil(10*time.Second, func() bool { return ts.Sessions() == 0 }) {
+		t.Fatalf("slot not released: %d sessions", ts.Sessions())
 	}
 }
 
@@ -179,30 +161,27 @@ func TestPreAuthLimits(t *testing.T) {
 	} else {
 		c.Close()
 	}
-	time.Sleep(800 * time.Millisecond) // past the handshake deadline
-	cl, err := ts.dial()
-	if err != nil {
-		t.Fatalf("a real user is still locked out after the handshake deadline: %v", err)
+	// The handshake deadline (0.5 s) cuts the silent ones; then a real user
+	// gets in. The test holds them open, so only the server can free the slots.
+	var err2 error
+	if !waitUntil(10*time.Second, func() bool {
+		cl, err := ts.dial()
+		if err == nil {
+			cl.Close()
+		}
+		err2 = err
+		return err == nil
+	}) {
+		t.Fatalf("a real user is still locked out 10 s after the handshake deadline: %v", err2)
 	}
-	cl.Close()
 }
 
 // `ssh HOST cmd` and `ssh -T HOST` get a one-line hint to use ssh -t.
 func TestNoTerminalHints(t *testing.T) {
-	ts := startServer(t, nil)
-	c, err := ts.dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, startServer(t, nil).client(t))
 	var stdout strings.Builder
 	s.Stdout = &stdout
-	err = s.Shell() // no PTY requested: ssh -T
-	if err == nil {
+	if err := s.Shell(); err == nil { // no PTY requested: ssh -T
 		done := make(chan error, 1)
 		go func() { done <- s.Wait() }()
 		select {
@@ -232,14 +211,7 @@ func TestSeatNamesAndAdminView(t *testing.T) {
 		os.WriteFile(c.AuthorizedKeysPath, append(keys, b...), 0o600)
 		c.AdminKeysPath = p
 	})
-	student, err := ts.openTerm(120, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer student.close()
-	if !student.waitFor(10*time.Second, firstFrame...) {
-		t.Fatalf("no first frame")
-	}
+	student := ts.seat(t, 120, 40)
 	student.stdin.Write([]byte("\r"))
 	c, err := ts.dial(gossh.PublicKeys(admin))
 	if err != nil {
@@ -254,29 +226,29 @@ func TestSeatNamesAndAdminView(t *testing.T) {
 		t.Fatalf("the seat does not show its name; tail %q", tail(teacher.output()))
 	}
 	teacher.stdin.Write([]byte{0x01}) // ctrl+a
-	if !teacher.waitFor(10*time.Second, "Admin view", "Seats (2 of 8)", "math-mc seed 1 degaml", "Queue:") {
+	if !teacher.waitFor(10*time.Second, "Admin view", "Seats (2 of 8)", "arc-c seed 1 degaml", "Queue:") {
 		t.Fatalf("no admin view; tail %q", tail(teacher.output()))
 	}
+	// ctrl+a, then a key whose frame proves the ctrl+a was handled: an open
+	// admin view would hide the Knobs tab this shows.
 	student.stdin.Write([]byte{0x01})
-	time.Sleep(300 * time.Millisecond)
+	student.stdin.Write([]byte("6"))
+	if !student.waitFor(10*time.Second, "[6 Knobs]") {
+		t.Fatalf("the seat without an admin key lost its screen after ctrl+a; tail %q", tail(student.output()))
+	}
 	if strings.Contains(student.output(), "Admin view") {
 		t.Fatal("a seat without an admin key opened the admin view")
 	}
 }
 
-type worldsEngine struct{ *fakeEngine }
-
-func (worldsEngine) World(suite string, seed int64) (api.World, error) {
-	return api.World{Suite: suite, Seed: seed, Task: fmt.Sprintf("%s#%d", suite, 500+seed)}, nil
-}
-
 // A seat sees the instance its seed selects, named by the shared engine.
 func TestSessionEngineForwardsWorld(t *testing.T) {
-	e := &sessionEngine{shared: worldsEngine{newFakeEngine()}}
+	e := &sessionEngine{shared: fakeengine.New()}
 	if w, err := e.World("math-mc", 3); err != nil || w.Task != "math-mc#503" {
 		t.Fatalf("%+v %v", w, err)
 	}
-	if _, err := (&sessionEngine{shared: newFakeEngine()}).World("math-mc", 3); err == nil {
+	noWorlds := struct{ api.Engine }{fakeengine.New()} // only api.Engine's methods: World hidden
+	if _, err := (&sessionEngine{shared: noWorlds}).World("math-mc", 3); err == nil {
 		t.Fatal("an engine without worlds must say so")
 	}
 }

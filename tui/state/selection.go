@@ -8,14 +8,14 @@ import (
 
 // The two DeGAML modes and the reference method every chart compares with.
 const (
-	MethodGen       = "degaml-gen"
-	MethodDecoupled = "degaml"
-	MethodBase      = "base"
+	MethodGen       = api.MethodDeGAMLGen
+	MethodDecoupled = api.MethodDeGAML
+	MethodBase      = api.MethodBase
 )
 
 // Baselines are the methods that can be ticked onto the chart, in the
 // order they are drawn (so a method keeps its colour and glyph).
-var Baselines = []string{"nometa-lora", "union-lora", "maml-en-llm", "abmll"}
+var Baselines = api.Baselines()
 
 // Selection is what the user has chosen. It lives in the Store, the one
 // place every pane reads it from, so the picker, the dashboard, the chat,
@@ -24,12 +24,12 @@ var Baselines = []string{"nometa-lora", "union-lora", "maml-en-llm", "abmll"}
 type Selection struct {
 	Suite string
 	Seed  int64
-	Mode  string // MethodGen or MethodDecoupled
+	Mode  api.Method // MethodGen or MethodDecoupled
 	Knobs api.Knobs
 	// Compare: both modes are on the chart (the user toggled once), so a
 	// change of task, seed or knobs re-runs both.
 	Compare   bool
-	Baselines map[string]bool // ticked baselines
+	Baselines map[api.Method]bool // ticked baselines
 }
 
 // DefaultSeed is the seed a new session starts with; it matches the
@@ -37,17 +37,17 @@ type Selection struct {
 const DefaultSeed = 1
 
 func newSelection() Selection {
-	return Selection{Seed: DefaultSeed, Mode: MethodDecoupled, Baselines: map[string]bool{}}
+	return Selection{Seed: DefaultSeed, Mode: MethodDecoupled, Baselines: map[api.Method]bool{}}
 }
 
 // Methods lists every method the selection asks for, in chart order: the
 // current mode, the other mode when comparing, the ticked baselines, and
 // the base model (the chart's reference line). Empty without a task.
-func (s Selection) Methods() []string {
+func (s Selection) Methods() []api.Method {
 	if s.Suite == "" {
 		return nil
 	}
-	out := []string{s.Mode}
+	out := []api.Method{s.Mode}
 	if s.Compare {
 		out = append(out, OtherMode(s.Mode))
 	}
@@ -60,18 +60,18 @@ func (s Selection) Methods() []string {
 }
 
 // Shows reports whether method's curve belongs on the chart.
-func (s Selection) Shows(method string) bool {
+func (s Selection) Shows(method api.Method) bool {
 	return slices.Contains(s.Methods(), method)
 }
 
 // Request is the Adapt call for method under the selection.
-func (s Selection) Request(method string) api.AdaptRequest {
-	return api.AdaptRequest{Suite: s.Suite, Method: method, Seed: s.Seed, Knobs: s.Knobs}
+func (s Selection) Request(method api.Method) api.AdaptRequest {
+	return api.AdaptRequest{Suite: s.Suite, Method: string(method), Seed: s.Seed, Knobs: s.Knobs}
 }
 
 // TickedBaselines returns the ticked baselines in chart order.
-func (s Selection) TickedBaselines() []string {
-	var out []string
+func (s Selection) TickedBaselines() []api.Method {
+	var out []api.Method
 	for _, b := range Baselines {
 		if s.Baselines[b] {
 			out = append(out, b)
@@ -81,7 +81,7 @@ func (s Selection) TickedBaselines() []string {
 }
 
 // OtherMode is the mode the toggle switches to.
-func OtherMode(mode string) string {
+func OtherMode(mode api.Method) api.Method {
 	if mode == MethodGen {
 		return MethodDecoupled
 	}
@@ -122,7 +122,7 @@ func (s *Store) CompareModes() {
 }
 
 // ToggleBaseline ticks or unticks b and reports whether it is now ticked.
-func (s *Store) ToggleBaseline(b string) bool {
+func (s *Store) ToggleBaseline(b api.Method) bool {
 	if !slices.Contains(Baselines, b) {
 		return false
 	}
@@ -137,9 +137,9 @@ func (s *Store) ToggleBaseline(b string) bool {
 // Selected returns the runs of the selected methods under the current
 // selection (newest per method); methods not selected are left out even
 // when an older run exists, so an unticked baseline leaves the chart.
-func (s *Store) Selected() map[string]*Run {
+func (s *Store) Selected() map[api.Method]*Run {
 	runs := s.RunsFor(s.Sel.Suite, s.Sel.Seed, s.Sel.Knobs)
-	out := map[string]*Run{}
+	out := map[api.Method]*Run{}
 	for _, m := range s.Sel.Methods() {
 		if r := runs[m]; r != nil {
 			out[m] = r

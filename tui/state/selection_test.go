@@ -15,13 +15,13 @@ func TestSelectionMethods(t *testing.T) {
 	}
 	v := s.Version
 	s.SelectSuite("math-mc")
-	if got := s.Sel.Methods(); !slices.Equal(got, []string{MethodDecoupled, MethodBase}) {
+	if got := s.Sel.Methods(); !slices.Equal(got, []api.Method{MethodDecoupled, MethodBase}) {
 		t.Fatalf("methods %v", got)
 	}
 	s.ToggleBaseline("abmll")
 	s.ToggleBaseline("nometa-lora")
 	s.ToggleMode()
-	want := []string{MethodGen, MethodDecoupled, "nometa-lora", "abmll", MethodBase}
+	want := []api.Method{MethodGen, MethodDecoupled, "nometa-lora", "abmll", MethodBase}
 	if got := s.Sel.Methods(); !slices.Equal(got, want) {
 		t.Fatalf("methods %v, want %v (chart order, not tick order)", got, want)
 	}

@@ -29,22 +29,31 @@ type StepRow struct {
 
 // Run is one Adapt call and everything it reported.
 type Run struct {
-	ID, Method, Suite, Task string
-	Seed                    int64
-	Knobs                   api.Knobs
-	Steps                   []StepRow
-	Hyps                    []events.HypothesisInfo
-	Chosen                  *events.HypothesisInfo
-	Result                  *events.ResultInfo
-	Err                     string
-	Done                    bool
-	Seq                     int // creation order, to find the newest run
+	ID          string
+	Method      api.Method
+	Suite, Task string
+	Seed        int64
+	Knobs       api.Knobs // as requested (0 = default); the key runs are found by
+	// Applied is the request as the engine ran it (defaults filled in, knobs
+	// the method ignores left out), from its AdaptStarted event; nil until then.
+	Applied *events.AdaptInfo
+	Steps   []StepRow
+	Hyps    []events.HypothesisInfo
+	Chosen  *events.HypothesisInfo
+	Result  *events.ResultInfo
+	Err     string
+	// Canceled: the run was stopped by its user (its terminal event was
+	// events.Canceled), which is neither a result nor a failure.
+	Canceled bool
+	Done     bool
+	Seq      int // creation order, to find the newest run
 }
 
 // Stream is one Chat call's generated text.
 type Stream struct {
 	ID, Text, Err string
 	Label         string // the adapter that answered, as the engine names it
+	Canceled      bool   // stopped by its user before the answer ended
 	Done          bool
 	TokensPerS    float64
 }
@@ -123,7 +132,7 @@ func stageRank(state string) int {
 // created the run (the engine can publish before Adapt returns).
 func (s *Store) AddRun(id string, r api.AdaptRequest) *Run {
 	run := s.run(id)
-	run.Method, run.Suite, run.Seed, run.Knobs = r.Method, r.Suite, r.Seed, r.Knobs
+	run.Method, run.Suite, run.Seed, run.Knobs = api.Method(r.Method), r.Suite, r.Seed, r.Knobs
 	s.Version++
 	return run
 }
@@ -230,6 +239,24 @@ func (s *Store) apply(e events.Event) {
 		if res.Chosen != nil && r.Chosen == nil {
 			r.Chosen = res.Chosen
 		}
+	case events.AdaptStarted:
+		if e.Run == "" || e.Adapt == nil {
+			return
+		}
+		r := s.run(e.Run)
+		fillRun(r, e)
+		a := *e.Adapt
+		r.Applied = &a
+	case events.Canceled:
+		s.Notice, s.NoticeBad = "cancelled", false
+		if e.Message != "" {
+			s.Notice = "cancelled: " + e.Message
+		}
+		if e.Run != "" {
+			r := s.run(e.Run)
+			fillRun(r, e)
+			r.Canceled, r.Done = true, true
+		}
 	case events.Warning:
 		s.Notice, s.NoticeBad = "warning: "+e.Message, false
 	case events.Error:
@@ -250,7 +277,7 @@ func (s *Store) apply(e events.Event) {
 
 func fillRun(r *Run, e events.Event) {
 	if r.Method == "" {
-		r.Method = e.Method
+		r.Method = api.Method(e.Method)
 	}
 	if r.Task == "" {
 		r.Task = e.Task
@@ -276,6 +303,8 @@ func (s *Store) applyStream(st *Stream, e events.Event) {
 		st.Done = true
 	case events.Error:
 		st.Err, st.Done = e.Message, true
+	case events.Canceled:
+		st.Canceled, st.Done = true, true
 	}
 }
 
@@ -336,8 +365,8 @@ func (s *Store) addStageLoss(e events.Event) {
 }
 
 // RunsFor returns the runs on suite with seed, newest per method, keyed by method.
-func (s *Store) RunsFor(suite string, seed int64, knobs api.Knobs) map[string]*Run {
-	out := map[string]*Run{}
+func (s *Store) RunsFor(suite string, seed int64, knobs api.Knobs) map[api.Method]*Run {
+	out := map[api.Method]*Run{}
 	for _, r := range s.Runs {
 		if r.Suite == suite && r.Seed == seed && r.Knobs == knobs {
 			if old := out[r.Method]; old == nil || old.Seq < r.Seq {

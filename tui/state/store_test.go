@@ -1,6 +1,7 @@
 package state
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/degaml/workbench/core/api"
@@ -115,5 +116,45 @@ func TestSetStagesKeepsNewerEventState(t *testing.T) {
 	s.SetStages([]api.StageStatus{{Name: "base", State: "done", Fraction: 1}, {Name: "policy", State: "pending"}})
 	if s.Stages[0].State != "done" {
 		t.Fatalf("%+v", s.Stages)
+	}
+}
+
+// events.Canceled is a run's (or a chat stream's) terminal event: it ends
+// the run as cancelled, which is neither an error nor a result.
+func TestCanceledEndsRunsAndStreams(t *testing.T) {
+	s := NewStore()
+	s.AddRun("a", api.AdaptRequest{Suite: "math-mc", Method: "degaml", Seed: 1})
+	s.AddStream("c")
+	s.Apply([]events.Event{
+		{Kind: events.Step, Run: "a", Step: 1, SupportLoss: events.F(1)},
+		{Kind: events.Canceled, Run: "a", Message: "interrupted"},
+		{Kind: events.Token, Run: "c", Text: "The"},
+		{Kind: events.Canceled, Run: "c"},
+	})
+	r := s.Runs["a"]
+	if !r.Done || !r.Canceled || r.Err != "" || r.Result != nil {
+		t.Fatalf("run after cancel: %+v", r)
+	}
+	if s.NoticeBad || !strings.Contains(s.Notice, "cancelled") {
+		t.Errorf("notice %q (bad %v)", s.Notice, s.NoticeBad)
+	}
+	if st := s.Streams["c"]; !st.Done || !st.Canceled || st.Err != "" || st.Text != "The" {
+		t.Fatalf("stream after cancel: %+v", st)
+	}
+}
+
+// AdaptStarted records the budget the engine really runs with.
+func TestAdaptStartedRecordsTheBudget(t *testing.T) {
+	s := NewStore()
+	s.AddRun("a", api.AdaptRequest{Suite: "math-mc", Method: "nometa-lora", Seed: 1})
+	in := events.AdaptInfo{Suite: "math-mc", Task: "math-mc#501", Method: "nometa-lora", Seed: 1, InnerSteps: 10, LR: 1e-2, Rank: 4, Support: 16}
+	s.Apply([]events.Event{{Kind: events.AdaptStarted, Run: "a", Method: "nometa-lora", Task: "math-mc#501", Adapt: &in}})
+	r := s.Runs["a"]
+	if r.Applied == nil || *r.Applied != in || r.Task != "math-mc#501" {
+		t.Fatalf("run %+v", r)
+	}
+	in.Rank = 99
+	if r.Applied.Rank != 4 {
+		t.Fatal("the store aliases the event's payload")
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/tasks"
 )
 
 // Engine implements api.Engine.
@@ -30,6 +31,7 @@ type Engine struct {
 	// Epoch is the fixed event time, so nothing depends on the wall clock.
 	Epoch time.Time
 
+	started sync.Once
 	mu      sync.Mutex
 	seq     int
 	stages  []api.StageStatus
@@ -44,8 +46,8 @@ func New() *Engine {
 	return &Engine{bus: events.NewBus(), Sync: true, Steps: 12,
 		Epoch: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		stages: []api.StageStatus{
-			{Name: "base", State: "pending"}, {Name: "collect", State: "pending"},
-			{Name: "generator", State: "pending"}, {Name: "policy", State: "pending"},
+			{Name: string(api.StageBase), State: "pending"}, {Name: string(api.StageCollect), State: "pending"},
+			{Name: string(api.StageGenerator), State: "pending"}, {Name: string(api.StagePolicy), State: "pending"},
 		}}
 }
 
@@ -77,26 +79,37 @@ func (f *Engine) pause() {
 func (f *Engine) Suites() []api.SuiteInfo { return Suites() }
 
 // StartPipeline plays base and collect as cached, generator running at 40%
-// with a falling loss, policy pending.
+// with a falling loss, policy pending. Like the real engine it starts the
+// pipeline once: every SSH seat's TUI calls it on the one shared engine.
 func (f *Engine) StartPipeline(ctx context.Context) {
-	f.run(func() {
-		for _, s := range []string{"base", "collect"} {
-			f.publish(events.Event{Kind: events.StageStarted, Stage: s})
-			f.publish(events.Event{Kind: events.StageFinished, Stage: s, Cached: true, Fraction: 1})
-		}
-		f.publish(events.Event{Kind: events.StageStarted, Stage: "generator"})
-		for i := 1; i <= 40; i++ {
-			f.publish(events.Event{Kind: events.Step, Stage: "generator", Method: "degaml", Phase: "generator",
-				Step: i * 5, Total: 500, QueryLoss: events.F(0.9*math.Exp(-float64(i)/15) + 0.1)})
-			f.pause()
-		}
-		f.publish(events.Event{Kind: events.StageProgress, Stage: "generator", Fraction: 0.4, ETA: 130 * time.Second})
-		f.mu.Lock()
-		f.stages[0] = api.StageStatus{Name: "base", State: "cached", Fraction: 1, Cached: true}
-		f.stages[1] = api.StageStatus{Name: "collect", State: "cached", Fraction: 1, Cached: true}
-		f.stages[2] = api.StageStatus{Name: "generator", State: "running", Fraction: 0.4, ETA: 130 * time.Second}
-		f.mu.Unlock()
-	})
+	f.started.Do(func() { f.run(f.playPipeline) })
+}
+
+func (f *Engine) playPipeline() {
+	for _, s := range []string{"base", "collect"} {
+		f.publish(events.Event{Kind: events.StageStarted, Stage: s})
+		f.publish(events.Event{Kind: events.StageFinished, Stage: s, Cached: true, Fraction: 1})
+	}
+	f.publish(events.Event{Kind: events.StageStarted, Stage: "generator"})
+	for i := 1; i <= 40; i++ {
+		f.publish(events.Event{Kind: events.Step, Stage: "generator", Method: "degaml", Phase: "generator",
+			Step: i * 5, Total: 500, QueryLoss: events.F(0.9*math.Exp(-float64(i)/15) + 0.1)})
+		f.pause()
+	}
+	f.publish(events.Event{Kind: events.StageProgress, Stage: "generator", Fraction: 0.4, ETA: 130 * time.Second})
+	f.mu.Lock()
+	f.stages[0] = api.StageStatus{Name: "base", State: "cached", Fraction: 1, Cached: true}
+	f.stages[1] = api.StageStatus{Name: "collect", State: "cached", Fraction: 1, Cached: true}
+	f.stages[2] = api.StageStatus{Name: "generator", State: "running", Fraction: 0.4, ETA: 130 * time.Second}
+	f.mu.Unlock()
+}
+
+// Calls counts the Adapt and Chat calls so far; safe while other
+// goroutines call the engine (the SSH tests' shared engine).
+func (f *Engine) Calls() (adapts, chats int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.Adapts), len(f.Chats)
 }
 
 // Stages implements api.Engine.
@@ -156,6 +169,7 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 	if r.Knobs.InnerSteps > 0 {
 		steps = r.Knobs.InnerSteps
 	}
+	f.publish(events.Event{Kind: events.AdaptStarted, Run: id, Method: r.Method, Task: task, Adapt: applied(r, task, steps)})
 	var chosen *events.HypothesisInfo
 	play := func(phase string, n int) {
 		for i := 1; i <= n; i++ {
@@ -167,8 +181,8 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 			f.pause()
 		}
 	}
-	switch r.Method {
-	case "degaml":
+	switch api.Method(r.Method) {
+	case api.MethodDeGAML:
 		// As the real engine: each of the policy's top hypotheses is
 		// announced, run as a validation trial (its own steps, numbered from
 		// 1) and announced again with its reward; the chosen one last.
@@ -208,7 +222,7 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 		e := base
 		e.Kind, e.Phase, e.Hyp = events.Hypothesis, c.Family, &c
 		f.publish(e)
-	case "degaml-gen", "base":
+	case api.MethodDeGAMLGen, api.MethodBase:
 	default:
 		play("inner", steps)
 	}
@@ -217,6 +231,34 @@ func (f *Engine) playAdapt(id string, r api.AdaptRequest) {
 	e.Kind = events.Result
 	e.Result = &events.ResultInfo{Method: r.Method, Suite: r.Suite, Task: task, Seed: r.Seed, Accuracy: acc, N: 100, WallS: 3.2, Chosen: chosen}
 	f.publish(e)
+}
+
+// applied is the budget the fake runs r with, as the engine reports it: a
+// config of rank 4, support 16, lr 1e-2, with r's knobs on top; only
+// methods that take gradient steps on the task have steps and lr, and only
+// nometa-lora changes rank (the engine's rules).
+func applied(r api.AdaptRequest, task string, steps int) *events.AdaptInfo {
+	a := &events.AdaptInfo{Suite: r.Suite, Task: task, Method: r.Method, Seed: r.Seed, Rank: 4, Support: 16}
+	if r.Knobs.Support > 0 {
+		a.Support = r.Knobs.Support
+	}
+	switch api.Method(r.Method) {
+	case api.MethodNoMetaLoRA:
+		a.InnerSteps, a.LR = steps, 1e-2
+		if r.Knobs.LR > 0 {
+			a.LR = r.Knobs.LR
+		}
+		if r.Knobs.Rank > 0 {
+			a.Rank = r.Knobs.Rank
+		}
+	case api.MethodMAMLEnLLM:
+		a.InnerSteps, a.LR = steps, 3e-3
+	case api.MethodABMLL:
+		a.InnerSteps, a.LR = steps, 0.1
+	case api.MethodBase:
+		a.Rank = 0
+	}
+	return a
 }
 
 // taskName names the task instance a request adapts to, as the engine does.
@@ -263,15 +305,11 @@ func (f *Engine) Chat(ctx context.Context, r api.ChatRequest) (string, error) {
 
 // OptionProbs implements api.Engine: decoupled is more confident in B.
 func (f *Engine) OptionProbs(ctx context.Context, r api.ChatRequest) ([]float64, error) {
-	n := 0
-	for _, l := range strings.Split(r.Prompt, "\n") {
-		if len(l) > 1 && l[1] == ':' && l[0] >= 'A' && l[0] <= 'Z' {
-			n++
-		}
-	}
-	if n < 2 {
+	ex, ok := tasks.ParseChoice(r.Prompt) // the engine's rule
+	if !ok {
 		return nil, fmt.Errorf("not multiple choice")
 	}
+	n := len(ex.Options)
 	p := make([]float64, n)
 	f.mu.Lock()
 	method := f.methods[r.AdaptRun]

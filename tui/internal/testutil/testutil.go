@@ -4,6 +4,7 @@
 package testutil
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -38,6 +39,15 @@ func Common(t testing.TB, eng *fakeengine.Engine) *common.Common {
 		t.Fatal(err)
 	}
 	return common.New(t.Context(), eng, Renderer(), th, common.Config{Mouse: true})
+}
+
+// Fake is the set-up most component tests start from: a fake engine, a
+// Common on it, and the Collect func that folds its events into the store.
+func Fake(t testing.TB) (*fakeengine.Engine, *common.Common, func()) {
+	t.Helper()
+	eng := fakeengine.New()
+	c := Common(t, eng)
+	return eng, c, Collect(c, eng)
 }
 
 // Collect subscribes to eng's bus; call the returned func to fold every
@@ -87,29 +97,44 @@ func RunGolden(t *testing.T, c common.Component, w, h int, drive func(tm *teates
 	golden.RequireEqual(t, []byte(fm.View()))
 }
 
-// Exec runs cmd synchronously, feeding its messages (batches included) back
-// into c, and calls settle after each (e.g. the Collect func).
-func Exec(c common.Component, cmd tea.Cmd, settle func()) common.Component {
+// Drive runs cmd synchronously as the Bubble Tea runtime would, with no
+// goroutines and no timing: each message it yields goes to update, whose
+// command is driven in turn (batches included), and settle (nil: none) runs
+// after each message (e.g. folding pending events in). It reports whether a
+// tea.Quit came out. The one update driver of the TUI tests: Exec uses it
+// for a component, the root model's tests for the whole app.
+func Drive(cmd tea.Cmd, update func(tea.Msg) tea.Cmd, settle func()) (quit bool) {
 	if cmd == nil {
-		return c
+		return false
 	}
 	switch msg := cmd().(type) {
-	case nil, tea.QuitMsg:
+	case nil:
+	case tea.QuitMsg:
+		quit = true
 	case tea.BatchMsg:
 		for _, sub := range msg {
-			c = Exec(c, sub, settle)
+			quit = Drive(sub, update, settle) || quit
 		}
 	default:
-		var next tea.Cmd
-		c, next = c.Update(msg)
+		next := update(msg)
 		if settle != nil {
 			settle()
 		}
-		c = Exec(c, next, settle)
+		quit = Drive(next, update, settle)
 	}
 	if settle != nil {
 		settle()
 	}
+	return quit
+}
+
+// Exec drives cmd into the component c (see Drive) and returns c as it ends.
+func Exec(c common.Component, cmd tea.Cmd, settle func()) common.Component {
+	Drive(cmd, func(msg tea.Msg) tea.Cmd {
+		var next tea.Cmd
+		c, next = c.Update(msg)
+		return next
+	}, settle)
 	return c
 }
 
@@ -169,6 +194,15 @@ func Type(c common.Component, settle func(), s string) common.Component {
 
 // Sizes are the two terminal sizes every golden file is made at.
 var Sizes = [][2]int{{120, 40}, {80, 24}}
+
+// AtSizes runs f as the subtest name+"WxH" at each of Sizes; the subtest's
+// name is its golden file's.
+func AtSizes(t *testing.T, name string, f func(t *testing.T, w, h int)) {
+	t.Helper()
+	for _, sz := range Sizes {
+		t.Run(fmt.Sprintf("%s%dx%d", name, sz[0], sz[1]), func(t *testing.T) { f(t, sz[0], sz[1]) })
+	}
+}
 
 // AssertFits fails t when a line of view is wider than w columns or view
 // has more than h lines (h <= 0: no height check). A pane's line that is
