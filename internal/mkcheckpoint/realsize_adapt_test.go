@@ -14,7 +14,6 @@ import (
 
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/internal/procstat"
-	"github.com/degaml/workbench/internal/testref"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/loaders"
@@ -34,19 +33,7 @@ func TestRealSizeAdapt(t *testing.T) {
 	if which != "all" && which != "qwen2.5-0.5b" {
 		t.Skipf("WORKBENCH_REAL_SIZE=%s: the adaptation test runs on qwen2.5-0.5b", which)
 	}
-	s, err := Lookup("qwen2.5-0.5b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := Write(dir, s, Options{Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	be := testref.Backend(t)
-	m, err := models.LoadHFWith(dir, models.LoadOptions{Backend: be})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, be := loadRandom(t, "qwen2.5-0.5b")
 	pool := []*tasks.Task{dndTask(t, "dnd-a", 0, tasks.InDomain), dndTask(t, "dnd-b", 1, tasks.InDomain)}
 	target := dndTask(t, "dnd-target", 2, tasks.OutOfDomain)
 
