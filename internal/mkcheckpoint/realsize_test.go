@@ -8,7 +8,28 @@ import (
 
 	"github.com/degaml/workbench/internal/testref"
 	"github.com/degaml/workbench/models"
+	"github.com/gomlx/compute"
 )
+
+// loadRandom writes a random checkpoint (seed 1) of the published shape name
+// and loads it on the test backend.
+func loadRandom(t *testing.T, name string) (*models.Model, compute.Backend) {
+	t.Helper()
+	s, err := Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := Write(dir, s, Options{Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	be := testref.Backend(t)
+	m, err := models.LoadHFWith(dir, models.LoadOptions{Backend: be})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, be
+}
 
 // TestRealSize writes the published shapes at full size, loads each into the
 // backend, generates and takes one LoRA gradient. It needs minutes and up to
@@ -25,19 +46,7 @@ func TestRealSize(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			s, err := Lookup(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := t.TempDir()
-			if err := Write(dir, s, Options{Seed: 1}); err != nil {
-				t.Fatal(err)
-			}
-			be := testref.Backend(t)
-			m, err := models.LoadHFWith(dir, models.LoadOptions{Backend: be})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, be := loadRandom(t, name)
 			if m.Tokenizer.VocabSize() != m.Config.VocabSize {
 				t.Fatalf("tokenizer %d, config %d", m.Tokenizer.VocabSize(), m.Config.VocabSize)
 			}
@@ -53,9 +62,19 @@ func TestRealSize(t *testing.T) {
 					ids[b][i] = int32((b*7919 + i*104729) % 10000)
 				}
 			}
-			loss, grads, err := models.NewRunner(be, m.Config).LossAndGrad(m.Params, a, ids, nil)
+			runner := models.NewRunner(be, m.Config)
+			loss, grads, err := runner.LossAndGrad(m.Params, a, ids, nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The gradient graph computes the loss in chunks of rows (models.ChunkedLMLoss), the loss-only
+			// graph over all [B,T,V] logits at once: at the real vocabulary they must agree.
+			plain, err := runner.Loss(m.Params, a, ids, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(float64(loss-plain)) > 1e-5*float64(plain) {
+				t.Errorf("chunked loss %.7f, unchunked %.7f", loss, plain)
 			}
 			// Random N(0, 0.02²) weights predict nearly uniformly: the loss is close to ln(vocab).
 			if want := math.Log(float64(m.Config.VocabSize)); math.Abs(float64(loss)-want) > 0.5 {
