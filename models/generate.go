@@ -62,11 +62,13 @@ type Generator struct {
 
 	mu    sync.Mutex
 	execs map[string]*Exec
+	// goHead: one-token steps return the final hidden state and the LM head runs in Go (see goHeadFits).
+	goHead bool
 }
 
 // NewGenerator returns a generator for m on backend.
 func NewGenerator(backend compute.Backend, m *Model) *Generator {
-	return &Generator{Backend: backend, Model: m, execs: map[string]*Exec{}}
+	return &Generator{Backend: backend, Model: m, execs: map[string]*Exec{}, goHead: goHeadFits(m.Config)}
 }
 
 // cacheBucket is the granularity of the KV-cache length: the attention cost of a step grows with the cache
@@ -79,8 +81,9 @@ const prefillBucket = 32
 // stepGraph builds the cached step: inputs are [base weights (sorted)] [adapter (sorted)] [delta] ids [B,T]
 // int32, pos int32 (absolute position of ids[:,0]), last int32 (index in 0..T-1 of the last real token, whose
 // logits are returned), then K_0, V_0, ..., K_{L-1}, V_{L-1} of shape [B,KV,S,Dh]. Outputs: logits [B,V] at `last`, then the
-// updated caches.
-func (g *Generator) stepGraph(baseNames, adNames []string, lora *LoRAConfig, hasDelta bool) func(*Graph, []*Node) []*Node {
+// updated caches. With hiddenOut the first output is the final hidden state [B,H] (after the norm and the
+// delta) instead of the logits: the caller applies the LM head.
+func (g *Generator) stepGraph(baseNames, adNames []string, lora *LoRAConfig, hasDelta, hiddenOut bool) func(*Graph, []*Node) []*Node {
 	cfg := g.Model.Config
 	return func(gr *Graph, in []*Node) []*Node {
 		i := 0
@@ -153,13 +156,17 @@ func (g *Generator) stepGraph(baseNames, adNames []string, lora *LoRAConfig, has
 				x = Add(x, InsertAxes(d, 1))
 			}
 		}
-		out[0] = Reshape(Logits(cfg, w, x), B, cfg.VocabSize)
+		if hiddenOut {
+			out[0] = Reshape(x, B, cfg.HiddenSize)
+		} else {
+			out[0] = Reshape(Logits(cfg, w, x), B, cfg.VocabSize)
+		}
 		return out
 	}
 }
 
-func (g *Generator) exec(lora *LoRAConfig, adNames []string, hasDelta bool) (*Exec, error) {
-	key := fmt.Sprintf("delta=%v", hasDelta)
+func (g *Generator) exec(lora *LoRAConfig, adNames []string, hasDelta, hiddenOut bool) (*Exec, error) {
+	key := fmt.Sprintf("delta=%v hidden=%v", hasDelta, hiddenOut)
 	if lora != nil {
 		key += fmt.Sprintf(" lora=%d/%g/%v/%v n=%d", lora.Rank, lora.Alpha, lora.RSLoRA, lora.Targets, len(adNames))
 	}
@@ -173,7 +180,7 @@ func (g *Generator) exec(lora *LoRAConfig, adNames []string, hasDelta bool) (*Ex
 		c := *lora
 		lc = &c
 	}
-	e, err := NewExec(g.Backend, g.stepGraph(g.Model.Params.Names(), adNames, lc, hasDelta))
+	e, err := NewExec(g.Backend, g.stepGraph(g.Model.Params.Names(), adNames, lc, hasDelta, hiddenOut))
 	if err != nil {
 		return nil, err
 	}
@@ -216,6 +223,7 @@ func cachedAttention(cfg Config, q, kc, vc, mask *Node) *Node {
 type Session struct {
 	g      *Generator
 	exec   *Exec
+	step   *Exec // the one-token step when it returns the hidden state (Generator.goHead), else nil
 	fixed  []any // weights, adapter, delta tensors
 	caches []*tensors.Tensor
 	S      int // cache length
@@ -248,11 +256,16 @@ func (g *Generator) NewSession(maxLen int, adapter *Adapter, delta []float32) (*
 		}
 		fixed = append(fixed, tensors.FromFlatDataAndDimensions(append([]float32{}, delta...), cfg.HiddenSize))
 	}
-	e, err := g.exec(lora, adNames, delta != nil)
+	e, err := g.exec(lora, adNames, delta != nil, false)
 	if err != nil {
 		return nil, err
 	}
 	s := &Session{g: g, exec: e, fixed: fixed, S: S}
+	if g.goHead {
+		if s.step, err = g.exec(lora, adNames, delta != nil, true); err != nil {
+			return nil, err
+		}
+	}
 	for range 2 * cfg.NumLayers {
 		// Head-major [B,KV,S,Dh] (see cachedAttention), zero-filled; slots past the fed tokens are masked out.
 		s.caches = append(s.caches, tensors.FromShape(shapes.Make(dtypes.Float32, 1, cfg.NumKVHeads, S, cfg.HeadDim)))
@@ -298,16 +311,23 @@ func (s *Session) Feed(ids []int) ([]float32, error) {
 		}
 		args = append(args, d)
 	}
-	out, err := s.exec.Call(args...)
+	e := s.exec
+	if n == 1 && s.step != nil {
+		e = s.step
+	}
+	out, err := e.Call(args...)
 	if err != nil {
 		s.caches = nil // donated: unusable now
 		return nil, err
 	}
 	copy(s.caches, out[1:])
 	s.Pos += n
-	logits := tensors.MustCopyFlatData[float32](out[0])
+	res := tensors.MustCopyFlatData[float32](out[0])
 	out[0].FinalizeAll()
-	return logits, nil
+	if e == s.step {
+		return headLogits(s.g.Model, res)
+	}
+	return res, nil
 }
 
 // Close frees the caches.

@@ -1,0 +1,138 @@
+package models
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/degaml/workbench/models/tokenizer"
+)
+
+// TestGemvRowsMatchesFloat64 checks the Go LM-head product against a float64 sum on shapes that exercise the
+// 4-row SIMD body, the row tail, the column tail and several worker chunks.
+func TestGemvRowsMatchesFloat64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, sz := range [][2]int{{1, 1}, {3, 7}, {5, 8}, {13, 67}, {2*gemvChunk + 5, 24}} {
+		out, in := sz[0], sz[1]
+		w := make([]float32, out*in)
+		x := make([]float32, in)
+		for i := range w {
+			w[i] = float32(rng.NormFloat64())
+		}
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		got := matVecT(w, in, x)
+		if len(got) != out {
+			t.Fatalf("%dx%d: %d outputs", out, in, len(got))
+		}
+		for o := range out {
+			want, mag := 0.0, 0.0
+			for k := range in {
+				want += float64(w[o*in+k]) * float64(x[k])
+				mag += math.Abs(float64(w[o*in+k]) * float64(x[k]))
+			}
+			if d := math.Abs(float64(got[o]) - want); d > 1e-5*mag+1e-6 {
+				t.Fatalf("%dx%d: y[%d] = %g, want %g", out, in, o, got[o], want)
+			}
+		}
+	}
+}
+
+// TestGoHeadDecodeMatchesGraph runs the same greedy decode with the LM head in the step graph and in Go (forced
+// on for a nano model, whose head is normally small enough for the graph), with and without a LoRA adapter
+// and a SLOT delta: the logits of every step agree within float32 rounding and the tokens are identical.
+func TestGoHeadDecodeMatchesGraph(t *testing.T) {
+	cfg, _ := PresetConfig("nano")
+	params := NewRandom(cfg, 4)
+	// A sharper head than N(0, 0.02²): clear arg-maxes, and logit errors of the head's size are visible.
+	head := params[headName(cfg)]
+	hd := tensors.MustCopyFlatData[float32](head)
+	for i := range hd {
+		hd[i] *= 40
+	}
+	params[headName(cfg)] = tensors.FromFlatDataAndDimensions(hd, head.Shape().Dimensions...)
+	m := &Model{Config: cfg, Params: params, Tokenizer: tokenizer.NewByte()}
+	be := generateBackend(t)
+
+	lora := LoRAConfig{Rank: 4, Alpha: 8, Targets: []string{"q_proj", "v_proj", "down_proj"}}
+	ad := NewAdapter(cfg, lora, 5)
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, n := range ad.Params.Names() {
+		if n[len(n)-1] == 'B' {
+			d := tensors.MustCopyFlatData[float32](ad.Params[n])
+			for i := range d {
+				d[i] = float32(rng.NormFloat64() * 0.05)
+			}
+			ad.Params[n] = tensors.FromFlatDataAndDimensions(d, ad.Params[n].Shape().Dimensions...)
+		}
+	}
+	delta := make([]float32, cfg.HiddenSize)
+	for i := range delta {
+		delta[i] = float32(rng.NormFloat64() * 0.1)
+	}
+	prompt := m.Tokenizer.Encode("The quick brown fox")
+	for _, tc := range []struct {
+		name    string
+		adapter *Adapter
+		delta   []float32
+	}{{"base", nil, nil}, {"lora+delta", ad, delta}} {
+		t.Run(tc.name, func(t *testing.T) {
+			graphGen, goGen := NewGenerator(be, m), NewGenerator(be, m)
+			graphGen.goHead, goGen.goHead = false, true
+			opt := GenerateOptions{MaxNew: 20, Greedy: true, Adapter: tc.adapter, HiddenDelta: tc.delta}
+			want, err := graphGen.Generate(context.Background(), prompt, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := goGen.Generate(context.Background(), prompt, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.IDs) != len(want.IDs) {
+				t.Fatalf("go head: %d tokens, graph: %d", len(got.IDs), len(want.IDs))
+			}
+			for i := range want.IDs {
+				if got.IDs[i] != want.IDs[i] {
+					t.Fatalf("token %d: go head %d, graph %d (go %v, graph %v)", i, got.IDs[i], want.IDs[i], got.IDs, want.IDs)
+				}
+			}
+			// Step by step on the same tokens: the logits agree.
+			sg, err := graphGen.NewSession(64, tc.adapter, tc.delta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sg.Close()
+			sh, err := goGen.NewSession(64, tc.adapter, tc.delta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sh.Close()
+			feed := [][]int{prompt}
+			for _, id := range want.IDs {
+				feed = append(feed, []int{id})
+			}
+			for step, ids := range feed {
+				lg, err := sg.Feed(ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lh, err := sh.Feed(ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(lh) != len(lg) {
+					t.Fatalf("step %d: %d logits, want %d", step, len(lh), len(lg))
+				}
+				for v := range lg {
+					if d := math.Abs(float64(lh[v] - lg[v])); d > 1e-4*(1+math.Abs(float64(lg[v]))) {
+						t.Fatalf("step %d: logit %d = %g (go head), %g (graph)", step, v, lh[v], lg[v])
+					}
+				}
+			}
+		})
+	}
+}
