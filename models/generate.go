@@ -62,13 +62,13 @@ type Generator struct {
 
 	mu    sync.Mutex
 	execs map[string]*Exec
-	// goHead: one-token steps return the final hidden state and the LM head runs in Go (see goHeadFits).
-	goHead bool
+	// goStep: one-token steps run in Go (decodestep.go) instead of the step graph; see goStepFits.
+	goStep bool
 }
 
 // NewGenerator returns a generator for m on backend.
 func NewGenerator(backend compute.Backend, m *Model) *Generator {
-	return &Generator{Backend: backend, Model: m, execs: map[string]*Exec{}, goHead: goHeadFits(m.Config)}
+	return &Generator{Backend: backend, Model: m, execs: map[string]*Exec{}, goStep: goStepFits(m.Config)}
 }
 
 // cacheBucket is the granularity of the KV-cache length: the attention cost of a step grows with the cache
@@ -81,9 +81,8 @@ const prefillBucket = 32
 // stepGraph builds the cached step: inputs are [base weights (sorted)] [adapter (sorted)] [delta] ids [B,T]
 // int32, pos int32 (absolute position of ids[:,0]), last int32 (index in 0..T-1 of the last real token, whose
 // logits are returned), then K_0, V_0, ..., K_{L-1}, V_{L-1} of shape [B,KV,S,Dh]. Outputs: logits [B,V] at `last`, then the
-// updated caches. With hiddenOut the first output is the final hidden state [B,H] (after the norm and the
-// delta) instead of the logits: the caller applies the LM head.
-func (g *Generator) stepGraph(baseNames, adNames []string, lora *LoRAConfig, hasDelta, hiddenOut bool) func(*Graph, []*Node) []*Node {
+// updated caches.
+func (g *Generator) stepGraph(baseNames, adNames []string, lora *LoRAConfig, hasDelta bool) func(*Graph, []*Node) []*Node {
 	cfg := g.Model.Config
 	return func(gr *Graph, in []*Node) []*Node {
 		i := 0
@@ -156,17 +155,13 @@ func (g *Generator) stepGraph(baseNames, adNames []string, lora *LoRAConfig, has
 				x = Add(x, InsertAxes(d, 1))
 			}
 		}
-		if hiddenOut {
-			out[0] = Reshape(x, B, cfg.HiddenSize)
-		} else {
-			out[0] = Reshape(Logits(cfg, w, x), B, cfg.VocabSize)
-		}
+		out[0] = Reshape(Logits(cfg, w, x), B, cfg.VocabSize)
 		return out
 	}
 }
 
-func (g *Generator) exec(lora *LoRAConfig, adNames []string, hasDelta, hiddenOut bool) (*Exec, error) {
-	key := fmt.Sprintf("delta=%v hidden=%v", hasDelta, hiddenOut)
+func (g *Generator) exec(lora *LoRAConfig, adNames []string, hasDelta bool) (*Exec, error) {
+	key := fmt.Sprintf("delta=%v", hasDelta)
 	if lora != nil {
 		key += fmt.Sprintf(" lora=%d/%g/%v/%v n=%d", lora.Rank, lora.Alpha, lora.RSLoRA, lora.Targets, len(adNames))
 	}
@@ -180,7 +175,7 @@ func (g *Generator) exec(lora *LoRAConfig, adNames []string, hasDelta, hiddenOut
 		c := *lora
 		lc = &c
 	}
-	e, err := NewExec(g.Backend, g.stepGraph(g.Model.Params.Names(), adNames, lc, hasDelta, hiddenOut))
+	e, err := NewExec(g.Backend, g.stepGraph(g.Model.Params.Names(), adNames, lc, hasDelta))
 	if err != nil {
 		return nil, err
 	}
@@ -223,8 +218,8 @@ func cachedAttention(cfg Config, q, kc, vc, mask *Node) *Node {
 type Session struct {
 	g      *Generator
 	exec   *Exec
-	step   *Exec // the one-token step when it returns the hidden state (Generator.goHead), else nil
-	fixed  []any // weights, adapter, delta tensors
+	step   *goStep // the one-token step in Go (Generator.goStep), else nil
+	fixed  []any   // weights, adapter, delta tensors
 	caches []*tensors.Tensor
 	S      int // cache length
 	Pos    int // tokens fed so far
@@ -256,13 +251,17 @@ func (g *Generator) NewSession(maxLen int, adapter *Adapter, delta []float32) (*
 		}
 		fixed = append(fixed, tensors.FromFlatDataAndDimensions(append([]float32{}, delta...), cfg.HiddenSize))
 	}
-	e, err := g.exec(lora, adNames, delta != nil, false)
+	e, err := g.exec(lora, adNames, delta != nil)
 	if err != nil {
 		return nil, err
 	}
 	s := &Session{g: g, exec: e, fixed: fixed, S: S}
-	if g.goHead {
-		if s.step, err = g.exec(lora, adNames, delta != nil, true); err != nil {
+	if g.goStep {
+		var d []float32
+		if delta != nil {
+			d = append(d, delta...)
+		}
+		if s.step, err = newGoStep(g.Model, adapter, d, S); err != nil {
 			return nil, err
 		}
 	}
@@ -285,6 +284,20 @@ func (s *Session) Feed(ids []int) ([]float32, error) {
 	}
 	if s.Pos+n > s.S {
 		return nil, fmt.Errorf("generate: %d tokens after %d exceed the cache of %d: %w", n, s.Pos, s.S, ErrPromptTooLong)
+	}
+	if n == 1 && s.step != nil {
+		if ids[0] < 0 || ids[0] >= s.g.Model.Config.VocabSize {
+			return nil, fmt.Errorf("generate: token id %d outside the vocabulary (size %d)", ids[0], s.g.Model.Config.VocabSize)
+		}
+		if s.step.kv == nil {
+			s.step.takeCaches(s.caches)
+		}
+		logits := s.step.step(ids[0], s.Pos)
+		s.Pos++
+		return logits, nil
+	}
+	if s.step != nil && s.step.kv != nil {
+		s.step.giveCaches(s.caches) // a prefill after Go steps: the graph gets the cache back
 	}
 	T := 1
 	if n > 1 {
@@ -311,27 +324,23 @@ func (s *Session) Feed(ids []int) ([]float32, error) {
 		}
 		args = append(args, d)
 	}
-	e := s.exec
-	if n == 1 && s.step != nil {
-		e = s.step
-	}
-	out, err := e.Call(args...)
+	out, err := s.exec.Call(args...)
 	if err != nil {
 		s.caches = nil // donated: unusable now
 		return nil, err
 	}
 	copy(s.caches, out[1:])
 	s.Pos += n
-	res := tensors.MustCopyFlatData[float32](out[0])
+	logits := tensors.MustCopyFlatData[float32](out[0])
 	out[0].FinalizeAll()
-	if e == s.step {
-		return headLogits(s.g.Model, res)
-	}
-	return res, nil
+	return logits, nil
 }
 
 // Close frees the caches.
 func (s *Session) Close() {
+	if s.step != nil {
+		s.step.kv = nil
+	}
 	for _, c := range s.caches {
 		c.FinalizeAll()
 	}
