@@ -2,12 +2,16 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/degaml/workbench/internal/testref"
+	"github.com/degaml/workbench/models/safetensors"
 	"github.com/degaml/workbench/models/tokenizer"
 )
 
@@ -42,10 +46,10 @@ func TestGemvRowsMatchesFloat64(t *testing.T) {
 	}
 }
 
-// TestGoHeadDecodeMatchesGraph runs the same greedy decode with the LM head in the step graph and in Go (forced
-// on for a nano model, whose head is normally small enough for the graph), with and without a LoRA adapter
-// and a SLOT delta: the logits of every step agree within float32 rounding and the tokens are identical.
-func TestGoHeadDecodeMatchesGraph(t *testing.T) {
+// TestGoStepMatchesGraph runs the same greedy decode with the one-token step in the graph and in Go (forced
+// on for a nano model, which normally keeps the graph step), with and without a LoRA adapter and a SLOT delta:
+// the logits of every step agree within float32 rounding and the tokens are identical.
+func TestGoStepMatchesGraph(t *testing.T) {
 	cfg, _ := PresetConfig("nano")
 	params := NewRandom(cfg, 4)
 	// A sharper head than N(0, 0.02²): clear arg-maxes, and logit errors of the head's size are visible.
@@ -93,11 +97,11 @@ func TestGoHeadDecodeMatchesGraph(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(got.IDs) != len(want.IDs) {
-				t.Fatalf("go head: %d tokens, graph: %d", len(got.IDs), len(want.IDs))
+				t.Fatalf("go step: %d tokens, graph: %d", len(got.IDs), len(want.IDs))
 			}
 			for i := range want.IDs {
 				if got.IDs[i] != want.IDs[i] {
-					t.Fatalf("token %d: go head %d, graph %d (go %v, graph %v)", i, got.IDs[i], want.IDs[i], got.IDs, want.IDs)
+					t.Fatalf("token %d: go step %d, graph %d (go %v, graph %v)", i, got.IDs[i], want.IDs[i], got.IDs, want.IDs)
 				}
 			}
 			// Step by step on the same tokens: the logits agree.
@@ -135,10 +139,82 @@ func TestGoHeadDecodeMatchesGraph(t *testing.T) {
 				}
 				for v := range lg {
 					if d := math.Abs(float64(lh[v] - lg[v])); d > 1e-4*(1+math.Abs(float64(lg[v]))) {
-						t.Fatalf("step %d: logit %d = %g (go head), %g (graph)", step, v, lh[v], lg[v])
+						t.Fatalf("step %d: logit %d = %g (go step), %g (graph)", step, v, lh[v], lg[v])
 					}
 				}
 			}
 		})
+	}
+}
+
+// TestGoStepMatchesHFReference forces the Go one-token step on the hf-reference models (Qwen2 with q/k/v
+// biases, Llama; both GQA): greedy 12 equals HF's continuation, and feeding the prompt one token at a time
+// (every position a Go step) gives HF's logits, and PEFT's with the reference LoRA adapter.
+func TestGoStepMatchesHFReference(t *testing.T) {
+	dir := testref.Dir(t)
+	ref, _, err := safetensors.ReadFile(filepath.Join(dir, "reference.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"qwen2", "llama"} {
+		m, err := LoadHF(filepath.Join(dir, "tiny-"+kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ad, err := LoadPEFT(filepath.Join(dir, "tiny-"+kind+"-lora"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gen := NewGenerator(generateBackend(t), m)
+		gen.goStep = true
+		V := m.Config.VocabSize
+		for c := 0; ; c++ {
+			key := fmt.Sprintf("%s.case%d.", kind, c)
+			in, ok := ref[key+"input_ids"]
+			if !ok {
+				if c == 0 {
+					t.Fatalf("no %sinput_ids in the reference", key)
+				}
+				break
+			}
+			prompt := make([]int, len(in.I64))
+			for i, v := range in.I64 {
+				prompt[i] = int(v)
+			}
+			res, err := gen.Generate(context.Background(), prompt, GenerateOptions{MaxNew: 12, Greedy: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ref[key+"greedy12"].I64
+			for i := range want {
+				if i >= len(res.IDs) || int64(res.IDs[i]) != want[i] {
+					t.Fatalf("%s greedy12 (go step): got %v, want %v", key, res.IDs, want)
+				}
+			}
+			for _, withLoRA := range []bool{false, true} {
+				wantLogits, adapter := ref[key+"logits"], (*Adapter)(nil)
+				if withLoRA {
+					var ok bool
+					if wantLogits, ok = ref[kind+".lora."+key[len(kind)+1:]+"logits"]; !ok {
+						continue // PEFT logits exist for some cases only
+					}
+					adapter = ad
+				}
+				s, err := gen.NewSession(len(prompt), adapter, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, id := range prompt {
+					got, err := s.Feed([]int{id})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if e := relErr(got, wantLogits.F32[i*V:(i+1)*V]); e > 1e-4 {
+						t.Fatalf("%s lora=%v position %d: go-step logits rel err %.2e vs HF", key, withLoRA, i, e)
+					}
+				}
+				s.Close()
+			}
+		}
 	}
 }
