@@ -4,14 +4,18 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gomlx/compute"
 )
 
 // goStepFits says whether a model's one-token decode step runs in Go (decodestep.go): when its LM head is large
 // enough that the graph's one-row product is the blocked kernel (matmulT: 4·V·H ≥ blockedMatmulMACs), which
 // packs all of w every token (the head of a 0.5B model, 136 M floats, was ≈ 48 % of a decode step). Smaller
 // models (nano, micro, the hf-reference ones) keep the graph step, whose padded tiled products are fast there.
-func goStepFits(cfg Config) bool {
-	return minMatmulRows*cfg.VocabSize*cfg.HiddenSize >= blockedMatmulMACs
+// Only on the go backend: it shares its buffers with the host (the step reads the weights in place, where an
+// accelerator's would be copied back), and it is the backend whose one-row products are slow.
+func goStepFits(backend compute.Backend, cfg Config) bool {
+	return backend != nil && backend.String() == "go" && minMatmulRows*cfg.VocabSize*cfg.HiddenSize >= blockedMatmulMACs
 }
 
 // gemvRowsScalar is the portable form of gemvRows.

@@ -218,3 +218,40 @@ func TestGoStepMatchesHFReference(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGemvHead times the Go LM-head product of a Qwen2.5-0.5B shape (151,936 × 896, 544 MB of float32):
+// it reads every weight once, so GB/s is the memory bandwidth the decode step gets.
+func BenchmarkGemvHead(b *testing.B) {
+	const out, in = 151936, 896
+	w := make([]float32, out*in)
+	for i := range w {
+		w[i] = float32(i%17) * 0.01
+	}
+	x := make([]float32, in)
+	for i := range x {
+		x[i] = float32(i%5) * 0.1
+	}
+	y := make([]float32, out)
+	b.ResetTimer()
+	for b.Loop() {
+		matVecInto(w, in, x, y)
+	}
+	b.ReportMetric(float64(len(w)*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+}
+
+// TestGoStepFits: the Go step is chosen for a real-size head on the go backend only.
+func TestGoStepFits(t *testing.T) {
+	nano, _ := PresetConfig("nano")
+	q05 := nano
+	q05.VocabSize, q05.HiddenSize = 151936, 896 // Qwen2.5-0.5B's head
+	be := generateBackend(t)
+	if !goStepFits(be, q05) {
+		t.Error("0.5B head on the go backend: want the Go step")
+	}
+	if goStepFits(be, nano) {
+		t.Error("nano: want the graph step")
+	}
+	if goStepFits(nil, q05) {
+		t.Error("no backend: want the graph step")
+	}
+}

@@ -68,7 +68,7 @@ type Generator struct {
 
 // NewGenerator returns a generator for m on backend.
 func NewGenerator(backend compute.Backend, m *Model) *Generator {
-	return &Generator{Backend: backend, Model: m, execs: map[string]*Exec{}, goStep: goStepFits(m.Config)}
+	return &Generator{Backend: backend, Model: m, execs: map[string]*Exec{}, goStep: goStepFits(backend, m.Config)}
 }
 
 // cacheBucket is the granularity of the KV-cache length: the attention cost of a step grows with the cache
