@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -254,4 +255,61 @@ func TestGoStepFits(t *testing.T) {
 	if goStepFits(nil, q05) {
 		t.Error("no backend: want the graph step")
 	}
+}
+
+// TestGoStepMatchesGraphRealSize is a long test (not in CI): WORKBENCH_DECODE_MODEL=DIR names a real-size
+// checkpoint (e.g. `workbench models make-random --shape qwen2.5-0.5b --out DIR`). The Go step and the graph
+// step decode 8 greedy tokens after a 16-token prompt from one loaded copy of the weights: same tokens, logits
+// within float32 rounding.
+func TestGoStepMatchesGraphRealSize(t *testing.T) {
+	dir := os.Getenv("WORKBENCH_DECODE_MODEL")
+	if dir == "" {
+		t.Skip("long test: set WORKBENCH_DECODE_MODEL to a real-size checkpoint directory")
+	}
+	be := generateBackend(t)
+	m, err := LoadHFWith(dir, LoadOptions{Backend: be})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !goStepFits(be, m.Config) {
+		t.Fatalf("%s: the head (%d × %d) is too small for the Go step", dir, m.Config.VocabSize, m.Config.HiddenSize)
+	}
+	graphGen, goGen := NewGenerator(be, m), NewGenerator(be, m)
+	graphGen.goStep = false
+	prompt := make([]int, 16)
+	for i := range prompt {
+		prompt[i] = 100 + 37*i
+	}
+	sg, err := graphGen.NewSession(32, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sg.Close()
+	sh, err := goGen.NewSession(32, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sh.Close()
+	ids := prompt
+	var worst float64
+	for step := range 9 {
+		lg, err := sg.Feed(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lh, err := sh.Feed(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := relErr(lh, lg)
+		if e > 1e-4 {
+			t.Fatalf("step %d: go-step logits rel err %.2e vs the graph step", step, e)
+		}
+		worst = max(worst, e)
+		if a, b := Argmax(lh), Argmax(lg); a != b {
+			t.Fatalf("step %d: go step picks %d, graph %d", step, a, b)
+		}
+		ids = []int{Argmax(lg)}
+	}
+	t.Logf("8 decode steps: same tokens, logits rel err ≤ %.2e", worst)
 }
