@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -18,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/degaml/workbench/core/engine"
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/internal/mkcheckpoint"
 	"github.com/degaml/workbench/internal/procstat"
 	"github.com/degaml/workbench/models"
@@ -144,7 +144,7 @@ type measureResult struct {
 }
 
 // newModelsMeasureCmd is `workbench models measure --model DIR`: load time, resident memory, time to first
-// token, decode speed and (with --lora-batch) one LoRA forward+backward step, each phase timed on its own so a
+// token, decode speed and (with --lora-batch) one LoRA train step (core/train: forward, backward, Adam), each phase timed on its own so a
 // regression points at its phase. Peak RSS is the process high-water mark (VmHWM).
 func newModelsMeasureCmd(a *app) *cobra.Command {
 	var o measureOptions
@@ -263,8 +263,13 @@ func measureModel(w io.Writer, o *measureOptions) error {
 
 	if lb > 0 {
 		res.LoRABatch = fmt.Sprintf("%dx%d", lb, lt)
-		r := models.NewRunner(be, cfg)
-		a := models.NewAdapter(cfg, models.LoRAConfig{Rank: 8, Alpha: 16, Targets: models.LoRATargets()}, 0)
+		lora := models.LoRAConfig{Rank: 8, Alpha: 16, Targets: models.LoRATargets()}
+		step, err := train.NewLoRAStep(be, cfg, lora, train.DefaultAdam())
+		if err != nil {
+			return err
+		}
+		a := models.NewAdapter(cfg, lora, 0)
+		st := train.NewAdamState(a.Params)
 		ids := make([][]int32, lb)
 		for b := range ids {
 			ids[b] = make([]int32, lt)
@@ -272,20 +277,21 @@ func measureModel(w io.Writer, o *measureOptions) error {
 				ids[b][t] = int32(rng.IntN(min(cfg.VocabSize, 10000)))
 			}
 		}
-		for rep := range 2 {
+		batch, err := train.MakeBatch(ids, nil, lt, 0) // a bucket of lt: exactly the BxT asked for
+		if err != nil {
+			return err
+		}
+		for rep := range 2 { // the first step compiles; the second is the one measured
 			sw = procstat.Start()
-			loss, grads, err := r.LossAndGrad(m.Params, a, ids, nil)
+			out, err := step.Run(m.Params, a.Params, st, batch, train.Hyper{LR: 1e-4})
 			if err != nil {
 				return err
-			}
-			for _, gt := range grads {
-				gt.FinalizeAll()
 			}
 			if rep == 1 {
 				res.LoRAStepS, res.LoRAStepCPUS = sw.Read()
 			}
-			if math.IsNaN(float64(loss)) {
-				return errors.New("models measure: the LoRA step's loss is NaN")
+			if !out.Finite {
+				return errors.New("models measure: the LoRA step's loss or gradient is not finite")
 			}
 		}
 	}

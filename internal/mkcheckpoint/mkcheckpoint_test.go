@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/internal/testref"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/safetensors"
@@ -216,11 +217,11 @@ func TestRopeScalingWrittenAndLoaded(t *testing.T) {
 		for i := range ids {
 			ids[i] = int32(i % 700)
 		}
-		out, err := models.NewRunner(be, m.Config).Logits(m.Params, nil, [][]int32{ids})
+		out, err := train.NewScorer(be, m).NextTokenLogits(nil, nil, [][]int32{ids})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return m.Config, out[0][len(ids)-1]
+		return m.Config, out[0]
 	}
 	cfg, scaled := logits(dir)
 	if want := (models.RopeScaling{Type: "llama3", Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositions: 8192}); cfg.RopeScaling != want {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/internal/testref"
 	"github.com/degaml/workbench/models"
 	"github.com/gomlx/compute"
@@ -32,7 +33,7 @@ func loadRandom(t *testing.T, name string) (*models.Model, compute.Backend) {
 }
 
 // TestRealSize writes the published shapes at full size, loads each into the
-// backend, generates and takes one LoRA gradient. It needs minutes and up to
+// backend, generates and takes one LoRA train step (core/train). It needs minutes and up to
 // ~7 GB of memory, so it runs only with WORKBENCH_REAL_SIZE set (to a shape
 // name, or "all"); the numbers of BENCHMARKS.md come from `workbench models
 // measure` on the same checkpoints.
@@ -55,33 +56,50 @@ func TestRealSize(t *testing.T) {
 			if err != nil || len(out.IDs) != 2 {
 				t.Fatalf("generate: %v %v", out, err)
 			}
-			a := models.NewAdapter(m.Config, models.LoRAConfig{Rank: 8, Alpha: 16, Targets: []string{"q_proj", "v_proj"}}, 0)
+			lora := models.LoRAConfig{Rank: 8, Alpha: 16, Targets: []string{"q_proj", "v_proj"}}
+			a := models.NewAdapter(m.Config, lora, 0)
 			ids := [][]int32{make([]int32, 128), make([]int32, 128)}
 			for b := range ids {
 				for i := range ids[b] {
 					ids[b][i] = int32((b*7919 + i*104729) % 10000)
 				}
 			}
-			runner := models.NewRunner(be, m.Config)
-			loss, grads, err := runner.LossAndGrad(m.Params, a, ids, nil)
+			batch, err := train.MakeBatch(ids, nil, train.DefaultBucket, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The gradient graph computes the loss in chunks of rows (models.ChunkedLMLoss), the loss-only
-			// graph over all [B,T,V] logits at once: at the real vocabulary they must agree.
-			plain, err := runner.Loss(m.Params, a, ids, nil)
+			// The held-out loss (train.Loss) is taken over all [B,T,V] logits at once, before the step
+			// changes the adapter; the step's loss is computed in chunks of rows (models.ChunkedLMLoss): at
+			// the real vocabulary they must agree.
+			lossOf, err := train.NewLoss(be, m.Config, lora)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if math.Abs(float64(loss-plain)) > 1e-5*float64(plain) {
-				t.Errorf("chunked loss %.7f, unchunked %.7f", loss, plain)
+			plain, err := lossOf.Of(m.Params, a, nil, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			step, err := train.NewLoRAStep(be, m.Config, lora, train.DefaultAdam())
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := step.Run(m.Params, a.Params, train.NewAdamState(a.Params), batch, train.Hyper{LR: 1e-4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Finite {
+				t.Fatalf("the LoRA step is not finite: %+v", res)
+			}
+			if math.Abs(res.Loss-plain) > 1e-5*plain {
+				t.Errorf("chunked loss %.7f, unchunked %.7f", res.Loss, plain)
 			}
 			// Random N(0, 0.02²) weights predict nearly uniformly: the loss is close to ln(vocab).
-			if want := math.Log(float64(m.Config.VocabSize)); math.Abs(float64(loss)-want) > 0.5 {
-				t.Errorf("loss %.3f, want ≈ ln(%d) = %.3f", loss, m.Config.VocabSize, want)
+			if want := math.Log(float64(m.Config.VocabSize)); math.Abs(res.Loss-want) > 0.5 {
+				t.Errorf("loss %.3f, want ≈ ln(%d) = %.3f", res.Loss, m.Config.VocabSize, want)
 			}
-			if len(grads) != len(a.Params) {
-				t.Errorf("%d gradients for %d adapter tensors", len(grads), len(a.Params))
+			// A fresh adapter (B = 0) still has a gradient on B: a zero norm means no backward pass reached it.
+			if res.GradNorm <= 0 {
+				t.Errorf("gradient norm %g, want > 0", res.GradNorm)
 			}
 		})
 	}

@@ -11,8 +11,10 @@ import (
 )
 
 // Runner compiles and caches the everyday executables of one model config on one backend: logits, loss, and
-// loss + gradients w.r.t. the adapter. Sequence lengths are padded up to a multiple of SeqBucket so that the
-// per-shape compile cache (32 shapes per Exec) is reused across batches. It is safe for concurrent use.
+// loss + gradients w.r.t. the adapter. It is test code: the hf-reference tests compare its outputs with PyTorch's,
+// while production training and scoring run core/train. Sequence lengths are padded up to a multiple of
+// SeqBucket so that the per-shape compile cache (32 shapes per Exec) is reused across batches. It is safe for
+// concurrent use.
 type Runner struct {
 	Config    Config
 	SeqBucket int // pad lengths to a multiple of this (default 16)
