@@ -12,20 +12,22 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"
 )
 
-// Fixed method names (the CLI, the TUI and bench tables rely on them).
+// Method names as the registry keys them (core/api names them; the CLI, the
+// TUI and bench tables rely on them).
 const (
-	Base       = "base"
-	NoMetaLoRA = "nometa-lora"
-	UnionLoRA  = "union-lora"
-	MAMLEnLLM  = "maml-en-llm"
-	ABMLL      = "abmll"
-	DeGAMLGen  = "degaml-gen"
-	DeGAML     = "degaml"
+	Base       = string(api.MethodBase)
+	NoMetaLoRA = string(api.MethodNoMetaLoRA)
+	UnionLoRA  = string(api.MethodUnionLoRA)
+	MAMLEnLLM  = string(api.MethodMAMLEnLLM)
+	ABMLL      = string(api.MethodABMLL)
+	DeGAMLGen  = string(api.MethodDeGAMLGen)
+	DeGAML     = string(api.MethodDeGAML)
 )
 
 // Env is what a method runs against.

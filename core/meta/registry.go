@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/degaml/workbench/core/api"
 )
 
 // Options holds every method's budget. The lead maps workbench.toml
@@ -194,16 +196,14 @@ func New(name string, opts Options) (Method, error) {
 	return c(opts)
 }
 
-// canonicalOrder is the row order of results tables.
-var canonicalOrder = []string{Base, NoMetaLoRA, UnionLoRA, MAMLEnLLM, ABMLL, DeGAMLGen, DeGAML}
-
 // Names lists the registered methods, canonical ones first in table order.
 func Names() []string {
 	registryMu.RLock()
 	defer registryMu.RUnlock()
 	var out []string
 	seen := map[string]bool{}
-	for _, n := range canonicalOrder {
+	for _, m := range api.Methods { // the row order of results tables
+		n := string(m.Method)
 		if _, ok := registry[n]; ok {
 			out = append(out, n)
 			seen[n] = true

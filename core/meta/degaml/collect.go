@@ -10,6 +10,7 @@ import (
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/core/meta/internal/kit"
 
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"
@@ -130,7 +131,7 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 			OnStep: func(s int, res train.StepResult, ev *events.Event) error {
 				// Step/Total count over all tasks: the pipeline turns them
 				// into the stage's progress fraction.
-				ev.Step, ev.Total, ev.Stage = ti*total+s+1, len(picked)*total, "collect"
+				ev.Step, ev.Total, ev.Stage = ti*total+s+1, len(picked)*total, string(api.StageCollect)
 				ct.FinalLoss = res.Loss
 				if done := s + 1; done > o.CollectWarmup && ((done-o.CollectWarmup)%o.CollectEvery == 0 || done == total) {
 					checkpoint(done)
@@ -152,7 +153,7 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 				return nil, err
 			}
 			ct.ValAcc = acc
-			r.env.Publish(events.Event{Kind: events.Step, Method: method, Task: task.Name, Stage: "collect", Phase: "collect-eval",
+			r.env.Publish(events.Event{Kind: events.Step, Method: method, Task: task.Name, Stage: string(api.StageCollect), Phase: "collect-eval",
 				Step: ti + 1, Total: len(picked), Accuracy: events.F(acc), Message: "val accuracy of the collected LoRA"})
 		}
 		emb, err := r.EncodePrompts(ctx, ct.Prompts, spec, o.PromptMaxTokens)
@@ -210,7 +211,7 @@ func collectKey(o meta.DeGAMLOptions) [11]float64 {
 // ev0 is the progress event of a trajectory taken from the cache.
 func ev0(method, task string, step, total int) events.Event {
 	ev := kit.StepEvent(method, task, "collect", step, total, 0, time.Now())
-	ev.Stage = "collect"
+	ev.Stage = string(api.StageCollect)
 	ev.Message = "trajectory reused from an earlier pool"
 	return ev
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/internal/atomicfile"
 	"github.com/degaml/workbench/models"
@@ -197,7 +198,7 @@ func TrainGenerator(ctx context.Context, env *meta.Env, pool []*tasks.Task, o me
 	if err != nil {
 		return nil, err
 	}
-	env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "collect",
+	env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: string(api.StageCollect),
 		Message: fmt.Sprintf("collected %d trajectories (%d checkpoints each from one shared init; mean final loss %.3f, mean val acc %.3f) in %.1fs",
 			len(collected.Tasks), len(collected.Tasks[0].Ckpts), meanOf(collected, func(c *CollectedTask) float64 { return c.FinalLoss }),
 			meanOf(collected, func(c *CollectedTask) float64 { return c.ValAcc }), time.Since(start).Seconds())})
@@ -206,7 +207,7 @@ func TrainGenerator(ctx context.Context, env *meta.Env, pool []*tasks.Task, o me
 	if err != nil {
 		return nil, err
 	}
-	env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator",
+	env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: string(api.StageGenerator),
 		Message: fmt.Sprintf("%s (%.1fs)", art.Report.Summary(), time.Since(start).Seconds())})
 	if art.Report.CollapsedMean {
 		kit.Warn(env, m.name, "", "generator: validation kept the mean checkpoint — every generated adapter is the same whatever the prompts")
@@ -258,7 +259,7 @@ func (m *degamlMethod) MetaTrainFrom(ctx context.Context, env *meta.Env, gen *De
 	if out.Policy, err = m.trainPolicy(ctx, r, out, pool, skip); err != nil {
 		return nil, err
 	}
-	env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "policy",
+	env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: string(api.StagePolicy),
 		Message: fmt.Sprintf("policy trained by ReST^EM in %.1fs", time.Since(start).Seconds())})
 	return out, nil
 }
@@ -415,7 +416,7 @@ func (m *degamlMethod) ridgeAccuracyCV(ctx context.Context, r *dgRuntime, set *C
 			}
 			n++
 		}
-		r.env.Publish(events.Event{Kind: events.Step, Method: m.name, Stage: "generator", Phase: "generator-eval",
+		r.env.Publish(events.Event{Kind: events.Step, Method: m.name, Stage: string(api.StageGenerator), Phase: "generator-eval",
 			Step: fi + 1, Total: len(folds), Message: "ridge λ by cross-fitted validation accuracy"})
 	}
 	for i := range accs {
@@ -520,7 +521,7 @@ func (e *genEvaluator) run(ctx context.Context, what string) (gen, mean, oracle 
 			no++
 			msg += fmt.Sprintf(", same-regime mean %.3f", ao)
 		}
-		e.r.env.Publish(events.Event{Kind: events.Step, Method: e.m.name, Task: ct.Task.Name, Stage: "generator", Phase: "generator-eval",
+		e.r.env.Publish(events.Event{Kind: events.Step, Method: e.m.name, Task: ct.Task.Name, Stage: string(api.StageGenerator), Phase: "generator-eval",
 			Step: i + 1, Total: len(e.jobs), Accuracy: events.F(ag), Message: msg})
 		sg += ag
 		sm += am
@@ -664,10 +665,10 @@ func cloneParams(p map[string]float64) map[string]float64 {
 	return out
 }
 
-// publishHyp reports a hypothesis; stage is "policy" during meta-training
+// publishHyp reports a hypothesis; stage is api.StagePolicy during meta-training
 // and "" at adaptation time.
-func (m *degamlMethod) publishHyp(env *meta.Env, stage, task string, step int, info events.HypothesisInfo) {
-	env.Publish(events.Event{Kind: events.Hypothesis, Method: m.name, Task: task, Stage: stage, Phase: info.Family, Step: step, Hyp: &info})
+func (m *degamlMethod) publishHyp(env *meta.Env, stage api.Stage, task string, step int, info events.HypothesisInfo) {
+	env.Publish(events.Event{Kind: events.Hypothesis, Method: m.name, Task: task, Stage: string(stage), Phase: info.Family, Step: step, Hyp: &info})
 }
 
 // trainPolicy runs ReST^EM on in-domain tasks not used for collection.
@@ -729,10 +730,10 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 			info.Chosen = true
 			info.Why = fmt.Sprintf("co-evolution: carried into iteration %d (val %.3f > previous %.3f)", it+2, acc, startAcc)
 		}
-		m.publishHyp(r.env, "policy", ts.task.Name, it+1, info)
+		m.publishHyp(r.env, api.StagePolicy, ts.task.Name, it+1, info)
 		if !carried {
 			done++
-			r.env.Publish(events.Event{Kind: events.Step, Method: m.name, Task: ts.task.Name, Stage: "policy", Phase: "policy",
+			r.env.Publish(events.Event{Kind: events.Step, Method: m.name, Task: ts.task.Name, Stage: string(api.StagePolicy), Phase: "policy",
 				Step: done, Total: totalHyps, Accuracy: events.F(acc)})
 		}
 	}
@@ -743,7 +744,7 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 	if err != nil {
 		return nil, err
 	}
-	r.env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "policy",
+	r.env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: string(api.StagePolicy),
 		Message: fmt.Sprintf("ReST^EM: %d of %d hypotheses rewarded, %d ties with their starting adapter (not rewarded); by family: %s",
 			co.rewarded, co.executed, co.ties, co.familySummary())})
 	return pol, nil

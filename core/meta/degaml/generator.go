@@ -16,6 +16,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"
@@ -604,7 +605,7 @@ func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genD
 		}
 		if s%25 == 0 || last {
 			ev := kit.StepEvent(o.method, "", "generator", s+1, o.Steps, o.LR, start)
-			ev.Stage = "generator"
+			ev.Stage = string(api.StageGenerator)
 			ev.SupportLoss = events.F(ema)
 			if len(inner) > 0 {
 				ev.QueryLoss = events.F(bestInner)

@@ -9,22 +9,30 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/degaml/workbench/core/api"
 	"github.com/degaml/workbench/core/meta"
 )
 
 // Adaptation families of the hypothesis space.
+// (core/api names them; the policy works with the plain strings it stores).
 const (
-	FamTTT  = "ttt"
-	FamTTS  = "tts"
-	FamMix  = "mix"
-	FamSLOT = "slot"
-	// FamSFT fine-tunes the generated adapter on the labelled support set
-	// (not one of the paper's four: the support labels every baseline gets).
-	FamSFT = "sft"
+	FamTTT  = string(api.FamilyTTT)
+	FamTTS  = string(api.FamilyTTS)
+	FamMix  = string(api.FamilyMix)
+	FamSLOT = string(api.FamilySLOT)
+	FamSFT  = string(api.FamilySFT) // not one of the paper's four: the support labels every baseline gets
 )
 
-// Families lists the hypothesis families in a fixed order.
-var Families = []string{FamTTT, FamTTS, FamMix, FamSLOT, FamSFT}
+// Families lists the hypothesis families in api.Families' order.
+var Families = familyIDs()
+
+func familyIDs() []string {
+	out := make([]string, len(api.Families))
+	for i, f := range api.Families {
+		out[i] = string(f.Family)
+	}
+	return out
+}
 
 // Hypothesis is one point of the discrete hypothesis space: a family plus its
 // hyperparameters. The paper's policy is an LLM emitting this record as JSON;
