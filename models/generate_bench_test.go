@@ -1,10 +1,9 @@
 package models
 
 import (
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/degaml/workbench/internal/procstat"
 	"github.com/degaml/workbench/models/tokenizer"
 )
 
@@ -33,7 +32,7 @@ func BenchmarkDecode(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	c0 := processCPUForBench()
+	c0 := procstat.CPU()
 	for b.Loop() {
 		if s.Pos >= s.S {
 			b.StopTimer()
@@ -47,14 +46,5 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 	// CPU time per token (all threads): the stable figure on a shared machine.
-	b.ReportMetric(float64(processCPUForBench()-c0)/1e3/float64(b.N), "cpu-µs/token")
-}
-
-// processCPUForBench is the user+system CPU time of this process so far.
-func processCPUForBench() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64(procstat.CPU()-c0)/1e3/float64(b.N), "cpu-µs/token")
 }

@@ -81,6 +81,14 @@ func DefaultOptions() Options {
 	return o
 }
 
+// Filled returns o with every zero field replaced by its default: the budget a
+// method built by New(name, o) really runs with (some defaults depend on other
+// fields, e.g. MAML's inner learning rate on its inner optimizer).
+func (o Options) Filled() Options {
+	o.fill()
+	return o
+}
+
 func orInt(p *int, d int) {
 	if *p <= 0 {
 		*p = d

@@ -44,6 +44,15 @@ func TestRegistryNamesAndDefaults(t *testing.T) {
 	if d.MAML.InnerOpt != "adam-shared" || d.MAML.AdaptSteps != d.MAML.InnerSteps || d.ABMLL.Predict != "mc" || d.NoMeta.Steps == 0 {
 		t.Errorf("defaults %+v", d)
 	}
+	// Filled keeps what is set, fills the rest, and applies the defaults that depend on other fields.
+	o := meta.Options{MAML: meta.MAMLOptions{InnerOpt: "sgd", InnerSteps: 5}, NoMeta: meta.LoRATrainOptions{LR: 0.5}}
+	f := o.Filled()
+	if f.MAML.InnerLR != 0.1 || f.MAML.AdaptSteps != 5 || f.NoMeta.LR != 0.5 || f.NoMeta.Steps != d.NoMeta.Steps {
+		t.Errorf("Filled %+v", f)
+	}
+	if o.MAML.InnerLR != 0 || o.NoMeta.Steps != 0 {
+		t.Errorf("Filled changed its receiver: %+v", o)
+	}
 	for _, n := range names {
 		m, err := meta.New(n, meta.Options{})
 		if err != nil {

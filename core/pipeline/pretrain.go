@@ -79,10 +79,10 @@ func newPretrainData(tok tokenizer.Tokenizer, maxLen int) *pretrainData {
 			seenWorld[w] = true
 			var fl [][]int32
 			for _, line := range facts {
-				fl = append(fl, toIDs(tok.Encode(" "+line)))
+				fl = append(fl, train.Int32s(tok.Encode(" "+line)))
 			}
 			d.facts = append(d.facts, fl)
-			d.tags = append(d.tags, toIDs(tok.Encode(fmt.Sprintf("p%d :", j))))
+			d.tags = append(d.tags, train.Int32s(tok.Encode(fmt.Sprintf("p%d :", j))))
 		}
 	}
 	return d
@@ -118,14 +118,6 @@ func (d *pretrainData) batch(step, size, maxLen int) ([][]int32, []int) {
 		}
 	}
 	return bs, from
-}
-
-func toIDs(ids []int) []int32 {
-	out := make([]int32, len(ids))
-	for i, v := range ids {
-		out[i] = int32(v)
-	}
-	return out
 }
 
 // pretrain trains a preset from scratch on the pretraining worlds of every

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/degaml/workbench/internal/procstat"
 	"github.com/degaml/workbench/models"
 )
 
@@ -22,7 +23,7 @@ func BenchmarkLoRAStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	c0 := processCPU()
+	c0 := procstat.CPU()
 	for b.Loop() {
 		if _, err := step.Run(base, ad.Params, st, batch, Hyper{LR: 1e-4}); err != nil {
 			b.Fatal(err)
@@ -46,7 +47,7 @@ func BenchmarkFullStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	c0 := processCPU()
+	c0 := procstat.CPU()
 	for b.Loop() {
 		if _, err := step.Run(nil, p, st, batch, Hyper{LR: 1e-4}); err != nil {
 			b.Fatal(err)
@@ -58,7 +59,7 @@ func BenchmarkFullStep(b *testing.B) {
 // reportCPU adds the process CPU time per step (all threads) since c0: on a shared machine it is the
 // stable figure, and CPU/wall shows how many cores a step keeps busy.
 func reportCPU(b *testing.B, c0 time.Duration) {
-	b.ReportMetric(float64(processCPU()-c0)/1e6/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(procstat.CPU()-c0)/1e6/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkMicroLoRAStep times one LoRA-only train step of the micro preset (4 layers × 256) on 8 × 64 tokens.
@@ -76,7 +77,7 @@ func BenchmarkMicroLoRAStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	c0 := processCPU()
+	c0 := procstat.CPU()
 	for b.Loop() {
 		if _, err := step.Run(base, ad.Params, st, batch, Hyper{LR: 1e-4}); err != nil {
 			b.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/degaml/workbench/internal/procstat"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
 )
@@ -121,7 +122,7 @@ func BenchEngine(backend compute.Backend, preset string, reps, rank int) (*Engin
 		st := NewAdamState(trainable)
 		var ms, cpums []float64
 		for i := 0; i < warm+reps; i++ {
-			t0, c0 := time.Now(), processCPU()
+			t0, c0 := time.Now(), procstat.CPU()
 			r, err := step.Run(frozen, trainable, st, b, Hyper{LR: 1e-4})
 			if err != nil {
 				return 0, 0, err
@@ -131,7 +132,7 @@ func BenchEngine(backend compute.Backend, preset string, reps, rank int) (*Engin
 			}
 			if i >= warm {
 				ms = append(ms, float64(time.Since(t0).Microseconds())/1000)
-				cpums = append(cpums, float64((processCPU()-c0).Microseconds())/1000)
+				cpums = append(cpums, float64((procstat.CPU()-c0).Microseconds())/1000)
 			}
 		}
 		return median(ms), median(cpums), nil
@@ -167,13 +168,13 @@ func BenchEngine(backend compute.Backend, preset string, reps, rank int) (*Engin
 		if err != nil {
 			return nil, err
 		}
-		t0, c0 := time.Now(), processCPU()
+		t0, c0 := time.Now(), procstat.CPU()
 		for range decodeNew {
 			if logits, err = s.Feed([]int{models.Argmax(logits)}); err != nil {
 				return nil, err
 			}
 		}
-		el, cpu := time.Since(t0).Seconds(), processCPU()-c0
+		el, cpu := time.Since(t0).Seconds(), procstat.CPU()-c0
 		s.Close()
 		if i > 0 { // the first run compiles the step graph
 			tps = append(tps, decodeNew/el)

@@ -109,7 +109,7 @@ func EncodeMC(tok tokenizer.Tokenizer, ex tasks.Example) (MCItem, error) {
 			if len(f) <= n {
 				return MCItem{}, fmt.Errorf("train: option %q adds no token after the prefix", ex.Options[i])
 			}
-			item.Conts = append(item.Conts, toInt32(f[n:]))
+			item.Conts = append(item.Conts, Int32s(f[n:]))
 		}
 		return item, nil
 	}
@@ -155,13 +155,14 @@ func EncodeTrain(tok tokenizer.Tokenizer, exs []tasks.Example, answerOnly bool) 
 		if answerOnly && answer != "" {
 			from = max(1, lcp(tok.Encode(prefix), ids))
 		}
-		seqs[i] = toInt32(ids)
+		seqs[i] = Int32s(ids)
 		lossFrom[i] = from
 	}
 	return seqs, lossFrom
 }
 
-func toInt32(ids []int) []int32 {
+// Int32s converts tokenizer ids to the int32 rows batches and graphs take.
+func Int32s(ids []int) []int32 {
 	out := make([]int32, len(ids))
 	for i, v := range ids {
 		out[i] = int32(v)
