@@ -50,7 +50,8 @@ type MAMLOptions struct {
 type ABMLLOptions struct {
 	MetaSteps    int     // default 40
 	TasksPerStep int     // default 4
-	InnerSteps   int     // posterior refinement steps from θ (meta-training and Adapt); default 2
+	InnerSteps   int     // posterior refinement steps from θ in meta-training; default 2
+	AdaptSteps   int     // refinement steps from θ at test time (Adapt); default InnerSteps
 	InnerLR      float64 // SGD step of the refinement; default 0.1
 	OuterLR      float64 // Adam lr on θ; default 3e-3
 	Support      int     // default 4
@@ -123,6 +124,7 @@ func (o *Options) fill() {
 	orInt(&a.MetaSteps, 40)
 	orInt(&a.TasksPerStep, 4)
 	orInt(&a.InnerSteps, 2)
+	orInt(&a.AdaptSteps, a.InnerSteps)
 	orFloat(&a.InnerLR, 0.1)
 	orFloat(&a.OuterLR, 3e-3)
 	orInt(&a.Support, 4)

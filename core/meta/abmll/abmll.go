@@ -476,7 +476,7 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *meta.Env, art meta.Artifac
 	}
 	phi := theta
 	baseT := env.Model.Params.Tensors()
-	steps := m.opts.InnerSteps
+	steps := m.opts.AdaptSteps
 	for j := 1; j <= steps; j++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
