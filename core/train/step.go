@@ -169,8 +169,10 @@ func (s *Step) build(backend compute.Backend) error {
 		switch what {
 		case TrainBase:
 			loss = LMLoss(cfg, lora, models.Bind(s.trainNames, train), nil, nil, b)
-		case TrainAdapter:
-			loss = LMLoss(cfg, lora, models.Bind(s.frozenNames, frozen), models.Bind(s.trainNames, train), nil, b)
+		case TrainAdapter: // frozen head: the chunked loss never holds the [B,T,V] logits
+			w := models.Bind(s.frozenNames, frozen)
+			hidden := models.Hidden(cfg, w, b.IDs, models.ForwardOptions{LoRA: &lora, Adapter: models.Bind(s.trainNames, train), FirstOrderOnly: true})
+			loss = models.ChunkedLMLoss(cfg, w, hidden, b.Targets, b.Weights, models.LossChunkElems)
 		case TrainDelta:
 			base := models.Bind(s.frozenNames[:nBase], frozen[:nBase])
 			loss = LMLoss(cfg, lora, base, models.Bind(s.frozenNames[nBase:], frozen[nBase:]), train[0], b)
