@@ -121,6 +121,7 @@ type ABMLL struct {
 	GlobalReg    float64 `toml:"global_reg"`
 	Predict      string  `toml:"predict"` // "mean" | "mc"
 	Samples      int     `toml:"samples"`
+	Sampling     string  `toml:"sampling"` // "dense" | "local" | "auto"
 }
 
 // DeGAML budgets the generalization and adaptation modules.

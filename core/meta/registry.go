@@ -70,7 +70,12 @@ type ABMLLOptions struct {
 	SecondOrder           bool   // differentiate through the refinement steps; default false (first-order)
 	Predict               string // "mc" (default: Monte-Carlo predictive, the average of Samples ΔW draws) or "mean" (posterior mean)
 	Samples               int    // MC draws; default 4
-	ClipNorm              float64
+	// Sampling is how a draw of ΔW reaches the model: "dense" (ΔW = μ + σ⊙ε
+	// formed per module), "local" (local reparameterization: output noise,
+	// no [out,in] tensor; see core/meta/abmll/local.go) or "auto" (default:
+	// local when the dense ΔW of all targeted modules exceeds 16 M elements).
+	Sampling string
+	ClipNorm float64
 }
 
 // DefaultOptions returns the documented defaults.
@@ -137,6 +142,9 @@ func (o *Options) fill() {
 		a.Predict = "mc"
 	}
 	orInt(&a.Samples, 4)
+	if a.Sampling == "" {
+		a.Sampling = "auto"
+	}
 	orFloat(&a.ClipNorm, 1)
 }
 
@@ -153,6 +161,11 @@ func (o *Options) validate() error {
 	case "mean", "mc":
 	default:
 		return fmt.Errorf("meta: abmll predict %q (want mean or mc)", o.ABMLL.Predict)
+	}
+	switch o.ABMLL.Sampling {
+	case "dense", "local", "auto":
+	default:
+		return fmt.Errorf("meta: abmll sampling %q (want dense, local or auto)", o.ABMLL.Sampling)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ func MethodOptions(cfg *config.Config) meta.Options {
 		FirstOrder: m.MAML.FirstOrder, InnerOpt: m.MAML.InnerOpt}
 	o.ABMLL = meta.ABMLLOptions{MetaSteps: m.ABMLL.MetaSteps, TasksPerStep: m.ABMLL.TasksPerStep, InnerSteps: m.ABMLL.InnerSteps,
 		InnerLR: m.ABMLL.InnerLR, OuterLR: m.ABMLL.OuterLR, TaskFidelity: m.ABMLL.TaskFidelity, GlobalReg: m.ABMLL.GlobalReg,
-		Predict: m.ABMLL.Predict, Samples: m.ABMLL.Samples}
+		Predict: m.ABMLL.Predict, Samples: m.ABMLL.Samples, Sampling: m.ABMLL.Sampling}
 	d := m.DeGAML
 	o.DeGAML = meta.DeGAMLOptions{CollectTasks: d.CollectTasks, CollectPreSteps: d.CollectPreSteps, CollectPreLR: d.CollectPreLR,
 		CollectFineSteps: d.CollectFineSteps, CollectFineLR: d.CollectFineLR, PromptBatch: d.PromptBatch,

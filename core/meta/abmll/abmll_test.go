@@ -164,7 +164,7 @@ func TestABMLLObjectiveGradientFiniteDifference(t *testing.T) {
 		t.Fatal(err)
 	}
 	objective := func(in []*Node) *Node {
-		o, _, _, _, _ := ag.TaskObjective(in[4], in[:4], toyNLL(0), toyNLL(0.2))
+		o, _, _, _, _ := ag.TaskObjective(in[4], in[:4], ag.Dense(toyNLL(0)), ag.Dense(toyNLL(0.2)))
 		return Add(o, ag.Global(in[:4]))
 	}
 	exec, err := NewExec(metatest.Backend(t), func(in []*Node) []*Node {
@@ -237,7 +237,7 @@ func TestABMLLFirstOrderWithoutRefinement(t *testing.T) {
 		}
 		in = append(in, state)
 		out, err := ExecOnceN(metatest.Backend(t), func(x []*Node) []*Node {
-			o, _, _, _, _ := ag.TaskObjective(x[4], x[:4], toyNLL(0), query)
+			o, _, _, _, _ := ag.TaskObjective(x[4], x[:4], ag.Dense(toyNLL(0)), ag.Dense(query))
 			return Gradient(o, x[:4]...)
 		}, in...)
 		if err != nil {
