@@ -98,7 +98,7 @@ func OutputVariance(x, a, b *Node, c float64) *Node {
 	x2 := Square(x)
 	v := contractLast(contractLast(x2, colKron(a)), rowKron(b)) // (x²·(A•A)ᵀ)·(B•B)ᵀ = x²·(P⊙P)ᵀ
 	v = Add(v, MulScalar(contractLast(contractLast(x2, a), b), 2*c))
-	return Add(v, MulScalar(ReduceSum(x2, -1, 1), c*c)) // [N,1] broadcast over out
+	return Add(v, MulScalar(InsertAxes(ReduceSum(x2, -1), -1), c*c)) // [N,1] broadcast over out
 }
 
 // SumSquares is Σ (B·A)⊙(B·A) = Σ (BᵀB)⊙(AAᵀ) for A [r,in], B [out,r].
