@@ -39,20 +39,33 @@ package abmll
 // SGD gradient is clipped to global norm 1 because the KL's curvature β/σ²
 // grows as σ shrinks.
 //
-// Deviations from the paper, and why: W₀ + ΔW is formed densely in the graph
-// (our models take weights as graph inputs, so sampling a full ΔW per step
-// costs one [out,in] add per module); the hyperprior is N(0, σ₀²) on ΔW (the
-// paper's exact hyperprior is not restated in DeGAML's description).
+// Deviations from the paper, and why: the hyperprior is N(0, σ₀²) on ΔW
+// (the paper's exact hyperprior is not restated in DeGAML's description).
+// Sampling (meta.ABMLLOptions.Sampling): "dense" forms W₀ + ΔW per module in
+// the graph (one ΔW shared by every token of the batch: the exact joint);
+// "local" samples the module outputs by local reparameterization (local.go:
+// per-output marginals exact, noise independent per token — a deviation)
+// with the KLs in low-rank closed forms and row blocks, so no [out,in]
+// tensor exists; "auto" (default) is local when the dense ΔW of all modules
+// exceeds DenseBudgetElems — at real size, never on the nano world.
+//
+// Test time: φ starts at θ and takes AdaptSteps refinement steps (the
+// workbench's [adapt] inner_steps, the budget of every gradient method, as
+// MAML-en-LLM's); meta-training refines InnerSteps.
 //
 // Prediction: "mc" (default) returns Samples draws of ΔW from the posterior
 // as an ensemble whose option probabilities are averaged (Vote "mean"), the
 // Monte-Carlo Bayesian predictive, from which Evaluate reports accuracy and
-// ECE; "mean" runs the posterior mean, a plain rank-r LoRA. A drawn ΔW is
-// dense; it is handed to the scorer as an exact LoRA of rank
-// R = max min(out, in) (identity on one side, ΔW on the other).
+// ECE; "mean" runs the posterior mean, a plain rank-r LoRA. Dense sampling:
+// a drawn ΔW is handed to the scorer as an exact LoRA of rank
+// R = max min(out, in) (identity on one side, ΔW on the other). Local
+// sampling: every member is the posterior-mean LoRA scored with its own
+// seeded output noise (Adapted.Noise), one LRT forward pass per sample.
 //
-// Cost: like first-order MAML plus one [out,in] product per module and
-// factor pair; see SCIENCE.md for measured wall times.
+// Cost (dense): like first-order MAML plus one [out,in] product per module
+// and factor pair; see SCIENCE.md for measured wall times. Local: rank-r²
+// products per module and token, and the KLs' blocked [out,in] passes
+// (Σ log σ², the task KL's ratio), whose memory is bounded by one block.
 
 import (
 	"context"
