@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/degaml/workbench/core/meta"
+	_ "github.com/degaml/workbench/core/meta/methods" // registers every method (the meta branch split core/meta)
 	"github.com/degaml/workbench/internal/procstat"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"

@@ -232,8 +232,9 @@ func (ag ABMLLGraph) ChunkedTaskKL(q, p []*Node) *Node {
 		for lo := 0; lo < out; lo += step {
 			hi := min(lo+step, out)
 			qmb, qsb, pmb, psb := rows(qmB, lo, hi), rows(qsB, lo, hi), rows(pmB, lo, hi), rows(psB, lo, hi)
-			if prev != nil { // one block at a time
-				qmb = Add(qmb, MulScalar(prev, 0))
+			if prev != nil { // one block at a time: every dense product waits for the previous block
+				z := MulScalar(prev, 0)
+				qmb, qsb, pmb, psb = Add(qmb, z), Add(qsb, z), Add(pmb, z), Add(psb, z)
 			}
 			d := Sub(MulScalar(MatMul(qmb, qmA), s), MulScalar(MatMul(pmb, pmA), s))
 			sq := AddScalar(MatMul(qsb, qsA), c)
