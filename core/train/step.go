@@ -167,15 +167,13 @@ func (s *Step) build(backend compute.Backend) error {
 		step, lr, wd, b := rest[0], rest[1], rest[2], BindBatch(rest[3:])
 		var loss *Node
 		switch what {
-		case TrainBase:
+		case TrainBase: // the head trains too: the plain loss
 			loss = LMLoss(cfg, lora, models.Bind(s.trainNames, train), nil, nil, b)
-		case TrainAdapter: // frozen head: the chunked loss never holds the [B,T,V] logits
-			w := models.Bind(s.frozenNames, frozen)
-			hidden := models.Hidden(cfg, w, b.IDs, models.ForwardOptions{LoRA: &lora, Adapter: models.Bind(s.trainNames, train), FirstOrderOnly: true})
-			loss = models.ChunkedLMLoss(cfg, w, hidden, b.Targets, b.Weights, models.LossChunkElems)
+		case TrainAdapter:
+			loss = firstOrderLoss(cfg, lora, models.Bind(s.frozenNames, frozen), models.Bind(s.trainNames, train), nil, b)
 		case TrainDelta:
 			base := models.Bind(s.frozenNames[:nBase], frozen[:nBase])
-			loss = LMLoss(cfg, lora, base, models.Bind(s.frozenNames[nBase:], frozen[nBase:]), train[0], b)
+			loss = firstOrderLoss(cfg, lora, base, models.Bind(s.frozenNames[nBase:], frozen[nBase:]), train[0], b)
 		}
 		grads := Gradient(loss, train...)
 		grads, norm := ClipByGlobalNorm(grads, adam.ClipNorm)
@@ -200,6 +198,15 @@ func (s *Step) build(backend compute.Backend) error {
 	}
 	s.exec = e.SetMaxCache(64)
 	return nil
+}
+
+// firstOrderLoss is LMLoss for a graph differentiated once with the head frozen (an adapter or δ step): the
+// loss is chunked over the vocabulary (models.ChunkedLMLoss: no [B·T,V] tensor at real size) and the blocks
+// state their gradients in closed form (FirstOrderOnly).
+func firstOrderLoss(cfg models.Config, lora models.LoRAConfig, base, adapter models.Weights, delta *Node, b BatchNodes) *Node {
+	l := lora
+	hidden := models.Hidden(cfg, base, b.IDs, models.ForwardOptions{LoRA: &l, Adapter: adapter, HiddenDelta: delta, FirstOrderOnly: true})
+	return models.ChunkedLMLoss(cfg, base, hidden, b.Targets, b.Weights, models.LossChunkElems)
 }
 
 // Run performs one step on batch b. frozen holds the base model (ignored by a full step) and, for a δ step, the
