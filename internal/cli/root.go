@@ -180,8 +180,33 @@ func newRoot(a *app) *cobra.Command {
 		switch c.Name() { // cobra's own, in the house's lower case
 		case "help":
 			c.Short = "help about any command: workbench help COMMAND"
+			// cobra's help finds the root for a word that is no command and
+			// shows its help with status 0; name the typo instead.
+			cobraHelp := c.Run
+			c.Run = nil
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if found, rest, err := root.Find(args); err == nil && found == root && len(rest) > 0 {
+					return &unknownCommandError{name: rest[0], suggestions: root.SuggestionsFor(rest[0])}
+				}
+				cobraHelp(c, args)
+				return nil
+			}
 		case "completion":
 			c.Short = "print the shell completion script: bash, zsh, fish or powershell"
+			// cobra's completion command does not run itself, so an unknown
+			// shell printed its help and exited 0: a script sourcing
+			// `workbench completion bsh` got nothing and no error.
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(c *cobra.Command, args []string) error {
+				var shells []string
+				for _, sub := range c.Commands() {
+					shells = append(shells, sub.Name())
+				}
+				if len(args) == 0 {
+					return fmt.Errorf("completion: name the shell: workbench completion %s", strings.Join(shells, "|"))
+				}
+				return fmt.Errorf("completion: unknown shell %q (have %s)", args[0], strings.Join(shells, ", "))
+			}
 		}
 	}
 	return root

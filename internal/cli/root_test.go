@@ -40,6 +40,12 @@ func TestUnknownCommandAndBadFlags(t *testing.T) {
 	if code != 2 || out != "" || errOut != "workbench: unknown command \"taks\" (did you mean tasks?); `workbench help` lists the commands\n" {
 		t.Errorf("unknown command: status %d, stderr %q", code, errOut)
 	}
+	// `help TYPO` names the typo as a command typo does, instead of the
+	// root's help with status 0.
+	code, out, errOut = execLine(t, "help", "rn")
+	if code != 2 || out != "" || !strings.HasPrefix(errOut, "workbench: unknown command \"rn\" (did you mean run") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("help rn: status %d, stderr %q", code, errOut)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -110,6 +116,14 @@ func TestCompletionScripts(t *testing.T) {
 		code, out, errOut := execLine(t, "completion", shell)
 		if code != 0 || !strings.Contains(out, "workbench") || len(out) < 500 || errOut != "" {
 			t.Errorf("completion %s: status %d, %d bytes on stdout, stderr %q", shell, code, len(out), errOut)
+		}
+	}
+	// A misspelt or missing shell is an error, not help and status 0
+	// (`source <(workbench completion bsh)` would silently do nothing).
+	for _, args := range [][]string{{"completion", "bsh"}, {"completion"}} {
+		code, out, errOut := execLine(t, args...)
+		if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "bash") {
+			t.Errorf("%q: status %d, stdout %q, stderr %q; want one line naming the shells", args, code, out, errOut)
 		}
 	}
 	// The shell asks the binary for candidates; the answer is on stdout.
