@@ -111,6 +111,10 @@ func LoadTaskFiles(files []TaskFile) (*TaskSet, error) {
 			errs = append(errs, fmt.Errorf("%s: role %q (want %s or %s)", f.Path, f.Role, tasks.InDomain, tasks.OutOfDomain))
 			continue
 		}
+		if f.Path == "" { // "NAME=" with the file left out
+			errs = append(errs, fmt.Errorf("%s=: no file after the '=' (want NAME=FILE)", f.Name))
+			continue
+		}
 		name := f.Name
 		if name == "" {
 			name = DatasetName(f.Path)

@@ -110,6 +110,9 @@ func TestLoadTaskFilesNamesRolesAndErrors(t *testing.T) {
 	if _, err := LoadTaskFiles([]TaskFile{ParseTaskFile("a#1="+a, tasks.InDomain)}); err == nil {
 		t.Error("a file named a#1=... that does not exist was accepted")
 	}
+	if _, err := LoadTaskFiles([]TaskFile{ParseTaskFile("gsm=", tasks.OutOfDomain)}); err == nil || err.Error() != "gsm=: no file after the '=' (want NAME=FILE)" {
+		t.Errorf("NAME= without a file: %v", err)
+	}
 }
 
 func TestParseTaskFile(t *testing.T) {

@@ -350,7 +350,7 @@ func newUICmd(a *app) *cobra.Command {
 }
 
 // errNoTerminal explains what to use when stdout is not a terminal.
-var errNoTerminal = errors.New("workbench tui needs an interactive terminal; " +
+var errNoTerminal = errors.New("the terminal UI needs an interactive terminal; " +
 	"for scripts and pipes use the headless commands: `workbench run`, `workbench bench`, `workbench tasks`")
 
 func (a *app) runUI(o *uiOptions) error {

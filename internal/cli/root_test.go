@@ -162,7 +162,7 @@ func TestUINeedsATerminal(t *testing.T) {
 	// The test's stdout is not a terminal: the UI refuses before training.
 	for _, args := range [][]string{nil, {"ui"}, {"--theme", "light", "--workdir", t.TempDir()}} {
 		code, _, errOut := execLine(t, args...)
-		if code != 1 || !strings.Contains(errOut, "needs an interactive terminal") {
+		if code != 1 || !strings.HasPrefix(errOut, "workbench: the terminal UI needs an interactive terminal") {
 			t.Errorf("%v: status %d, stderr %q", args, code, errOut)
 		}
 	}
