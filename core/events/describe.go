@@ -11,6 +11,9 @@ func Describe(e Event) (line string, permanent bool) {
 	case StageStarted:
 		return fmt.Sprintf("▶ stage %s", e.Stage), true
 	case StageFinished:
+		if e.Message == StageInterrupted {
+			return fmt.Sprintf("■ stage %s interrupted", e.Stage), true
+		}
 		if e.Message != "" {
 			return fmt.Sprintf("✗ stage %s failed: %s", e.Stage, e.Message), true
 		}

@@ -12,6 +12,7 @@ func TestDescribe(t *testing.T) {
 		{Event{Kind: StageStarted, Stage: "base"}, "▶ stage base", true},
 		{Event{Kind: StageFinished, Stage: "base", Cached: true}, "✓ stage base (cached)", true},
 		{Event{Kind: StageFinished, Stage: "meta", Message: "NaN loss"}, "✗ stage meta failed: NaN loss", true},
+		{Event{Kind: StageFinished, Stage: "generator", Message: StageInterrupted}, "■ stage generator interrupted", true},
 		{Event{Kind: Step, Stage: "adapt", Method: "degaml", Phase: "inner", Step: 3, Total: 8, SupportLoss: f(1.23456), Accuracy: f(0.5), MS: 41.6},
 			"  adapt degaml inner step 3/8  loss 1.2346  acc 50.0%  42 ms", false},
 		{Event{Kind: Step, Stage: "base", Step: 1, Total: 2, QueryLoss: f(2)}, "  base   step 1/2  loss —  query 2.0000  0 ms", false},
