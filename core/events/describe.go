@@ -1,6 +1,12 @@
 package events
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Describe renders an event as one human line for a terminal or a log;
 // permanent lines are milestones that stay on screen, the others (steps)
@@ -32,7 +38,7 @@ func Describe(e Event) (line string, permanent bool) {
 		return s + fmt.Sprintf("  %.0f ms", e.MS), false
 	case Hypothesis:
 		if h := e.Hyp; h != nil && h.Chosen {
-			return fmt.Sprintf("  chosen hypothesis: %s %v %s", h.Family, h.Params, h.Why), true
+			return fmt.Sprintf("  chosen hypothesis: %s %s %s", h.Family, FormatParams(h.Params), h.Why), true
 		}
 	case Result:
 		if r := e.Result; r != nil {
@@ -51,6 +57,16 @@ func Describe(e Event) (line string, permanent bool) {
 		return "error: " + e.Message, true
 	}
 	return "", false
+}
+
+// FormatParams renders hyperparameters sorted by name, "lr=1e-05 steps=20",
+// as the TUI and the headless lines both show them.
+func FormatParams(p map[string]float64) string {
+	parts := make([]string, 0, len(p))
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		parts = append(parts, k+"="+strconv.FormatFloat(p[k], 'g', -1, 64))
+	}
+	return strings.Join(parts, " ")
 }
 
 // fnum prints an optional loss, "—" when absent.

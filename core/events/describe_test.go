@@ -17,6 +17,8 @@ func TestDescribe(t *testing.T) {
 			"  adapt degaml inner step 3/8  loss 1.2346  acc 50.0%  42 ms", false},
 		{Event{Kind: Step, Stage: "base", Step: 1, Total: 2, QueryLoss: f(2)}, "  base   step 1/2  loss —  query 2.0000  0 ms", false},
 		{Event{Kind: Hypothesis, Hyp: &HypothesisInfo{Family: "lora", Chosen: false}}, "", false},
+		{Event{Kind: Hypothesis, Hyp: &HypothesisInfo{Family: "sft", Params: map[string]float64{"steps": 10, "lr": 1e-5, "batch": 8}, Chosen: true, Why: "best"}},
+			"  chosen hypothesis: sft batch=8 lr=1e-05 steps=10 best", true},
 		{Event{Kind: Result, Result: &ResultInfo{Method: "base", Task: "logic", Accuracy: 0.25, N: 40, WallS: 1.25, ECE: f(0.1), Flag: "nan"}},
 			"result: base on logic: accuracy 25.0% (n=40, 1.2s), ECE 0.100 [FLAGGED nan]", true},
 		{Event{Kind: Warning, Message: "slow"}, "warning: slow", true},
