@@ -25,6 +25,42 @@ type Config struct {
 
 	// BOSTokenID, EOSTokenID are -1 when none.
 	BOSTokenID, EOSTokenID int
+
+	// RopeScaling rescales the rotary frequencies (Llama 3.1+); the zero value is none.
+	RopeScaling RopeScaling
+}
+
+// RopeScaling is HF's rope_scaling of rope_type "llama3" (transformers' _compute_llama3_parameters):
+// wavelengths longer than OriginalMaxPositions/LowFreqFactor are stretched by Factor, those shorter than
+// OriginalMaxPositions/HighFreqFactor are kept, and the band between is interpolated smoothly.
+type RopeScaling struct {
+	Type                                  string // "" (none) or "llama3"
+	Factor, LowFreqFactor, HighFreqFactor float64
+	OriginalMaxPositions                  int
+}
+
+// validate checks a llama3 scaling as transformers' _validate_llama3_parameters does (factor ≥ 1,
+// high_freq_factor > low_freq_factor; positive sizes so no wavelength bound divides by zero).
+func (r RopeScaling) validate() error {
+	switch r.Type {
+	case "":
+		return nil
+	case "llama3":
+	default:
+		return fmt.Errorf("rope_scaling type %q is not supported (only llama3)", r.Type)
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case !finite(r.Factor) || r.Factor < 1:
+		return fmt.Errorf("rope_scaling.factor %v must be a finite number >= 1", r.Factor)
+	case !finite(r.LowFreqFactor) || r.LowFreqFactor <= 0:
+		return fmt.Errorf("rope_scaling.low_freq_factor %v must be positive and finite", r.LowFreqFactor)
+	case !finite(r.HighFreqFactor) || r.HighFreqFactor <= r.LowFreqFactor:
+		return fmt.Errorf("rope_scaling.high_freq_factor %v must be finite and greater than low_freq_factor %v", r.HighFreqFactor, r.LowFreqFactor)
+	case r.OriginalMaxPositions <= 0 || r.OriginalMaxPositions > maxDim:
+		return fmt.Errorf("rope_scaling.original_max_position_embeddings = %d out of range [1, %d]", r.OriginalMaxPositions, maxDim)
+	}
+	return nil
 }
 
 // maxDim bounds every size read from a config so shape products cannot overflow int on any platform.
@@ -77,6 +113,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.RopeTheta > 0) || math.IsInf(c.RopeTheta, 0) {
 		return fmt.Errorf("rope_theta %v must be positive and finite", c.RopeTheta)
+	}
+	if err := c.RopeScaling.validate(); err != nil {
+		return err
 	}
 	if !(c.RMSNormEps > 0) || c.RMSNormEps >= 1 {
 		return fmt.Errorf("rms_norm_eps %v must be in (0, 1)", c.RMSNormEps)
@@ -145,24 +184,31 @@ func ParseHFConfig(data []byte, name string) (Config, error) {
 	c.BOSTokenID = p.tokenID("bos_token_id")
 	c.EOSTokenID = p.tokenID("eos_token_id")
 
-	// rope_theta moved under rope_parameters in transformers v5; accept both, prefer the nested one.
+	// rope_theta moved under rope_parameters in transformers v5, together with the scaling (rope_type there);
+	// v4 configs keep rope_theta at the top and the scaling under rope_scaling. Accept both, prefer the nested.
 	c.RopeTheta = p.float("rope_theta", 10000)
+	if rs, ok := m["rope_scaling"]; ok && rs != nil {
+		rsm, ok := rs.(map[string]any)
+		if !ok {
+			return fail("rope_scaling must be an object")
+		}
+		sub := cfgParser{m: rsm, prefix: "rope_scaling."}
+		c.RopeScaling = sub.ropeScaling()
+		if sub.err != nil {
+			return fail("%v", sub.err)
+		}
+	}
 	if rp, ok := m["rope_parameters"]; ok && rp != nil {
 		rpm, ok := rp.(map[string]any)
 		if !ok {
 			return fail("rope_parameters must be an object")
 		}
 		sub := cfgParser{m: rpm, prefix: "rope_parameters."}
-		if t := sub.str("rope_type", "default"); t != "default" {
-			return fail("rope_parameters.rope_type %q is not supported (only default)", t)
-		}
 		c.RopeTheta = sub.float("rope_theta", c.RopeTheta)
+		c.RopeScaling = sub.ropeScaling()
 		if sub.err != nil {
 			return fail("%v", sub.err)
 		}
-	}
-	if rs, ok := m["rope_scaling"]; ok && rs != nil {
-		return fail("rope_scaling is not supported")
 	}
 	if act := p.str("hidden_act", "silu"); act != "silu" {
 		return fail("hidden_act %q is not supported (only silu)", act)
@@ -275,6 +321,29 @@ func (p *cfgParser) str(key, def string) string {
 		return def
 	}
 	return s
+}
+
+// ropeScaling reads a rope_scaling (or v5 rope_parameters) object: its rope_type (older configs: "type"),
+// and for llama3 its four parameters, all required as in transformers. Types that change the computation in
+// other ways (linear, dynamic, yarn, longrope, ...) are refused rather than silently ignored.
+func (p *cfgParser) ropeScaling() RopeScaling {
+	t := p.str("rope_type", p.str("type", "default"))
+	switch t {
+	case "default":
+		return RopeScaling{}
+	case "llama3":
+		r := RopeScaling{Type: t, Factor: p.float("factor", -1), LowFreqFactor: p.float("low_freq_factor", -1),
+			HighFreqFactor: p.float("high_freq_factor", -1), OriginalMaxPositions: p.int("original_max_position_embeddings", -1)}
+		if p.err == nil {
+			if err := r.validate(); err != nil {
+				p.setErr("%v", err)
+			}
+		}
+		return r
+	default:
+		p.setErr("%srope_type %q is not supported (only default and llama3)", p.prefix, t)
+		return RopeScaling{}
+	}
 }
 
 // tokenID reads a special-token id that may be null, an integer, or a list of integers (HF allows several EOS

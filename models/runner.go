@@ -49,15 +49,15 @@ func (r *Runner) exec(kind string, names, adapterNames []string, lora *LoRAConfi
 		ids, targets, weights := in[0], in[1], in[2]
 		w := Bind(names, in[3:3+len(names)])
 		aNodes := in[3+len(names):]
-		opt := ForwardOptions{LoRA: loraCopy, Adapter: Bind(adapterNames, aNodes)}
-		logits := Forward(cfg, w, ids, opt)
+		opt := ForwardOptions{LoRA: loraCopy, Adapter: Bind(adapterNames, aNodes), FirstOrderOnly: kind == "grad"}
+		hidden := Hidden(cfg, w, ids, opt)
 		if kind == "logits" {
-			return []*graph.Node{logits}
+			return []*graph.Node{Logits(cfg, w, hidden)}
 		}
-		loss := CausalLMLoss(logits, targets, weights)
-		if kind == "loss" {
-			return []*graph.Node{loss}
+		if kind == "loss" { // no backward pass: nothing V-wide outlives the loss
+			return []*graph.Node{CausalLMLoss(Logits(cfg, w, hidden), targets, weights)}
 		}
+		loss := ChunkedLMLoss(cfg, w, hidden, targets, weights, LossChunkElems) // the gradient is w.r.t. the adapter only
 		return append([]*graph.Node{loss}, graph.Gradient(loss, aNodes...)...)
 	})
 	if err != nil {

@@ -20,6 +20,10 @@ type ForwardOptions struct {
 	// Positions are the absolute positions of the T input tokens, int32/int64 [T] or [B,T]; nil means 0..T-1.
 	// A KV-cache step passes the current position here.
 	Positions *Node
+	// FirstOrderOnly promises that the graph is differentiated at most once (a LoRA step, TTT, SLOT — not
+	// MAML's meta-gradient). Some blocks then state their gradient in closed form, so that the backward pass
+	// keeps fewer activations (see swiGLU); the values are unchanged, a second derivative would be wrong.
+	FirstOrderOnly bool
 }
 
 // Hidden runs the decoder on ids (int32 [B,T], right padding) and returns the final hidden state [B,T,H] after
@@ -54,12 +58,8 @@ func Hidden(cfg Config, w Weights, ids *Node, opt ForwardOptions) *Node {
 // Logits projects a hidden state [B,T,H] to vocabulary logits [B,T,V] with lm_head (or the embedding matrix
 // when the embeddings are tied).
 func Logits(cfg Config, w Weights, hidden *Node) *Node {
-	head := "lm_head.weight"
-	if cfg.TieEmbeddings {
-		head = "model.embed_tokens.weight"
-	}
 	dims := hidden.Shape().Dimensions
-	logits := matmulT(Reshape(hidden, -1, dims[len(dims)-1]), w.need(head))
+	logits := matmulT(Reshape(hidden, -1, dims[len(dims)-1]), w.need(headName(cfg)))
 	return Reshape(logits, append(slices.Clone(dims[:len(dims)-1]), cfg.VocabSize)...)
 }
 
@@ -100,24 +100,26 @@ func RMSNorm(x, weight *Node, eps float64) *Node {
 	return out
 }
 
-// RoPE applies HF rotary embeddings ("default" type) to x [B,T,N,Dh] at positions (int [T] or [B,T]):
-// x·cos + rotate_half(x)·sin with inv_freq_i = 1/theta^(2i/Dh), the frequencies repeated over both halves.
+// RoPE applies HF rotary embeddings to x [B,T,N,Dh] at positions (int [T] or [B,T]): x·cos + rotate_half(x)·sin
+// with the frequencies of RopeInvFreq repeated over both halves (HF: cat(freqs, freqs)).
 //
 // rotate_half is a multiplication by a constant signed permutation matrix instead of Slice+Concatenate, because
 // second-order gradients through Slice fail on the go backend (MAML needs them).
-func RoPE(x, positions *Node, theta float64) *Node {
+func RoPE(cfg Config, x, positions *Node) *Node {
 	g := x.Graph()
 	if x.Rank() != 4 {
 		panic(fmt.Sprintf("models.RoPE: x must be [B,T,N,Dh], got %s", x.Shape()))
 	}
 	T, dh := x.Shape().Dimensions[1], x.Shape().Dimensions[3]
 	half := dh / 2
-	// inv_freq rounded to float32 like torch, then duplicated over the two halves (HF: cat(freqs, freqs)).
+	freqs := RopeInvFreq(cfg)
+	if len(freqs) != half {
+		panic(fmt.Sprintf("models.RoPE: x %s does not match head_dim %d", x.Shape(), cfg.HeadDim))
+	}
 	inv := make([]float32, dh)
 	rot := make([]float32, dh*dh) // rot[i*dh+j]: (x @ rot)[j] = rotate_half(x)[j]
 	for i := range half {
-		inv[i] = float32(1 / math.Pow(theta, float64(2*i)/float64(dh)))
-		inv[i+half] = inv[i]
+		inv[i], inv[i+half] = freqs[i], freqs[i]
 		rot[(i+half)*dh+i] = -1 // out[j<half] = -x[j+half]
 		rot[i*dh+i+half] = 1    // out[j≥half] = x[j-half]
 	}
@@ -286,7 +288,7 @@ func QKV(cfg Config, w Weights, layer int, x, positions *Node, opt ForwardOption
 	q = Reshape(Project(w, pre+"q_proj", x, opt), B, T, cfg.NumHeads, cfg.HeadDim)
 	k = Reshape(Project(w, pre+"k_proj", x, opt), B, T, cfg.NumKVHeads, cfg.HeadDim)
 	v = Reshape(Project(w, pre+"v_proj", x, opt), B, T, cfg.NumKVHeads, cfg.HeadDim)
-	return RoPE(q, positions, cfg.RopeTheta), RoPE(k, positions, cfg.RopeTheta), v
+	return RoPE(cfg, q, positions), RoPE(cfg, k, positions), v
 }
 
 // ScaledDotAttention is softmax(q·kᵀ/√Dh + mask)·v with grouped-query attention: q [B,T,NumHeads,Dh],
@@ -342,7 +344,24 @@ func MLP(cfg Config, w Weights, layer int, x *Node, opt ForwardOptions) *Node {
 	pre := fmt.Sprintf("model.layers.%d.mlp.", layer)
 	gate := Project(w, pre+"gate_proj", x, opt)
 	up := Project(w, pre+"up_proj", x, opt)
-	return Project(w, pre+"down_proj", Mul(Mul(gate, Logistic(gate)), up), opt)
+	return Project(w, pre+"down_proj", swiGLU(gate, up, opt.FirstOrderOnly), opt)
+}
+
+// swiGLU is silu(g)·u = g·σ(g)·u. Differentiated as written, the backward pass keeps four [N,FF] tensors
+// (g, σ, g·σ, u) besides the product: at a 1.5B model and 2×128 tokens that is 37 MB a layer, 1 GB in all.
+// With firstOrder the gradient is given in closed form — ∂/∂g = u·σ·(1 + g·(1−σ)), ∂/∂u = g·σ, computed in the
+// forward pass and held constant — so only those two are kept: y + (g − g)·∂g + (u − u)·∂u has y's value
+// exactly and these first derivatives, but no second ones.
+func swiGLU(g, u *Node, firstOrder bool) *Node {
+	sig := Logistic(g)
+	silu := Mul(g, sig)
+	if !firstOrder {
+		return Mul(silu, u)
+	}
+	dg := StopGradient(Mul(u, Mul(sig, AddScalar(Mul(g, OneMinus(sig)), 1))))
+	du := StopGradient(silu)
+	y := StopGradient(Mul(silu, u))
+	return Add(y, Add(Mul(Sub(g, StopGradient(g)), dg), Mul(Sub(u, StopGradient(u)), du)))
 }
 
 // DecoderLayer is one pre-norm residual block: h = x + Attention(norm(x)); h + MLP(norm(h)).

@@ -119,14 +119,14 @@ func (s *Step) build(backend compute.Backend) error {
 		v := in[nf+2*nt : nf+3*nt]
 		rest := in[nf+3*nt:]
 		step, lr, ids, targets, weights := rest[0], rest[1], rest[2], rest[3], rest[4]
-		var logits *Node
-		if lora != nil {
+		var loss *Node
+		if lora != nil { // frozen head: the chunked loss never holds the [B,T,V] logits
 			w := models.Bind(s.frozenNames, frozen)
-			logits = models.Forward(cfg, w, ids, models.ForwardOptions{LoRA: lora, Adapter: models.Bind(s.trainNames, train)})
+			hidden := models.Hidden(cfg, w, ids, models.ForwardOptions{LoRA: lora, Adapter: models.Bind(s.trainNames, train), FirstOrderOnly: true})
+			loss = models.ChunkedLMLoss(cfg, w, hidden, targets, weights, models.LossChunkElems)
 		} else {
-			logits = models.Forward(cfg, models.Bind(s.trainNames, train), ids, models.ForwardOptions{})
+			loss = models.CausalLMLoss(models.Forward(cfg, models.Bind(s.trainNames, train), ids, models.ForwardOptions{}), targets, weights)
 		}
-		loss := models.CausalLMLoss(logits, targets, weights)
 		grads := Gradient(loss, train...)
 		grads, norm := ClipByGlobalNorm(grads, adam.ClipNorm)
 		newP, newM, newV := AdamUpdate(adam, lr, step, train, grads, m, v)

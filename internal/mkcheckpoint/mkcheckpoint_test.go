@@ -3,6 +3,7 @@ package mkcheckpoint
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,7 +18,7 @@ import (
 
 // TestPublishedShapes checks the published hyperparameters against the
 // parameter counts the model cards state, and that each config parses
-// (llama's rope scaling aside, which the engine does not implement yet).
+// (Llama-3.2's with its llama3 rope scaling).
 func TestPublishedShapes(t *testing.T) {
 	for _, c := range []struct {
 		name       string
@@ -37,16 +38,11 @@ func TestPublishedShapes(t *testing.T) {
 		}
 		cfgJSON, _ := json.Marshal(s.Config)
 		cfg, err := models.ParseHFConfig(cfgJSON, c.name)
-		if s.Config["rope_scaling"] != nil {
-			if err == nil {
-				t.Fatalf("%s: rope_scaling accepted; update this test and the generator", c.name)
-			}
-			delete(s.Config, "rope_scaling")
-			cfgJSON, _ = json.Marshal(s.Config)
-			cfg, err = models.ParseHFConfig(cfgJSON, c.name)
-		}
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
+		}
+		if scaled := cfg.RopeScaling.Type == "llama3"; scaled != (s.Config["rope_scaling"] != nil) {
+			t.Errorf("%s: rope scaling %+v from %v", c.name, cfg.RopeScaling, s.Config["rope_scaling"])
 		}
 		if got := models.CountParams(cfg); got != c.params {
 			t.Errorf("%s: %d parameters, the published checkpoint has %d", c.name, got, c.params)
@@ -189,14 +185,18 @@ func TestWriteLoadGenerate(t *testing.T) {
 	}
 }
 
-// A shape with llama3 rope scaling (Llama-3.2) is written as published; the
-// loader refuses it clearly until the engine implements the scaling.
-func TestRopeScalingWrittenAndRefused(t *testing.T) {
+// A shape with llama3 rope scaling (Llama-3.2) is written as published and
+// loads with the scaling, which changes the model's output.
+func TestRopeScalingWrittenAndLoaded(t *testing.T) {
 	s, err := Lookup("tiny-llama")
 	if err != nil {
 		t.Fatal(err)
 	}
 	full, _ := Lookup("llama-3.2-1b")
+	plain := t.TempDir()
+	if err := Write(plain, s, Options{}); err != nil {
+		t.Fatal(err)
+	}
 	s.Config["rope_scaling"] = full.Config["rope_scaling"]
 	dir := t.TempDir()
 	if err := Write(dir, s, Options{}); err != nil {
@@ -206,7 +206,32 @@ func TestRopeScalingWrittenAndRefused(t *testing.T) {
 	if !strings.Contains(string(data), `"rope_type": "llama3"`) {
 		t.Errorf("config.json lost rope_scaling:\n%s", data)
 	}
-	if _, err := models.LoadHF(dir); err == nil || !strings.Contains(err.Error(), "rope_scaling is not supported") {
-		t.Errorf("LoadHF: %v", err)
+	be := testref.Backend(t)
+	logits := func(dir string) (models.Config, []float32) {
+		m, err := models.LoadHFWith(dir, models.LoadOptions{Backend: be})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]int32, 200) // positions up to 199: the scaled low frequencies turn visibly less
+		for i := range ids {
+			ids[i] = int32(i % 700)
+		}
+		out, err := models.NewRunner(be, m.Config).Logits(m.Params, nil, [][]int32{ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Config, out[0][len(ids)-1]
+	}
+	cfg, scaled := logits(dir)
+	if want := (models.RopeScaling{Type: "llama3", Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositions: 8192}); cfg.RopeScaling != want {
+		t.Errorf("loaded rope scaling %+v, want %+v", cfg.RopeScaling, want)
+	}
+	_, unscaled := logits(plain)
+	diff := 0.0
+	for i := range scaled {
+		diff = max(diff, math.Abs(float64(scaled[i]-unscaled[i])))
+	}
+	if diff == 0 {
+		t.Error("rope scaling left the logits unchanged")
 	}
 }

@@ -53,9 +53,19 @@ func TestRealSize(t *testing.T) {
 					ids[b][i] = int32((b*7919 + i*104729) % 10000)
 				}
 			}
-			loss, grads, err := models.NewRunner(be, m.Config).LossAndGrad(m.Params, a, ids, nil)
+			runner := models.NewRunner(be, m.Config)
+			loss, grads, err := runner.LossAndGrad(m.Params, a, ids, nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The gradient graph computes the loss in chunks of rows (models.ChunkedLMLoss), the loss-only
+			// graph over all [B,T,V] logits at once: at the real vocabulary they must agree.
+			plain, err := runner.Loss(m.Params, a, ids, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(float64(loss-plain)) > 1e-5*float64(plain) {
+				t.Errorf("chunked loss %.7f, unchunked %.7f", loss, plain)
 			}
 			// Random N(0, 0.02²) weights predict nearly uniformly: the loss is close to ln(vocab).
 			if want := math.Log(float64(m.Config.VocabSize)); math.Abs(float64(loss)-want) > 0.5 {
