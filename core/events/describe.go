@@ -28,7 +28,15 @@ func Describe(e Event) (line string, permanent bool) {
 		}
 		return fmt.Sprintf("✓ stage %s", e.Stage), true
 	case Step:
-		s := fmt.Sprintf("  %s %s %s step %d/%d  loss %s", e.Stage, e.Method, e.Phase, e.Step, e.Total, fnum(e.SupportLoss))
+		// Stage, method and phase, each once: pretraining's method and
+		// phase are both "pretrain", and the base stage has no method.
+		var who []string
+		for _, w := range []string{e.Stage, e.Method, e.Phase} {
+			if w != "" && !slices.Contains(who, w) {
+				who = append(who, w)
+			}
+		}
+		s := fmt.Sprintf("  %s step %d/%d  loss %s", strings.Join(who, " "), e.Step, e.Total, fnum(e.SupportLoss))
 		if e.QueryLoss != nil {
 			s += "  query " + fnum(e.QueryLoss)
 		}
