@@ -10,6 +10,7 @@ import (
 
 	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/tasks"
+	"github.com/degaml/workbench/tasks/loaders"
 )
 
 // writeDnD writes n DnD-format items of a dataset; the words differ per
@@ -251,5 +252,18 @@ func TestWordModelRefusesForeignFiles(t *testing.T) {
 	}
 	if w.TaskSet() != nil {
 		t.Error("a refused task set was kept")
+	}
+	// The TUI's --tasks files get the same check before anything trains.
+	path := filepath.Join(dir, "zebra.jsonl")
+	ut, err := loaders.LoadTask(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(w.Suites())
+	if err := w.AddUserTasks(ut); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "hf_dir") {
+		t.Errorf("word model with a foreign user task: %v", err)
+	}
+	if len(w.Suites()) != before {
+		t.Error("a refused user task is offered in Suites")
 	}
 }

@@ -154,8 +154,17 @@ func (w *Workbench) Scheduler() *sched.Scheduler { return w.sched }
 // Stages reports the pipeline stages.
 func (w *Workbench) Stages() []api.StageStatus { return w.board.snapshot() }
 
-// AddUserTasks makes loaded benchmark files available in Suites and Adapt.
-func (w *Workbench) AddUserTasks(ts ...*tasks.Task) { w.userTasks = append(w.userTasks, ts...) }
+// AddUserTasks makes loaded benchmark files (loaders.LoadTask: Suite is the
+// file's path) available in Suites and Adapt. It refuses, before anything
+// trains, files the configured model cannot read, as SetTaskSet does: the
+// TUI offered them and failed only after pretraining.
+func (w *Workbench) AddUserTasks(ts ...*tasks.Task) error {
+	if err := w.checkTasksReadable(ts, func(t *tasks.Task) string { return t.Suite }); err != nil {
+		return err
+	}
+	w.userTasks = append(w.userTasks, ts...)
+	return nil
+}
 
 // Suites lists the twelve built-in suites and any loaded task files.
 func (w *Workbench) Suites() []api.SuiteInfo {

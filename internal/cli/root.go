@@ -375,7 +375,9 @@ func (a *app) runUI(o *uiOptions) error {
 		return err
 	}
 	defer wb.Close()
-	wb.AddUserTasks(userTasks...)
+	if err := wb.AddUserTasks(userTasks...); err != nil {
+		return err
+	}
 	theme := o.theme
 	if theme == "" {
 		theme = cfg.TUI.Theme
