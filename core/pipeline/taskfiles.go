@@ -189,7 +189,7 @@ func (w *Workbench) checkTasksReadable(ts []*tasks.Task, pathOf func(*tasks.Task
 	for _, t := range ts {
 		for _, ex := range slices.Concat(t.Splits.Train, t.Splits.Val, t.Splits.Test) {
 			if u := wt.Unknown(ex.DnDPrompt()); len(u) > 0 {
-				return fmt.Errorf("%s: the built-in model %q reads only its own %d words (not %q); set [model] hf_dir to a checkpoint directory, or preset = \"nano\" (bytes)",
+				return fmt.Errorf("%s: the built-in model %q reads only its own %d words, and the file has others (%q); set [model] hf_dir to a checkpoint directory, or preset = \"nano\" (bytes)",
 					pathOf(t), w.cfg.Model.Preset, len(wt.Words()), u[0])
 			}
 		}
