@@ -75,6 +75,20 @@ func TestAttackBadFlags(t *testing.T) {
 			t.Errorf("generate %s: %v, want %q", c.args, err, c.want)
 		}
 	}
+	// bench refuses these before anything trains (a negative --seeds ran
+	// the pipeline; a --plot into a missing folder failed after the bench).
+	for _, c := range []struct{ args, want string }{
+		{"--seeds -3", "--seeds -3: want 1…1000"}, {"--seeds 100000000", "--seeds 100000000"},
+		{"--plot " + filepath.Join(wd, "missing", "p.png"), "p.png: cannot write there: no such file or directory"},
+	} {
+		args := append([]string{"bench", "--methods", "base", "--suites", "logic", "--workdir", wd}, strings.Fields(c.args)...)
+		if err := runCmd(io.Discard, args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("bench %s: %v, want %q", c.args, err, c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(wd); len(entries) > 0 {
+		t.Errorf("refused flags left files in the work directory: %v", entries)
+	}
 }
 
 // zeros is an endless stream of NUL bytes, like /dev/zero.
