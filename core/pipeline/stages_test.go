@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/degaml/workbench/core/events"
@@ -28,5 +29,15 @@ func TestStageFinishInterruptedOrFailed(t *testing.T) {
 	want := []string{"■ stage generator interrupted", "✗ stage policy failed: NaN loss"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// The Results pane's hint names a work dir given with --workdir: `workbench
+// bench` without it would write its tables elsewhere.
+func TestNoBenchYetNamesTheWorkdir(t *testing.T) {
+	dir := t.TempDir()
+	_, err := ReadLatestBench(dir)
+	if err == nil || !strings.Contains(err.Error(), "workbench bench --workdir "+dir+"`") {
+		t.Errorf("got %v, want the hint to name %s", err, dir)
 	}
 }

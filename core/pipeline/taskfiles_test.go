@@ -267,3 +267,4 @@ func TestWordModelRefusesForeignFiles(t *testing.T) {
 		t.Error("a refused user task is offered in Suites")
 	}
 }
+

@@ -290,6 +290,11 @@ func (w *Workbench) LatestBench() (*api.BenchTable, error) { return ReadLatestBe
 func ReadLatestBench(workdir string) (*api.BenchTable, error) {
 	b, err := os.ReadFile(LatestBenchPath(workdir))
 	if errors.Is(err, os.ErrNotExist) {
+		// Name the work dir when it is not the default one: a bench run
+		// without the same --workdir writes its tables elsewhere.
+		if filepath.Clean(workdir) != filepath.Clean(DefaultWorkdir()) {
+			return nil, fmt.Errorf("no bench results yet: run `workbench bench --workdir %s`", workdir)
+		}
 		return nil, errors.New("no bench results yet: run `workbench bench`")
 	}
 	if err != nil {
