@@ -267,4 +267,3 @@ func TestWordModelRefusesForeignFiles(t *testing.T) {
 		t.Error("a refused user task is offered in Suites")
 	}
 }
-
