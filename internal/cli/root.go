@@ -310,7 +310,7 @@ func versionLine(info *debug.BuildInfo, ok bool) string {
 		}
 		parts = append(parts, c)
 	} else {
-		parts = append(parts, "commit unknown (built outside a git checkout)")
+		parts = append(parts, "commit unknown (built outside a git checkout, or with -buildvcs=false)")
 	}
 	if modified == "true" {
 		parts = append(parts, "with uncommitted changes")

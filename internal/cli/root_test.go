@@ -98,7 +98,7 @@ func TestVersionLine(t *testing.T) {
 		t.Errorf("clean tree: %q", got)
 	}
 	info.Settings, info.Main.Version = nil, ""
-	if got := versionLine(info, true); got != "workbench (devel), commit unknown (built outside a git checkout), go1.27.3" {
+	if got := versionLine(info, true); got != "workbench (devel), commit unknown (built outside a git checkout, or with -buildvcs=false), go1.27.3" {
 		t.Errorf("no vcs: %q", got)
 	}
 	if got := versionLine(nil, false); !strings.Contains(got, "no build information") {
