@@ -164,12 +164,7 @@ func TestE2ETUI(t *testing.T) {
 	s.keys("i")
 	s.waitFor(ctx, "the chat input", func(sc string) bool { return strings.Contains(sc, "enter send") })
 	// The built-in word model reads only its vocabulary: a math-mc question in its words.
-	for i, line := range []string{"solve : x plus two = ?", "A: three", "B: four", "C: five", "D: six"} {
-		if i > 0 {
-			s.keys("C-j")
-		}
-		s.literal(line)
-	}
+	s.typeLines("solve : x plus two = ?", "A: three", "B: four", "C: five", "D: six")
 	s.waitFor(ctx, "the typed prompt", func(sc string) bool { return strings.Contains(sc, "┃ D: six") })
 	s.keys("Enter")
 	genLabel := regexp.MustCompile(`generalization-only · degaml-gen on math-mc#\d+ · [\d.]+ tok/s`)
@@ -180,12 +175,7 @@ func TestE2ETUI(t *testing.T) {
 	step("answer: " + genLabel.FindString(sc))
 
 	// 6. Compare: the same question to both modes, side by side.
-	for i, line := range []string{"solve : y times two = ?", "A: two", "B: four", "C: six", "D: eight"} {
-		if i > 0 {
-			s.keys("C-j")
-		}
-		s.literal(line)
-	}
+	s.typeLines("solve : y times two = ?", "A: two", "B: four", "C: six", "D: eight")
 	s.waitFor(ctx, "the second prompt", func(sc string) bool { return strings.Contains(sc, "┃ D: eight") })
 	s.keys("C-r")
 	decLabel := regexp.MustCompile(`decoupled · degaml on math-mc#\d+`)
@@ -269,6 +259,18 @@ func (s *tmuxSession) keys(keys ...string) {
 func (s *tmuxSession) literal(text string) {
 	s.t.Helper()
 	s.run("send-keys", "-t", s.name, "-l", text)
+}
+
+// typeLines types a multi-line chat prompt: ctrl+j between the lines, as
+// enter would send it.
+func (s *tmuxSession) typeLines(lines ...string) {
+	s.t.Helper()
+	for i, line := range lines {
+		if i > 0 {
+			s.keys("C-j")
+		}
+		s.literal(line)
+	}
 }
 
 func (s *tmuxSession) capture() string {

@@ -62,11 +62,13 @@ type Generator struct {
 
 	mu    sync.Mutex
 	execs map[string]*Exec
+	// goStep: one-token steps run in Go (decodestep.go) instead of the step graph; see goStepFits.
+	goStep bool
 }
 
 // NewGenerator returns a generator for m on backend.
 func NewGenerator(backend compute.Backend, m *Model) *Generator {
-	return &Generator{Backend: backend, Model: m, execs: map[string]*Exec{}}
+	return &Generator{Backend: backend, Model: m, execs: map[string]*Exec{}, goStep: goStepFits(backend, m.Config)}
 }
 
 // cacheBucket is the granularity of the KV-cache length: the attention cost of a step grows with the cache
@@ -216,7 +218,8 @@ func cachedAttention(cfg Config, q, kc, vc, mask *Node) *Node {
 type Session struct {
 	g      *Generator
 	exec   *Exec
-	fixed  []any // weights, adapter, delta tensors
+	step   *goStep // the one-token step in Go (Generator.goStep), else nil
+	fixed  []any   // weights, adapter, delta tensors
 	caches []*tensors.Tensor
 	S      int // cache length
 	Pos    int // tokens fed so far
@@ -253,6 +256,15 @@ func (g *Generator) NewSession(maxLen int, adapter *Adapter, delta []float32) (*
 		return nil, err
 	}
 	s := &Session{g: g, exec: e, fixed: fixed, S: S}
+	if g.goStep {
+		var d []float32
+		if delta != nil {
+			d = append(d, delta...)
+		}
+		if s.step, err = newGoStep(g.Model, adapter, d, S); err != nil {
+			return nil, err
+		}
+	}
 	for range 2 * cfg.NumLayers {
 		// Head-major [B,KV,S,Dh] (see cachedAttention), zero-filled; slots past the fed tokens are masked out.
 		s.caches = append(s.caches, tensors.FromShape(shapes.Make(dtypes.Float32, 1, cfg.NumKVHeads, S, cfg.HeadDim)))
@@ -272,6 +284,20 @@ func (s *Session) Feed(ids []int) ([]float32, error) {
 	}
 	if s.Pos+n > s.S {
 		return nil, fmt.Errorf("generate: %d tokens after %d exceed the cache of %d: %w", n, s.Pos, s.S, ErrPromptTooLong)
+	}
+	if n == 1 && s.step != nil {
+		if ids[0] < 0 || ids[0] >= s.g.Model.Config.VocabSize {
+			return nil, fmt.Errorf("generate: token id %d outside the vocabulary (size %d)", ids[0], s.g.Model.Config.VocabSize)
+		}
+		if s.step.kv == nil {
+			s.step.takeCaches(s.caches)
+		}
+		logits := s.step.step(ids[0], s.Pos)
+		s.Pos++
+		return logits, nil
+	}
+	if s.step != nil && s.step.kv != nil {
+		s.step.giveCaches(s.caches) // a prefill after Go steps: the graph gets the cache back
 	}
 	T := 1
 	if n > 1 {
@@ -312,6 +338,9 @@ func (s *Session) Feed(ids []int) ([]float32, error) {
 
 // Close frees the caches.
 func (s *Session) Close() {
+	if s.step != nil {
+		s.step.kv = nil
+	}
 	for _, c := range s.caches {
 		c.FinalizeAll()
 	}

@@ -268,10 +268,7 @@ func (p *Progress) Line(s string) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.live {
-		fmt.Fprint(p.W, "\r\033[K")
-		p.live = false
-	}
+	p.clearLive()
 	fmt.Fprintln(p.W, s)
 }
 
@@ -312,6 +309,11 @@ func (p *Progress) Done() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.clearLive()
+}
+
+// clearLive erases the live status line, if one is shown; p.mu is held.
+func (p *Progress) clearLive() {
 	if p.live {
 		fmt.Fprint(p.W, "\r\033[K")
 		p.live = false

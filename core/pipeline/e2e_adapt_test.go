@@ -2,12 +2,9 @@ package pipeline
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/degaml/workbench/core/api"
-	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/tasks"
@@ -23,19 +20,7 @@ func TestFewLoRAStepsLiftAccuracyAboveChance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("pretrains a small model")
 	}
-	d, err := os.ReadFile("../../workbench.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "e2e.toml")
-	body := "[pipeline]\npretrain_steps = 300\npretrain_batch = 32\n"
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(d, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := defaultConfig(t, "[pipeline]\npretrain_steps = 300\npretrain_batch = 32\n")
 	w, err := Open(cfg, t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -18,23 +18,32 @@ import (
 	"github.com/degaml/workbench/tasks/suites"
 )
 
-// tinyConfig is the embedded default with budgets small enough for a test.
-func tinyConfig(t *testing.T) *config.Config {
+// defaultConfig is the embedded default (the repository's workbench.toml)
+// with overlay, the body of a user config file, on top ("" for none).
+func defaultConfig(t *testing.T, overlay string) *config.Config {
 	t.Helper()
 	d, err := os.ReadFile("../../workbench.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "tiny.toml")
-	body := "[pipeline]\npretrain_steps = 6\npretrain_batch = 4\ntrain_instances = 1\n"
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
+	var p string
+	if overlay != "" {
+		p = filepath.Join(t.TempDir(), "overlay.toml")
+		if err := os.WriteFile(p, []byte(overlay), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg, err := config.Load(d, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// tinyConfig is the embedded default with budgets small enough for a test.
+func tinyConfig(t *testing.T) *config.Config {
+	t.Helper()
+	return defaultConfig(t, "[pipeline]\npretrain_steps = 6\npretrain_batch = 4\ntrain_instances = 1\n")
 }
 
 func TestEvalInstancesAreHeldOut(t *testing.T) {

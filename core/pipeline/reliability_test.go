@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/degaml/workbench/core/api"
+	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/tasks"
@@ -168,18 +169,8 @@ func TestDamagedMetaArtifactWarnsAndIsRebuilt(t *testing.T) {
 	f.WriteAt(bytes.Repeat(nan, 8), st.Size()-64)
 	f.Close()
 
-	w2, err := Open(cfg, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w2.Close()
-	sub := w2.Bus().Subscribe(events.Lossless)
-	defer sub.Close()
-	if _, err := w2.Artifact(context.Background(), meta.UnionLoRA); err != nil {
-		t.Fatal(err)
-	}
 	var warned bool
-	for _, e := range sub.Drain() {
+	for _, e := range unionArtifactEvents(t, cfg, dir) {
 		if e.Kind == events.Warning && strings.Contains(e.Message, "damaged") && strings.Contains(e.Message, "adapter_model.safetensors") {
 			warned = true
 		}
@@ -192,21 +183,28 @@ func TestDamagedMetaArtifactWarnsAndIsRebuilt(t *testing.T) {
 	}
 
 	// An intact artifact loads without a word and without retraining.
-	w3, err := Open(cfg, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w3.Close()
-	sub3 := w3.Bus().Subscribe(events.Lossless)
-	defer sub3.Close()
-	if _, err := w3.Artifact(context.Background(), meta.UnionLoRA); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range sub3.Drain() {
+	for _, e := range unionArtifactEvents(t, cfg, dir) {
 		if e.Kind == events.Warning || e.Kind == events.Step {
 			t.Errorf("intact artifact: unexpected %s event %q", e.Kind, e.Message)
 		}
 	}
+}
+
+// unionArtifactEvents opens a workbench on dir, has it load (or train) the
+// union LoRA artifact, closes it, and returns every event it published.
+func unionArtifactEvents(t *testing.T, cfg *config.Config, dir string) []events.Event {
+	t.Helper()
+	w, err := Open(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	sub := w.Bus().Subscribe(events.Lossless)
+	defer sub.Close()
+	if _, err := w.Artifact(context.Background(), meta.UnionLoRA); err != nil {
+		t.Fatal(err)
+	}
+	return sub.Drain()
 }
 
 // fakeLoRA adapts by publishing the losses its learning rate gives: lr above

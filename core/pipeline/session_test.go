@@ -3,12 +3,10 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/degaml/workbench/core/api"
-	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/meta"
 	"github.com/degaml/workbench/core/sched"
 	"github.com/degaml/workbench/tasks/suites"
@@ -18,14 +16,7 @@ import (
 // by a blocker job, so the session's jobs stay queued until Close cancels
 // them.
 func TestSessionSubmitsUnderItsOwnName(t *testing.T) {
-	d, err := os.ReadFile("../../workbench.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(d, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := defaultConfig(t, "")
 	cfg.Serve.Workers = 1
 	w, err := Open(cfg, t.TempDir())
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/loaders"
 )
@@ -32,14 +31,7 @@ func writeDnD(t *testing.T, dir, name string, n int) string {
 // is never loaded here: nothing trains) with the given task set.
 func fileWorkbench(t *testing.T, set *TaskSet) *Workbench {
 	t.Helper()
-	d, err := os.ReadFile("../../workbench.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(d, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := defaultConfig(t, "")
 	cfg.Model.HFDir = "/nonexistent/checkpoint"
 	w, err := Open(cfg, t.TempDir())
 	if err != nil {
@@ -233,14 +225,7 @@ func TestWordModelRefusesForeignFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := os.ReadFile("../../workbench.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(d, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := defaultConfig(t, "")
 	w, err := Open(cfg, t.TempDir()) // preset nano-word
 	if err != nil {
 		t.Fatal(err)

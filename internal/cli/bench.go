@@ -210,13 +210,8 @@ func newBenchEngineCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "engine",
 		Short: "measure train-step and decode speed of a preset (--preset nano, --reps N, --json)",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return fmt.Errorf("bench engine: unexpected arguments %q", args)
-			}
-			return nil
-		},
-		RunE: func(*cobra.Command, []string) error { return a.benchEngine(&o) },
+		Args:  noArgs("bench engine: unexpected argument %q"),
+		RunE:  func(*cobra.Command, []string) error { return a.benchEngine(&o) },
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.preset, "preset", "nano", "model preset")

@@ -93,6 +93,29 @@ func TestBenchMergeCommand(t *testing.T) {
 	}
 }
 
+// benchCell is a line of `bench --json`, spelled out here so that the test
+// checks the format other tools parse rather than the type that writes it.
+type benchCell struct {
+	Method string   `json:"method"`
+	Suite  string   `json:"suite"`
+	Mean   *float64 `json:"mean"`
+	Seeds  int      `json:"seeds"`
+}
+
+// benchCells parses the standard output of `bench --json`: one cell a line.
+func benchCells(t *testing.T, out string) []benchCell {
+	t.Helper()
+	var cells []benchCell
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var c benchCell
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		cells = append(cells, c)
+	}
+	return cells
+}
+
 // A one-cell bench end to end: it trains the (tiny) base, runs the cell,
 // prints the table, leaves latest.json for the TUI, and a second run
 // resumes instead of recomputing.
@@ -111,14 +134,8 @@ func TestBenchCommandRunsAndResumes(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("status %d\n%s", code, errOut)
 	}
-	var cell struct {
-		Method string   `json:"method"`
-		Suite  string   `json:"suite"`
-		Mean   *float64 `json:"mean"`
-		Seeds  int      `json:"seeds"`
-	}
-	if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &cell); err != nil || cell.Method != "base" || cell.Seeds != 1 || cell.Mean == nil {
-		t.Fatalf("first JSON cell %+v (%v) in\n%s", cell, err, out)
+	if cell := benchCells(t, out)[0]; cell.Method != "base" || cell.Seeds != 1 || cell.Mean == nil {
+		t.Fatalf("first JSON cell %+v in\n%s", cell, out)
 	}
 	if !strings.Contains(errOut, "bench: 1 cells run, 0 resumed, 0 failed") {
 		t.Errorf("summary line missing:\n%s", errOut)

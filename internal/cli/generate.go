@@ -41,13 +41,8 @@ func newGenerateCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "generate",
 		Short: "continue a prompt with a model: --model DIR|PRESET (--prompt TEXT | --prompt-ids 1,2) --max-new N [--greedy] [--json]",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return fmt.Errorf("generate: unexpected arguments %q", args)
-			}
-			return nil
-		},
-		RunE: func(*cobra.Command, []string) error { return a.generate(&o) },
+		Args:  noArgs("generate: unexpected argument %q"),
+		RunE:  func(*cobra.Command, []string) error { return a.generate(&o) },
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.model, "model", "", "HF model `directory`, workbench checkpoint directory, or preset name (nano, micro: the base the pipeline trained in --workdir)")

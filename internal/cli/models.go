@@ -12,7 +12,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/degaml/workbench/core/engine"
 	"github.com/degaml/workbench/internal/mkcheckpoint"
+	"github.com/degaml/workbench/internal/procstat"
 	"github.com/degaml/workbench/models"
 )
 
@@ -86,13 +86,8 @@ func newMakeRandomCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "make-random",
 		Short: "write a random checkpoint of a published shape (--shape NAME --out DIR)",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return fmt.Errorf("models make-random: unexpected arguments %q", args)
-			}
-			return nil
-		},
-		RunE: func(*cobra.Command, []string) error { return makeRandom(a.stdout, &o) },
+		Args:  noArgs("models make-random: unexpected argument %q"),
+		RunE:  func(*cobra.Command, []string) error { return makeRandom(a.stdout, &o) },
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.shape, "shape", "", "published shape: "+shapeNames())
@@ -199,14 +194,14 @@ func measureModel(w io.Writer, o *measureOptions) error {
 	if err != nil {
 		return err
 	}
-	cpu0, t0 := cpuSeconds(), time.Now()
+	sw := procstat.Start()
 	m, err := loadModelArg(o.model, 0, be)
 	if err != nil {
 		return err
 	}
-	res.LoadS, res.LoadCPUS = time.Since(t0).Seconds(), cpuSeconds()-cpu0
+	res.LoadS, res.LoadCPUS = sw.Read()
 	res.Params = models.CountParams(m.Config)
-	res.RSSAfterLoadMB = procStatusMB("VmRSS")
+	res.RSSAfterLoadMB = procstat.StatusMB("VmRSS")
 	cfg := m.Config
 	rng := rand.New(rand.NewPCG(1, 2))
 	prompt := make([]int, o.promptTokens)
@@ -218,18 +213,18 @@ func measureModel(w io.Writer, o *measureOptions) error {
 	if err != nil {
 		return err
 	}
-	t0 = time.Now()
+	sw = procstat.Start()
 	logits, err := s.Feed(prompt)
 	if err != nil {
 		return err
 	}
-	res.FirstTokenS = time.Since(t0).Seconds()
-	next := argmax(logits)
-	t0 = time.Now()
+	res.FirstTokenS, _ = sw.Read()
+	next := models.Argmax(logits)
+	sw = procstat.Start()
 	if _, err = s.Feed([]int{next}); err != nil { // the first single-token step compiles its graph
 		return err
 	}
-	res.FirstDecodeS = time.Since(t0).Seconds()
+	res.FirstDecodeS, _ = sw.Read()
 	s.Close()
 	// Steady decode, in a fresh session with every graph compiled.
 	s, err = g.NewSession(o.promptTokens+o.newTokens+1, nil, nil)
@@ -239,7 +234,7 @@ func measureModel(w io.Writer, o *measureOptions) error {
 	if logits, err = s.Feed(prompt); err != nil {
 		return err
 	}
-	next = argmax(logits)
+	next = models.Argmax(logits)
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -251,14 +246,14 @@ func measureModel(w io.Writer, o *measureOptions) error {
 		}
 		defer pprof.StopCPUProfile() // also on an error below; stopping twice is harmless
 	}
-	cpu0, t0 = cpuSeconds(), time.Now()
+	sw = procstat.Start()
 	for range o.newTokens {
 		if logits, err = s.Feed([]int{next}); err != nil {
 			return err
 		}
-		next = argmax(logits)
+		next = models.Argmax(logits)
 	}
-	el, cpu := time.Since(t0).Seconds(), cpuSeconds()-cpu0
+	el, cpu := sw.Read()
 	if o.cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -278,7 +273,7 @@ func measureModel(w io.Writer, o *measureOptions) error {
 			}
 		}
 		for rep := range 2 {
-			cpu0, t0 = cpuSeconds(), time.Now()
+			sw = procstat.Start()
 			loss, grads, err := r.LossAndGrad(m.Params, a, ids, nil)
 			if err != nil {
 				return err
@@ -287,14 +282,14 @@ func measureModel(w io.Writer, o *measureOptions) error {
 				gt.FinalizeAll()
 			}
 			if rep == 1 {
-				res.LoRAStepS, res.LoRAStepCPUS = time.Since(t0).Seconds(), cpuSeconds()-cpu0
+				res.LoRAStepS, res.LoRAStepCPUS = sw.Read()
 			}
 			if math.IsNaN(float64(loss)) {
 				return errors.New("models measure: the LoRA step's loss is NaN")
 			}
 		}
 	}
-	res.PeakRSSMB = procStatusMB("VmHWM")
+	res.PeakRSSMB = procstat.StatusMB("VmHWM")
 	if o.json {
 		return json.NewEncoder(w).Encode(res)
 	}
@@ -307,38 +302,4 @@ func measureModel(w io.Writer, o *measureOptions) error {
 	}
 	fmt.Fprintf(w, "  peak RSS     %6.0f MB\n", res.PeakRSSMB)
 	return nil
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-// cpuSeconds is this process's user+system CPU time.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-// procStatusMB reads a kB field (VmRSS, VmHWM) of /proc/self/status in MB; 0 where there is no /proc.
-func procStatusMB(field string) float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1000
-		}
-	}
-	return 0
 }

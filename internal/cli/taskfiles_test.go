@@ -60,31 +60,20 @@ func TestBenchCommandOverFiles(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("status %d\n%s", code, errOut)
 	}
-	type cell struct {
-		Method string   `json:"method"`
-		Suite  string   `json:"suite"`
-		Mean   *float64 `json:"mean"`
-		Seeds  int      `json:"seeds"`
-	}
 	var cols []string
-	n := 0
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var c cell
-		if err := json.Unmarshal([]byte(line), &c); err != nil {
-			t.Fatalf("%q: %v", line, err)
-		}
+	cells := benchCells(t, out)
+	for _, c := range cells {
 		if c.Method == "base" {
 			cols = append(cols, c.Suite)
 		}
 		if c.Mean == nil || *c.Mean < 0 || *c.Mean > 1 || c.Seeds != 1 {
 			t.Errorf("cell %+v", c)
 		}
-		n++
 	}
 	if got := strings.Join(cols, ","); got != "alpha,beta,gamma,far,avg-in-domain,avg-out-of-domain" {
 		t.Errorf("columns %s", got)
 	}
-	if n != 3*6 {
+	if n := len(cells); n != 3*6 {
 		t.Errorf("%d cells, want 18", n)
 	}
 	if !strings.Contains(errOut, "union-lora meta-training on all but beta") || !strings.Contains(errOut, "bench: 12 cells run, 0 resumed, 0 failed") {

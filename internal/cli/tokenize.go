@@ -35,12 +35,7 @@ func newTokenizeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tokenize",
 		Short: "print the token ids of stdin (--model DIR|nano-word|nano|micro, --json)",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return fmt.Errorf("tokenize: unexpected arguments %q (the text is read from stdin)", args)
-			}
-			return nil
-		},
+		Args:  noArgs("tokenize: unexpected argument %q (the text is read from stdin)"),
 		RunE: func(*cobra.Command, []string) error {
 			_, stop := interruptibleWithin(0) // nothing to save: Ctrl-C ends it at once, with a line
 			defer stop()

@@ -9,14 +9,11 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/degaml/workbench/core/meta"
-	"github.com/degaml/workbench/internal/testref"
+	"github.com/degaml/workbench/internal/procstat"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/loaders"
@@ -36,19 +33,7 @@ func TestRealSizeAdapt(t *testing.T) {
 	if which != "all" && which != "qwen2.5-0.5b" {
 		t.Skipf("WORKBENCH_REAL_SIZE=%s: the adaptation test runs on qwen2.5-0.5b", which)
 	}
-	s, err := Lookup("qwen2.5-0.5b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := Write(dir, s, Options{Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	be := testref.Backend(t)
-	m, err := models.LoadHFWith(dir, models.LoadOptions{Backend: be})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, be := loadRandom(t, "qwen2.5-0.5b")
 	pool := []*tasks.Task{dndTask(t, "dnd-a", 0, tasks.InDomain), dndTask(t, "dnd-b", 1, tasks.InDomain)}
 	target := dndTask(t, "dnd-target", 2, tasks.OutOfDomain)
 
@@ -141,31 +126,10 @@ func measure(t *testing.T, f func() error) phase {
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		t.Logf("cannot reset the peak RSS (%v): peaks are cumulative", err)
 	}
-	cpu0, t0 := cpuSeconds(), time.Now()
+	sw := procstat.Start()
 	err := f()
-	return phase{wall: time.Since(t0).Seconds(), cpu: cpuSeconds() - cpu0, peakMB: procStatusMB("VmHWM"), err: err}
-}
-
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-func procStatusMB(field string) float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1000
-		}
-	}
-	return 0
+	wall, cpu := sw.Read()
+	return phase{wall: wall, cpu: cpu, peakMB: procstat.StatusMB("VmHWM"), err: err}
 }
 
 // dndTask writes a 10-item DnD-format file (the DeGAML data's {"prompt", "response"} records, four options)

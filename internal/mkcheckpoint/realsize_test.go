@@ -8,7 +8,28 @@ import (
 
 	"github.com/degaml/workbench/internal/testref"
 	"github.com/degaml/workbench/models"
+	"github.com/gomlx/compute"
 )
+
+// loadRandom writes a random checkpoint (seed 1) of the published shape name
+// and loads it on the test backend.
+func loadRandom(t *testing.T, name string) (*models.Model, compute.Backend) {
+	t.Helper()
+	s, err := Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := Write(dir, s, Options{Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	be := testref.Backend(t)
+	m, err := models.LoadHFWith(dir, models.LoadOptions{Backend: be})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, be
+}
 
 // TestRealSize writes the published shapes at full size, loads each into the
 // backend, generates and takes one LoRA gradient. It needs minutes and up to
@@ -25,19 +46,7 @@ func TestRealSize(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			s, err := Lookup(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := t.TempDir()
-			if err := Write(dir, s, Options{Seed: 1}); err != nil {
-				t.Fatal(err)
-			}
-			be := testref.Backend(t)
-			m, err := models.LoadHFWith(dir, models.LoadOptions{Backend: be})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, be := loadRandom(t, name)
 			if m.Tokenizer.VocabSize() != m.Config.VocabSize {
 				t.Fatalf("tokenizer %d, config %d", m.Tokenizer.VocabSize(), m.Config.VocabSize)
 			}

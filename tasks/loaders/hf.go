@@ -114,28 +114,28 @@ func parseARC(r *rec) tasks.Example {
 		r.errf("question", "want a string or {stem, choices}, got %s", kind(qv))
 		return ex
 	}
-	texts, labels := parseChoices(r, "choices", choices)
-	if texts == nil {
-		return ex
-	}
-	ex.Options = texts
-	ex.Answer = r.letterIndex("answerKey", labels)
+	setChoices(r, &ex, choices)
 	return ex
 }
 
 func parseOBQA(r *rec) tasks.Example {
 	ex := tasks.Example{Prompt: r.str("question_stem"), Answer: -1}
-	v, ok := r.get("choices")
-	if !ok {
-		return ex
+	if v, ok := r.get("choices"); ok {
+		setChoices(r, &ex, v)
 	}
+	return ex
+}
+
+// setChoices fills ex's options from the ARC/OpenBookQA choices v and its
+// answer from answerKey, mapped through the choices' labels; on a bad
+// choices value it leaves ex as it is (the problem is already recorded).
+func setChoices(r *rec, ex *tasks.Example, v json.RawMessage) {
 	texts, labels := parseChoices(r, "choices", v)
 	if texts == nil {
-		return ex
+		return
 	}
 	ex.Options = texts
 	ex.Answer = r.letterIndex("answerKey", labels)
-	return ex
 }
 
 // parseBoolQ renders the passage and question as lm-eval does

@@ -459,56 +459,38 @@ func (p *parser) splitJSONL(start int) {
 }
 
 func (p *parser) splitArray(first int64) {
-	dec := json.NewDecoder(bytes.NewReader(p.data))
-	if _, err := dec.Token(); err != nil { // '['
-		p.add(Problem{Line: p.lineAt(first), Msg: "invalid JSON: " + err.Error()})
-		return
-	}
-	n := 0
-	for dec.More() {
-		n++
+	p.eachElement(first, func(dec *json.Decoder, n int) bool {
 		off := skipSep(p.data, dec.InputOffset())
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			p.syntax(err, off, n, "")
-			return
+			return false
 		}
 		r := &rec{p: p, line: p.lineAt(off), num: n}
 		if msg := r.load(raw, lineBase{p: p, off: off}); msg != "" {
 			p.add(Problem{Line: r.line, Record: n, Msg: msg})
 		}
 		p.emit(r)
-	}
-	if _, err := dec.Token(); err != nil { // ']'
-		p.syntax(err, skipSep(p.data, dec.InputOffset()), n+1, "")
-		return
-	}
-	p.trailing(dec)
+		return true
+	})
 }
 
 // splitKeyed reads a top-level object whose values are records, as in
 // PubMedQA's ori_pqal.json ({"PMID": {...}, ...}).
 func (p *parser) splitKeyed(first int64) {
-	dec := json.NewDecoder(bytes.NewReader(p.data))
-	if _, err := dec.Token(); err != nil {
-		p.add(Problem{Line: p.lineAt(first), Msg: "invalid JSON: " + err.Error()})
-		return
-	}
-	n := 0
-	for dec.More() {
-		n++
+	p.eachElement(first, func(dec *json.Decoder, n int) bool {
 		off := skipSep(p.data, dec.InputOffset())
 		tok, err := dec.Token()
 		if err != nil {
 			p.syntax(err, off, n, "")
-			return
+			return false
 		}
 		key, _ := tok.(string)
 		voff := skipSep(p.data, dec.InputOffset())
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			p.syntax(err, voff, n, key)
-			return
+			return false
 		}
 		r := &rec{p: p, line: p.lineAt(off), num: n, key: key}
 		if msg := r.load(raw, lineBase{p: p, off: voff}); msg != "" {
@@ -518,8 +500,28 @@ func (p *parser) splitKeyed(first int64) {
 			p.add(Problem{Line: r.line, Record: n, Key: key, Msg: msg})
 		}
 		p.emit(r)
+		return true
+	})
+}
+
+// eachElement walks the top-level JSON array or object that starts at byte
+// first: it reads the opening delimiter, calls elem for element n (from 1)
+// until elem reports a problem that ends the walk by returning false, then
+// checks the closing delimiter and that nothing follows it.
+func (p *parser) eachElement(first int64, elem func(dec *json.Decoder, n int) bool) {
+	dec := json.NewDecoder(bytes.NewReader(p.data))
+	if _, err := dec.Token(); err != nil { // '[' or '{'
+		p.add(Problem{Line: p.lineAt(first), Msg: "invalid JSON: " + err.Error()})
+		return
 	}
-	if _, err := dec.Token(); err != nil {
+	n := 0
+	for dec.More() {
+		n++
+		if !elem(dec, n) {
+			return
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']' or '}'
 		p.syntax(err, skipSep(p.data, dec.InputOffset()), n+1, "")
 		return
 	}

@@ -45,13 +45,13 @@ func label(method api.Method) string {
 	return string(method)
 }
 
-// shown lists the methods with a run to draw, in chart order.
-func (m *Model) shown() []api.Method {
+// shown lists the runs to draw, one per method, in chart order.
+func (m *Model) shown() []*state.Run {
 	runs := m.Runs()
-	var out []api.Method
+	var out []*state.Run
 	for _, method := range order() {
-		if runs[method] != nil {
-			out = append(out, method)
+		if r := runs[method]; r != nil {
+			out = append(out, r)
 		}
 	}
 	return out
@@ -61,18 +61,12 @@ func (m *Model) shown() []api.Method {
 // run with no per-step accuracy (gen-only: one forward pass), a flat line
 // at its final accuracy so it stays comparable.
 func (m *Model) AccuracySeries() []chart.Series {
-	runs := m.Runs()
 	maxX := m.maxX()
 	var out []chart.Series
-	for _, method := range m.shown() {
-		r := runs[method]
+	for _, r := range m.shown() {
+		method := r.Method
 		g, sty := m.look(method)
-		var pts []state.Point
-		for _, row := range r.Curve() {
-			if row.Acc != nil {
-				pts = append(pts, state.Point{X: float64(row.Step), Y: *row.Acc})
-			}
-		}
+		pts := curvePoints(r, func(s state.StepRow) *float64 { return s.Acc })
 		ser := chart.Series{Name: label(method) + " acc", Glyph: g, Style: sty}
 		if r.Result != nil {
 			// The legend's number is the run's test accuracy, the one the
@@ -95,29 +89,34 @@ func (m *Model) AccuracySeries() []chart.Series {
 // LossSeries is query loss (solid) and support loss (dashed) per method;
 // support loss is left out when more than maxLossMethods methods are on.
 func (m *Model) LossSeries() []chart.Series {
-	runs := m.Runs()
-	methods := m.shown()
+	shown := m.shown()
 	var out []chart.Series
-	for _, method := range methods {
-		r := runs[method]
+	for _, r := range shown {
+		method := r.Method
 		g, sty := m.look(method)
 		add := func(name string, dashed bool, get func(state.StepRow) *float64) {
-			var pts []state.Point
-			for _, row := range r.Curve() {
-				if v := get(row); v != nil {
-					pts = append(pts, state.Point{X: float64(row.Step), Y: *v})
-				}
-			}
-			if len(pts) > 0 {
+			if pts := curvePoints(r, get); len(pts) > 0 {
 				out = append(out, chart.Series{Name: label(method) + " " + name, Points: pts, Glyph: g, Style: sty, Dashed: dashed})
 			}
 		}
 		add("query", false, func(s state.StepRow) *float64 { return s.Query })
-		if len(methods) <= maxLossMethods {
+		if len(shown) <= maxLossMethods {
 			add("support", true, func(s state.StepRow) *float64 { return s.Support })
 		}
 	}
 	return out
+}
+
+// curvePoints is one metric of a run's per-step curve as chart points,
+// skipping the steps that did not record it.
+func curvePoints(r *state.Run, get func(state.StepRow) *float64) []state.Point {
+	var pts []state.Point
+	for _, row := range r.Curve() {
+		if v := get(row); v != nil {
+			pts = append(pts, state.Point{X: float64(row.Step), Y: *v})
+		}
+	}
+	return pts
 }
 
 // Series is every curve of the current view (tests and the legend).
@@ -173,6 +172,11 @@ func knobsLabel(k api.Knobs) string {
 	if k == (api.Knobs{}) {
 		return "default"
 	}
+	return strings.Join(knobFields(k), " ")
+}
+
+// knobFields names k's set knobs ("steps=5 lr=0.01"); zero ones are unset.
+func knobFields(k api.Knobs) []string {
 	var p []string
 	if k.InnerSteps != 0 {
 		p = append(p, fmt.Sprintf("steps=%d", k.InnerSteps))
@@ -186,7 +190,7 @@ func knobsLabel(k api.Knobs) string {
 	if k.Support != 0 {
 		p = append(p, fmt.Sprintf("support=%d", k.Support))
 	}
-	return strings.Join(p, " ")
+	return p
 }
 
 // knobsInEffect names the current run's budget as the engine ran it (its
@@ -197,17 +201,9 @@ func (m *Model) knobsInEffect() string {
 	if r == nil || r.Applied == nil {
 		return knobsLabel(m.Sel().Knobs)
 	}
+	// Every run has a support set, so its size is named even when zero.
 	a := r.Applied
-	var p []string
-	if a.InnerSteps != 0 {
-		p = append(p, fmt.Sprintf("steps=%d", a.InnerSteps))
-	}
-	if a.LR != 0 {
-		p = append(p, fmt.Sprintf("lr=%g", a.LR))
-	}
-	if a.Rank != 0 {
-		p = append(p, fmt.Sprintf("rank=%d", a.Rank))
-	}
+	p := knobFields(api.Knobs{InnerSteps: a.InnerSteps, LR: a.LR, Rank: a.Rank})
 	return strings.Join(append(p, fmt.Sprintf("support=%d", a.Support)), " ")
 }
 

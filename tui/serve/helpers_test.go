@@ -387,6 +387,19 @@ func waitUntil(d time.Duration, cond func() bool) bool {
 	return cond()
 }
 
+// endsWithin reports whether wait returns within d, whatever it returns; on
+// false the caller fails the test, and wait's goroutine is left to finish.
+func endsWithin(d time.Duration, wait func() error) bool {
+	done := make(chan error, 1)
+	go func() { done <- wait() }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
 // waitGoroutines waits until at most limit goroutines run, else fails with
 // their stacks.
 func waitGoroutines(t testing.TB, limit int, d time.Duration) int {

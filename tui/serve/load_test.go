@@ -7,9 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/degaml/workbench/internal/procstat"
 )
 
 // TestLoad connects many sessions at once; each renders its first frame and
@@ -34,7 +35,7 @@ func TestLoad(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 
-	cpu0 := cpuTime()
+	cpu0 := procstat.CPU()
 	terms := make([]*term, n)
 	ttff := make([]time.Duration, n)
 	errs := make(chan error, n)
@@ -75,7 +76,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	allUp := time.Since(start)
-	cpuUp := cpuTime() - cpu0
+	cpuUp := procstat.CPU() - cpu0
 	// Generous: under -race on a busy 2-core CI machine fifty TUIs take a while
 	// to handle their key press.
 	waitUntil(120*time.Second, func() bool { return ts.adapts.Load() >= int64(n) })
@@ -141,14 +142,4 @@ func anyShows(terms []*term, d time.Duration, want string) bool {
 	return waitUntil(d, func() bool {
 		return slices.ContainsFunc(terms, func(tm *term) bool { return tm.waitFor(0, want) })
 	})
-}
-
-// cpuTime is the process's user+system CPU time: unlike wall times, robust
-// to other load on a shared machine.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -166,11 +166,7 @@ func TestConnectionLimit(t *testing.T) {
 	if !waitUntil(5*time.Second, func() bool { c3, err = ts.dial(); return err == nil }) {
 		t.Fatalf("slot not released: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- c3.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
+	if !endsWithin(5*time.Second, c3.Wait) {
 		t.Fatal("an idle connection without a session was not cut after the login grace")
 	}
 }

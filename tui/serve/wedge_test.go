@@ -182,11 +182,7 @@ func TestNoTerminalHints(t *testing.T) {
 	var stdout strings.Builder
 	s.Stdout = &stdout
 	if err := s.Shell(); err == nil { // no PTY requested: ssh -T
-		done := make(chan error, 1)
-		go func() { done <- s.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
+		if !endsWithin(10*time.Second, s.Wait) {
 			t.Fatal("a session without a terminal was not ended")
 		}
 	}
