@@ -5,14 +5,14 @@ import "fmt"
 // DeGAMLOptions sets the budgets of DeGAML's meta-training and adaptation.
 // Every zero field takes the default documented next to it (see
 // DefaultDeGAMLOptions), so a partially filled struct from workbench.toml or a
-// test is always complete after withDefaults.
+// test is always complete after WithDefaults.
 //
 // The paper's values are for a 0.5B LLM on GPUs; ours are scaled for a
 // ~0.5M–4M parameter byte-level model on two CPU cores, so that the whole
 // meta-training (collect → generator → policy) on "nano" fits in a few minutes
 // of the quick bench. Where we scale, the comment gives the paper's value.
 type DeGAMLOptions struct {
-	// --- checkpoint collection (collect.go) ---
+	// --- checkpoint collection (core/meta/degaml/collect.go) ---
 
 	// CollectTasks caps how many in-domain task instances get a LoRA
 	// trajectory, picked round-robin over suites. Default 12. Every collected
@@ -46,7 +46,7 @@ type DeGAMLOptions struct {
 	// cross-validation (ridge) or inner-validation tasks (hc).
 	HeldOutEvery int
 
-	// --- generalization module G (encoder.go, generator.go) ---
+	// --- generalization module G (core/meta/degaml: encoder.go, generator.go, ridge.go) ---
 
 	// EmbedKind: the prompt features (encoder.go): "bow" (default, bag of
 	// tokens), "hidden" (mean-pooled final hidden state of the frozen base)
@@ -105,7 +105,7 @@ type DeGAMLOptions struct {
 	// by inverse channel variance; "none" regresses raw values.
 	GenWeighting string
 
-	// --- adaptation module π (families.go, policy.go) ---
+	// --- adaptation module π (core/meta/degaml: families.go, policy.go) ---
 
 	// PolicyTasks: in-domain tasks the policy is trained on (preferably not
 	// the collected ones, so generated adapters are as fresh as at test
@@ -225,8 +225,8 @@ func DefaultDeGAMLOptions() DeGAMLOptions {
 	}
 }
 
-// withDefaults fills every zero field from DefaultDeGAMLOptions.
-func (o DeGAMLOptions) withDefaults() DeGAMLOptions {
+// WithDefaults fills every zero field from DefaultDeGAMLOptions.
+func (o DeGAMLOptions) WithDefaults() DeGAMLOptions {
 	d := DefaultDeGAMLOptions()
 	setI := func(p *int, v int) {
 		if *p <= 0 {
@@ -348,8 +348,8 @@ func (o DeGAMLOptions) withDefaults() DeGAMLOptions {
 	return o
 }
 
-// validate rejects option values with no meaning.
-func (o DeGAMLOptions) validate() error {
+// Validate rejects option values with no meaning.
+func (o DeGAMLOptions) Validate() error {
 	switch o.GenDecoder {
 	case GenRidge, GenHC:
 	default:
@@ -372,3 +372,28 @@ func (o DeGAMLOptions) validate() error {
 	}
 	return nil
 }
+
+// Embedding kinds.
+const (
+	EmbedBOW       = "bow"
+	EmbedHidden    = "hidden"
+	EmbedBOWHidden = "bow+hidden"
+)
+
+// Mixing variants (DeGAMLOptions.MixMode).
+const (
+	MixDelta   = "delta"
+	MixFactors = "factors"
+)
+
+// How the ridge decoder's λ is chosen (DeGAMLOptions.GenSelect).
+const (
+	GenSelectAccuracy = "accuracy"
+	GenSelectMSE      = "mse"
+)
+
+// Decoders of the generalization module.
+const (
+	GenRidge = "ridge"
+	GenHC    = "hc"
+)

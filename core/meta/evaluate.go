@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"
@@ -28,7 +29,7 @@ const evalBatch = train.DefaultScoreBatch
 // (10 bins) and the option probabilities per example. Examples without
 // options get nil probabilities and count as wrong.
 func Evaluate(ctx context.Context, env *Env, a *Adapted, examples []tasks.Example) (acc, ece float64, probs [][]float64, err error) {
-	if err := checkEnv(env); err != nil {
+	if err := env.Check(); err != nil {
 		return 0, 0, nil, err
 	}
 	if a == nil {
@@ -49,7 +50,7 @@ func Evaluate(ctx context.Context, env *Env, a *Adapted, examples []tasks.Exampl
 	for i, e := range examples {
 		answers[i] = e.Answer
 	}
-	return accuracyOf(probs, examples), scoring.ECE(probs, answers, eceBins), probs, nil
+	return AccuracyOf(probs, examples), scoring.ECE(probs, answers, eceBins), probs, nil
 }
 
 // combine merges ensemble members' probabilities (members[m][i]) by vote.
@@ -73,16 +74,6 @@ func combine(members [][][]float64, vote string) [][]float64 {
 		}
 	}
 	return out
-}
-
-// quickAccuracy is the accuracy of an adapter on a few examples, for live
-// Step events; it reports false when there is nothing cheap to score.
-func quickAccuracy(ctx context.Context, env *Env, ad *models.Adapter, exs []tasks.Example) (float64, bool) {
-	if len(exs) == 0 || len(exs) > heldQuery {
-		return 0, false
-	}
-	acc, _, _, err := Evaluate(ctx, env, &Adapted{Adapter: ad}, exs)
-	return acc, err == nil
 }
 
 // optionProbs scores examples with one adapter (nil: base model) and SLOT δ
@@ -117,4 +108,91 @@ func optionProbs(ctx context.Context, env *Env, ad *models.Adapter, delta []floa
 		}
 	}
 	return probs, nil
+}
+
+// Vote rules of a TTS ensemble.
+const (
+	VoteMajority = "majority"
+	VoteMaxConf  = "maxconf"
+)
+
+// CombineVotes merges the option probabilities of an ensemble (members[m][i]
+// = member m's probabilities on item i) into one distribution per item.
+// "majority": each member votes for its arg-max; the result is the vote share
+// (ties broken by the summed probabilities, so the arg-max is well defined).
+// "maxconf": the item takes the distribution of its most confident member.
+func CombineVotes(members [][][]float64, vote string) [][]float64 {
+	if len(members) == 0 {
+		return nil
+	}
+	n := len(members[0])
+	out := make([][]float64, n)
+	for i := range n {
+		k := len(members[0][i])
+		switch vote {
+		case VoteMaxConf:
+			best, bestConf := 0, -1.0
+			for m := range members {
+				if c := MaxOf(members[m][i]); c > bestConf {
+					best, bestConf = m, c
+				}
+			}
+			out[i] = append([]float64(nil), members[best][i]...)
+		default:
+			votes := make([]float64, k)
+			sum := make([]float64, k)
+			for m := range members {
+				votes[ArgMax(members[m][i])]++
+				for j, p := range members[m][i] {
+					sum[j] += p
+				}
+			}
+			// A tiny share of the summed probability breaks ties without
+			// ever overturning a vote difference.
+			var tot float64
+			for j := range votes {
+				votes[j] += 1e-6 * sum[j] / float64(len(members))
+				tot += votes[j]
+			}
+			for j := range votes {
+				votes[j] /= tot
+			}
+			out[i] = votes
+		}
+	}
+	return out
+}
+
+// ArgMax is the index of the largest probability (the first on ties).
+func ArgMax(p []float64) int {
+	best := 0
+	for j, v := range p {
+		if v > p[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+// MaxOf is the largest value of p (-Inf when empty).
+func MaxOf(p []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range p {
+		m = math.Max(m, v)
+	}
+	return m
+}
+
+// AccuracyOf is the arg-max accuracy of probs against exs' answers.
+func AccuracyOf(probs [][]float64, exs []tasks.Example) float64 {
+	if len(exs) == 0 {
+		return 0
+	}
+	c := 0
+	for i, e := range exs {
+		if i < len(probs) && len(probs[i]) > 0 && ArgMax(probs[i]) == e.Answer {
+			c++
+		}
+	}
+	return float64(c) / float64(len(exs))
 }

@@ -1,10 +1,14 @@
-// Package meta implements the methods the workbench compares: the DeGAML
-// generalization and adaptation modules and the paper's baselines, behind one
-// interface so that every row of a results table runs in the same harness.
+// Package meta is the contract of the methods the workbench compares (the
+// DeGAML generalization and adaptation modules and the paper's baselines):
+// the Method interface every row of a results table runs behind, their
+// options and registry, and Evaluate. The methods live in subpackages that
+// register themselves (core/meta/lora, maml, abmll, degaml; core/meta/methods
+// imports them all).
 package meta
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/gomlx/compute"
 
@@ -63,4 +67,19 @@ type Adapted struct {
 	Vote      string            // "majority" | "maxconf"
 	SlotDelta []float32         // SLOT δ added to the final hidden state; nil if none
 	Chosen    *events.HypothesisInfo
+}
+
+// Check rejects an Env a method cannot run with (a nil Publish becomes
+// Discard).
+func (env *Env) Check() error {
+	if env == nil || env.Backend == nil || env.Model == nil {
+		return fmt.Errorf("meta: env needs a backend and a model")
+	}
+	if env.Publish == nil {
+		env.Publish = Discard
+	}
+	if env.LoRA.Rank <= 0 {
+		return fmt.Errorf("meta: env.LoRA.Rank must be positive")
+	}
+	return nil
 }

@@ -28,7 +28,7 @@ type LoRATrainOptions struct {
 	Seed        int64   // adapter init seed offset; the per-task seed is added
 }
 
-// MAMLOptions configures maml-en-llm (see maml.go for the exact update rule).
+// MAMLOptions configures maml-en-llm (see core/meta/maml for the exact update rule).
 type MAMLOptions struct {
 	MetaSteps    int     // outer (meta) updates; default 40
 	TasksPerStep int     // tasks averaged per meta-gradient; default 4
@@ -46,7 +46,7 @@ type MAMLOptions struct {
 	ClipNorm float64 // global-norm clip of the meta-gradient; default 1
 }
 
-// ABMLLOptions configures abmll (see abmll.go for the objective).
+// ABMLLOptions configures abmll (see core/meta/abmll for the objective).
 type ABMLLOptions struct {
 	MetaSteps    int     // default 40
 	TasksPerStep int     // default 4
@@ -59,7 +59,7 @@ type ABMLLOptions struct {
 	// a task's posterior stays to the global prior. GlobalReg (γ) scales the
 	// global regularisation KL(N(μ_θ, σ_θ²) ‖ N(0, PriorStd²)). Both KLs sum
 	// over every ΔW element (~10^5 on nano) while the NLL is a per-token
-	// mean, hence the small defaults 1e-5 and 1e-6 (see abmll.go).
+	// mean, hence the small defaults 1e-5 and 1e-6 (see core/meta/abmll).
 	TaskFidelity float64
 	GlobalReg    float64
 	// SigmaOffset is c in σ = B_σA_σ + c (the std of every ΔW element
@@ -144,7 +144,7 @@ func (o *Options) validate() error {
 	default:
 		return fmt.Errorf("meta: maml inner_opt %q (want adam-shared or sgd)", o.MAML.InnerOpt)
 	}
-	if err := o.DeGAML.withDefaults().validate(); err != nil {
+	if err := o.DeGAML.WithDefaults().Validate(); err != nil {
 		return err
 	}
 	switch o.ABMLL.Predict {
@@ -163,9 +163,10 @@ var (
 	registry   = map[string]Constructor{}
 )
 
-// register adds a method constructor; files that implement a method call it
-// from init(), which keeps this table free of knowledge about other files.
-func register(name string, c Constructor) {
+// Register adds a method constructor. Each method package (core/meta/lora,
+// maml, abmll, degaml) registers its methods from init(), so this table knows
+// none of them; core/meta/methods imports them all for the front ends.
+func Register(name string, c Constructor) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if _, dup := registry[name]; dup {
@@ -175,11 +176,7 @@ func register(name string, c Constructor) {
 }
 
 func init() {
-	register(Base, func(Options) (Method, error) { return baseMethod{}, nil })
-	register(NoMetaLoRA, func(o Options) (Method, error) { return &noMetaLoRA{opts: o.NoMeta}, nil })
-	register(UnionLoRA, func(o Options) (Method, error) { return &unionLoRA{opts: o.Union}, nil })
-	register(MAMLEnLLM, func(o Options) (Method, error) { return &mamlMethod{opts: o.MAML}, nil })
-	register(ABMLL, func(o Options) (Method, error) { return &abmllMethod{opts: o.ABMLL}, nil })
+	Register(Base, func(Options) (Method, error) { return baseMethod{}, nil })
 }
 
 // New returns the method called name with opts (zero fields take defaults).

@@ -10,8 +10,10 @@ import (
 	"github.com/degaml/workbench/core/config"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/degaml"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
+	"github.com/degaml/workbench/tasks"
 	"github.com/degaml/workbench/tasks/suites"
 )
 
@@ -116,10 +118,15 @@ func (w *Workbench) Artifact(ctx context.Context, method string) (meta.Artifact,
 // suites other than heldOut ("" holds none out; the paper protocol holds out
 // the suite it evaluates), training it on first use and caching it under
 // <workdir>/meta. Methods with nothing to share return nil. Concurrent
-// callers wait for the same training.
+// callers wait for the same training. degaml-gen's artifact is the generator
+// stage's (Generator), which degaml's policy training starts from.
 func (w *Workbench) ArtifactFor(ctx context.Context, method, heldOut string) (meta.Artifact, error) {
 	if method == meta.DeGAMLGen {
-		method = meta.DeGAML // one meta-training serves both modes
+		gen, err := w.Generator(ctx, heldOut)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return gen, nil
 	}
 	ov, _ := w.artifacts.LoadOrStore(method+"/"+heldOut, &onceValue[meta.Artifact]{})
 	return ov.(*onceValue[meta.Artifact]).get(func() (art meta.Artifact, err error) {
@@ -136,53 +143,94 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method, heldOut string)
 	if err != nil {
 		return nil, err
 	}
-	base, err := w.Base(ctx)
+	base, baseID, err := w.metaBase(ctx)
 	if err != nil {
 		return nil, err
 	}
+	pool := w.metaTrainPool(heldOut)
+	dir := w.metaDir(method, heldOut, key("meta/3", method, w.opts, LoRAConfig(w.cfg), baseID, w.poolKey(pool), heldOut))
+	stages := w.stagesOf(method)
+	return w.cachedArtifact(method, dir, stages, m.LoadArtifact, func() (meta.Artifact, error) {
+		// Built-in task worlds are disjoint from the base model's pretraining
+		// worlds (a LoRA trajectory on a world the base memorized barely moves).
+		env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(method, stages)}
+		var art meta.Artifact
+		if fg, ok := m.(degaml.FromGenerator); ok {
+			// degaml: the generator stage's artifact, trained once and shared
+			// with degaml-gen, then the policy.
+			gen, err := w.Generator(ctx, heldOut)
+			if err != nil {
+				return nil, err
+			}
+			art, err = fg.MetaTrainFrom(ctx, env, gen, pool)
+			if err != nil {
+				return nil, fmt.Errorf("%s meta-training: %w", method, err)
+			}
+		} else if art, err = m.MetaTrain(ctx, env, pool); err != nil {
+			return nil, w.metaTrainError(method, heldOut, pool, err)
+		}
+		w.finishStages(method, stages)
+		return art, nil
+	})
+}
+
+// metaTrainError explains a failed meta-training; an empty pool (task files
+// with a single in-domain dataset, held out) is the user's to fix.
+func (w *Workbench) metaTrainError(what, heldOut string, pool []*tasks.Task, err error) error {
+	if len(pool) == 0 {
+		return fmt.Errorf("%s meta-trains on the in-domain datasets other than the one evaluated, and there is none besides %s: give more in-domain task files (%w)", what, heldOut, err)
+	}
+	return fmt.Errorf("%s meta-training: %w", what, err)
+}
+
+// metaBase is the base model meta-training runs on, checked against the
+// config's LoRA shape, and the id that names it in cache keys.
+func (w *Workbench) metaBase(ctx context.Context) (*models.Model, string, error) {
+	base, err := w.Base(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	if err := models.LoRAFits(base.Config, LoRAConfig(w.cfg)); err != nil {
-		return nil, fmt.Errorf("[lora] in the config: %w", err)
+		return nil, "", fmt.Errorf("[lora] in the config: %w", err)
 	}
 	baseID := w.cfg.Model.HFDir
 	if baseID == "" {
 		baseID, _, _, _ = w.baseDir()
 		baseID = filepath.Base(baseID)
 	}
-	pool := w.metaTrainPool(heldOut)
-	k := key("meta/3", method, w.opts, LoRAConfig(w.cfg), baseID, w.poolKey(pool), heldOut)
-	name := method
+	return base, baseID, nil
+}
+
+// metaDir is where the artifact called name (a method, or a stage) for the
+// pool without heldOut is cached under key k.
+func (w *Workbench) metaDir(name, heldOut, k string) string {
 	if heldOut != "" {
 		name += "-without-" + heldOut
 	}
-	dir := filepath.Join(w.workdir, "meta", name+"-"+k)
-	stages := w.stagesOf(method)
-	// A damaged artifact is rebuilt rather than trusted, and said so.
+	return filepath.Join(w.workdir, "meta", name+"-"+k)
+}
+
+// cachedArtifact returns the artifact cached in dir when its manifest
+// verifies (marking stages cached), or builds it and commits it to dir
+// (temporary directory, manifest, rename). A damaged artifact is rebuilt
+// rather than trusted, and said so. A nil artifact is not cached.
+func (w *Workbench) cachedArtifact(what, dir string, stages []string, load func(string) (meta.Artifact, error), build func() (meta.Artifact, error)) (meta.Artifact, error) {
 	switch err := verifyDir(dir); {
 	case err == nil:
-		art, err := m.LoadArtifact(dir) // NaN/Inf weights are refused by the safetensors reader
+		art, err := load(dir) // NaN/Inf weights are refused by the safetensors reader
 		if err == nil {
 			for _, s := range stages {
 				w.board.finish(s, true, nil)
 			}
 			return art, nil
 		}
-		w.warnDamaged(method, dir, err)
+		w.warnDamaged(what, dir, err)
 	case !errors.Is(err, errNotDone):
-		w.warnDamaged(method, dir, err)
+		w.warnDamaged(what, dir, err)
 	}
-	// Built-in task worlds are disjoint from the base model's pretraining
-	// worlds (a LoRA trajectory on a world the base memorized barely moves).
-	env := &meta.Env{Backend: w.backend, Model: base, LoRA: LoRAConfig(w.cfg), Publish: w.stagePublisher(method, stages)}
-	art, err := m.MetaTrain(ctx, env, pool)
-	if err != nil && len(pool) == 0 {
-		return nil, fmt.Errorf("%s meta-trains on the in-domain datasets other than the one evaluated, and there is none besides %s: give more in-domain task files (%w)", method, heldOut, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s meta-training: %w", method, err)
-	}
-	w.finishStages(method, stages)
-	if art == nil {
-		return nil, nil
+	art, err := build()
+	if err != nil || art == nil {
+		return nil, err
 	}
 	tmp := dir + ".tmp"
 	_ = os.RemoveAll(tmp)
@@ -190,7 +238,7 @@ func (w *Workbench) loadOrMetaTrain(ctx context.Context, method, heldOut string)
 		return nil, err
 	}
 	if err := art.Save(tmp); err != nil {
-		return nil, fmt.Errorf("saving %s artifact: %w", method, err)
+		return nil, fmt.Errorf("saving %s artifact: %w", what, err)
 	}
 	if err := commitDir(tmp, dir); err != nil {
 		return nil, err

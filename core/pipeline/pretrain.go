@@ -146,9 +146,7 @@ func (w *Workbench) pretrain(ctx context.Context, cfg models.Config, tok tokeniz
 			w.bus.Publish(events.Event{Kind: events.Log, Stage: StageBase, Message: fmt.Sprintf("resuming pretraining at step %d", st.Step)})
 		}
 	}
-	adam := train.DefaultAdam()
-	adam.WeightDecay = 0.01
-	step, err := train.NewFullStep(w.backend, cfg, adam)
+	step, err := train.NewFullStep(w.backend, cfg, train.DefaultAdam())
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +169,7 @@ func (w *Workbench) pretrain(ctx context.Context, cfg models.Config, tok tokeniz
 		// Cosine decay after a short warm-up: tiny models trained from scratch need both.
 		cur := lr * min(1, float64(i+1)/30) * 0.5 * (1 + math.Cos(math.Pi*float64(i)/float64(total)))
 		t0 := time.Now()
-		res, err := step.Run(nil, params, st, batch, cur)
+		res, err := step.Run(nil, params, st, batch, train.Hyper{LR: cur, WeightDecay: 0.01})
 		if err != nil {
 			return nil, err
 		}

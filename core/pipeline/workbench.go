@@ -25,6 +25,8 @@ import (
 	"github.com/degaml/workbench/core/engine"
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/degaml"
+	_ "github.com/degaml/workbench/core/meta/methods" // registers every method with meta.New
 	"github.com/degaml/workbench/core/sched"
 	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/internal/atomicfile"
@@ -54,6 +56,9 @@ type Workbench struct {
 
 	baseOnce  onceValue[*models.Model]
 	artifacts sync.Map // method name → *onceValue[meta.Artifact]
+	// trajectories are DeGAML's collected LoRA trajectories on the base
+	// model, shared by the generator stages of different pools.
+	trajectories *degaml.Trajectories
 
 	runsMu sync.Mutex
 	runs   map[string]*adaptRun
@@ -98,6 +103,8 @@ func Open(cfg *config.Config, workdir string) (*Workbench, error) {
 		sched: sched.New(max(cfg.Serve.Workers, 1)),
 		opts:  MethodOptions(cfg),
 		runs:  map[string]*adaptRun{},
+
+		trajectories: degaml.NewTrajectories(),
 	}
 	w.local = w.ForSession("local")
 	w.board = newStageBoard(w.bus)

@@ -59,29 +59,41 @@ func AdamUpdate(cfg AdamConfig, lr, step *Node, params, grads, m, v []*Node) (ne
 	if len(params) == 0 {
 		return nil, nil, nil
 	}
-	g := params[0].Graph()
-	dt := params[0].DType()
+	upd, newM, newV := AdamDirections(cfg, lr, step, grads, m, v)
+	newP = make([]*Node, len(params))
+	for i, p := range params {
+		np := p
+		if cfg.WeightDecay > 0 {
+			np = Sub(np, Mul(MulScalar(lr, cfg.WeightDecay), p))
+		}
+		newP[i] = Sub(np, upd[i])
+	}
+	return
+}
+
+// AdamDirections returns Adam's update terms lr/bc1 · m / (sqrt(v)/sqrt(bc2) + ε), to be subtracted from the
+// params, and the new moments (AdamUpdate without the subtraction or weight decay).
+func AdamDirections(cfg AdamConfig, lr, step *Node, grads, m, v []*Node) (upd, newM, newV []*Node) {
+	if len(grads) == 0 {
+		return nil, nil, nil
+	}
+	g := grads[0].Graph()
+	dt := grads[0].DType()
 	b1, b2 := cfg.Beta1, cfg.Beta2
 	// Bias corrections 1−β^t computed in-graph from the step input.
 	bc1 := OneMinus(Pow(Scalar(g, dt, b1), step))
 	bc2 := OneMinus(Pow(Scalar(g, dt, b2), step))
 	stepSize := Div(lr, bc1)
 	sqrtBC2 := Sqrt(bc2)
-	newP = make([]*Node, len(params))
-	newM = make([]*Node, len(params))
-	newV = make([]*Node, len(params))
-	for i, p := range params {
-		gr := grads[i]
+	upd = make([]*Node, len(grads))
+	newM = make([]*Node, len(grads))
+	newV = make([]*Node, len(grads))
+	for i, gr := range grads {
 		mi := Add(MulScalar(m[i], b1), MulScalar(gr, 1-b1))
 		vi := Add(MulScalar(v[i], b2), MulScalar(Square(gr), 1-b2))
 		// PyTorch's form: p −= lr/bc1 · m / (sqrt(v)/sqrt(bc2) + ε).
 		denom := AddScalar(Div(Sqrt(vi), sqrtBC2), cfg.Eps)
-		upd := Mul(stepSize, Div(mi, denom))
-		np := p
-		if cfg.WeightDecay > 0 {
-			np = Sub(np, Mul(MulScalar(lr, cfg.WeightDecay), p))
-		}
-		newP[i] = Sub(np, upd)
+		upd[i] = Mul(stepSize, Div(mi, denom))
 		newM[i], newV[i] = mi, vi
 	}
 	return

@@ -30,7 +30,7 @@ func TestSkipIdentityTransposesSameResults(t *testing.T) {
 		b := BenchBatch(4, 32, 3)
 		var losses []float64
 		for range 3 {
-			r, err := step.Run(m.Params, ad.Params, st, b, 1e-2)
+			r, err := step.Run(m.Params, ad.Params, st, b, Hyper{LR: 1e-2})
 			if err != nil {
 				t.Fatal(err)
 			}

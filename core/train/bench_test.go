@@ -18,13 +18,13 @@ func BenchmarkLoRAStep(b *testing.B) {
 	ad := models.NewAdapter(cfg, BenchLoRA, 1)
 	st := NewAdamState(ad.Params)
 	batch := BenchBatch(8, 64, 1)
-	if _, err := step.Run(base, ad.Params, st, batch, 1e-4); err != nil { // compile outside the timer
+	if _, err := step.Run(base, ad.Params, st, batch, Hyper{LR: 1e-4}); err != nil { // compile outside the timer
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	c0 := processCPU()
 	for b.Loop() {
-		if _, err := step.Run(base, ad.Params, st, batch, 1e-4); err != nil {
+		if _, err := step.Run(base, ad.Params, st, batch, Hyper{LR: 1e-4}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -42,13 +42,13 @@ func BenchmarkFullStep(b *testing.B) {
 	p := models.NewRandom(cfg, 1)
 	st := NewAdamState(p)
 	batch := BenchBatch(8, 64, 1)
-	if _, err := step.Run(nil, p, st, batch, 1e-4); err != nil {
+	if _, err := step.Run(nil, p, st, batch, Hyper{LR: 1e-4}); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	c0 := processCPU()
 	for b.Loop() {
-		if _, err := step.Run(nil, p, st, batch, 1e-4); err != nil {
+		if _, err := step.Run(nil, p, st, batch, Hyper{LR: 1e-4}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -72,13 +72,13 @@ func BenchmarkMicroLoRAStep(b *testing.B) {
 	ad := models.NewAdapter(cfg, BenchLoRA, 1)
 	st := NewAdamState(ad.Params)
 	batch := BenchBatch(8, 64, 1)
-	if _, err := step.Run(base, ad.Params, st, batch, 1e-4); err != nil {
+	if _, err := step.Run(base, ad.Params, st, batch, Hyper{LR: 1e-4}); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	c0 := processCPU()
 	for b.Loop() {
-		if _, err := step.Run(base, ad.Params, st, batch, 1e-4); err != nil {
+		if _, err := step.Run(base, ad.Params, st, batch, Hyper{LR: 1e-4}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -122,7 +122,7 @@ func BenchEngine(backend compute.Backend, preset string, reps, rank int) (*Engin
 		var ms, cpums []float64
 		for i := 0; i < warm+reps; i++ {
 			t0, c0 := time.Now(), processCPU()
-			r, err := step.Run(frozen, trainable, st, b, 1e-4)
+			r, err := step.Run(frozen, trainable, st, b, Hyper{LR: 1e-4})
 			if err != nil {
 				return 0, 0, err
 			}

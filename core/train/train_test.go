@@ -2,11 +2,14 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/degaml/workbench/core/events"
@@ -115,7 +118,6 @@ func TestOptionProbsMatchManualSoftmax(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner := models.NewRunner(backend, m.Config)
 	for i, ex := range testExamples {
 		var sum float64
 		for _, p := range probs[i] {
@@ -130,10 +132,7 @@ func TestOptionProbsMatchManualSoftmax(t *testing.T) {
 		for j := range prefix {
 			ids[j] = int32(prefix[j])
 		}
-		lg, err := runner.Logits(m.Params, nil, [][]int32{ids})
-		if err != nil {
-			t.Fatal(err)
-		}
+		lg := [][][]float32{fullLogits(t, backend, m, ids)}
 		last := lg[0][len(ids)-1]
 		var z float64
 		want := make([]float64, len(ex.Options))
@@ -292,4 +291,168 @@ func equalF32(a, b []float32) bool {
 		}
 	}
 	return true
+}
+
+// TestLoopHooksAndSchedule: OnStep sees every accepted step with the adapter already updated, OnEval runs on
+// every EvalEvery-th step and the last one (before the event is published), OnEnd once; the schedule sets each
+// step's learning rate.
+func TestLoopHooksAndSchedule(t *testing.T) {
+	m, lc, ad, b := loraFixture(t)
+	step, err := NewLoRAStep(testBackend(t), m.Config, lc, DefaultAdam())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	var published []events.Event
+	prev := ad.Params.Clone()
+	_, err = Loop(context.Background(), step, m.Params, ad.Params, NewAdamState(ad.Params), LoopConfig{
+		Steps: 5, Method: "m", Task: "t", Phase: "p", EvalEvery: 2,
+		Schedule: func(i int) float64 { return 1e-3 * float64(i+1) },
+		Batch:    func(int) (*Batch, error) { return b, nil },
+		OnStep: func(i int, r StepResult, ev *events.Event) error {
+			order = append(order, fmt.Sprintf("step%d", i))
+			moved := false
+			for _, n := range prev.Names() {
+				moved = moved || !equalF32(prev.Float32s(n), ad.Params.Float32s(n))
+			}
+			if !moved {
+				t.Errorf("step %d: OnStep ran before the update", i)
+			}
+			prev = ad.Params.Clone()
+			ev.Stage = "custom"
+			return nil
+		},
+		OnEval: func(i int, ev *events.Event) error {
+			order = append(order, fmt.Sprintf("eval%d", i))
+			ev.Accuracy = events.F(0.5)
+			return nil
+		},
+		OnEnd:   func(LoopResult) error { order = append(order, "end"); return nil },
+		Publish: func(e events.Event) { published = append(published, e) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "step0 step1 eval1 step2 step3 eval3 step4 eval4 end"
+	if got := strings.Join(order, " "); got != want {
+		t.Errorf("hooks ran %q, want %q", got, want)
+	}
+	for i, e := range published {
+		if e.Stage != "custom" || e.Method != "m" || e.Task != "t" || math.Abs(*e.LR-1e-3*float64(i+1)) > 1e-15 ||
+			(e.Accuracy != nil) != (i == 1 || i == 3 || i == 4) {
+			t.Errorf("event %d: %+v", i, e)
+		}
+	}
+}
+
+// TestDeltaStepAndDecay: a δ step trains δ only (the adapter is a frozen input) and lowers the loss; the
+// decoupled weight decay of an adapter step is exactly p ← (Adam update) − lr·wd·p, so a second run with the
+// same batch and wd moves the params by −lr·wd·p more than the wd-0 run.
+func TestDeltaStepAndDecay(t *testing.T) {
+	m, lc, ad, b := loraFixture(t)
+	be := testBackend(t)
+	ds, err := NewDeltaStep(be, m.Config, lc, DefaultAdam())
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozen := m.Params.Clone()
+	for n, v := range ad.Params {
+		frozen[n] = v
+	}
+	H := m.Config.HiddenSize
+	delta := models.Params{DeltaName: tensors.FromFlatDataAndDimensions(make([]float32, H), H)}
+	res, err := Loop(context.Background(), ds, frozen, delta, NewAdamState(delta), LoopConfig{Steps: 10, LR: 1e-1,
+		Batch: func(int) (*Batch, error) { return b, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Losses[9] >= res.Losses[0] {
+		t.Errorf("δ loss %.4f → %.4f", res.Losses[0], res.Losses[9])
+	}
+	// The loss of the zero δ is the adapter's loss.
+	loss, err := NewLoss(be, m.Config, lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l0, err := loss.Of(m.Params, ad, nil, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l0 != res.Losses[0] {
+		t.Errorf("zero-δ loss %v, first δ-step loss %v", l0, res.Losses[0])
+	}
+
+	step, err := NewLoRAStep(be, m.Config, lc, DefaultAdam())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(wd float64) models.Params {
+		p := ad.Params.Clone()
+		if _, err := step.Run(m.Params, p, NewAdamState(p), b, Hyper{LR: 1e-2, WeightDecay: wd}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plain, decayed := run(0), run(0.5)
+	for _, n := range plain.Names() {
+		p0, a, d := ad.Params.Float32s(n), plain.Float32s(n), decayed.Float32s(n)
+		for i := range p0 {
+			if want := a[i] - float32(1e-2*0.5)*p0[i]; math.Abs(float64(d[i]-want)) > 1e-7*(1+math.Abs(float64(want))) {
+				t.Fatalf("%s[%d]: decayed %v, want %v", n, i, d[i], want)
+			}
+		}
+	}
+}
+
+// fullLogits is the plain forward pass of one unpadded sequence: the logits at every position, a path
+// independent of the scorer's.
+func fullLogits(t *testing.T, backend compute.Backend, m *models.Model, ids []int32) [][]float32 {
+	t.Helper()
+	names := m.Params.Names()
+	e, err := graph.NewExec(backend, func(in []*graph.Node) *graph.Node {
+		return models.Forward(m.Config, models.Bind(names, in[1:]), in[0], models.ForwardOptions{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []any{tensors.FromFlatDataAndDimensions(ids, 1, len(ids))}
+	for _, p := range m.Params.Tensors() {
+		args = append(args, p)
+	}
+	out, err := e.Call(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat, V := tensors.MustCopyFlatData[float32](out[0]), m.Config.VocabSize
+	rows := make([][]float32, len(ids))
+	for i := range rows {
+		rows[i] = flat[i*V : (i+1)*V]
+	}
+	return rows
+}
+
+// TestDivergencePolicy: each reject halves the learning-rate factor, an accepted step resets the count of
+// rejects in a row (not the factor), and MaxRejects in a row abort.
+func TestDivergencePolicy(t *testing.T) {
+	d := Divergence{MaxRejects: 3}
+	if d.Scale() != 1 {
+		t.Fatalf("fresh scale %v", d.Scale())
+	}
+	for range 2 {
+		if err := d.Reject(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Accept()
+	for i := range 2 {
+		if err := d.Reject(); err != nil {
+			t.Fatalf("reject %d after an accepted step aborted: %v", i, err)
+		}
+	}
+	if err := d.Reject(); err == nil {
+		t.Error("3 rejects in a row did not abort")
+	}
+	if d.Scale() != 1.0/32 || d.Rejected() != 5 {
+		t.Errorf("scale %v after 5 rejects (want 1/32), rejected %d", d.Scale(), d.Rejected())
+	}
 }

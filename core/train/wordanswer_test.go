@@ -4,7 +4,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/tokenizer"
 	"github.com/degaml/workbench/tasks"
 )
@@ -64,7 +63,6 @@ func TestOptionProbsMultiTokenLogLikelihood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner := models.NewRunner(backend, m.Config)
 	prefix, _ := Format(wordExample)
 	lls := make([]float64, len(wordExample.Options))
 	for i, o := range wordExample.Options {
@@ -73,10 +71,7 @@ func TestOptionProbsMultiTokenLogLikelihood(t *testing.T) {
 		for j := range full {
 			ids[j] = int32(full[j])
 		}
-		lg, err := runner.Logits(m.Params, nil, [][]int32{ids})
-		if err != nil {
-			t.Fatal(err)
-		}
+		lg := [][][]float32{fullLogits(t, backend, m, ids)}
 		// Every token after the shared prefix (" " and the word's bytes; the
 		// prefix ends in " answer", the shared part includes the space).
 		for pos := len(it.Prefix); pos < len(ids); pos++ {

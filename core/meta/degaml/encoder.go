@@ -1,12 +1,16 @@
-package meta
+package degaml
 
 import (
 	"context"
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
+
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/tasks"
 )
 
@@ -24,13 +28,6 @@ import (
 // state stays available ("hidden", "bow+hidden"). Only DnDPrompt() is read —
 // never System, never the answer — so the generator sees exactly what a user
 // can supply about a new task without labels.
-
-// Embedding kinds.
-const (
-	EmbedBOW       = "bow"
-	EmbedHidden    = "hidden"
-	EmbedBOWHidden = "bow+hidden"
-)
 
 // maxBOWVocab caps the unigram part: a real BPE vocabulary (~150k ids) is
 // hashed into this many buckets (id mod maxBOWVocab), a closed word or byte
@@ -53,16 +50,18 @@ type EmbedSpec struct {
 // Dim is the feature width.
 func (s EmbedSpec) Dim() int { return s.Vocab + s.Bigrams + s.Hidden }
 
-func (s EmbedSpec) hasBOW() bool    { return s.Kind == EmbedBOW || s.Kind == EmbedBOWHidden }
-func (s EmbedSpec) hasHidden() bool { return s.Kind == EmbedHidden || s.Kind == EmbedBOWHidden }
+func (s EmbedSpec) hasBOW() bool { return s.Kind == meta.EmbedBOW || s.Kind == meta.EmbedBOWHidden }
+func (s EmbedSpec) hasHidden() bool {
+	return s.Kind == meta.EmbedHidden || s.Kind == meta.EmbedBOWHidden
+}
 
 // embedSpecFor resolves the options against the model's tokenizer and width.
-func (r *dgRuntime) embedSpecFor(o DeGAMLOptions) (EmbedSpec, error) {
+func (r *dgRuntime) embedSpecFor(o meta.DeGAMLOptions) (EmbedSpec, error) {
 	s := EmbedSpec{Kind: o.EmbedKind}
 	switch s.Kind {
-	case EmbedBOW, EmbedHidden, EmbedBOWHidden:
+	case meta.EmbedBOW, meta.EmbedHidden, meta.EmbedBOWHidden:
 	default:
-		return s, fmt.Errorf("degaml: embed %q (want %s, %s or %s)", s.Kind, EmbedBOW, EmbedHidden, EmbedBOWHidden)
+		return s, fmt.Errorf("degaml: embed %q (want %s, %s or %s)", s.Kind, meta.EmbedBOW, meta.EmbedHidden, meta.EmbedBOWHidden)
 	}
 	if s.hasBOW() {
 		s.Vocab = min(max(r.env.Model.Tokenizer.VocabSize(), r.cfg.VocabSize, 1), maxBOWVocab)
@@ -161,7 +160,7 @@ func (r *dgRuntime) hiddenEmbeddings(ctx context.Context, exs []tasks.Example, m
 			seqs[i] = ids
 			L = max(L, len(ids))
 		}
-		L = min((L+seqBucket-1)/seqBucket*seqBucket, r.cfg.MaxPositions)
+		L = min(train.BucketLen(L, train.AdaptBucket), r.cfg.MaxPositions)
 		ids := make([]int32, encodeChunk*L)
 		mask := make([]float32, encodeChunk*L)
 		for i, s := range seqs {
@@ -170,7 +169,7 @@ func (r *dgRuntime) hiddenEmbeddings(ctx context.Context, exs []tasks.Example, m
 				mask[i*L+t] = 1
 			}
 		}
-		args := anys(r.base, []*tensors.Tensor{
+		args := kit.Anys(r.base, []*tensors.Tensor{
 			tensors.FromFlatDataAndDimensions(ids, encodeChunk, L),
 			tensors.FromFlatDataAndDimensions(mask, encodeChunk, L),
 		})
@@ -204,7 +203,7 @@ func promptSubset(exs []tasks.Example, n int, seed int64) []tasks.Example {
 	if n <= 0 || len(exs) <= n {
 		return exs
 	}
-	return shuffledCopy(newRNG(seed, 0x50), exs)[:n]
+	return kit.ShuffledCopy(kit.NewRNG(seed, 0x50), exs)[:n]
 }
 
 // batchMean is the mean feature vector of the prompts idx of emb.

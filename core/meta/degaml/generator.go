@@ -1,4 +1,4 @@
-package meta
+package degaml
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
@@ -65,18 +68,6 @@ type Generator struct {
 	fwdBack compute.Backend
 }
 
-// How the ridge decoder's λ is chosen (DeGAMLOptions.GenSelect).
-const (
-	GenSelectAccuracy = "accuracy"
-	GenSelectMSE      = "mse"
-)
-
-// Decoders of the generalization module.
-const (
-	GenRidge = "ridge"
-	GenHC    = "hc"
-)
-
 // N is the number of generated scalars.
 func (g *Generator) N() int { return len(g.OutMean) }
 
@@ -104,7 +95,7 @@ func newGenerator(lora models.LoRAConfig, names []string, shapes [][]int, H, P, 
 		return tensors.FromFlatDataAndDimensions(d, dims...)
 	}
 	zeros := func(dims ...int) *tensors.Tensor { return normal(0, dims...) }
-	g := &Generator{LoRA: lora, Names: names, Shapes: shapes, Decoder: GenHC, H: H, P: P, K: K, C: C,
+	g := &Generator{LoRA: lora, Names: names, Shapes: shapes, Decoder: meta.GenHC, H: H, P: P, K: K, C: C,
 		EmbMean: make([]float32, H), EmbStd: ones(H), OutMean: make([]float32, n), OutScale: ones(n)}
 	g.Params = []*tensors.Tensor{
 		normal(1/math.Sqrt(float64(K*H)), K*H, C), zeros(C),
@@ -198,7 +189,7 @@ func (g *Generator) predict(b compute.Backend, e []float32, B int) ([][]float32,
 	if err != nil {
 		return nil, err
 	}
-	args := append([]any{tensors.FromFlatDataAndDimensions(e, B, g.P, g.H)}, anys(g.Params)...)
+	args := append([]any{tensors.FromFlatDataAndDimensions(e, B, g.P, g.H)}, kit.Anys(g.Params)...)
 	out, err := ex.Call(args...)
 	if err != nil {
 		return nil, err
@@ -251,7 +242,7 @@ func (g *Generator) Generate(b compute.Backend, emb [][]float32, rng *rand.Rand)
 		return nil, fmt.Errorf("degaml: prompt features have width %d, the generator was trained on %d", len(emb[0]), g.H)
 	}
 	idx := samplePromptBatch(rng, len(emb), g.P)
-	if g.Decoder == GenRidge {
+	if g.Decoder == meta.GenRidge {
 		return g.adapterFromFlat(g.ridgePredict(batchMean(emb, idx))), nil
 	}
 	e := make([]float32, g.P*g.H)
@@ -316,9 +307,9 @@ type GenReport struct {
 func (r GenReport) Summary() string {
 	var sel string
 	switch r.Decoder {
-	case GenRidge:
+	case meta.GenRidge:
 		by := "MSE"
-		if r.Select == GenSelectAccuracy {
+		if r.Select == meta.GenSelectAccuracy {
 			by = "accuracy"
 		}
 		sel = fmt.Sprintf("ridge λ=%.3g×mean eigenvalue (%d-fold CV %s over %d tasks)", r.Lambda, r.Folds, by, r.Tasks)
@@ -484,7 +475,7 @@ func hcSplit(trainIdx []int) (fitIdx, innerIdx []int) {
 		return trainIdx, nil
 	}
 	order := slices.Clone(trainIdx)
-	newRNG(int64(len(order)), 0x5b1).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	kit.NewRNG(int64(len(order)), 0x5b1).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	inner := map[int]bool{}
 	for i, t := range order {
 		if i%4 == 3 {
@@ -509,7 +500,7 @@ func hcSplit(trainIdx []int) (fitIdx, innerIdx []int) {
 // inner-validation and held-out MSE of the kept generator and of the mean
 // checkpoint.
 func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genData, trainIdx, heldIdx []int, o genTrainOpts) (GenReport, error) {
-	rep := GenReport{Decoder: GenHC, Steps: o.Steps, HeldOutTasks: len(heldIdx),
+	rep := GenReport{Decoder: meta.GenHC, Steps: o.Steps, HeldOutTasks: len(heldIdx),
 		ValAccGen: -1, ValAccMean: -1, ValAccOracle: -1, HeldOutGenAcc: -1, HeldOutMeanAcc: -1}
 	if len(trainIdx) == 0 {
 		return rep, fmt.Errorf("degaml: no collected tasks to train the generator on")
@@ -566,7 +557,7 @@ func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genD
 	if err != nil {
 		return rep, err
 	}
-	m, v := zerosLike(g.Params), zerosLike(g.Params)
+	m, v := kit.ZerosLike(g.Params), kit.ZerosLike(g.Params)
 	B, n := o.Batch, g.N()
 	e := make([]float32, B*g.P*g.H)
 	y := make([]float32, B*n)
@@ -584,16 +575,16 @@ func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genD
 				y[i*n+j] = (ck[j] - g.OutMean[j]) / g.OutScale[j]
 			}
 		}
-		args := anys(g.Params, m, v, []*tensors.Tensor{
+		args := kit.Anys(g.Params, m, v, []*tensors.Tensor{
 			tensors.FromFlatDataAndDimensions(slices.Clone(e), B, g.P, g.H),
 			tensors.FromFlatDataAndDimensions(slices.Clone(y), B, n),
-			f32(o.LR), f32(float64(s + 1)), f32(o.WD)})
+			kit.F32(o.LR), kit.F32(float64(s + 1)), kit.F32(o.WD)})
 		out, err := step.Call(args...)
 		if err != nil {
 			return rep, err
 		}
-		loss := scalarF(out[3*np])
-		if !finite(loss) {
+		loss := kit.ScalarF(out[3*np])
+		if !kit.Finite(loss) {
 			continue // rejected step: keep the previous weights
 		}
 		g.Params, m, v = out[:np], out[np:2*np], out[2*np:3*np]
@@ -612,7 +603,7 @@ func trainGenerator(ctx context.Context, b compute.Backend, g *Generator, d genD
 			}
 		}
 		if s%25 == 0 || last {
-			ev := stepEvent(o.method, "", "generator", s+1, o.Steps, o.LR, start)
+			ev := kit.StepEvent(o.method, "", "generator", s+1, o.Steps, o.LR, start)
 			ev.Stage = "generator"
 			ev.SupportLoss = events.F(ema)
 			if len(inner) > 0 {

@@ -1,4 +1,4 @@
-package meta
+package degaml
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/degaml/workbench/core/meta"
 )
 
 // Adaptation families of the hypothesis space.
@@ -49,8 +51,8 @@ func (h Hypothesis) String() string {
 // HypothesisGrid enumerates the hypothesis space of o's family grids.
 // Params keys: ttt steps/lr/batch, tts k/maxconf (0 majority, 1 max
 // confidence), mix lambda, slot steps/lr, sft steps/lr/batch.
-func HypothesisGrid(o DeGAMLOptions) []Hypothesis {
-	o = o.withDefaults()
+func HypothesisGrid(o meta.DeGAMLOptions) []Hypothesis {
+	o = o.WithDefaults()
 	var hs []Hypothesis
 	for _, s := range o.TTTSteps {
 		for _, lr := range o.TTTLRs {

@@ -1,9 +1,8 @@
-package meta
+package maml
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,7 +10,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gomlx/compute"
+	"github.com/degaml/workbench/core/meta/internal/metatest"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
+
 	_ "github.com/gomlx/compute/gobackend"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
@@ -21,11 +24,7 @@ import (
 	"github.com/degaml/workbench/internal/testref"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/models/safetensors"
-	"github.com/degaml/workbench/models/tokenizer"
-	"github.com/degaml/workbench/tasks"
 )
-
-func testBackendMeta(t testing.TB) compute.Backend { return testref.Backend(t) }
 
 func relErr64(a, b []float32) float64 {
 	var num, den float64
@@ -39,7 +38,7 @@ func relErr64(a, b []float32) float64 {
 
 // idsBatch turns reference ids [B,T] into a batch whose loss counts every
 // next token (HF causal-LM loss).
-func idsBatch(t *testing.T, ref map[string]safetensors.Tensor, name string) lmBatch {
+func idsBatch(t *testing.T, ref map[string]safetensors.Tensor, name string) *train.Batch {
 	t.Helper()
 	x, ok := ref[name]
 	if !ok {
@@ -55,7 +54,11 @@ func idsBatch(t *testing.T, ref map[string]safetensors.Tensor, name string) lmBa
 		}
 		from[b] = 1
 	}
-	return newLMBatch(seqs, from, 0)
+	b, err := train.MakeBatch(seqs, from, train.AdaptBucket, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestMAMLMatchesHFReference checks the second-order meta-gradient, the
@@ -103,20 +106,20 @@ func TestMAMLMatchesHFReference(t *testing.T) {
 			for _, fo := range []bool{false, true} {
 				mg := MAMLGraph{Model: m.Config, LoRA: ad.Config, Names: names,
 					Inner: InnerConfig{Steps: 1, LR: lr, Opt: "sgd", FirstOrder: fo}}
-				exec, err := NewExec(testBackendMeta(t), func(in []*Node) []*Node {
+				exec, err := NewExec(metatest.Backend(t), func(in []*Node) []*Node {
 					base := models.Bind(baseNames, in[:nb])
-					batches := []TaskBatches{{Support: bindBatch(in[nb+na:]), Query: bindBatch(in[nb+na+3:])}}
+					batches := []TaskBatches{{Support: train.BindBatch(in[nb+na:]), Query: train.BindBatch(in[nb+na+3:])}}
 					grads, q, _, _ := mg.MetaGradient(base, in[nb:nb+na], Moments{}, batches)
 					return append(grads, q)
 				})
 				if err != nil {
 					t.Fatal(err)
 				}
-				out, err := exec.Exec(anys(m.Params.Tensors(), ad.Params.Tensors(), support.tensors(), query.tensors())...)
+				out, err := exec.Exec(kit.Anys(m.Params.Tensors(), ad.Params.Tensors(), support.Tensors(), query.Tensors())...)
 				if err != nil {
 					t.Fatal(err)
 				}
-				q := scalarF(out[na])
+				q := kit.ScalarF(out[na])
 				want := float64(ref[kind+".maml.query_loss_after"].F32[0])
 				if math.Abs(q-want) > 1e-4*math.Abs(want) {
 					t.Errorf("fo=%v: query loss after adaptation %.7f, reference %.7f", fo, q, want)
@@ -148,21 +151,6 @@ func TestMAMLMatchesHFReference(t *testing.T) {
 	}
 }
 
-// toyEnv is a one-layer nano-shaped random model with the byte tokenizer.
-func toyEnv(t *testing.T, rank int) *Env {
-	t.Helper()
-	cfg, err := models.PresetConfig("nano")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.NumLayers = 1
-	cfg.MaxPositions = 128
-	tok := byteTokenizer(t)
-	return &Env{Backend: testBackendMeta(t), Model: &models.Model{Config: cfg, Params: models.NewRandom(cfg, 3), Tokenizer: tok},
-		LoRA:    models.LoRAConfig{Rank: rank, Alpha: float64(2 * rank), Targets: []string{"q_proj", "v_proj", "up_proj", "down_proj"}},
-		Publish: Discard}
-}
-
 // TestMAMLMetaTrainReducesQueryLoss runs a few meta-steps of maml-en-llm
 // (shared-Adam inner loop, second order) on a toy family and checks that the
 // post-adaptation query loss goes down and that Adapt streams inner Steps.
@@ -170,7 +158,7 @@ func TestMAMLMetaTrainReducesQueryLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("meta-training run")
 	}
-	env := toyEnv(t, 4)
+	env := metatest.ToyEnv(t, 4)
 	var mu sync.Mutex
 	var outer, inner []events.Event
 	env.Publish = func(e events.Event) {
@@ -183,8 +171,8 @@ func TestMAMLMetaTrainReducesQueryLoss(t *testing.T) {
 			inner = append(inner, e)
 		}
 	}
-	pool := toyPool(8, 0)
-	meth, err := New(MAMLEnLLM, Options{MAML: MAMLOptions{MetaSteps: 16, TasksPerStep: 2, InnerSteps: 1, InnerLR: 3e-3, OuterLR: 1e-2, Support: 4, Query: 4}})
+	pool := metatest.ToyPool(8, 0)
+	meth, err := meta.New(meta.MAMLEnLLM, meta.Options{MAML: meta.MAMLOptions{MetaSteps: 16, TasksPerStep: 2, InnerSteps: 1, InnerLR: 3e-3, OuterLR: 1e-2, Support: 4, Query: 4}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +198,7 @@ func TestMAMLMetaTrainReducesQueryLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ad, err := meth.Adapt(context.Background(), env, art2, toyPool(1, 600)[0], 1)
+	ad, err := meth.Adapt(context.Background(), env, art2, metatest.ToyPool(1, 600)[0], 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,47 +207,21 @@ func TestMAMLMetaTrainReducesQueryLoss(t *testing.T) {
 	}
 }
 
-func byteTokenizer(t *testing.T) *tokenizer.Byte {
-	t.Helper()
-	return tokenizer.NewByte()
-}
-
-// toyPool builds n toy tasks (instances from..from+n-1): "n=d" with options
-// even/odd, where a hidden per-task bit flips the labels, so a task is only
-// solvable after adapting to its support set.
-func toyPool(n, from int) []*tasks.Task {
-	var out []*tasks.Task
-	for i := from; i < from+n; i++ {
-		rng := newRNG(int64(i), 99)
-		flip := i % 2
-		mk := func(k int) []tasks.Example {
-			exs := make([]tasks.Example, k)
-			for j := range exs {
-				d := rng.IntN(10)
-				exs[j] = tasks.Example{Prompt: fmt.Sprintf("n=%d", d), Options: []string{"even", "odd"}, Answer: (d%2 + flip) % 2}
-			}
-			return exs
-		}
-		out = append(out, &tasks.Task{Name: fmt.Sprintf("toy#%d", i), Suite: "toy", Splits: tasks.Splits{Train: mk(8), Val: mk(8), Test: mk(8)}})
-	}
-	return out
-}
-
 // TestMAMLSharedAdamSecondOrderFiniteDifference checks the second-order
 // meta-gradient through two shared-Adam inner steps (non-zero incoming
 // moments, some v = 0 entries) against central differences, in float64, on a
 // LoRA-like toy loss: W = B·A applied to batch inputs X, squared error to Y.
 func TestMAMLSharedAdamSecondOrderFiniteDifference(t *testing.T) {
 	names := []string{"a", "b"}
-	toyLoss := func(_ models.Weights, p []*Node, b BatchNodes) *Node {
+	toyLoss := func(_ models.Weights, p []*Node, b train.BatchNodes) *Node {
 		w := MatMul(p[1], p[0]) // [3,3]
 		return ReduceAllMean(Square(Sub(MatMul(b.IDs, Transpose(w, 0, 1)), b.Targets)))
 	}
 	for _, opt := range []string{"adam-shared", "sgd"} {
 		mg := MAMLGraph{Names: names, Inner: InnerConfig{Steps: 2, LR: 0.05, Opt: opt, Adam: train.DefaultAdam()}, Loss: toyLoss}
-		exec, err := NewExec(testBackendMeta(t), func(in []*Node) []*Node {
+		exec, err := NewExec(metatest.Backend(t), func(in []*Node) []*Node {
 			m := Moments{M: in[2:4], V: in[4:6], Step: in[6]}
-			batches := []TaskBatches{{Support: BatchNodes{IDs: in[7], Targets: in[8]}, Query: BatchNodes{IDs: in[9], Targets: in[10]}}}
+			batches := []TaskBatches{{Support: train.BatchNodes{IDs: in[7], Targets: in[8]}, Query: train.BatchNodes{IDs: in[9], Targets: in[10]}}}
 			g, q, _, _ := mg.MetaGradient(nil, in[:2], m, batches)
 			return append([]*Node{q}, g...)
 		})
@@ -315,14 +277,14 @@ func TestMAMLSharedAdamSecondOrderFiniteDifference(t *testing.T) {
 // TestMAMLSGDFirstOrderRuns covers the plain-SGD, first-order variant end to
 // end (meta-steps, artifact round trip, test-time inner steps).
 func TestMAMLSGDFirstOrderRuns(t *testing.T) {
-	env := toyEnv(t, 2)
-	rec := &stepRecorder{}
-	env.Publish = rec.publish
-	m, err := New(MAMLEnLLM, Options{MAML: MAMLOptions{MetaSteps: 2, TasksPerStep: 2, InnerSteps: 2, AdaptSteps: 3, InnerOpt: "sgd", FirstOrder: true}})
+	env := metatest.ToyEnv(t, 2)
+	rec := &metatest.StepRecorder{}
+	env.Publish = rec.Publish
+	m, err := meta.New(meta.MAMLEnLLM, meta.Options{MAML: meta.MAMLOptions{MetaSteps: 2, TasksPerStep: 2, InnerSteps: 2, AdaptSteps: 3, InnerOpt: "sgd", FirstOrder: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	art, err := m.MetaTrain(context.Background(), env, toyPool(3, 0))
+	art, err := m.MetaTrain(context.Background(), env, metatest.ToyPool(3, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,14 +299,14 @@ func TestMAMLSGDFirstOrderRuns(t *testing.T) {
 	if a := art2.(*mamlArtifact); a.Opt != "sgd" || a.Step != 2 {
 		t.Errorf("artifact: opt %q step %v, want sgd and 2 outer updates", a.Opt, a.Step)
 	}
-	if _, err := m.Adapt(context.Background(), env, art2, toyPool(1, 700)[0], 1); err != nil {
+	if _, err := m.Adapt(context.Background(), env, art2, metatest.ToyPool(1, 700)[0], 1); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.steps["outer"]) != 2 || len(rec.steps["inner"]) != 3 {
-		t.Errorf("events: %d outer, %d inner", len(rec.steps["outer"]), len(rec.steps["inner"]))
+	if len(rec.Steps["outer"]) != 2 || len(rec.Steps["inner"]) != 3 {
+		t.Errorf("events: %d outer, %d inner", len(rec.Steps["outer"]), len(rec.Steps["inner"]))
 	}
-	for _, e := range rec.steps["inner"] {
-		if e.Method != MAMLEnLLM || e.Phase != "inner" || e.Total != 3 || e.SupportLoss == nil || e.QueryLoss == nil || e.LR == nil || *e.LR != 0.1 {
+	for _, e := range rec.Steps["inner"] {
+		if e.Method != meta.MAMLEnLLM || e.Phase != "inner" || e.Total != 3 || e.SupportLoss == nil || e.QueryLoss == nil || e.LR == nil || *e.LR != 0.1 {
 			t.Errorf("inner event %+v", e)
 		}
 	}

@@ -1,4 +1,4 @@
-package meta
+package abmll
 
 // abmll (Zhang, Snell, Griffiths 2025): amortized Bayesian meta-learning for
 // LoRA, following ABML (Ravi & Beatson 2019) with the paper's two scales.
@@ -61,6 +61,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
 	"github.com/gomlx/gomlx/core/tensors"
@@ -239,9 +242,9 @@ func (ag ABMLLGraph) Global(theta []*Node) *Node {
 
 // ---- the method ----
 
-type abmllMethod struct{ opts ABMLLOptions }
+type abmllMethod struct{ opts meta.ABMLLOptions }
 
-func (*abmllMethod) Name() string { return ABMLL }
+func (*abmllMethod) Name() string { return meta.ABMLL }
 
 func (m *abmllMethod) graph(names []string, scale float64, steps int) ABMLLGraph {
 	return ABMLLGraph{Names: names, Scale: scale, Steps: steps, LR: m.opts.InnerLR, InnerClip: 1,
@@ -257,18 +260,18 @@ func abmllModules(names []string) ([]string, error) {
 		a, b := names[i], names[i+1]
 		mod := strings.TrimSuffix(a, ".lora_A")
 		if mod == a || b != mod+".lora_B" {
-			return nil, fmt.Errorf("meta: %s: adapter names %q, %q are not a lora_A/lora_B pair", ABMLL, a, b)
+			return nil, fmt.Errorf("meta: %s: adapter names %q, %q are not a lora_A/lora_B pair", meta.ABMLL, a, b)
 		}
 		mods = append(mods, mod)
 	}
 	if len(names)%2 != 0 || len(mods) == 0 {
-		return nil, fmt.Errorf("meta: %s: adapter has no lora_A/lora_B pairs", ABMLL)
+		return nil, fmt.Errorf("meta: %s: adapter has no lora_A/lora_B pairs", meta.ABMLL)
 	}
 	return mods, nil
 }
 
 // deltaNLL is the NLL of batch b with W₀ + ΔW for the modules mods.
-func deltaNLL(cfg models.Config, base models.Weights, mods []string, b BatchNodes) NLLFn {
+func deltaNLL(cfg models.Config, base models.Weights, mods []string, b train.BatchNodes) NLLFn {
 	return func(d []*Node) *Node {
 		w := make(models.Weights, len(base))
 		for k, v := range base {
@@ -277,7 +280,7 @@ func deltaNLL(cfg models.Config, base models.Weights, mods []string, b BatchNode
 		for i, mod := range mods {
 			w[mod+".weight"] = Add(base[mod+".weight"], d[i])
 		}
-		return lmLoss(cfg, models.LoRAConfig{}, w, nil, b)
+		return train.LMLoss(cfg, models.LoRAConfig{}, w, nil, nil, b)
 	}
 }
 
@@ -300,10 +303,10 @@ func (a *abmllArtifact) Save(dir string) error {
 		ts[n] = safetensors.Tensor{DType: "F32", Shape: t.Shape().Dimensions, F32: tensors.MustCopyFlatData[float32](t)}
 	}
 	return safetensors.Write(filepath.Join(dir, abmllSigmaFile), ts,
-		map[string]string{"method": ABMLL, "sigma_offset": strconv.FormatFloat(a.Offset, 'g', -1, 64)})
+		map[string]string{"method": meta.ABMLL, "sigma_offset": strconv.FormatFloat(a.Offset, 'g', -1, 64)})
 }
 
-func (*abmllMethod) LoadArtifact(dir string) (Artifact, error) {
+func (*abmllMethod) LoadArtifact(dir string) (meta.Artifact, error) {
 	mean, err := models.LoadPEFT(dir)
 	if err != nil {
 		return nil, err
@@ -324,8 +327,8 @@ func (*abmllMethod) LoadArtifact(dir string) (Artifact, error) {
 
 func rngTensor(seed int64) (*tensors.Tensor, error) { return RNGStateFromSeed(seed) }
 
-func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task) (Artifact, error) {
-	pool, init, err := metaTrainStart(env, pool, ABMLL)
+func (m *abmllMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*tasks.Task) (meta.Artifact, error) {
+	pool, init, err := kit.MetaTrainStart(env, pool, meta.ABMLL)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +355,7 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Tas
 		rest := in[k+3:]
 		var obj, qn, sn, kl *Node
 		for i := range nt {
-			sb, qb := bindBatch(rest[6*i:]), bindBatch(rest[6*i+3:])
+			sb, qb := train.BindBatch(rest[6*i:]), train.BindBatch(rest[6*i+3:])
 			var o, q, kk, s *Node
 			o, q, kk, s, rng = ag.TaskObjective(rng, theta, deltaNLL(cfg, base, mods, sb), deltaNLL(cfg, base, mods, qb))
 			if obj == nil {
@@ -378,55 +381,61 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Tas
 	// with its own random A and B = 0 (σ = c).
 	sigInit := models.NewAdapter(env.Model.Config, env.LoRA, 2)
 	theta := append(init.Params.Tensors(), sigInit.Params.Tensors()...)
-	mo, vo := zerosLike(theta), zerosLike(theta)
+	mo, vo := kit.ZerosLike(theta), kit.ZerosLike(theta)
 	rng, err := rngTensor(17)
 	if err != nil {
 		return nil, err
 	}
-	hostRNG := newRNG(17, 0x61626d6c)
+	hostRNG := kit.NewRNG(17, 0x61626d6c)
 	baseT := env.Model.Params.Tensors()
 	lr := m.opts.OuterLR
+	var div train.Divergence
 	done := 0
 	for it := 1; it <= m.opts.MetaSteps; it++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		start := time.Now()
-		sb, qb, T := metaBatch(env, hostRNG, pool, nt, m.opts.Support, m.opts.Query)
-		args := anys(baseT, theta, mo, vo, []*tensors.Tensor{f32(float64(done)), f32(lr), rng})
+		sb, qb, T := kit.MetaBatch(env, hostRNG, pool, nt, m.opts.Support, m.opts.Query)
+		args := kit.Anys(baseT, theta, mo, vo, []*tensors.Tensor{kit.F32(float64(done)), kit.F32(lr), rng})
 		for i := range sb {
-			args = append(args, anys(sb[i].padTo(T).tensors(), qb[i].padTo(T).tensors())...)
+			args = append(args, kit.Anys(sb[i].PadTo(T).Tensors(), qb[i].PadTo(T).Tensors())...)
 		}
 		out, err := exec.Exec(args...)
 		if err != nil {
-			return nil, fmt.Errorf("meta: %s meta-step %d: %w", ABMLL, it, err)
+			return nil, fmt.Errorf("meta: %s meta-step %d: %w", meta.ABMLL, it, err)
 		}
 		k := 6 * na
 		rng = out[k]
-		obj, qn, sn, kl, glob := scalarF(out[k+1]), scalarF(out[k+2]), scalarF(out[k+3]), scalarF(out[k+4]), scalarF(out[k+5])
-		if scalarF(out[k+6]) != 1 || !finite(obj, qn, sn, kl, glob) {
-			lr /= 2
-			warn(env, ABMLL, "", fmt.Sprintf("meta-step %d not finite; rejected, outer lr → %g", it, lr))
+		obj, qn, sn, kl, glob := kit.ScalarF(out[k+1]), kit.ScalarF(out[k+2]), kit.ScalarF(out[k+3]), kit.ScalarF(out[k+4]), kit.ScalarF(out[k+5])
+		if kit.ScalarF(out[k+6]) != 1 || !kit.Finite(obj, qn, sn, kl, glob) {
+			abort := div.Reject() // the step is dropped and the outer lr halved
+			lr = m.opts.OuterLR * div.Scale()
+			kit.Warn(env, meta.ABMLL, "", fmt.Sprintf("meta-step %d not finite; rejected, outer lr → %g", it, lr))
+			if abort != nil {
+				return nil, fmt.Errorf("meta: %s: %w", meta.ABMLL, abort)
+			}
 			continue
 		}
+		div.Accept()
 		theta, mo, vo = out[:2*na], out[2*na:4*na], out[4*na:6*na]
 		done++
-		e := stepEvent(ABMLL, "", "outer", it, m.opts.MetaSteps, lr, start)
+		e := kit.StepEvent(meta.ABMLL, "", "outer", it, m.opts.MetaSteps, lr, start)
 		e.SupportLoss, e.QueryLoss = events.F(sn), events.F(qn)
 		e.Message = fmt.Sprintf("objective %.4f  task KL %.4g  γ·global KL %.4g", obj, kl, glob)
 		env.Publish(e)
 	}
-	return &abmllArtifact{Mean: &models.Adapter{Config: init.Config, Params: paramsOf(names, theta[:na])},
-		Sigma: paramsOf(names, theta[na:]), Offset: m.opts.SigmaOffset}, nil
+	return &abmllArtifact{Mean: &models.Adapter{Config: init.Config, Params: kit.ParamsOf(names, theta[:na])},
+		Sigma: kit.ParamsOf(names, theta[na:]), Offset: m.opts.SigmaOffset}, nil
 }
 
-func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *tasks.Task, seed int64) (*Adapted, error) {
-	if err := checkEnv(env); err != nil {
+func (m *abmllMethod) Adapt(ctx context.Context, env *meta.Env, art meta.Artifact, task *tasks.Task, seed int64) (*meta.Adapted, error) {
+	if err := env.Check(); err != nil {
 		return nil, err
 	}
 	a, ok := art.(*abmllArtifact)
 	if !ok || a == nil {
-		return nil, fmt.Errorf("meta: %s needs its meta-trained artifact (got %T)", ABMLL, art)
+		return nil, fmt.Errorf("meta: %s needs its meta-trained artifact (got %T)", meta.ABMLL, art)
 	}
 	names := a.Mean.Params.Names()
 	mods, err := abmllModules(names)
@@ -439,7 +448,7 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 	baseNames := env.Model.Params.Names()
 	nb, na := len(baseNames), len(names)
 	theta := append(a.Mean.Params.Tensors(), a.Sigma.Tensors()...)
-	support := labelled(task.Splits.Train)
+	support := kit.Labelled(task.Splits.Train)
 	if len(support) == 0 {
 		return m.predict(ctx, env, ag, mods, a.Mean.Config, names, theta, seed)
 	}
@@ -449,7 +458,7 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 		base := models.Bind(baseNames, in[:nb])
 		phi, th := in[nb:nb+2*na], in[nb+2*na:nb+4*na]
 		k := nb + 4*na
-		rng, sb, qb := in[k], bindBatch(in[k+1:]), bindBatch(in[k+4:])
+		rng, sb, qb := in[k], train.BindBatch(in[k+1:]), train.BindBatch(in[k+4:])
 		tmF, tsF := split(th)
 		next, nll, kl, rng := ag.RefineStep(rng, phi, ag.Mean(tmF), ag.Sigma(tsF), deltaNLL(cfg, base, mods, sb))
 		nmF, _ := split(next)
@@ -460,7 +469,7 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 	if err != nil {
 		return nil, err
 	}
-	sb, qb, valEx := adaptBatches(env, task, support, seed)
+	sb, qb, valEx := kit.AdaptBatches(env, task, support, seed)
 	state, err := rngTensor(seed)
 	if err != nil {
 		return nil, err
@@ -473,20 +482,20 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 			return nil, err
 		}
 		start := time.Now()
-		out, err := exec.Exec(append(anys(baseT, phi, theta, []*tensors.Tensor{state}), anys(sb.tensors(), qb.tensors())...)...)
+		out, err := exec.Exec(append(kit.Anys(baseT, phi, theta, []*tensors.Tensor{state}), kit.Anys(sb.Tensors(), qb.Tensors())...)...)
 		if err != nil {
-			return nil, fmt.Errorf("meta: %s refinement step %d: %w", ABMLL, j, err)
+			return nil, fmt.Errorf("meta: %s refinement step %d: %w", meta.ABMLL, j, err)
 		}
 		state = out[2*na]
-		nll, kl, q := scalarF(out[2*na+1]), scalarF(out[2*na+2]), scalarF(out[2*na+3])
-		if scalarF(out[2*na+4]) != 1 || !finite(nll, kl, q) {
-			warn(env, ABMLL, task.Name, fmt.Sprintf("refinement step %d not finite; stopped at the previous step", j))
+		nll, kl, q := kit.ScalarF(out[2*na+1]), kit.ScalarF(out[2*na+2]), kit.ScalarF(out[2*na+3])
+		if kit.ScalarF(out[2*na+4]) != 1 || !kit.Finite(nll, kl, q) {
+			kit.Warn(env, meta.ABMLL, task.Name, fmt.Sprintf("refinement step %d not finite; stopped at the previous step", j))
 			break
 		}
 		phi = out[:2*na]
-		e := stepEvent(ABMLL, task.Name, "inner", j, steps, m.opts.InnerLR, start)
+		e := kit.StepEvent(meta.ABMLL, task.Name, "inner", j, steps, m.opts.InnerLR, start)
 		e.SupportLoss, e.QueryLoss = events.F(nll), events.F(q)
-		if acc, ok := quickAccuracy(ctx, env, &models.Adapter{Config: a.Mean.Config, Params: paramsOf(names, phi[:na])}, valEx); ok {
+		if acc, ok := kit.QuickAccuracy(ctx, env, &models.Adapter{Config: a.Mean.Config, Params: kit.ParamsOf(names, phi[:na])}, valEx); ok {
 			e.Accuracy = events.F(acc)
 		}
 		e.Message = fmt.Sprintf("KL %.4g", kl)
@@ -496,8 +505,8 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 	if err != nil {
 		return nil, err
 	}
-	if acc, ece, _, err := Evaluate(ctx, env, ad, valEx); err == nil {
-		env.Publish(events.Event{Kind: events.Log, Method: ABMLL, Task: task.Name,
+	if acc, ece, _, err := meta.Evaluate(ctx, env, ad, valEx); err == nil {
+		env.Publish(events.Event{Kind: events.Log, Method: meta.ABMLL, Task: task.Name,
 			Message: fmt.Sprintf("posterior (%s predictive) on val: accuracy %.3f, ECE %.3f", m.opts.Predict, acc, ece)})
 	}
 	return ad, nil
@@ -506,11 +515,11 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *t
 // predict turns posterior factors φ into what Evaluate runs: the
 // posterior-mean adapter ("mean"), or Samples draws of ΔW = μ + σ⊙ε as an
 // ensemble averaged by Vote "mean" (the Monte-Carlo predictive, "mc").
-func (m *abmllMethod) predict(ctx context.Context, env *Env, ag ABMLLGraph, mods []string, lora models.LoRAConfig, names []string, phi []*tensors.Tensor, seed int64) (*Adapted, error) {
+func (m *abmllMethod) predict(ctx context.Context, env *meta.Env, ag ABMLLGraph, mods []string, lora models.LoRAConfig, names []string, phi []*tensors.Tensor, seed int64) (*meta.Adapted, error) {
 	na := len(names)
-	mean := &models.Adapter{Config: lora, Params: paramsOf(names, phi[:na])}
+	mean := &models.Adapter{Config: lora, Params: kit.ParamsOf(names, phi[:na])}
 	if m.opts.Predict != "mc" {
-		return &Adapted{Adapter: mean}, nil
+		return &meta.Adapted{Adapter: mean}, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -519,12 +528,12 @@ func (m *abmllMethod) predict(ctx context.Context, env *Env, ag ABMLLGraph, mods
 	stats, err := ExecOnceN(env.Backend, func(f []*Node) []*Node {
 		muF, sigF := split(f)
 		return append(ag.Mean(muF), ag.Sigma(sigF)...)
-	}, anys(phi)...)
+	}, kit.Anys(phi)...)
 	if err != nil {
 		return nil, err
 	}
 	nm := len(mods)
-	rng := newRNG(seed, 0x6d63)
+	rng := kit.NewRNG(seed, 0x6d63)
 	R := 0
 	for _, t := range stats[:nm] {
 		d := t.Shape().Dimensions
@@ -544,7 +553,7 @@ func (m *abmllMethod) predict(ctx context.Context, env *Env, ag ABMLLGraph, mods
 		}
 		ens[s] = denseAdapter(lora, mods, deltas, dims, R)
 	}
-	return &Adapted{Adapter: mean, Ensemble: ens, Vote: VoteMean}, nil
+	return &meta.Adapted{Adapter: mean, Ensemble: ens, Vote: meta.VoteMean}, nil
 }
 
 // denseAdapter writes dense updates ΔW [out,in] per module as an exact LoRA
@@ -574,4 +583,8 @@ func denseAdapter(lora models.LoRAConfig, mods []string, deltas [][]float32, dim
 		p[mod+".lora_B"] = tensors.FromFlatDataAndDimensions(B, out, R)
 	}
 	return &models.Adapter{Config: cfg, Params: p}
+}
+
+func init() {
+	meta.Register(meta.ABMLL, func(o meta.Options) (meta.Method, error) { return &abmllMethod{opts: o.ABMLL}, nil })
 }

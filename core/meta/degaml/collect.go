@@ -1,4 +1,4 @@
-package meta
+package degaml
 
 import (
 	"context"
@@ -7,7 +7,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
+
 	"github.com/degaml/workbench/core/events"
+	"github.com/degaml/workbench/core/train"
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"
 )
@@ -39,7 +43,7 @@ func pickTasks(pool []*tasks.Task, n int, skip map[*tasks.Task]bool) []*tasks.Ta
 	bySuite := map[string][]*tasks.Task{}
 	var order []string
 	for _, t := range pool {
-		if skip[t] || len(labelled(t.Splits.Train)) == 0 {
+		if skip[t] || len(kit.Labelled(t.Splits.Train)) == 0 {
 			continue
 		}
 		if _, ok := bySuite[t.Suite]; !ok {
@@ -70,7 +74,8 @@ func pickTasks(pool []*tasks.Task, n int, skip map[*tasks.Task]bool) []*tasks.Ta
 // defined up to an invertible r×r mixing (BA = BM·M⁻¹A), so trajectories from
 // different inits live in different coordinates and averaging or regressing
 // them would be meaningless. It then encodes each task's unlabeled prompts.
-func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o DeGAMLOptions, spec EmbedSpec, method string) (*CheckpointSet, error) {
+// A trajectory found in cache (nil: none) is reused, one collected is added.
+func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o meta.DeGAMLOptions, spec EmbedSpec, method string, cache *Trajectories) (*CheckpointSet, error) {
 	picked := pickTasks(pool, o.CollectTasks, nil)
 	if len(picked) == 0 {
 		return nil, fmt.Errorf("degaml: no in-domain task with labelled train examples to collect checkpoints from")
@@ -90,12 +95,10 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 		// picked from (seeds come from its name), so pools that share tasks
 		// (the paper protocol's leave-one-suite-out pools) collect it once.
 		tseed := o.Seed + int64(fnv32(task.Name))
-		memoKey := fmt.Sprintf("%p|%+v|%s|%+v", r.env.Model, r.lora, task.Name, o.collectKey())
-		collectMemoMu.Lock()
-		memo := collectMemo[memoKey]
-		collectMemoMu.Unlock()
-		if memo != nil {
+		cacheKey := fmt.Sprintf("%+v|%s|%+v", r.lora, task.Name, collectKey(o))
+		if memo := cache.get(cacheKey); memo != nil {
 			ct := *memo
+			ct.Task = task
 			emb, err := r.EncodePrompts(ctx, ct.Prompts, spec, o.PromptMaxTokens)
 			if err != nil {
 				return nil, err
@@ -106,48 +109,45 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 			continue
 		}
 		ct := &CollectedTask{Task: task, ValAcc: -1}
-		rng := newRNG(tseed, 0xc011ec7)
-		tr := r.newLoRATrainer(init)
-		sup := labelled(task.Splits.Train)
-		for s := range total {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			start := time.Now()
-			lr := o.CollectPreLR
-			if s >= o.CollectPreSteps {
-				lr = o.CollectFineLR
-			}
-			b := r.lmBatchOf(sampleExamples(rng, sup, o.CollectBatch), true, 0)
-			loss, err := tr.Step(b, lr, 0)
-			if err != nil {
-				return nil, err
-			}
-			// Step/Total count over all tasks: the pipeline turns them into
-			// the stage's progress fraction.
-			ev := stepEvent(method, task.Name, "collect", ti*total+s+1, len(picked)*total, lr, start)
-			ev.Stage = "collect"
-			if finite(loss) {
-				ev.SupportLoss = events.F(loss)
-				ct.FinalLoss = loss
-			} else {
-				warn(r.env, method, task.Name, fmt.Sprintf("collect step %d: non-finite loss, step rejected", s+1))
-			}
-			r.env.Publish(ev)
-			done := s + 1
-			if done > o.CollectWarmup && ((done-o.CollectWarmup)%o.CollectEvery == 0 || done == total) {
-				ct.Steps = append(ct.Steps, done)
-				ct.Ckpts = append(ct.Ckpts, flattenAdapter(r.adNames, tr.Adapter()))
-			}
+		rng := kit.NewRNG(tseed, 0xc011ec7)
+		sup := kit.Labelled(task.Splits.Train)
+		ad := init.Clone()
+		checkpoint := func(done int) {
+			ct.Steps = append(ct.Steps, done)
+			ct.Ckpts = append(ct.Ckpts, flattenAdapter(r.adNames, ad))
+		}
+		_, err := train.Loop(ctx, r.loraStep, r.env.Model.Params, ad.Params, train.NewAdamState(ad.Params), train.LoopConfig{
+			Steps: total, Method: method, Task: task.Name, Phase: "collect", Publish: r.env.Publish,
+			Schedule: func(s int) float64 {
+				if s >= o.CollectPreSteps {
+					return o.CollectFineLR
+				}
+				return o.CollectPreLR
+			},
+			Batch: func(int) (*train.Batch, error) {
+				return r.lmBatchOf(kit.SampleExamples(rng, sup, o.CollectBatch), true, 0), nil
+			},
+			OnStep: func(s int, res train.StepResult, ev *events.Event) error {
+				// Step/Total count over all tasks: the pipeline turns them
+				// into the stage's progress fraction.
+				ev.Step, ev.Total, ev.Stage = ti*total+s+1, len(picked)*total, "collect"
+				ct.FinalLoss = res.Loss
+				if done := s + 1; done > o.CollectWarmup && ((done-o.CollectWarmup)%o.CollectEvery == 0 || done == total) {
+					checkpoint(done)
+				}
+				return nil
+			},
+		})
+		if err != nil {
+			return nil, err
 		}
 		if len(ct.Ckpts) == 0 { // warm-up longer than the run: keep the last state
-			ct.Steps = append(ct.Steps, total)
-			ct.Ckpts = append(ct.Ckpts, flattenAdapter(r.adNames, tr.Adapter()))
+			checkpoint(total)
 		}
-		ct.Prompts = promptSubset(unlabeled(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...)), o.PromptPool, tseed)
-		if val := labelled(task.Splits.Val); len(val) > 0 {
+		ct.Prompts = promptSubset(kit.Unlabeled(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...)), o.PromptPool, tseed)
+		if val := kit.Labelled(task.Splits.Val); len(val) > 0 {
 			// The collected LoRA's val accuracy: what the generator aims at.
-			acc, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: tr.Adapter()}, val)
+			acc, _, _, err := meta.Evaluate(ctx, r.env, &meta.Adapted{Adapter: ad}, val)
 			if err != nil {
 				return nil, err
 			}
@@ -161,32 +161,55 @@ func collectCheckpoints(ctx context.Context, r *dgRuntime, pool []*tasks.Task, o
 		}
 		ct.Emb = emb
 		set.Tasks = append(set.Tasks, ct)
-		keep := *ct
-		keep.Emb = nil
-		collectMemoMu.Lock()
-		collectMemo[memoKey] = &keep
-		collectMemoMu.Unlock()
+		cache.put(cacheKey, ct)
 	}
 	return set, nil
 }
 
-// collectMemo holds this process's collected trajectories by model, LoRA
-// shape, task and collection budget.
-var (
-	collectMemoMu sync.Mutex
-	collectMemo   = map[string]*CollectedTask{}
-)
+// Trajectories holds collected LoRA trajectories by LoRA shape, task and
+// collection budget for ONE base model: pools that share tasks (the paper
+// protocol's leave-one-suite-out pools) then collect each shared task once.
+// The pipeline keeps one per workbench; a nil *Trajectories keeps nothing.
+type Trajectories struct {
+	mu sync.Mutex
+	m  map[string]*CollectedTask
+}
+
+// NewTrajectories returns an empty cache.
+func NewTrajectories() *Trajectories { return &Trajectories{m: map[string]*CollectedTask{}} }
+
+func (c *Trajectories) get(key string) *CollectedTask {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+// put keeps ct without its prompt features (they depend on the EmbedSpec,
+// and are recomputed on reuse).
+func (c *Trajectories) put(key string, ct *CollectedTask) {
+	if c == nil {
+		return
+	}
+	keep := *ct
+	keep.Emb = nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[key] = &keep
+}
 
 // collectKey is what a collected trajectory depends on besides the task.
-func (o DeGAMLOptions) collectKey() [11]float64 {
+func collectKey(o meta.DeGAMLOptions) [11]float64 {
 	return [11]float64{float64(o.CollectPreSteps), o.CollectPreLR, float64(o.CollectFineSteps), o.CollectFineLR,
 		float64(o.CollectBatch), float64(o.CollectEvery), float64(o.CollectWarmup), float64(o.CollectInitSeed),
 		float64(o.Seed), float64(o.PromptPool), 0}
 }
 
-// ev0 is the progress event of a trajectory taken from the memo.
+// ev0 is the progress event of a trajectory taken from the cache.
 func ev0(method, task string, step, total int) events.Event {
-	ev := stepEvent(method, task, "collect", step, total, 0, time.Now())
+	ev := kit.StepEvent(method, task, "collect", step, total, 0, time.Now())
 	ev.Stage = "collect"
 	ev.Message = "trajectory reused from an earlier pool"
 	return ev

@@ -1,9 +1,13 @@
-package meta
+package abmll
 
 import (
 	"context"
 	"math"
 	"testing"
+
+	"github.com/degaml/workbench/core/meta/internal/metatest"
+
+	"github.com/degaml/workbench/core/meta"
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
@@ -19,7 +23,7 @@ func TestGaussianKLMatchesClosedForm(t *testing.T) {
 	for i := range muQ {
 		want += math.Log(sP[i]/sQ[i]) + (sQ[i]*sQ[i]+(muQ[i]-muP[i])*(muQ[i]-muP[i]))/(2*sP[i]*sP[i]) - 0.5
 	}
-	got, err := ExecOnce(testBackendMeta(t), func(a, b, c, d *Node) *Node {
+	got, err := ExecOnce(metatest.Backend(t), func(a, b, c, d *Node) *Node {
 		// Split into two "tensors" to check the sum over tensors too.
 		return Add(GaussianKL([]*Node{a}, []*Node{b}, []*Node{c}, []*Node{d}), GaussianKL([]*Node{c}, []*Node{d}, []*Node{c}, []*Node{d}))
 	}, muQ, sQ, muP, sP)
@@ -30,7 +34,7 @@ func TestGaussianKLMatchesClosedForm(t *testing.T) {
 		t.Errorf("KL = %.15f, closed form %.15f", g, want)
 	}
 	// KL(q‖q) = 0.
-	zero, err := ExecOnce(testBackendMeta(t), func(a, b *Node) *Node {
+	zero, err := ExecOnce(metatest.Backend(t), func(a, b *Node) *Node {
 		return GaussianKL([]*Node{a}, []*Node{b}, []*Node{a}, []*Node{b})
 	}, muQ, sQ)
 	if err != nil {
@@ -90,7 +94,7 @@ func TestABMLLELBOTermsHandComputed2x2(t *testing.T) {
 		t.Fatal(err)
 	}
 	const draws = 4000
-	out, err := ExecOnceN(testBackendMeta(t), func(in []*Node) []*Node {
+	out, err := ExecOnceN(metatest.Backend(t), func(in []*Node) []*Node {
 		th, ph := in[:4], in[4:8]
 		tmF, tsF := split(th)
 		pmF, psF := split(ph)
@@ -163,7 +167,7 @@ func TestABMLLObjectiveGradientFiniteDifference(t *testing.T) {
 		o, _, _, _, _ := ag.TaskObjective(in[4], in[:4], toyNLL(0), toyNLL(0.2))
 		return Add(o, ag.Global(in[:4]))
 	}
-	exec, err := NewExec(testBackendMeta(t), func(in []*Node) []*Node {
+	exec, err := NewExec(metatest.Backend(t), func(in []*Node) []*Node {
 		o := objective(in)
 		return append([]*Node{o}, Gradient(o, in[:4]...)...)
 	})
@@ -232,7 +236,7 @@ func TestABMLLFirstOrderWithoutRefinement(t *testing.T) {
 			in = append(in, tensors.FromFlatDataAndDimensions(append([]float64(nil), abmllToyTheta[i]...), abmllToyDims[i]...))
 		}
 		in = append(in, state)
-		out, err := ExecOnceN(testBackendMeta(t), func(x []*Node) []*Node {
+		out, err := ExecOnceN(metatest.Backend(t), func(x []*Node) []*Node {
 			o, _, _, _, _ := ag.TaskObjective(x[4], x[:4], toyNLL(0), query)
 			return Gradient(o, x[:4]...)
 		}, in...)
@@ -307,18 +311,18 @@ func TestABMLLMetaTrainAndAdapt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("meta-training run")
 	}
-	env := toyEnv(t, 2)
-	rec := &stepRecorder{}
-	env.Publish = rec.publish
-	m, err := New(ABMLL, Options{ABMLL: ABMLLOptions{MetaSteps: 4, TasksPerStep: 2, InnerSteps: 2, Predict: "mc", Samples: 3, OuterLR: 1e-2}})
+	env := metatest.ToyEnv(t, 2)
+	rec := &metatest.StepRecorder{}
+	env.Publish = rec.Publish
+	m, err := meta.New(meta.ABMLL, meta.Options{ABMLL: meta.ABMLLOptions{MetaSteps: 4, TasksPerStep: 2, InnerSteps: 2, Predict: "mc", Samples: 3, OuterLR: 1e-2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	art, err := m.MetaTrain(context.Background(), env, toyPool(4, 0))
+	art, err := m.MetaTrain(context.Background(), env, metatest.ToyPool(4, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(rec.steps["outer"]); n != 4 {
+	if n := len(rec.Steps["outer"]); n != 4 {
 		t.Fatalf("%d outer steps, want 4", n)
 	}
 	dir := t.TempDir()
@@ -329,19 +333,19 @@ func TestABMLLMetaTrainAndAdapt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	task := toyPool(1, 600)[0]
+	task := metatest.ToyPool(1, 600)[0]
 	ad, err := m.Adapt(context.Background(), env, art2, task, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	inner := rec.steps["inner"]
+	inner := rec.Steps["inner"]
 	if len(inner) != 2 || inner[1].SupportLoss == nil || inner[1].QueryLoss == nil || inner[1].Accuracy == nil {
 		t.Fatalf("inner events %+v", inner)
 	}
-	if len(ad.Ensemble) != 3 || ad.Vote != VoteMean {
+	if len(ad.Ensemble) != 3 || ad.Vote != meta.VoteMean {
 		t.Fatalf("mc prediction: %d members, vote %q", len(ad.Ensemble), ad.Vote)
 	}
-	acc, ece, probs, err := Evaluate(context.Background(), env, ad, task.Splits.Test)
+	acc, ece, probs, err := meta.Evaluate(context.Background(), env, ad, task.Splits.Test)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package meta
+package degaml
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
 
 	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/models"
@@ -38,7 +41,7 @@ func TestDeGAMLNanoBudget(t *testing.T) {
 	phase := map[string]time.Duration{}
 	last := time.Now()
 	var lastPhase string
-	env := &Env{Backend: dgBackend, Model: model,
+	env := &meta.Env{Backend: dgBackend, Model: model,
 		LoRA: models.LoRAConfig{Rank: 4, Alpha: 8, Targets: []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}},
 		Publish: func(e events.Event) {
 			if e.Stage != "" && e.Stage != lastPhase {
@@ -61,7 +64,7 @@ func TestDeGAMLNanoBudget(t *testing.T) {
 		}
 		evalTasks = append(evalTasks, f.Instance(0, 501, ""))
 	}
-	m := NewDeGAML(DeGAMLOptions{}, true)
+	m := NewDeGAML(meta.DeGAMLOptions{}, true)
 	start := time.Now()
 	art, err := m.MetaTrain(context.Background(), env, pool)
 	if err != nil {
@@ -69,19 +72,19 @@ func TestDeGAMLNanoBudget(t *testing.T) {
 	}
 	phase[lastPhase] += time.Since(last)
 	t.Logf("meta-training %.1fs, phases %v", time.Since(start).Seconds(), phase)
-	gen := NewDeGAML(DeGAMLOptions{}, false)
+	gen := NewDeGAML(meta.DeGAMLOptions{}, false)
 	for _, task := range evalTasks[:2] {
-		for _, mm := range []Method{gen, m} {
+		for _, mm := range []meta.Method{gen, m} {
 			s := time.Now()
 			ad, err := mm.Adapt(context.Background(), env, art, task, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			acc, _, _, err := Evaluate(context.Background(), env, ad, task.Splits.Test)
+			acc, _, _, err := meta.Evaluate(context.Background(), env, ad, task.Splits.Test)
 			if err != nil {
 				t.Fatal(err)
 			}
-			base, _, _, _ := Evaluate(context.Background(), env, &Adapted{}, task.Splits.Test)
+			base, _, _, _ := meta.Evaluate(context.Background(), env, &meta.Adapted{}, task.Splits.Test)
 			why := ""
 			if ad.Chosen != nil {
 				why = ad.Chosen.Family + " " + ad.Chosen.Why
@@ -115,7 +118,7 @@ func TestGeneratorDecodersNano(t *testing.T) {
 		t.Fatal(err)
 	}
 	model := &models.Model{Config: ck.Config, Params: ck.Weights, Tokenizer: tokenizer.NewByte()}
-	env := &Env{Backend: dgBackend, Model: model,
+	env := &meta.Env{Backend: dgBackend, Model: model,
 		LoRA: models.LoRAConfig{Rank: 4, Alpha: 8, Targets: []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}},
 		Publish: func(e events.Event) {
 			if e.Kind == events.Log || e.Kind == events.Warning {
@@ -138,8 +141,8 @@ func TestGeneratorDecodersNano(t *testing.T) {
 			evalTasks = append(evalTasks, f.Instance(0, i, ""))
 		}
 	}
-	o := DeGAMLOptions{CollectTasks: nTasks}.withDefaults()
-	m := &degamlMethod{name: DeGAMLGen, opts: o}
+	o := meta.DeGAMLOptions{CollectTasks: nTasks}.WithDefaults()
+	m := &degamlMethod{name: meta.DeGAMLGen, opts: o}
 	r, err := newDGRuntime(env)
 	if err != nil {
 		t.Fatal(err)
@@ -149,14 +152,14 @@ func TestGeneratorDecodersNano(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, DeGAMLGen)
+	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, meta.DeGAMLGen, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("collected %d tasks × %d checkpoints in %.0fs (mean collected-LoRA val acc %.3f)", len(set.Tasks), len(set.Tasks[0].Ckpts),
 		time.Since(start).Seconds(), meanOf(set, func(c *CollectedTask) float64 { return c.ValAcc }))
 	gens := map[string]*Generator{}
-	for _, dec := range []string{GenRidge, GenHC} {
+	for _, dec := range []string{meta.GenRidge, meta.GenHC} {
 		m.opts.GenDecoder = dec
 		s := time.Now()
 		art, err := m.trainGen(context.Background(), r, set, spec)
@@ -168,27 +171,27 @@ func TestGeneratorDecodersNano(t *testing.T) {
 	}
 	var sumBase, sumMean, sumRidge, sumHC float64
 	for _, task := range evalTasks {
-		prompts := unlabeled(append(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...), task.Splits.Test...))
+		prompts := kit.Unlabeled(append(append(append([]tasks.Example(nil), task.Splits.Train...), task.Splits.Val...), task.Splits.Test...))
 		emb, err := r.EncodePrompts(context.Background(), promptSubset(prompts, o.PromptPool, 1), spec, o.PromptMaxTokens)
 		if err != nil {
 			t.Fatal(err)
 		}
 		acc := func(ad *models.Adapter) float64 {
-			a, _, _, err := Evaluate(context.Background(), env, &Adapted{Adapter: ad}, task.Splits.Test)
+			a, _, _, err := meta.Evaluate(context.Background(), env, &meta.Adapted{Adapter: ad}, task.Splits.Test)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return a
 		}
-		gr, err := gens[GenRidge].Generate(env.Backend, emb, newRNG(1, 0x6e))
+		gr, err := gens[meta.GenRidge].Generate(env.Backend, emb, kit.NewRNG(1, 0x6e))
 		if err != nil {
 			t.Fatal(err)
 		}
-		gh, err := gens[GenHC].Generate(env.Backend, emb, newRNG(1, 0x6e))
+		gh, err := gens[meta.GenHC].Generate(env.Backend, emb, kit.NewRNG(1, 0x6e))
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, mn, ar, ah := acc(nil), acc(gens[GenRidge].MeanAdapter()), acc(gr), acc(gh)
+		b, mn, ar, ah := acc(nil), acc(gens[meta.GenRidge].MeanAdapter()), acc(gr), acc(gh)
 		t.Logf("%-16s test acc: base %.3f  mean ckpt %.3f  ridge %.3f  hc %.3f", task.Name, b, mn, ar, ah)
 		sumBase, sumMean, sumRidge, sumHC = sumBase+b, sumMean+mn, sumRidge+ar, sumHC+ah
 	}

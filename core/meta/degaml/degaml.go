@@ -1,19 +1,21 @@
-package meta
+package degaml
 
 import (
 	"bytes"
 	"context"
 	"encoding/gob"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -34,33 +36,33 @@ import (
 // validation split. Test answers are never read.
 
 func init() {
-	register(DeGAMLGen, func(o Options) (Method, error) {
-		return &degamlMethod{name: DeGAMLGen, opts: o.DeGAML.withDefaults()}, nil
+	meta.Register(meta.DeGAMLGen, func(o meta.Options) (meta.Method, error) {
+		return &degamlMethod{name: meta.DeGAMLGen, opts: o.DeGAML.WithDefaults()}, nil
 	})
-	register(DeGAML, func(o Options) (Method, error) {
-		return &degamlMethod{name: DeGAML, opts: o.DeGAML.withDefaults()}, nil
+	meta.Register(meta.DeGAML, func(o meta.Options) (meta.Method, error) {
+		return &degamlMethod{name: meta.DeGAML, opts: o.DeGAML.WithDefaults()}, nil
 	})
 }
 
 // NewDeGAML returns the degaml (decoupled=true) or degaml-gen method.
-func NewDeGAML(o DeGAMLOptions, decoupled bool) Method {
-	name := DeGAMLGen
+func NewDeGAML(o meta.DeGAMLOptions, decoupled bool) meta.Method {
+	name := meta.DeGAMLGen
 	if decoupled {
-		name = DeGAML
+		name = meta.DeGAML
 	}
-	return &degamlMethod{name: name, opts: o.withDefaults()}
+	return &degamlMethod{name: name, opts: o.WithDefaults()}
 }
 
 type degamlMethod struct {
 	name string
-	opts DeGAMLOptions
+	opts meta.DeGAMLOptions
 }
 
 func (m *degamlMethod) Name() string { return m.name }
 
 // DeGAMLArtifact is what DeGAML meta-training learns.
 type DeGAMLArtifact struct {
-	Options  DeGAMLOptions
+	Options  meta.DeGAMLOptions
 	Gen      *Generator
 	Report   GenReport
 	Policy   *Policy // nil for degaml-gen
@@ -70,7 +72,7 @@ type DeGAMLArtifact struct {
 // degamlFile is the on-disk form (gob): plain slices only.
 type degamlFile struct {
 	Version    int
-	Options    DeGAMLOptions
+	Options    meta.DeGAMLOptions
 	LoRA       models.LoRAConfig
 	Names      []string
 	Shapes     [][]int
@@ -151,94 +153,108 @@ func LoadDeGAMLArtifact(dir string) (*DeGAMLArtifact, error) {
 	return a, nil
 }
 
-func (m *degamlMethod) LoadArtifact(dir string) (Artifact, error) {
+func (m *degamlMethod) LoadArtifact(dir string) (meta.Artifact, error) {
 	a, err := LoadDeGAMLArtifact(dir)
 	if err != nil {
 		return nil, err
 	}
-	if m.name == DeGAML && a.Policy == nil {
+	if m.name == meta.DeGAML && a.Policy == nil {
 		return nil, fmt.Errorf("degaml: %s holds a generator-only (degaml-gen) artifact; degaml needs a trained policy", dir)
 	}
 	return a, nil
 }
 
-// genMemo shares the generalization module between degaml-gen and degaml
-// within one process: both run the same collection and generator training,
-// which is the most expensive part of DeGAML's meta-training.
-var (
-	genMemoMu sync.Mutex
-	genMemo   = map[string]*DeGAMLArtifact{}
-)
-
-func genMemoKey(env *Env, pool []*tasks.Task, o DeGAMLOptions) string {
-	h := fnv.New64a()
-	for _, t := range pool {
-		fmt.Fprintf(h, "%s|%d|%d;", t.Name, len(t.Splits.Train), len(t.Splits.Val))
-	}
-	// The policy knobs do not change G: zero them out of the key.
+// GeneratorOptions are the options the generalization module depends on:
+// o without the policy's knobs. Two option sets with the same
+// GeneratorOptions train the same generator (a cache key of the generator
+// stage).
+func GeneratorOptions(o meta.DeGAMLOptions) meta.DeGAMLOptions {
+	o = o.WithDefaults()
 	o.PolicyTasks, o.PolicyIterations, o.PolicyHypotheses, o.PolicyMinPerFamily = 0, 0, 0, 0
 	o.PolicyFeatureDim, o.PolicyEpochs, o.PolicyLR, o.PolicyL2, o.AdaptTopK = 0, 0, 0, 0, 0
-	return fmt.Sprintf("%p|%p|%+v|%+v|%x", env.Model, env.Backend, env.LoRA, o, h.Sum64())
+	return o
 }
 
-func (m *degamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task) (Artifact, error) {
-	o := m.opts
+// TrainGenerator is DeGAML's first meta-training stage, shared by degaml-gen
+// and degaml: it collects LoRA trajectories on the pool's in-domain tasks and
+// fits the generalization module G on them. Its artifact (no policy) is all
+// degaml-gen learns, and what degaml's policy training starts from
+// (FromGenerator). method labels the events; trajectories (nil: none) shares
+// collected trajectories between pools.
+func TrainGenerator(ctx context.Context, env *meta.Env, pool []*tasks.Task, o meta.DeGAMLOptions, method string, trajectories *Trajectories) (*DeGAMLArtifact, error) {
+	m := &degamlMethod{name: method, opts: o.WithDefaults()}
+	o = m.opts
 	r, err := newDGRuntime(env)
 	if err != nil {
 		return nil, err
 	}
-	key := genMemoKey(env, pool, o)
-	genMemoMu.Lock()
-	memo := genMemo[key]
-	genMemoMu.Unlock()
-	var art *DeGAMLArtifact
-	var collected *CheckpointSet
-	if memo != nil {
-		art = &DeGAMLArtifact{Options: o, Gen: memo.Gen, Report: memo.Report}
-		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator", Message: "reusing the generator trained earlier in this process"})
-	} else {
-		spec, err := r.embedSpecFor(o)
-		if err != nil {
-			return nil, err
-		}
-		start := time.Now()
-		collected, err = collectCheckpoints(ctx, r, pool, o, spec, m.name)
-		if err != nil {
-			return nil, err
-		}
-		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "collect",
-			Message: fmt.Sprintf("collected %d trajectories (%d checkpoints each from one shared init; mean final loss %.3f, mean val acc %.3f) in %.1fs",
-				len(collected.Tasks), len(collected.Tasks[0].Ckpts), meanOf(collected, func(c *CollectedTask) float64 { return c.FinalLoss }),
-				meanOf(collected, func(c *CollectedTask) float64 { return c.ValAcc }), time.Since(start).Seconds())})
-		start = time.Now()
-		art, err = m.trainGen(ctx, r, collected, spec)
-		if err != nil {
-			return nil, err
-		}
-		env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator",
-			Message: fmt.Sprintf("%s (%.1fs)", art.Report.Summary(), time.Since(start).Seconds())})
-		if art.Report.CollapsedMean {
-			warn(env, m.name, "", "generator: validation kept the mean checkpoint — every generated adapter is the same whatever the prompts")
-		}
-		genMemoMu.Lock()
-		genMemo[key] = art
-		genMemoMu.Unlock()
-	}
-	if m.name == DeGAMLGen {
-		return &DeGAMLArtifact{Options: o, Gen: art.Gen, Report: art.Report}, nil
-	}
-	skip := map[*tasks.Task]bool{}
-	if collected != nil {
-		for _, ct := range collected.Tasks {
-			skip[ct.Task] = true
-		}
-	} else {
-		for _, t := range pickTasks(pool, o.CollectTasks, nil) {
-			skip[t] = true
-		}
+	spec, err := r.embedSpecFor(o)
+	if err != nil {
+		return nil, err
 	}
 	start := time.Now()
-	out := &DeGAMLArtifact{Options: o, Gen: art.Gen, Report: art.Report, ProjSeed: o.Seed + 101}
+	collected, err := collectCheckpoints(ctx, r, pool, o, spec, m.name, trajectories)
+	if err != nil {
+		return nil, err
+	}
+	env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "collect",
+		Message: fmt.Sprintf("collected %d trajectories (%d checkpoints each from one shared init; mean final loss %.3f, mean val acc %.3f) in %.1fs",
+			len(collected.Tasks), len(collected.Tasks[0].Ckpts), meanOf(collected, func(c *CollectedTask) float64 { return c.FinalLoss }),
+			meanOf(collected, func(c *CollectedTask) float64 { return c.ValAcc }), time.Since(start).Seconds())})
+	start = time.Now()
+	art, err := m.trainGen(ctx, r, collected, spec)
+	if err != nil {
+		return nil, err
+	}
+	env.Publish(events.Event{Kind: events.Log, Method: m.name, Stage: "generator",
+		Message: fmt.Sprintf("%s (%.1fs)", art.Report.Summary(), time.Since(start).Seconds())})
+	if art.Report.CollapsedMean {
+		kit.Warn(env, m.name, "", "generator: validation kept the mean checkpoint — every generated adapter is the same whatever the prompts")
+	}
+	return &DeGAMLArtifact{Options: o, Gen: art.Gen, Report: art.Report}, nil
+}
+
+// FromGenerator is meta-training that starts from the generator stage's
+// artifact (TrainGenerator with the same pool and GeneratorOptions):
+// degaml-gen has nothing more to learn, degaml trains its policy. The
+// registered degaml-gen and degaml methods implement it; MetaTrain is
+// TrainGenerator followed by MetaTrainFrom.
+type FromGenerator interface {
+	meta.Method
+	MetaTrainFrom(ctx context.Context, env *meta.Env, gen *DeGAMLArtifact, pool []*tasks.Task) (meta.Artifact, error)
+}
+
+func (m *degamlMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*tasks.Task) (meta.Artifact, error) {
+	gen, err := TrainGenerator(ctx, env, pool, m.opts, m.name, nil)
+	if err != nil {
+		return nil, err
+	}
+	return m.MetaTrainFrom(ctx, env, gen, pool)
+}
+
+func (m *degamlMethod) MetaTrainFrom(ctx context.Context, env *meta.Env, gen *DeGAMLArtifact, pool []*tasks.Task) (meta.Artifact, error) {
+	o := m.opts
+	if gen == nil || gen.Gen == nil {
+		return nil, fmt.Errorf("%s: meta-training needs the generator stage's artifact", m.name)
+	}
+	if !reflect.DeepEqual(GeneratorOptions(gen.Options), GeneratorOptions(o)) {
+		return nil, fmt.Errorf("%s: the generator was trained with other options", m.name)
+	}
+	if m.name == meta.DeGAMLGen {
+		return &DeGAMLArtifact{Options: o, Gen: gen.Gen, Report: gen.Report}, nil
+	}
+	r, err := newDGRuntime(env)
+	if err != nil {
+		return nil, err
+	}
+	// The policy learns on tasks collection did not use (collection picks
+	// the same tasks of this pool again).
+	skip := map[*tasks.Task]bool{}
+	for _, t := range pickTasks(pool, o.CollectTasks, nil) {
+		skip[t] = true
+	}
+	start := time.Now()
+	out := &DeGAMLArtifact{Options: o, Gen: gen.Gen, Report: gen.Report, ProjSeed: o.Seed + 101}
 	if out.Policy, err = m.trainPolicy(ctx, r, out, pool, skip); err != nil {
 		return nil, err
 	}
@@ -271,7 +287,7 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 	var g *Generator
 	var rep GenReport
 	switch o.GenDecoder {
-	case GenHC:
+	case meta.GenHC:
 		g = newGenerator(set.LoRA, set.Names, set.Shapes, spec.Dim(), o.PromptBatch, o.GenKernel, o.GenChannels, o.Seed)
 		g.Embed = spec
 		var err error
@@ -290,11 +306,11 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 		ro := ridgeOpts{Folds: o.GenFolds, StdFloor: o.GenStdFloor, Weighting: o.GenWeighting}
 		g = skeleton()
 		cv := fitRidge(g, d, rd, trainIdx, ro)
-		rep = GenReport{Decoder: GenRidge, Tasks: len(trainIdx), Lambda: cv.Rel, Folds: max(1, min(o.GenFolds, len(trainIdx))),
+		rep = GenReport{Decoder: meta.GenRidge, Tasks: len(trainIdx), Lambda: cv.Rel, Folds: max(1, min(o.GenFolds, len(trainIdx))),
 			ValTasks: len(trainIdx), ValMSE: cv.MSEBest, ValMSEMean: cv.MSEMean, CollapsedMean: math.IsInf(cv.Rel, 1),
-			HeldOutTasks: len(heldIdx), Select: GenSelectMSE,
+			HeldOutTasks: len(heldIdx), Select: meta.GenSelectMSE,
 			ValAccGen: -1, ValAccMean: -1, ValAccOracle: -1, HeldOutGenAcc: -1, HeldOutMeanAcc: -1}
-		if o.GenSelect == GenSelectAccuracy && len(trainIdx) >= 2 {
+		if o.GenSelect == meta.GenSelectAccuracy && len(trainIdx) >= 2 {
 			accs, oracle, err := m.ridgeAccuracyCV(ctx, r, set, d, rd, trainIdx, ro, skeleton)
 			if err != nil {
 				return nil, err
@@ -308,7 +324,7 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 			}
 			rel := ridgeAccuracyGrid[best]
 			fitRidgeAt(g, d, rd, trainIdx, ro, rel)
-			rep.Select, rep.Lambda, rep.CollapsedMean = GenSelectAccuracy, rel, math.IsInf(rel, 1)
+			rep.Select, rep.Lambda, rep.CollapsedMean = meta.GenSelectAccuracy, rel, math.IsInf(rel, 1)
 			rep.ValMSE = cv.MSE[slices.Index(ridgeLambdaGrid, rel)]
 			rep.ValAccGen, rep.ValAccMean, rep.ValAccOracle = accs[best], accs[inf], oracle
 		} else if len(trainIdx) >= 2 {
@@ -330,7 +346,7 @@ func (m *degamlMethod) trainGen(ctx context.Context, r *dgRuntime, set *Checkpoi
 		}
 		for _, t := range heldIdx {
 			rep.HeldOutMSE0 += weightMSE(g.OutMean, d.Ckpts[t], g.OutScale) / float64(len(heldIdx))
-			pred := g.ridgePredict(batchMean(d.Emb[t], samplePromptBatch(newRNG(o.Seed, uint64(t)), len(d.Emb[t]), g.P)))
+			pred := g.ridgePredict(batchMean(d.Emb[t], samplePromptBatch(kit.NewRNG(o.Seed, uint64(t)), len(d.Emb[t]), g.P)))
 			rep.HeldOutMSE += weightMSE(pred, d.Ckpts[t], g.OutScale) / float64(len(heldIdx))
 		}
 	}
@@ -374,23 +390,23 @@ func (m *degamlMethod) ridgeAccuracyCV(ctx context.Context, r *dgRuntime, set *C
 			fitRidgeAt(subs[i], d, rd, rest, ro, rel)
 		}
 		for _, t := range fold {
-			val := labelled(set.Tasks[t].Task.Splits.Val)
+			val := kit.Labelled(set.Tasks[t].Task.Splits.Val)
 			if len(val) == 0 {
 				continue
 			}
 			for i, g := range subs {
-				ad, err := g.Generate(r.env.Backend, d.Emb[t], newRNG(m.opts.Seed, uint64(t)))
+				ad, err := g.Generate(r.env.Backend, d.Emb[t], kit.NewRNG(m.opts.Seed, uint64(t)))
 				if err != nil {
 					return nil, -1, err
 				}
-				a, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: ad}, val)
+				a, _, _, err := meta.Evaluate(ctx, r.env, &meta.Adapted{Adapter: ad}, val)
 				if err != nil {
 					return nil, -1, err
 				}
 				accs[i] += a
 			}
 			if rm := ev.regimeMean(t, rest); rm != nil {
-				a, _, _, err := Evaluate(ctx, r.env, &Adapted{Adapter: subs[0].adapterFromFlat(rm)}, val)
+				a, _, _, err := meta.Evaluate(ctx, r.env, &meta.Adapted{Adapter: subs[0].adapterFromFlat(rm)}, val)
 				if err != nil {
 					return nil, -1, err
 				}
@@ -478,25 +494,25 @@ func (e *genEvaluator) run(ctx context.Context, what string) (gen, mean, oracle 
 	var n, no int
 	for i, j := range e.jobs {
 		ct := e.set.Tasks[j.task]
-		val := labelled(ct.Task.Splits.Val)
+		val := kit.Labelled(ct.Task.Splits.Val)
 		if len(val) == 0 {
 			continue
 		}
-		ad, err := j.g.Generate(e.r.env.Backend, e.d.Emb[j.task], newRNG(e.seed, uint64(j.task)))
+		ad, err := j.g.Generate(e.r.env.Backend, e.d.Emb[j.task], kit.NewRNG(e.seed, uint64(j.task)))
 		if err != nil {
 			return gen, mean, oracle, err
 		}
-		ag, _, _, err := Evaluate(ctx, e.r.env, &Adapted{Adapter: ad}, val)
+		ag, _, _, err := meta.Evaluate(ctx, e.r.env, &meta.Adapted{Adapter: ad}, val)
 		if err != nil {
 			return gen, mean, oracle, err
 		}
-		am, _, _, err := Evaluate(ctx, e.r.env, &Adapted{Adapter: j.g.MeanAdapter()}, val)
+		am, _, _, err := meta.Evaluate(ctx, e.r.env, &meta.Adapted{Adapter: j.g.MeanAdapter()}, val)
 		if err != nil {
 			return gen, mean, oracle, err
 		}
 		msg := fmt.Sprintf("%s task: val accuracy generated %.3f, mean checkpoint %.3f", what, ag, am)
 		if rm := e.regimeMean(j.task, j.fit); rm != nil {
-			ao, _, _, err := Evaluate(ctx, e.r.env, &Adapted{Adapter: j.g.adapterFromFlat(rm)}, val)
+			ao, _, _, err := meta.Evaluate(ctx, e.r.env, &meta.Adapted{Adapter: j.g.adapterFromFlat(rm)}, val)
 			if err != nil {
 				return gen, mean, oracle, err
 			}
@@ -539,17 +555,17 @@ type taskState struct {
 // validation prompts (label-free), and a bias.
 func (m *degamlMethod) prepareTask(ctx context.Context, r *dgRuntime, art *DeGAMLArtifact, task *tasks.Task, prompts []tasks.Example, seed int64) (*taskState, error) {
 	o := art.Options
-	ts := &taskState{task: task, prompts: unlabeled(prompts), support: labelled(task.Splits.Train), val: labelled(task.Splits.Val)}
+	ts := &taskState{task: task, prompts: kit.Unlabeled(prompts), support: kit.Labelled(task.Splits.Train), val: kit.Labelled(task.Splits.Val)}
 	var err error
 	if ts.emb, err = r.EncodePrompts(ctx, promptSubset(ts.prompts, o.PromptPool, seed), art.Gen.Embed, o.PromptMaxTokens); err != nil {
 		return nil, err
 	}
-	if ts.gen, err = art.Gen.Generate(r.env.Backend, ts.emb, newRNG(seed, 0x6e)); err != nil {
+	if ts.gen, err = art.Gen.Generate(r.env.Backend, ts.emb, kit.NewRNG(seed, 0x6e)); err != nil {
 		return nil, err
 	}
 	if len(ts.val) > 0 {
 		var probs [][]float64
-		ts.genAcc, _, probs, err = Evaluate(ctx, r.env, &Adapted{Adapter: ts.gen}, ts.val)
+		ts.genAcc, _, probs, err = meta.Evaluate(ctx, r.env, &meta.Adapted{Adapter: ts.gen}, ts.val)
 		if err != nil {
 			return nil, err
 		}
@@ -562,7 +578,7 @@ func (m *degamlMethod) prepareTask(ctx context.Context, r *dgRuntime, art *DeGAM
 // policyFeatures builds φ = [P·mean(standardized emb) (d), conf, entropy, 1].
 func policyFeatures(art *DeGAMLArtifact, emb [][]float32, conf, ent float64) []float64 {
 	g := art.Gen
-	d := art.Options.withDefaults().PolicyFeatureDim
+	d := art.Options.WithDefaults().PolicyFeatureDim
 	mean := make([]float64, g.H)
 	for _, e := range emb {
 		for h := range g.H {
@@ -582,23 +598,23 @@ func policyFeatures(art *DeGAMLArtifact, emb [][]float32, conf, ent float64) []f
 }
 
 // execHypothesis runs one hypothesis starting from adapter cur.
-func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *DeGAMLArtifact, ts *taskState, cur *models.Adapter, h Hypothesis, seed int64) (*Adapted, error) {
+func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *DeGAMLArtifact, ts *taskState, cur *models.Adapter, h Hypothesis, seed int64) (*meta.Adapted, error) {
 	o := art.Options
 	fc := famCtx{method: m.name, task: ts.task.Name, publish: r.env.Publish}
-	rng := newRNG(seed, 0x4e5)
+	rng := kit.NewRNG(seed, 0x4e5)
 	switch h.Family {
 	case FamTTT:
 		ad, err := r.TTT(ctx, fc, cur, ts.prompts, int(h.Params["steps"]), int(h.Params["batch"]), h.Params["lr"], o.TTTWD, o.PromptMaxTokens, seed)
 		if err != nil {
 			return nil, err
 		}
-		return &Adapted{Adapter: ad}, nil
+		return &meta.Adapted{Adapter: ad}, nil
 	case FamSLOT:
-		delta, err := r.SLOT(ctx, fc, cur, shuffledCopy(rng, ts.prompts), int(h.Params["steps"]), h.Params["lr"], o.SlotWD, o.SlotMaxPrompts, o.PromptMaxTokens)
+		delta, err := r.SLOT(ctx, fc, cur, kit.ShuffledCopy(rng, ts.prompts), int(h.Params["steps"]), h.Params["lr"], o.SlotWD, o.SlotMaxPrompts, o.PromptMaxTokens)
 		if err != nil {
 			return nil, err
 		}
-		return &Adapted{Adapter: cur, SlotDelta: delta}, nil
+		return &meta.Adapted{Adapter: cur, SlotDelta: delta}, nil
 	case FamTTS:
 		k := int(h.Params["k"])
 		members := []*models.Adapter{cur}
@@ -609,13 +625,13 @@ func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *De
 				return nil, err
 			}
 			members = append(members, ad)
-			fc.publish(stepEvent(m.name, ts.task.Name, FamTTS, i+1, k, 0, start))
+			fc.publish(kit.StepEvent(m.name, ts.task.Name, FamTTS, i+1, k, 0, start))
 		}
-		vote := VoteMajority
+		vote := meta.VoteMajority
 		if h.Params["maxconf"] > 0 {
-			vote = VoteMaxConf
+			vote = meta.VoteMaxConf
 		}
-		return &Adapted{Ensemble: members, Vote: vote}, nil
+		return &meta.Adapted{Ensemble: members, Vote: vote}, nil
 	case FamMix:
 		start := time.Now()
 		other, err := art.Gen.Generate(r.env.Backend, ts.emb, rng)
@@ -623,19 +639,19 @@ func (m *degamlMethod) execHypothesis(ctx context.Context, r *dgRuntime, art *De
 			return nil, err
 		}
 		mixed := MixDeltaAdapters(cur, other, h.Params["lambda"])
-		if o.MixMode == MixFactors && cur.Config.Rank == other.Config.Rank {
+		if o.MixMode == meta.MixFactors && cur.Config.Rank == other.Config.Rank {
 			// (a carried delta-mixed adapter has a larger rank: factors
 			// cannot be interpolated, the delta variant is used instead)
 			mixed = MixAdapters(cur, other, h.Params["lambda"])
 		}
-		fc.publish(stepEvent(m.name, ts.task.Name, FamMix, 1, 1, 0, start))
-		return &Adapted{Adapter: mixed}, nil
+		fc.publish(kit.StepEvent(m.name, ts.task.Name, FamMix, 1, 1, 0, start))
+		return &meta.Adapted{Adapter: mixed}, nil
 	case FamSFT:
 		ad, err := r.SFT(ctx, fc, cur, ts.support, int(h.Params["steps"]), max(1, int(h.Params["batch"])), h.Params["lr"], o.PromptMaxTokens, seed)
 		if err != nil {
 			return nil, err
 		}
-		return &Adapted{Adapter: ad}, nil
+		return &meta.Adapted{Adapter: ad}, nil
 	}
 	return nil, fmt.Errorf("degaml: unknown hypothesis family %q", h.Family)
 }
@@ -650,7 +666,7 @@ func cloneParams(p map[string]float64) map[string]float64 {
 
 // publishHyp reports a hypothesis; stage is "policy" during meta-training
 // and "" at adaptation time.
-func (m *degamlMethod) publishHyp(env *Env, stage, task string, step int, info events.HypothesisInfo) {
+func (m *degamlMethod) publishHyp(env *meta.Env, stage, task string, step int, info events.HypothesisInfo) {
 	env.Publish(events.Event{Kind: events.Hypothesis, Method: m.name, Task: task, Stage: stage, Phase: info.Family, Step: step, Hyp: &info})
 }
 
@@ -659,13 +675,13 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 	o := art.Options
 	var cands []*tasks.Task
 	for _, t := range pickTasks(pool, len(pool), skip) {
-		if len(labelled(t.Splits.Val)) > 0 {
+		if len(kit.Labelled(t.Splits.Val)) > 0 {
 			cands = append(cands, t)
 		}
 	}
 	if len(cands) == 0 { // tiny pools: reuse the collected tasks
 		for _, t := range pickTasks(pool, len(pool), nil) {
-			if len(labelled(t.Splits.Val)) > 0 {
+			if len(kit.Labelled(t.Splits.Val)) > 0 {
 				cands = append(cands, t)
 			}
 		}
@@ -690,7 +706,7 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 	// Progress of the "policy" stage counts executed hypotheses.
 	done, totalHyps := 0, o.PolicyIterations*len(cands)*min(max(o.PolicyHypotheses, len(Families)*o.PolicyMinPerFamily), len(hyps))
 	co := &coevolution{cur: cur, curAcc: curAcc}
-	exec := func(ctx context.Context, it, t, hi int, start *models.Adapter) (*Adapted, float64, error) {
+	exec := func(ctx context.Context, it, t, hi int, start *models.Adapter) (*meta.Adapted, float64, error) {
 		ts := states[t]
 		ad, err := m.execHypothesis(ctx, r, art, ts, start, hyps[hi], o.Seed+int64(1000*it+100*t+hi))
 		if err != nil {
@@ -698,7 +714,7 @@ func (m *degamlMethod) trainPolicy(ctx context.Context, r *dgRuntime, art *DeGAM
 		}
 		// VALIDATION accuracy: test items are never touched during training
 		// (the public code's leak, fixed).
-		acc, _, _, err := Evaluate(ctx, r.env, ad, ts.val)
+		acc, _, _, err := meta.Evaluate(ctx, r.env, ad, ts.val)
 		return ad, acc, err
 	}
 	report := func(it, t int, h Hypothesis, acc, startAcc, reward float64, tie, carried bool) {
@@ -756,7 +772,7 @@ func (c *coevolution) familySummary() string {
 
 // hypExec executes hypothesis hi of task t from adapter start and returns
 // the result and its validation accuracy.
-type hypExec func(ctx context.Context, it, t, hi int, start *models.Adapter) (*Adapted, float64, error)
+type hypExec func(ctx context.Context, it, t, hi int, start *models.Adapter) (*meta.Adapted, float64, error)
 
 // hypReport is told every judged hypothesis (carried = the co-evolution
 // step's re-announcement of the carried one).
@@ -825,12 +841,12 @@ func (c *coevolution) runner(hyps []Hypothesis, exec hypExec, report hypReport) 
 	}
 }
 
-func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *tasks.Task, seed int64) (*Adapted, error) {
+func (m *degamlMethod) Adapt(ctx context.Context, env *meta.Env, a meta.Artifact, task *tasks.Task, seed int64) (*meta.Adapted, error) {
 	art, ok := a.(*DeGAMLArtifact)
 	if !ok || art == nil || art.Gen == nil {
 		return nil, fmt.Errorf("%s: needs a DeGAML artifact, got %T", m.name, a)
 	}
-	if m.name == DeGAML && art.Policy == nil {
+	if m.name == meta.DeGAML && art.Policy == nil {
 		return nil, fmt.Errorf("degaml: the artifact has no policy (trained as degaml-gen)")
 	}
 	r, err := newDGRuntime(env)
@@ -848,18 +864,18 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 	prompts = append(prompts, task.Splits.Train...)
 	prompts = append(prompts, task.Splits.Val...)
 	prompts = append(prompts, task.Splits.Test...)
-	if m.name == DeGAMLGen {
-		ts := &taskState{task: task, prompts: unlabeled(prompts)}
+	if m.name == meta.DeGAMLGen {
+		ts := &taskState{task: task, prompts: kit.Unlabeled(prompts)}
 		if ts.emb, err = r.EncodePrompts(ctx, promptSubset(ts.prompts, art.Options.PromptPool, seed), art.Gen.Embed, art.Options.PromptMaxTokens); err != nil {
 			return nil, err
 		}
-		ad, err := art.Gen.Generate(env.Backend, ts.emb, newRNG(seed, 0x6e))
+		ad, err := art.Gen.Generate(env.Backend, ts.emb, kit.NewRNG(seed, 0x6e))
 		if err != nil {
 			return nil, err
 		}
 		env.Publish(events.Event{Kind: events.Log, Method: m.name, Task: task.Name,
 			Message: fmt.Sprintf("generated a LoRA in one pass from a batch of %d of the task's %d unlabeled prompts; %s", art.Gen.P, len(ts.prompts), art.Report.Summary())})
-		return &Adapted{Adapter: ad}, nil
+		return &meta.Adapted{Adapter: ad}, nil
 	}
 	ts, err := m.prepareTask(ctx, r, art, task, prompts, seed)
 	if err != nil {
@@ -875,7 +891,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 	top := art.Policy.TopK(ts.phi, k)
 	type cand struct {
 		info events.HypothesisInfo
-		ad   *Adapted
+		ad   *meta.Adapted
 		acc  float64
 	}
 	var cands []cand
@@ -890,7 +906,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 		}
 		c := cand{info: info, ad: ad, acc: math.NaN()}
 		if len(ts.val) > 0 {
-			if c.acc, _, _, err = Evaluate(ctx, env, ad, ts.val); err != nil {
+			if c.acc, _, _, err = meta.Evaluate(ctx, env, ad, ts.val); err != nil {
 				return nil, err
 			}
 			rw, _ := rewardOf(c.acc, ts.genAcc)
@@ -918,7 +934,7 @@ func (m *degamlMethod) Adapt(ctx context.Context, env *Env, a Artifact, task *ta
 			Accuracy: events.F(ts.genAcc), Baseline: events.F(ts.genAcc), Reward: events.F(1),
 			Why: fmt.Sprintf("all %d proposed hypotheses scored below the generated adapter on validation (best %s %.3f < %.3f): generated adapter kept",
 				len(cands), art.Policy.Hyps[top[best]], chosen.acc, ts.genAcc)}
-		out = &Adapted{Adapter: ts.gen}
+		out = &meta.Adapted{Adapter: ts.gen}
 	default:
 		info.Why += fmt.Sprintf("; best of the policy's top %d on validation (%.3f vs generated %.3f)", len(cands), chosen.acc, ts.genAcc)
 	}

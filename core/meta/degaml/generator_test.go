@@ -1,4 +1,4 @@
-package meta
+package degaml
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/degaml/workbench/core/meta"
 
 	"github.com/degaml/workbench/models"
 	"github.com/degaml/workbench/tasks"
@@ -317,7 +319,7 @@ func TestGeneratorStatisticsFromFitTasksOnly(t *testing.T) {
 	g := newGenerator(models.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"q_proj"}}, []string{"a.lora_A", "a.lora_B"},
 		[][]int{{2, 2}, {2, 2}}, D, 4, 3, 8, 1)
 	if _, err := trainGenerator(context.Background(), dgBackend, g, d, all, nil, genTrainOpts{
-		Steps: 1, Batch: 2, LR: 1e-3, WD: 0, StdFloor: 0.1, Seed: 1, publish: Discard}); err != nil {
+		Steps: 1, Batch: 2, LR: 1e-3, WD: 0, StdFloor: 0.1, Seed: 1, publish: meta.Discard}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(g.OutMean, wantMean) || !slices.Equal(g.OutScale, wantScale) {
@@ -417,27 +419,27 @@ func TestGeneratorLearnsRegimeFromPrompts(t *testing.T) {
 	for i := range 12 {
 		pool = append(pool, regimeTask(i, i%2))
 	}
-	o := DeGAMLOptions{CollectTasks: 12, CollectPreSteps: 12, CollectPreLR: 3e-2, CollectFineSteps: -1, CollectBatch: 8,
-		CollectWarmup: 6, PromptBatch: 8, GenFolds: 4, GenDecoder: GenRidge}.withDefaults()
+	o := meta.DeGAMLOptions{CollectTasks: 12, CollectPreSteps: 12, CollectPreLR: 3e-2, CollectFineSteps: -1, CollectBatch: 8,
+		CollectWarmup: 6, PromptBatch: 8, GenFolds: 4, GenDecoder: meta.GenRidge}.WithDefaults()
 	spec, err := r.embedSpecFor(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, DeGAMLGen)
+	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, meta.DeGAMLGen, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(set.Tasks) != 12 || len(set.Tasks[0].Ckpts) != 6 {
 		t.Fatalf("collected %d tasks × %d checkpoints, want 12 × 6 (every step after the warm-up)", len(set.Tasks), len(set.Tasks[0].Ckpts))
 	}
-	m := &degamlMethod{name: DeGAMLGen, opts: o}
+	m := &degamlMethod{name: meta.DeGAMLGen, opts: o}
 	art, err := m.trainGen(context.Background(), r, set, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rep := art.Report
 	t.Logf("%s; collected-LoRA val acc %.3f", rep.Summary(), meanOf(set, func(c *CollectedTask) float64 { return c.ValAcc }))
-	if rep.Decoder != GenRidge || rep.ValTasks != 12 || rep.Tasks != 12 {
+	if rep.Decoder != meta.GenRidge || rep.ValTasks != 12 || rep.Tasks != 12 {
 		t.Fatalf("report: %+v", rep)
 	}
 	if rep.CollapsedMean || !(rep.ValMSE < rep.ValMSEMean) {
@@ -465,24 +467,24 @@ func TestHCGeneratorLearnsRegimeFromPrompts(t *testing.T) {
 	for i := range 18 {
 		pool = append(pool, regimeTask(i, i%2))
 	}
-	o := DeGAMLOptions{CollectTasks: 18, CollectPreSteps: 12, CollectPreLR: 3e-2, CollectFineSteps: -1, CollectBatch: 8,
-		CollectWarmup: 6, PromptBatch: 8, GenDecoder: GenHC, GenSteps: 300, HeldOutEvery: 3}.withDefaults()
+	o := meta.DeGAMLOptions{CollectTasks: 18, CollectPreSteps: 12, CollectPreLR: 3e-2, CollectFineSteps: -1, CollectBatch: 8,
+		CollectWarmup: 6, PromptBatch: 8, GenDecoder: meta.GenHC, GenSteps: 300, HeldOutEvery: 3}.WithDefaults()
 	spec, err := r.embedSpecFor(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, DeGAMLGen)
+	set, err := collectCheckpoints(context.Background(), r, pool, o, spec, meta.DeGAMLGen, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &degamlMethod{name: DeGAMLGen, opts: o}
+	m := &degamlMethod{name: meta.DeGAMLGen, opts: o}
 	art, err := m.trainGen(context.Background(), r, set, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rep := art.Report
 	t.Logf("%s", rep.Summary())
-	if rep.Decoder != GenHC || rep.HeldOutTasks != 6 || rep.Tasks != 9 || rep.ValTasks != 3 {
+	if rep.Decoder != meta.GenHC || rep.HeldOutTasks != 6 || rep.Tasks != 9 || rep.ValTasks != 3 {
 		t.Fatalf("report: %+v", rep)
 	}
 	if rep.CollapsedMean || !(rep.HeldOutMSE < rep.HeldOutMSE0) || !(rep.HeldOutGenAcc >= rep.HeldOutMeanAcc+0.2) {

@@ -1,9 +1,11 @@
-package meta
+package degaml
 
 import (
 	"context"
 	"math"
 	"testing"
+
+	"github.com/degaml/workbench/core/meta"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -27,13 +29,13 @@ func TestReSTEMNoOpIsNotRewardedOverARealHypothesis(t *testing.T) {
 	gen := &models.Adapter{}
 	accOf[gen] = 0.5
 	co := &coevolution{cur: []*models.Adapter{gen}, curAcc: []float64{0.5}}
-	exec := func(_ context.Context, _, _, hi int, start *models.Adapter) (*Adapted, float64, error) {
+	exec := func(_ context.Context, _, _, hi int, start *models.Adapter) (*meta.Adapted, float64, error) {
 		if hi == 0 {
-			return &Adapted{Adapter: start}, accOf[start], nil // no-op
+			return &meta.Adapted{Adapter: start}, accOf[start], nil // no-op
 		}
 		better := &models.Adapter{}
 		accOf[better] = math.Min(accOf[start]+0.1, 1)
-		return &Adapted{Adapter: better}, accOf[better], nil
+		return &meta.Adapted{Adapter: better}, accOf[better], nil
 	}
 	type judged struct {
 		h              string
@@ -179,7 +181,7 @@ func TestSFTReducesSupportLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ad2, err := r.SFT(context.Background(), famCtx{publish: Discard}, mixed, sup, 2, len(sup), 1e-2, 0, 2)
+	ad2, err := r.SFT(context.Background(), famCtx{publish: meta.Discard}, mixed, sup, 2, len(sup), 1e-2, 0, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

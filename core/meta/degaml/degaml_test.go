@@ -1,13 +1,16 @@
-package meta
+package degaml
 
 import (
 	"context"
 	"fmt"
-	"github.com/degaml/workbench/internal/testref"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
+	"github.com/degaml/workbench/internal/testref"
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend"
@@ -30,7 +33,7 @@ func dgInitBackend(t *testing.T) {
 
 // dgTestEnv is a tiny random byte-level model (1 layer × 32) with a rank-2
 // LoRA on q/v: big enough to exercise every graph, small enough for 2 cores.
-func dgTestEnv(t *testing.T) *Env {
+func dgTestEnv(t *testing.T) *meta.Env {
 	t.Helper()
 	dgInitBackend(t)
 	cfg := models.Config{Arch: "llama", VocabSize: tokenizer.ByteVocabSize, HiddenSize: 32, NumLayers: 1,
@@ -39,11 +42,11 @@ func dgTestEnv(t *testing.T) *Env {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	return &Env{
+	return &meta.Env{
 		Backend: dgBackend,
 		Model:   &models.Model{Config: cfg, Params: models.NewRandom(cfg, 1), Tokenizer: tokenizer.NewByte()},
 		LoRA:    models.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"q_proj", "v_proj"}},
-		Publish: Discard,
+		Publish: meta.Discard,
 	}
 }
 
@@ -80,11 +83,11 @@ func TestGeneratorOutputShapesMatchAdapterShapes(t *testing.T) {
 	for _, n := range r.adNames {
 		shapes = append(shapes, want[n])
 	}
-	spec, err := r.embedSpecFor(DefaultDeGAMLOptions())
+	spec, err := r.embedSpecFor(meta.DefaultDeGAMLOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.Kind != EmbedBOW || spec.Vocab != env.Model.Config.VocabSize || spec.Bigrams != 1024 || spec.PairDist != 2 || spec.Hidden != 0 {
+	if spec.Kind != meta.EmbedBOW || spec.Vocab != env.Model.Config.VocabSize || spec.Bigrams != 1024 || spec.PairDist != 2 || spec.Hidden != 0 {
 		t.Fatalf("default prompt features: got %+v, want a bag of the %d byte tokens + 1024 pair buckets at distance ≤ 2", spec, env.Model.Config.VocabSize)
 	}
 	g := newGenerator(env.LoRA, r.adNames, shapes, spec.Dim(), 4, 9, 8, 1)
@@ -112,7 +115,7 @@ func TestGeneratorOutputShapesMatchAdapterShapes(t *testing.T) {
 	if math.Abs(uni-1) > 1e-5 || math.Abs(bi-2) > 1e-5 {
 		t.Fatalf("bag-of-tokens frequencies sum to %.6f (unigrams) and %.6f (pairs), want 1 and 2", uni, bi)
 	}
-	hid, err := r.EncodePrompts(context.Background(), dgToyTask("s", 0, false).Splits.Train[:2], EmbedSpec{Kind: EmbedBOWHidden, Vocab: spec.Vocab, Hidden: 32}, 0)
+	hid, err := r.EncodePrompts(context.Background(), dgToyTask("s", 0, false).Splits.Train[:2], EmbedSpec{Kind: meta.EmbedBOWHidden, Vocab: spec.Vocab, Hidden: 32}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +185,7 @@ func TestGeneratorTrainingReducesHeldOutMSE(t *testing.T) {
 	}
 	g := newGenerator(models.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"q_proj"}}, names, shapes, H, 4, 3, 16, 1)
 	rep, err := trainGenerator(context.Background(), dgBackend, g, d, trainIdx, heldIdx, genTrainOpts{
-		Steps: 300, Batch: 16, LR: 3e-3, WD: 1e-4, Noise: 1e-3, StdFloor: 0.1, Seed: 1, publish: Discard})
+		Steps: 300, Batch: 16, LR: 3e-3, WD: 1e-4, Noise: 1e-3, StdFloor: 0.1, Seed: 1, publish: meta.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +210,7 @@ func TestTTTReducesUnlabeledLossAndIgnoresLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	var steps []events.Event
-	fc := famCtx{method: DeGAML, task: task.Name, publish: func(e events.Event) { steps = append(steps, e) }}
+	fc := famCtx{method: meta.DeGAML, task: task.Name, publish: func(e events.Event) { steps = append(steps, e) }}
 	ad, err := r.TTT(context.Background(), fc, a, prompts, 8, 6, 1e-2, 0.01, 0, 9)
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +231,7 @@ func TestTTTReducesUnlabeledLossAndIgnoresLabels(t *testing.T) {
 	for i := range flipped {
 		flipped[i].Answer = 1 - flipped[i].Answer
 	}
-	ad2, err := r.TTT(context.Background(), famCtx{publish: Discard}, a, flipped, 8, 6, 1e-2, 0.01, 0, 9)
+	ad2, err := r.TTT(context.Background(), famCtx{publish: meta.Discard}, a, flipped, 8, 6, 1e-2, 0.01, 0, 9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +273,7 @@ func TestSLOTZeroDeltaIsIdentityAndStepReducesLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := logits.Call(anys(r.base, r.adapterTensors(a), []*tensors.Tensor{tensors.FromFlatDataAndDimensions(make([]float32, cfg.HiddenSize), cfg.HiddenSize), b.IDs})...)
+	out, err := logits.Call(kit.Anys(r.base, r.adapterTensors(a), []*tensors.Tensor{tensors.FromFlatDataAndDimensions(make([]float32, cfg.HiddenSize), cfg.HiddenSize), b.IDs})...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,26 +338,26 @@ func TestCombineVotes(t *testing.T) {
 		{{0.7, 0.3}, {0.45, 0.55}, {0.1, 0.9}},
 		{{0.1, 0.9}, {0.99, 0.01}, {0.4, 0.6}},
 	}
-	maj := CombineVotes(members, VoteMajority)
+	maj := meta.CombineVotes(members, meta.VoteMajority)
 	want := []int{0, 1, 1}
 	for i, p := range maj {
-		if argmaxF(p) != want[i] {
+		if meta.ArgMax(p) != want[i] {
 			t.Errorf("majority item %d: got %v, want option %d", i, p, want[i])
 		}
 	}
 	if math.Abs(maj[0][0]-2.0/3) > 1e-3 {
 		t.Errorf("majority share: got %v, want ≈ 2/3", maj[0][0])
 	}
-	mc := CombineVotes(members, VoteMaxConf)
+	mc := meta.CombineVotes(members, meta.VoteMaxConf)
 	wantMC := []int{1, 0, 1} // item 0: member 2 (0.9); item 1: member 2 (0.99); item 2: member 1 (0.9)
 	for i, p := range mc {
-		if argmaxF(p) != wantMC[i] {
+		if meta.ArgMax(p) != wantMC[i] {
 			t.Errorf("maxconf item %d: got %v, want option %d", i, p, wantMC[i])
 		}
 	}
 	// A 1–1 tie is broken by the summed probabilities.
-	tie := CombineVotes([][][]float64{{{0.51, 0.49}}, {{0.1, 0.9}}}, VoteMajority)
-	if argmaxF(tie[0]) != 1 {
+	tie := meta.CombineVotes([][][]float64{{{0.51, 0.49}}, {{0.1, 0.9}}}, meta.VoteMajority)
+	if meta.ArgMax(tie[0]) != 1 {
 		t.Errorf("tie break: got %v, want option 1", tie[0])
 	}
 }
@@ -362,7 +365,7 @@ func TestCombineVotes(t *testing.T) {
 // TestReSTEMConcentratesOnRewardedHypotheses: a synthetic bandit where only
 // hypotheses 2 and 5 earn reward 1 on every task.
 func TestReSTEMConcentratesOnRewardedHypotheses(t *testing.T) {
-	hyps := HypothesisGrid(DeGAMLOptions{TTTSteps: []int{1, 2}, TTTLRs: []float64{1e-3}, TTTBatch: []int{4},
+	hyps := HypothesisGrid(meta.DeGAMLOptions{TTTSteps: []int{1, 2}, TTTLRs: []float64{1e-3}, TTTBatch: []int{4},
 		TTSSizes: []int{2}, MixLambdas: []float64{0.5}, SlotSteps: []int{1, 2}, SlotLRs: []float64{1e-2},
 		SFTSteps: []int{3}, SFTLRs: []float64{1e-2}})
 	if len(hyps) != 8 || hyps[7].Family != FamSFT {
@@ -414,7 +417,7 @@ func TestDeGAMLRewardsUseValidationNotTest(t *testing.T) {
 		t.Skip("meta-trains a tiny model")
 	}
 	env := dgTestEnv(t)
-	o := DeGAMLOptions{CollectTasks: 3, CollectPreSteps: 3, CollectFineSteps: 2, CollectBatch: 4, CollectWarmup: 1,
+	o := meta.DeGAMLOptions{CollectTasks: 3, CollectPreSteps: 3, CollectFineSteps: 2, CollectBatch: 4, CollectWarmup: 1,
 		HeldOutEvery: 3, PromptBatch: 4, GenChannels: 8, GenSteps: 20, GenBatch: 4,
 		PolicyTasks: 1, PolicyIterations: 1, PolicyHypotheses: 5, PolicyMinPerFamily: 1, PolicyEpochs: 20, AdaptTopK: 2,
 		TTTSteps: []int{2}, TTTLRs: []float64{1e-2}, TTTBatch: []int{4}, TTSSizes: []int{2},
@@ -429,9 +432,6 @@ func TestDeGAMLRewardsUseValidationNotTest(t *testing.T) {
 		}
 	}
 	train := func(flip bool) *DeGAMLArtifact {
-		genMemoMu.Lock()
-		clear(genMemo) // force a full meta-training each time
-		genMemoMu.Unlock()
 		m := NewDeGAML(o, true)
 		art, err := m.MetaTrain(context.Background(), env, pool(flip))
 		if err != nil {
@@ -457,7 +457,7 @@ func TestDeGAMLRewardsUseValidationNotTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adapt := func(art Artifact, flip bool) *Adapted {
+	adapt := func(art meta.Artifact, flip bool) *meta.Adapted {
 		ad, err := m.Adapt(context.Background(), env, art, dgToyTask("s3", 9, flip), 4)
 		if err != nil {
 			t.Fatal(err)
@@ -472,7 +472,7 @@ func TestDeGAMLRewardsUseValidationNotTest(t *testing.T) {
 		*x.Chosen.Accuracy != *y.Chosen.Accuracy {
 		t.Fatalf("the chosen hypothesis depends on test answers: %+v vs %+v", x.Chosen, y.Chosen)
 	}
-	adOf := func(a *Adapted) *models.Adapter {
+	adOf := func(a *meta.Adapted) *models.Adapter {
 		if a.Adapter != nil {
 			return a.Adapter
 		}
@@ -532,7 +532,7 @@ func TestGeneratorEarlyStoppingFallsBackToMean(t *testing.T) {
 	g := newGenerator(models.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"q_proj"}}, []string{"a.lora_A", "a.lora_B"},
 		[][]int{{2, 4}, {4, 2}}, H, 4, 3, 16, 1)
 	rep, err := trainGenerator(context.Background(), dgBackend, g, d, trainIdx, heldIdx, genTrainOpts{
-		Steps: 200, Batch: 16, LR: 1e-2, WD: 1e-4, Noise: 1e-3, StdFloor: 0.1, Seed: 1, publish: Discard})
+		Steps: 200, Batch: 16, LR: 1e-2, WD: 1e-4, Noise: 1e-3, StdFloor: 0.1, Seed: 1, publish: meta.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

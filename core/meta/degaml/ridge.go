@@ -1,8 +1,11 @@
-package meta
+package degaml
 
 import (
 	"math"
 	"slices"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
 )
 
 // The closed-form decoder of the generalization module: kernel ridge
@@ -315,7 +318,7 @@ type ridgeCV struct {
 func ridgeFolds(tasks []int, k int) [][]int {
 	k = max(1, min(k, len(tasks)))
 	order := slices.Clone(tasks)
-	newRNG(int64(len(tasks)), 0xf01d5).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	kit.NewRNG(int64(len(tasks)), 0xf01d5).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	out := make([][]int, k)
 	for i, t := range order {
 		out[i%k] = append(out[i%k], t)
@@ -378,7 +381,7 @@ func newRidgeData(d genData, shapes [][]int, P, rowsPerTask int, weighting strin
 	ref, scale := outStats(d.Ckpts, all, shapes, weighting)
 	N := len(ref)
 	rd := &ridgeData{N: N, gram: make([][]float64, n), within: make([]float64, n)}
-	rng := newRNG(seed, 0x71d6e)
+	rng := kit.NewRNG(seed, 0x71d6e)
 	means := make([][]float64, n)
 	for t := range n {
 		for range rowsPerTask {
@@ -433,7 +436,7 @@ func fitRidge(g *Generator, d genData, rd *ridgeData, fitIdx []int, o ridgeOpts)
 // fitRidgeAt fits g on tasks fitIdx at ridge parameter rel (relative to the
 // mean eigenvalue; +Inf: the mean checkpoint).
 func fitRidgeAt(g *Generator, d genData, rd *ridgeData, fitIdx []int, o ridgeOpts, rel float64) {
-	g.Decoder = GenRidge
+	g.Decoder = meta.GenRidge
 	cv := ridgeCV{Rel: rel}
 	f := newRidgeFold(rd, fitIdx, o.StdFloor)
 	g.H = len(f.mean)

@@ -1,4 +1,4 @@
-package meta
+package maml
 
 // maml-en-llm (Sinha et al., KDD 2024): bi-level MAML over the LoRA tensors.
 //
@@ -42,11 +42,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/degaml/workbench/core/meta"
+	"github.com/degaml/workbench/core/meta/internal/kit"
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph code reads better unqualified
@@ -77,7 +79,7 @@ type MAMLGraph struct {
 	Inner InnerConfig
 	// Loss overrides the task loss (nil: the causal-LM loss of the base model
 	// with the adapter); tests use it to run the same loops on toy losses.
-	Loss func(base models.Weights, params []*Node, b BatchNodes) *Node
+	Loss func(base models.Weights, params []*Node, b train.BatchNodes) *Node
 }
 
 // Moments is the shared Adam state as graph nodes (M, V in Names order; Step
@@ -90,11 +92,11 @@ type Moments struct {
 func (mg MAMLGraph) shared() bool { return mg.Inner.Opt != "sgd" }
 
 // loss is the loss of the adapter params (in Names order) on a batch.
-func (mg MAMLGraph) loss(base models.Weights, params []*Node, b BatchNodes) *Node {
+func (mg MAMLGraph) loss(base models.Weights, params []*Node, b train.BatchNodes) *Node {
 	if mg.Loss != nil {
 		return mg.Loss(base, params, b)
 	}
-	return lmLoss(mg.Model, mg.LoRA, base, models.Bind(mg.Names, params), b)
+	return train.LMLoss(mg.Model, mg.LoRA, base, models.Bind(mg.Names, params), nil, b)
 }
 
 // innerUpdate is one inner step with step size lr (scalar node) at global
@@ -128,7 +130,7 @@ func (mg MAMLGraph) innerUpdate(params, grads []*Node, mom Moments, step, lr *No
 // the adapted params, the support loss before each step and the moments after
 // the loop. The result stays differentiable w.r.t. theta (second order)
 // unless Inner.FirstOrder.
-func (mg MAMLGraph) InnerLoop(base models.Weights, theta []*Node, mom Moments, support BatchNodes) (adapted, supportLosses []*Node, out Moments) {
+func (mg MAMLGraph) InnerLoop(base models.Weights, theta []*Node, mom Moments, support train.BatchNodes) (adapted, supportLosses []*Node, out Moments) {
 	p := theta
 	out = mom
 	lr := Scalar(theta[0].Graph(), theta[0].DType(), mg.Inner.LR)
@@ -151,7 +153,7 @@ func (mg MAMLGraph) InnerLoop(base models.Weights, theta []*Node, mom Moments, s
 }
 
 // TaskBatches are one task's support and query batches.
-type TaskBatches struct{ Support, Query BatchNodes }
+type TaskBatches struct{ Support, Query train.BatchNodes }
 
 // MetaGradient returns ∇_θ of the task-mean query loss after the inner loop,
 // the mean query loss after adaptation, the mean support loss before it, and
@@ -229,7 +231,7 @@ func newMAMLExecs(backend compute.Backend, mg MAMLGraph, baseNames []string, nTa
 			base, theta, mom, lr, rest := split(in)
 			batches := make([]TaskBatches, nTasks)
 			for i := range batches {
-				batches[i] = TaskBatches{Support: bindBatch(rest[6*i:]), Query: bindBatch(rest[6*i+3:])}
+				batches[i] = TaskBatches{Support: train.BindBatch(rest[6*i:]), Query: train.BindBatch(rest[6*i+3:])}
 			}
 			nt, nm, q, s, norm, ok := mg.MetaStep(base, theta, mom, lr, batches)
 			out := append(append(append(nt, nm.M...), nm.V...), q, s, norm, ok)
@@ -241,7 +243,7 @@ func newMAMLExecs(backend compute.Backend, mg MAMLGraph, baseNames []string, nTa
 	}
 	e.adapt, err = NewExec(backend, func(in []*Node) []*Node {
 		base, theta, mom, lr, rest := split(in)
-		support, query := bindBatch(rest), bindBatch(rest[3:])
+		support, query := train.BindBatch(rest), train.BindBatch(rest[3:])
 		l := mg.loss(base, theta, support)
 		grads := Gradient(l, theta...)
 		var step *Node
@@ -262,11 +264,11 @@ func newMAMLExecs(backend compute.Backend, mg MAMLGraph, baseNames []string, nTa
 
 // ---- the method ----
 
-type mamlMethod struct{ opts MAMLOptions }
+type mamlMethod struct{ opts meta.MAMLOptions }
 
-func (*mamlMethod) Name() string { return MAMLEnLLM }
+func (*mamlMethod) Name() string { return meta.MAMLEnLLM }
 
-func (m *mamlMethod) graph(env *Env, names []string, steps int) MAMLGraph {
+func (m *mamlMethod) graph(env *meta.Env, names []string, steps int) MAMLGraph {
 	adam := train.DefaultAdam()
 	adam.ClipNorm = m.opts.ClipNorm
 	return MAMLGraph{Model: env.Model.Config, LoRA: env.LoRA, Names: names,
@@ -300,10 +302,10 @@ func (a *mamlArtifact) Save(dir string) error {
 		return err
 	}
 	return safetensors.Write(filepath.Join(dir, mamlFile), ts, map[string]string{
-		"method": MAMLEnLLM, "lora": string(cfg), "step": strconv.FormatFloat(a.Step, 'g', -1, 64), "inner_opt": a.Opt})
+		"method": meta.MAMLEnLLM, "lora": string(cfg), "step": strconv.FormatFloat(a.Step, 'g', -1, 64), "inner_opt": a.Opt})
 }
 
-func (*mamlMethod) LoadArtifact(dir string) (Artifact, error) {
+func (*mamlMethod) LoadArtifact(dir string) (meta.Artifact, error) {
 	ts, meta, err := safetensors.ReadFile(filepath.Join(dir, mamlFile))
 	if err != nil {
 		return nil, err
@@ -325,29 +327,8 @@ func (*mamlMethod) LoadArtifact(dir string) (Artifact, error) {
 	return a, nil
 }
 
-// metaPool keeps the tasks that can give a support and a query batch.
-func metaPool(pool []*tasks.Task) []*tasks.Task {
-	var out []*tasks.Task
-	for _, t := range pool {
-		if len(labelled(t.Splits.Train)) > 0 && (len(labelled(t.Splits.Val)) > 0 || len(labelled(t.Splits.Train)) > 1) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// supportQuery draws a task's support batch from its train split and its query
-// batch from its val split (from the train split when val is empty).
-func supportQuery(env *Env, r *rand.Rand, t *tasks.Task, ns, nq int) (lmBatch, lmBatch) {
-	tr, val := labelled(t.Splits.Train), labelled(t.Splits.Val)
-	if len(val) == 0 {
-		val = tr
-	}
-	return encodeBatch(env, sampleExamples(r, tr, ns), true), encodeBatch(env, sampleExamples(r, val, nq), true)
-}
-
-func (m *mamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task) (Artifact, error) {
-	pool, init, err := metaTrainStart(env, pool, MAMLEnLLM)
+func (m *mamlMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*tasks.Task) (meta.Artifact, error) {
+	pool, init, err := kit.MetaTrainStart(env, pool, meta.MAMLEnLLM)
 	if err != nil {
 		return nil, err
 	}
@@ -360,17 +341,18 @@ func (m *mamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task
 		return nil, err
 	}
 	theta := init.Params.Tensors()
-	mom, vel := zerosLike(theta), zerosLike(theta)
+	mom, vel := kit.ZerosLike(theta), kit.ZerosLike(theta)
 	step := float32(0)
 	lr := m.opts.OuterLR
-	rng := newRNG(7, 0x6d616d6c)
+	var div train.Divergence
+	rng := kit.NewRNG(7, 0x6d616d6c)
 	baseT := env.Model.Params.Tensors()
 	for it := 1; it <= m.opts.MetaSteps; it++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		start := time.Now()
-		sb, qb, T := metaBatch(env, rng, pool, nt, m.opts.Support, m.opts.Query)
+		sb, qb, T := kit.MetaBatch(env, rng, pool, nt, m.opts.Support, m.opts.Query)
 		args := make([]any, 0, len(baseT)+3*len(theta)+2+6*nt)
 		for _, t := range baseT {
 			args = append(args, t)
@@ -382,28 +364,33 @@ func (m *mamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task
 		}
 		args = append(args, step, float32(lr))
 		for i := range sb {
-			for _, t := range append(sb[i].padTo(T).tensors(), qb[i].padTo(T).tensors()...) {
+			for _, t := range append(sb[i].PadTo(T).Tensors(), qb[i].PadTo(T).Tensors()...) {
 				args = append(args, t)
 			}
 		}
 		out, err := ex.meta.Exec(args...)
 		if err != nil {
-			return nil, fmt.Errorf("meta: %s meta-step %d: %w", MAMLEnLLM, it, err)
+			return nil, fmt.Errorf("meta: %s meta-step %d: %w", meta.MAMLEnLLM, it, err)
 		}
 		na := len(theta)
-		q, s, ok := scalarF(out[3*na]), scalarF(out[3*na+1]), scalarF(out[3*na+3]) == 1
-		if !ok || !finite(q, s) {
-			lr /= 2 // reject the step and back off
-			warn(env, MAMLEnLLM, "", fmt.Sprintf("meta-step %d not finite (query loss %v); rejected, outer lr → %g", it, q, lr))
+		q, s, ok := kit.ScalarF(out[3*na]), kit.ScalarF(out[3*na+1]), kit.ScalarF(out[3*na+3]) == 1
+		if !ok || !kit.Finite(q, s) {
+			abort := div.Reject() // the step is dropped and the outer lr halved
+			lr = m.opts.OuterLR * div.Scale()
+			kit.Warn(env, meta.MAMLEnLLM, "", fmt.Sprintf("meta-step %d not finite (query loss %v); rejected, outer lr → %g", it, q, lr))
+			if abort != nil {
+				return nil, fmt.Errorf("meta: %s: %w", meta.MAMLEnLLM, abort)
+			}
 			continue
 		}
+		div.Accept()
 		theta, mom, vel = out[:na], out[na:2*na], out[2*na:3*na]
 		if mg.shared() {
 			step += float32(m.opts.InnerSteps + 1)
 		} else {
 			step++
 		}
-		e := stepEvent(MAMLEnLLM, "", "outer", it, m.opts.MetaSteps, lr, start)
+		e := kit.StepEvent(meta.MAMLEnLLM, "", "outer", it, m.opts.MetaSteps, lr, start)
 		e.SupportLoss, e.QueryLoss = events.F(s), events.F(q)
 		env.Publish(e)
 	}
@@ -415,20 +402,13 @@ func (m *mamlMethod) MetaTrain(ctx context.Context, env *Env, pool []*tasks.Task
 	return art, nil
 }
 
-// adaptSupport is the test-time support set: the task's labelled train split
-// (capped so one batch holds it).
-const maxSupport = 32
-
-// heldQuery is the val batch whose loss and accuracy every inner step reports.
-const heldQuery = 16
-
-func (m *mamlMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *tasks.Task, seed int64) (*Adapted, error) {
-	if err := checkEnv(env); err != nil {
+func (m *mamlMethod) Adapt(ctx context.Context, env *meta.Env, art meta.Artifact, task *tasks.Task, seed int64) (*meta.Adapted, error) {
+	if err := env.Check(); err != nil {
 		return nil, err
 	}
 	a, ok := art.(*mamlArtifact)
 	if !ok || a == nil {
-		return nil, fmt.Errorf("meta: %s needs its meta-trained artifact (got %T)", MAMLEnLLM, art)
+		return nil, fmt.Errorf("meta: %s needs its meta-trained artifact (got %T)", meta.MAMLEnLLM, art)
 	}
 	names := a.Adapter.Params.Names()
 	mg := m.graph(env, names, m.opts.AdaptSteps)
@@ -440,11 +420,11 @@ func (m *mamlMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *ta
 	if err != nil {
 		return nil, err
 	}
-	support := labelled(task.Splits.Train)
+	support := kit.Labelled(task.Splits.Train)
 	if len(support) == 0 {
-		return &Adapted{Adapter: a.Adapter.Clone()}, nil // nothing to adapt on: the meta-learned init
+		return &meta.Adapted{Adapter: a.Adapter.Clone()}, nil // nothing to adapt on: the meta-learned init
 	}
-	sb, qb, valEx := adaptBatches(env, task, support, seed)
+	sb, qb, valEx := kit.AdaptBatches(env, task, support, seed)
 	theta, mom, vel := a.Adapter.Params.Tensors(), a.M.Tensors(), a.V.Tensors()
 	step := float32(a.Step)
 	baseT := env.Model.Params.Tensors()
@@ -464,79 +444,31 @@ func (m *mamlMethod) Adapt(ctx context.Context, env *Env, art Artifact, task *ta
 			}
 		}
 		args = append(args, step, float32(m.opts.InnerLR))
-		for _, t := range append(sb.tensors(), qb.tensors()...) {
+		for _, t := range append(sb.Tensors(), qb.Tensors()...) {
 			args = append(args, t)
 		}
 		out, err := ex.adapt.Exec(args...)
 		if err != nil {
-			return nil, fmt.Errorf("meta: %s inner step %d: %w", MAMLEnLLM, j, err)
+			return nil, fmt.Errorf("meta: %s inner step %d: %w", meta.MAMLEnLLM, j, err)
 		}
-		sl, ql := scalarF(out[3*na]), scalarF(out[3*na+1])
-		if scalarF(out[3*na+2]) != 1 || !finite(sl, ql) {
-			warn(env, MAMLEnLLM, task.Name, fmt.Sprintf("inner step %d not finite; stopped at the previous step", j))
+		sl, ql := kit.ScalarF(out[3*na]), kit.ScalarF(out[3*na+1])
+		if kit.ScalarF(out[3*na+2]) != 1 || !kit.Finite(sl, ql) {
+			kit.Warn(env, meta.MAMLEnLLM, task.Name, fmt.Sprintf("inner step %d not finite; stopped at the previous step", j))
 			break
 		}
 		theta, mom, vel = out[:na], out[na:2*na], out[2*na:3*na]
 		step++
-		e := stepEvent(MAMLEnLLM, task.Name, "inner", j, m.opts.AdaptSteps, m.opts.InnerLR, start)
+		e := kit.StepEvent(meta.MAMLEnLLM, task.Name, "inner", j, m.opts.AdaptSteps, m.opts.InnerLR, start)
 		e.SupportLoss, e.QueryLoss = events.F(sl), events.F(ql)
-		ad := &models.Adapter{Config: a.Adapter.Config, Params: paramsOf(names, theta)}
-		if acc, ok := quickAccuracy(ctx, env, ad, valEx); ok {
+		ad := &models.Adapter{Config: a.Adapter.Config, Params: kit.ParamsOf(names, theta)}
+		if acc, ok := kit.QuickAccuracy(ctx, env, ad, valEx); ok {
 			e.Accuracy = events.F(acc)
 		}
 		env.Publish(e)
 	}
-	return &Adapted{Adapter: &models.Adapter{Config: a.Adapter.Config, Params: paramsOf(names, theta)}}, nil
+	return &meta.Adapted{Adapter: &models.Adapter{Config: a.Adapter.Config, Params: kit.ParamsOf(names, theta)}}, nil
 }
 
-// paramsOf names tensors (in names order) as Params.
-func paramsOf(names []string, ts []*tensors.Tensor) models.Params {
-	p := make(models.Params, len(names))
-	for i, n := range names {
-		p[n] = ts[i]
-	}
-	return p
-}
-
-// metaBatch samples nt distinct tasks of the pool and one support and one
-// query batch from each; T is the longest batch, the length all are padded
-// to so one compiled meta-step serves every task.
-func metaBatch(env *Env, rng *rand.Rand, pool []*tasks.Task, nt, support, query int) (sb, qb []lmBatch, T int) {
-	for _, ti := range rng.Perm(len(pool))[:nt] {
-		s, q := supportQuery(env, rng, pool[ti], support, query)
-		sb, qb = append(sb, s), append(qb, q)
-		T = max(T, s.batchLen(), q.batchLen())
-	}
-	return sb, qb, T
-}
-
-// metaTrainStart checks the environment, keeps the pool's tasks that have
-// labelled examples, and returns the shared adapter initialization the
-// bi-level methods (MAML-en-LLM, ABMLL) start their meta-training from.
-func metaTrainStart(env *Env, pool []*tasks.Task, method string) ([]*tasks.Task, *models.Adapter, error) {
-	if err := checkEnv(env); err != nil {
-		return nil, nil, err
-	}
-	pool = metaPool(pool)
-	if len(pool) == 0 {
-		return nil, nil, fmt.Errorf("meta: %s: no task in the pool has labelled train examples", method)
-	}
-	return pool, models.NewAdapter(env.Model.Config, env.LoRA, 1), nil
-}
-
-// adaptBatches builds the test-time batches of the bi-level methods: a sample
-// of the labelled support set, and a held query batch from the validation
-// split (the support set when there is none), padded to one length; valEx are
-// the query examples, for the per-step accuracy.
-func adaptBatches(env *Env, task *tasks.Task, support []tasks.Example, seed int64) (sb, qb lmBatch, valEx []tasks.Example) {
-	rng := newRNG(seed, 0x61646170)
-	support = sampleExamples(rng, support, min(len(support), maxSupport))
-	valEx = labelled(task.Splits.Val)
-	if len(valEx) == 0 {
-		valEx = support
-	}
-	valEx = valEx[:min(len(valEx), heldQuery)]
-	sb, qb = encodeBatch(env, support, true), encodeBatch(env, valEx, true)
-	T := max(sb.batchLen(), qb.batchLen())
-	return sb.padTo(T), qb.padTo(T), valEx
+func init() {
+	meta.Register(meta.MAMLEnLLM, func(o meta.Options) (meta.Method, error) { return &mamlMethod{opts: o.MAML}, nil })
 }
