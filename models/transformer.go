@@ -24,6 +24,10 @@ type ForwardOptions struct {
 	// MAML's meta-gradient). Some blocks then state their gradient in closed form, so that the backward pass
 	// keeps fewer activations (see swiGLU); the values are unchanged, a second derivative would be wrong.
 	FirstOrderOnly bool
+	// ProjectHook, when set, rewrites every linear module's output: y = ProjectHook(module, x, y), x [N,in] and
+	// y [N,out] flattened over the token axes, after the bias and the LoRA term. ABMLL's local
+	// reparameterization adds its per-module output noise here without forming a weight-sized tensor.
+	ProjectHook func(module string, x, y *Node) *Node
 }
 
 // Hidden runs the decoder on ids (int32 [B,T], right padding) and returns the final hidden state [B,T,H] after
@@ -272,6 +276,9 @@ func Project(w Weights, module string, x *Node, opt ForwardOptions) *Node {
 		// The scale goes on B ([out,r]), not on the [N,out] product: one small op instead of a large one,
 		// forward and backward.
 		y = Add(y, loraDelta(x, a, MulScalar(b, opt.LoRA.Scale())))
+	}
+	if opt.ProjectHook != nil {
+		y = opt.ProjectHook(module, x, y)
 	}
 	if len(dims) > 2 {
 		outDims := append(slices.Clone(dims[:len(dims)-1]), y.Shape().Dimensions[1])

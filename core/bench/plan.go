@@ -23,6 +23,9 @@ type Request struct {
 	Files *pipeline.TaskSet
 }
 
+// MaxSeeds is the most seeds a bench runs per cell, as [bench].seeds allows.
+const MaxSeeds = 1000
+
 // NewPlan resolves a request's methods, suites and seeds from the request,
 // the config (cfgMethods, cfgSeeds) and the preset; the layout puts the
 // suites in their paper blocks.
@@ -39,6 +42,11 @@ func NewPlan(req Request, cfgMethods []string, cfgSeeds int, preset Preset) (Pla
 		if !slices.Contains(meta.Names(), m) {
 			return plan, Layout{}, fmt.Errorf("bench: unknown method %q (have %s)", m, strings.Join(meta.Names(), ", "))
 		}
+	}
+	// The same bounds as the config's [bench].seeds: a negative count is a
+	// typo, and a huge one would allocate and queue cells for days.
+	if req.Seeds < 0 || req.Seeds > MaxSeeds {
+		return plan, Layout{}, fmt.Errorf("bench: --seeds %d: want 1…%d (0 or unset: the config's [bench].seeds)", req.Seeds, MaxSeeds)
 	}
 	var layout Layout
 	if req.Files != nil {

@@ -35,6 +35,14 @@ func TestNewPlanDefaults(t *testing.T) {
 	if _, _, err := NewPlan(Request{Suites: "gsm8k"}, []string{"base"}, 3, quick); err == nil {
 		t.Error("unknown suite accepted")
 	}
+	for _, n := range []int{-3, MaxSeeds + 1, 100_000_000} {
+		if _, _, err := NewPlan(Request{Seeds: n}, []string{"base"}, 3, quick); err == nil || !strings.Contains(err.Error(), "--seeds") {
+			t.Errorf("--seeds %d: want an error naming the flag, got %v", n, err)
+		}
+	}
+	if plan, _, err := NewPlan(Request{Seeds: MaxSeeds}, []string{"base"}, 3, quick); err != nil || len(plan.Seeds) != MaxSeeds {
+		t.Errorf("--seeds %d (the most allowed): %d seeds, %v", MaxSeeds, len(plan.Seeds), err)
+	}
 }
 
 func TestChanceLevels(t *testing.T) {

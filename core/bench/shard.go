@@ -156,10 +156,13 @@ func Merge(dirs []string) (*Merged, error) {
 	for _, d := range dirs {
 		st, err := os.Stat(d)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("bench merge: %w", err)
 		}
 		if !st.IsDir() { // a results file or its manifest
 			if !strings.HasSuffix(d, ".plan.json") {
+				if _, err := os.Stat(manifestPath(d)); err != nil {
+					return nil, fmt.Errorf("bench merge: %s: not a bench results file (no %s beside it); give a shard's work directory or its results-*.jsonl", d, filepath.Base(manifestPath(d)))
+				}
 				d = manifestPath(d)
 			}
 			manifests = append(manifests, d)
@@ -187,11 +190,11 @@ func Merge(dirs []string) (*Merged, error) {
 	for _, mp := range manifests {
 		b, err := os.ReadFile(mp)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("bench merge: %w", err)
 		}
 		var m Manifest
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("%s: %w", mp, err)
+			return nil, fmt.Errorf("bench merge: %s: not a bench plan: %w", mp, err)
 		}
 		if out == nil {
 			out, first = &Merged{Manifest: m}, mp

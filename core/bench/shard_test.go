@@ -162,6 +162,17 @@ func TestMergedShardsEqualOneRun(t *testing.T) {
 	if _, err := Merge([]string{t.TempDir()}); err == nil || !strings.Contains(err.Error(), "no results") {
 		t.Errorf("empty directory: %v", err)
 	}
+	// So does a file that is no results file (was "open X.plan.json: no such file").
+	stray := filepath.Join(t.TempDir(), "notes.json")
+	os.WriteFile(stray, []byte("{}"), 0o644)
+	if _, err := Merge([]string{stray}); err == nil || !strings.Contains(err.Error(), stray+": not a bench results file") {
+		t.Errorf("a stray file: %v", err)
+	}
+	garbled := filepath.Join(t.TempDir(), "results-x.plan.json")
+	os.WriteFile(garbled, []byte("{oops"), 0o644)
+	if _, err := Merge([]string{garbled}); err == nil || !strings.Contains(err.Error(), garbled+": not a bench plan") {
+		t.Errorf("a garbled plan: %v", err)
+	}
 }
 
 // Merge reads a shard that is still appending: a torn last line is ignored,

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -121,6 +122,7 @@ type ABMLL struct {
 	GlobalReg    float64 `toml:"global_reg"`
 	Predict      string  `toml:"predict"` // "mean" | "mc"
 	Samples      int     `toml:"samples"`
+	Sampling     string  `toml:"sampling"` // "dense" | "local" | "auto"
 }
 
 // DeGAML budgets the generalization and adaptation modules.
@@ -286,7 +288,7 @@ func decode(c *Config, data []byte, file string) (toml.MetaData, error) {
 		msg := strings.TrimPrefix(err.Error(), "toml: ")
 		if rest, ok := strings.CutPrefix(msg, "line "); ok {
 			if n, tail, ok := strings.Cut(rest, " "); ok {
-				return md, fmt.Errorf("%s:%s: %s", file, n, strings.TrimSpace(tail))
+				return md, fmt.Errorf("%s:%s: %s", file, n, plainTypeError(strings.TrimSpace(tail)))
 			}
 		}
 		return md, fmt.Errorf("%s: %s", file, msg)
@@ -294,12 +296,41 @@ func decode(c *Config, data []byte, file string) (toml.MetaData, error) {
 	if und := md.Undecoded(); len(und) > 0 {
 		var msgs []string
 		lines := tomlpos.Scan(data)
+		var unknown []toml.Key
 		for _, k := range und {
+			// A misspelt table is one mistake: its keys are not listed again.
+			if slices.ContainsFunc(unknown, func(t toml.Key) bool { return len(t) < len(k) && slices.Equal(t, k[:len(t)]) }) {
+				continue
+			}
+			unknown = append(unknown, k)
 			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", file, lines.Of(k), k.String()))
 		}
 		return md, errors.New(joinBounded(msgs))
 	}
 	return md, nil
+}
+
+// typeError is the decoder's wording of a value of the wrong type.
+var typeError = regexp.MustCompile(`^\(last key "([^"]+)"\): incompatible types: TOML value has type (\w+); destination has type (\w+)$`)
+
+// plainTypeError restates `(last key "a.b"): incompatible types: TOML value
+// has type string; destination has type integer` as `a.b: want integer, got
+// string`, in the words of the other config errors.
+func plainTypeError(msg string) string {
+	m := typeError.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	return fmt.Sprintf("%s: want %s, got %s", m[1], typeWords(m[3]), typeWords(m[2]))
+}
+
+// typeWords names a decoder's type as a user would.
+func typeWords(t string) string {
+	if w, ok := map[string]string{"float64": "a number with a fraction", "float": "a number", "int64": "an integer",
+		"integer": "an integer", "string": "a string", "bool": "true or false"}[t]; ok {
+		return w
+	}
+	return t
 }
 
 // maxErrorLines bounds how many problems one error lists; the rest are counted.

@@ -58,7 +58,8 @@ func TestUserFileOverridesOnlyItsKeys(t *testing.T) {
 func TestErrorsNameFileKeyAndLine(t *testing.T) {
 	cases := []struct{ body, want string }{
 		{"[lora]\nrank = 4\nrnak = 5\n", `user.toml:3: unknown key "lora.rnak"`},
-		{"[model]\npreset = \"nano\"\n\n[lora]\nrank = \"eight\"\n", "user.toml:5:"},
+		{"[model]\npreset = \"nano\"\n\n[lora]\nrank = \"eight\"\n", "user.toml:5: lora.rank: want an integer, got a string"},
+		{"[adapt]\ninner_steps = nan\n", "user.toml:2: adapt.inner_steps: want an integer, got a number with a fraction"},
 		{"[nosuch]\nx = 1\n", `user.toml:1: unknown key "nosuch"`},
 		{"[lora\nrank = 1\n", "user.toml:2: expected"},
 		{"[serve]\nidle_timeout = \"soon\"\n", "user.toml:2:"},
@@ -69,6 +70,12 @@ func TestErrorsNameFileKeyAndLine(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want it to contain %q", tc.body, err, tc.want)
 		}
+	}
+	// A misspelt table is one mistake, reported once, not once per key in it.
+	f := write(t, "[nosuch]\nx = 1\ny = 2\n[lora]\nrnak = 5\n")
+	_, err := Load(defaults(t), f)
+	if err == nil || err.Error() != f+":1: unknown key \"nosuch\"\n"+f+":5: unknown key \"lora.rnak\"" {
+		t.Errorf("unknown table and key: got %q", err)
 	}
 }
 

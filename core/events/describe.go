@@ -1,6 +1,12 @@
 package events
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Describe renders an event as one human line for a terminal or a log;
 // permanent lines are milestones that stay on screen, the others (steps)
@@ -11,6 +17,9 @@ func Describe(e Event) (line string, permanent bool) {
 	case StageStarted:
 		return fmt.Sprintf("▶ stage %s", e.Stage), true
 	case StageFinished:
+		if e.Message == StageInterrupted {
+			return fmt.Sprintf("■ stage %s interrupted", e.Stage), true
+		}
 		if e.Message != "" {
 			return fmt.Sprintf("✗ stage %s failed: %s", e.Stage, e.Message), true
 		}
@@ -19,7 +28,15 @@ func Describe(e Event) (line string, permanent bool) {
 		}
 		return fmt.Sprintf("✓ stage %s", e.Stage), true
 	case Step:
-		s := fmt.Sprintf("  %s %s %s step %d/%d  loss %s", e.Stage, e.Method, e.Phase, e.Step, e.Total, fnum(e.SupportLoss))
+		// Stage, method and phase, each once: pretraining's method and
+		// phase are both "pretrain", and the base stage has no method.
+		var who []string
+		for _, w := range []string{e.Stage, e.Method, e.Phase} {
+			if w != "" && !slices.Contains(who, w) {
+				who = append(who, w)
+			}
+		}
+		s := fmt.Sprintf("  %s step %d/%d  loss %s", strings.Join(who, " "), e.Step, e.Total, fnum(e.SupportLoss))
 		if e.QueryLoss != nil {
 			s += "  query " + fnum(e.QueryLoss)
 		}
@@ -29,7 +46,7 @@ func Describe(e Event) (line string, permanent bool) {
 		return s + fmt.Sprintf("  %.0f ms", e.MS), false
 	case Hypothesis:
 		if h := e.Hyp; h != nil && h.Chosen {
-			return fmt.Sprintf("  chosen hypothesis: %s %v %s", h.Family, h.Params, h.Why), true
+			return fmt.Sprintf("  chosen hypothesis: %s %s %s", h.Family, FormatParams(h.Params), h.Why), true
 		}
 	case Result:
 		if r := e.Result; r != nil {
@@ -48,6 +65,16 @@ func Describe(e Event) (line string, permanent bool) {
 		return "error: " + e.Message, true
 	}
 	return "", false
+}
+
+// FormatParams renders hyperparameters sorted by name, "lr=1e-05 steps=20",
+// as the TUI and the headless lines both show them.
+func FormatParams(p map[string]float64) string {
+	parts := make([]string, 0, len(p))
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		parts = append(parts, k+"="+strconv.FormatFloat(p[k], 'g', -1, 64))
+	}
+	return strings.Join(parts, " ")
 }
 
 // fnum prints an optional loss, "—" when absent.

@@ -25,6 +25,11 @@ const (
 	Log           Kind = "log"
 )
 
+// StageInterrupted is the Message of a StageFinished event whose stage was
+// stopped by its user (Ctrl-C), not failed: a terminal says so instead of
+// "failed: context canceled".
+const StageInterrupted = "interrupted"
+
 // Event is one thing that happened. Optional numbers are pointers so that
 // "absent" and "zero" differ (and JSON stays NaN-free).
 type Event struct {

@@ -41,7 +41,11 @@ func Evaluate(ctx context.Context, env *Env, a *Adapted, examples []tasks.Exampl
 	}
 	all := make([][][]float64, len(members))
 	for i, m := range members {
-		if all[i], err = optionProbs(ctx, env, m, a.SlotDelta, examples); err != nil {
+		var noise *train.OutputNoise
+		if i < len(a.Noise) && len(a.Ensemble) > 0 {
+			noise = a.Noise[i]
+		}
+		if all[i], err = optionProbs(ctx, env, m, a.SlotDelta, noise, examples); err != nil {
 			return 0, 0, nil, err
 		}
 	}
@@ -80,7 +84,7 @@ func combine(members [][][]float64, vote string) [][]float64 {
 // through core/train's process-wide scorer (compiled graphs are shared with
 // every other caller). Examples without options get nil. Work is chunked so a
 // cancelled context stops a long evaluation.
-func optionProbs(ctx context.Context, env *Env, ad *models.Adapter, delta []float32, examples []tasks.Example) ([][]float64, error) {
+func optionProbs(ctx context.Context, env *Env, ad *models.Adapter, delta []float32, noise *train.OutputNoise, examples []tasks.Example) ([][]float64, error) {
 	sc := train.ScorerFor(env.Backend, env.Model)
 	probs := make([][]float64, len(examples))
 	var idx []int
@@ -99,7 +103,7 @@ func optionProbs(ctx context.Context, env *Env, ad *models.Adapter, delta []floa
 		for j, i := range part {
 			exs[j] = examples[i]
 		}
-		p, err := sc.OptionProbs(ad, delta, exs)
+		p, err := sc.OptionProbsNoisy(ad, delta, noise, exs)
 		if err != nil {
 			return nil, fmt.Errorf("meta: scoring: %w", err)
 		}

@@ -9,6 +9,7 @@ package meta
 import (
 	"context"
 	"fmt"
+	"github.com/degaml/workbench/core/train"
 
 	"github.com/gomlx/compute"
 
@@ -64,10 +65,13 @@ type Method interface {
 
 // Adapted is a method's result for one task: what to run the model with.
 type Adapted struct {
-	Adapter   *models.Adapter   // nil: the base model
-	Ensemble  []*models.Adapter // TTS: several adapters combined by Vote
-	Vote      string            // "majority" | "maxconf"
-	SlotDelta []float32         // SLOT δ added to the final hidden state; nil if none
+	Adapter  *models.Adapter   // nil: the base model
+	Ensemble []*models.Adapter // TTS: several adapters combined by Vote
+	Vote     string            // "majority" | "maxconf"
+	// Noise, when set, holds per Ensemble member the output noise of a stochastic scoring pass (abmll's
+	// local-reparameterization MC predictive: every member is the posterior mean plus its own noise draw).
+	Noise     []*train.OutputNoise
+	SlotDelta []float32 // SLOT δ added to the final hidden state; nil if none
 	Chosen    *events.HypothesisInfo
 }
 

@@ -52,7 +52,8 @@ type MAMLOptions struct {
 type ABMLLOptions struct {
 	MetaSteps    int     // default 40
 	TasksPerStep int     // default 4
-	InnerSteps   int     // posterior refinement steps from θ (meta-training and Adapt); default 2
+	InnerSteps   int     // posterior refinement steps from θ in meta-training; default 2
+	AdaptSteps   int     // refinement steps from θ at test time (Adapt); default InnerSteps
 	InnerLR      float64 // SGD step of the refinement; default 0.1
 	OuterLR      float64 // Adam lr on θ; default 3e-3
 	Support      int     // default 4
@@ -71,7 +72,12 @@ type ABMLLOptions struct {
 	SecondOrder           bool   // differentiate through the refinement steps; default false (first-order)
 	Predict               string // "mc" (default: Monte-Carlo predictive, the average of Samples ΔW draws) or "mean" (posterior mean)
 	Samples               int    // MC draws; default 4
-	ClipNorm              float64
+	// Sampling is how a draw of ΔW reaches the model: "dense" (ΔW = μ + σ⊙ε
+	// formed per module), "local" (local reparameterization: output noise,
+	// no [out,in] tensor; see core/meta/abmll/local.go) or "auto" (default:
+	// local when the dense ΔW of all targeted modules exceeds 16 M elements).
+	Sampling string
+	ClipNorm float64
 }
 
 // DefaultOptions returns the documented defaults.
@@ -133,6 +139,7 @@ func (o *Options) fill() {
 	orInt(&a.MetaSteps, 40)
 	orInt(&a.TasksPerStep, 4)
 	orInt(&a.InnerSteps, 2)
+	orInt(&a.AdaptSteps, a.InnerSteps)
 	orFloat(&a.InnerLR, 0.1)
 	orFloat(&a.OuterLR, 3e-3)
 	orInt(&a.Support, 4)
@@ -145,6 +152,9 @@ func (o *Options) fill() {
 		a.Predict = "mc"
 	}
 	orInt(&a.Samples, 4)
+	if a.Sampling == "" {
+		a.Sampling = "auto"
+	}
 	orFloat(&a.ClipNorm, 1)
 }
 
@@ -161,6 +171,11 @@ func (o *Options) validate() error {
 	case "mean", "mc":
 	default:
 		return fmt.Errorf("meta: abmll predict %q (want mean or mc)", o.ABMLL.Predict)
+	}
+	switch o.ABMLL.Sampling {
+	case "dense", "local", "auto":
+	default:
+		return fmt.Errorf("meta: abmll sampling %q (want dense, local or auto)", o.ABMLL.Sampling)
 	}
 	return nil
 }

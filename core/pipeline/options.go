@@ -20,7 +20,7 @@ func MethodOptions(cfg *config.Config) meta.Options {
 		FirstOrder: m.MAML.FirstOrder, InnerOpt: m.MAML.InnerOpt}
 	o.ABMLL = meta.ABMLLOptions{MetaSteps: m.ABMLL.MetaSteps, TasksPerStep: m.ABMLL.TasksPerStep, InnerSteps: m.ABMLL.InnerSteps,
 		InnerLR: m.ABMLL.InnerLR, OuterLR: m.ABMLL.OuterLR, TaskFidelity: m.ABMLL.TaskFidelity, GlobalReg: m.ABMLL.GlobalReg,
-		Predict: m.ABMLL.Predict, Samples: m.ABMLL.Samples}
+		Predict: m.ABMLL.Predict, Samples: m.ABMLL.Samples, Sampling: m.ABMLL.Sampling}
 	d := m.DeGAML
 	o.DeGAML = meta.DeGAMLOptions{CollectTasks: d.CollectTasks, CollectPreSteps: d.CollectPreSteps, CollectPreLR: d.CollectPreLR,
 		CollectFineSteps: d.CollectFineSteps, CollectFineLR: d.CollectFineLR, PromptBatch: d.PromptBatch,
@@ -35,6 +35,7 @@ func MethodOptions(cfg *config.Config) meta.Options {
 			o.NoMeta.Steps = s
 		}
 		o.MAML.AdaptSteps = s
+		o.ABMLL.AdaptSteps = s
 	}
 	o.DeGAML.GenSelect = cfg.Methods.DeGAML.GenSelect
 	return o
@@ -45,7 +46,7 @@ func withKnobs(o meta.Options, k api.Knobs) meta.Options {
 	if k.InnerSteps > 0 {
 		o.NoMeta.Steps = k.InnerSteps
 		o.MAML.AdaptSteps = k.InnerSteps
-		o.ABMLL.InnerSteps = k.InnerSteps
+		o.ABMLL.AdaptSteps = k.InnerSteps
 	}
 	if k.LR > 0 {
 		o.NoMeta.LR = k.LR
@@ -88,7 +89,8 @@ func applied(method string, o meta.Options) (steps int, lr float64) {
 		}
 		return or(o.MAML.AdaptSteps, inner), orF(o.MAML.InnerLR, lr)
 	case api.MethodABMLL:
-		return or(o.ABMLL.InnerSteps, def.ABMLL.InnerSteps), orF(o.ABMLL.InnerLR, def.ABMLL.InnerLR)
+		inner := or(o.ABMLL.InnerSteps, def.ABMLL.InnerSteps)
+		return or(o.ABMLL.AdaptSteps, inner), orF(o.ABMLL.InnerLR, def.ABMLL.InnerLR)
 	}
 	return 0, 0
 }

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -98,6 +100,9 @@ func (b *stageBoard) finish(name string, cached bool, err error) {
 	ev := events.Event{Kind: events.StageFinished, Stage: name, Cached: cached, Fraction: 1}
 	if err != nil {
 		ev.Message = err.Error()
+		if errors.Is(err, context.Canceled) {
+			ev.Message = events.StageInterrupted
+		}
 	}
 	b.bus.Publish(ev)
 }

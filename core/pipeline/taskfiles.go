@@ -111,6 +111,10 @@ func LoadTaskFiles(files []TaskFile) (*TaskSet, error) {
 			errs = append(errs, fmt.Errorf("%s: role %q (want %s or %s)", f.Path, f.Role, tasks.InDomain, tasks.OutOfDomain))
 			continue
 		}
+		if f.Path == "" { // "NAME=" with the file left out
+			errs = append(errs, fmt.Errorf("%s=: no file after the '=' (want NAME=FILE)", f.Name))
+			continue
+		}
 		name := f.Name
 		if name == "" {
 			name = DatasetName(f.Path)
@@ -161,6 +165,12 @@ func (w *Workbench) SetTaskSet(s *TaskSet) error {
 // checkReadable refuses files the built-in word model cannot read: it would
 // see only unknown-word tokens and every method would score chance.
 func (w *Workbench) checkReadable(s *TaskSet) error {
+	return w.checkTasksReadable(s.Tasks, func(t *tasks.Task) string { return s.Paths[t.Suite] })
+}
+
+// checkTasksReadable is checkReadable for any tasks; pathOf names the file
+// each was read from.
+func (w *Workbench) checkTasksReadable(ts []*tasks.Task, pathOf func(*tasks.Task) string) error {
 	if w.cfg.Model.HFDir != "" {
 		return nil // a checkpoint's tokenizer reads any text (byte-level BPE)
 	}
@@ -176,11 +186,11 @@ func (w *Workbench) checkReadable(s *TaskSet) error {
 	if !ok {
 		return nil
 	}
-	for _, t := range s.Tasks {
+	for _, t := range ts {
 		for _, ex := range slices.Concat(t.Splits.Train, t.Splits.Val, t.Splits.Test) {
 			if u := wt.Unknown(ex.DnDPrompt()); len(u) > 0 {
-				return fmt.Errorf("%s: the built-in model %q reads only its own %d words (not %q); set [model] hf_dir to a checkpoint directory, or preset = \"nano\" (bytes)",
-					s.Paths[t.Suite], w.cfg.Model.Preset, len(wt.Words()), u[0])
+				return fmt.Errorf("%s: the built-in model %q reads only its own %d words, and the file has others (%q); set [model] hf_dir to a checkpoint directory, or preset = \"nano\" (bytes)",
+					pathOf(t), w.cfg.Model.Preset, len(wt.Words()), u[0])
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/degaml/workbench/tasks"
+	"github.com/degaml/workbench/tasks/loaders"
 )
 
 // writeDnD writes n DnD-format items of a dataset; the words differ per
@@ -101,6 +102,9 @@ func TestLoadTaskFilesNamesRolesAndErrors(t *testing.T) {
 	}
 	if _, err := LoadTaskFiles([]TaskFile{ParseTaskFile("a#1="+a, tasks.InDomain)}); err == nil {
 		t.Error("a file named a#1=... that does not exist was accepted")
+	}
+	if _, err := LoadTaskFiles([]TaskFile{ParseTaskFile("gsm=", tasks.OutOfDomain)}); err == nil || err.Error() != "gsm=: no file after the '=' (want NAME=FILE)" {
+		t.Errorf("NAME= without a file: %v", err)
 	}
 }
 
@@ -233,5 +237,18 @@ func TestWordModelRefusesForeignFiles(t *testing.T) {
 	}
 	if w.TaskSet() != nil {
 		t.Error("a refused task set was kept")
+	}
+	// The TUI's --tasks files get the same check before anything trains.
+	path := filepath.Join(dir, "zebra.jsonl")
+	ut, err := loaders.LoadTask(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(w.Suites())
+	if err := w.AddUserTasks(ut); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "hf_dir") {
+		t.Errorf("word model with a foreign user task: %v", err)
+	}
+	if len(w.Suites()) != before {
+		t.Error("a refused user task is offered in Suites")
 	}
 }

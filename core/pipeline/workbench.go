@@ -161,8 +161,17 @@ func (w *Workbench) Scheduler() *sched.Scheduler { return w.sched }
 // Stages reports the pipeline stages.
 func (w *Workbench) Stages() []api.StageStatus { return w.board.snapshot() }
 
-// AddUserTasks makes loaded benchmark files available in Suites and Adapt.
-func (w *Workbench) AddUserTasks(ts ...*tasks.Task) { w.userTasks = append(w.userTasks, ts...) }
+// AddUserTasks makes loaded benchmark files (loaders.LoadTask: Suite is the
+// file's path) available in Suites and Adapt. It refuses, before anything
+// trains, files the configured model cannot read, as SetTaskSet does: the
+// TUI offered them and failed only after pretraining.
+func (w *Workbench) AddUserTasks(ts ...*tasks.Task) error {
+	if err := w.checkTasksReadable(ts, func(t *tasks.Task) string { return t.Suite }); err != nil {
+		return err
+	}
+	w.userTasks = append(w.userTasks, ts...)
+	return nil
+}
 
 // Suites lists the twelve built-in suites and any loaded task files.
 func (w *Workbench) Suites() []api.SuiteInfo {
@@ -288,6 +297,11 @@ func (w *Workbench) LatestBench() (*api.BenchTable, error) { return ReadLatestBe
 func ReadLatestBench(workdir string) (*api.BenchTable, error) {
 	b, err := os.ReadFile(LatestBenchPath(workdir))
 	if errors.Is(err, os.ErrNotExist) {
+		// Name the work dir when it is not the default one: a bench run
+		// without the same --workdir writes its tables elsewhere.
+		if filepath.Clean(workdir) != filepath.Clean(DefaultWorkdir()) {
+			return nil, fmt.Errorf("no bench results yet: run `workbench bench --workdir %s`", workdir)
+		}
 		return nil, errors.New("no bench results yet: run `workbench bench`")
 	}
 	if err != nil {

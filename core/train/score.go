@@ -59,8 +59,24 @@ func OptionProbs(backend compute.Backend, m *models.Model, adapter *models.Adapt
 	return ScorerFor(backend, m).OptionProbs(adapter, delta, exs)
 }
 
+// OutputNoise makes scoring stochastic: every forward pass gets Hook's models.ForwardOptions.ProjectHook,
+// built from the graph inputs Params (bound by name) and an RNG state seeded by Seed and the batch's position,
+// so each batch draws fresh noise and a call is reproducible. Key names the graph Hook builds (with the
+// parameter layout it is the compiled graph's cache key). abmll's local-reparameterization predictive uses it.
+type OutputNoise struct {
+	Key    string
+	Params models.Params
+	Seed   int64
+	Hook   func(p models.Weights, rng *Node) func(module string, x, y *Node) *Node
+}
+
 // OptionProbs is the package-level OptionProbs on this scorer.
 func (s *Scorer) OptionProbs(adapter *models.Adapter, delta []float32, exs []tasks.Example) ([][]float64, error) {
+	return s.OptionProbsNoisy(adapter, delta, nil, exs)
+}
+
+// OptionProbsNoisy is OptionProbs with output noise (nil: none).
+func (s *Scorer) OptionProbsNoisy(adapter *models.Adapter, delta []float32, noise *OutputNoise, exs []tasks.Example) ([][]float64, error) {
 	if s.Model.Tokenizer == nil {
 		return nil, fmt.Errorf("train: model has no tokenizer")
 	}
@@ -83,7 +99,7 @@ func (s *Scorer) OptionProbs(adapter *models.Adapter, delta []float32, exs []tas
 			}
 		}
 	}
-	logits, err := s.NextTokenLogits(adapter, delta, prompts)
+	logits, err := s.nextTokenLogits(adapter, delta, noise, prompts)
 	if err != nil {
 		return nil, err
 	}
@@ -149,12 +165,16 @@ func LetterSoftmax(logits []float32, ids []int) []float64 {
 // by length bucket (32) and run DefaultScoreBatch at a time; prompts longer than the context keep their last
 // MaxPositions tokens.
 func (s *Scorer) NextTokenLogits(adapter *models.Adapter, delta []float32, prompts [][]int32) ([][]float32, error) {
+	return s.nextTokenLogits(adapter, delta, nil, prompts)
+}
+
+func (s *Scorer) nextTokenLogits(adapter *models.Adapter, delta []float32, noise *OutputNoise, prompts [][]int32) ([][]float32, error) {
 	cfg := s.Model.Config
 	bs := s.Batch
 	if bs <= 0 {
 		bs = DefaultScoreBatch
 	}
-	e, fixed, err := s.execFor(adapter, delta)
+	e, fixed, err := s.execFor(adapter, delta, noise)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +211,13 @@ func (s *Scorer) NextTokenLogits(adapter *models.Adapter, delta []float32, promp
 			last[r] = int32(len(p) - 1)
 		}
 		args := append(append([]any{}, fixed...), tensors.FromFlatDataAndDimensions(ids, B, T), tensors.FromFlatDataAndDimensions(last, B))
+		if noise != nil {
+			rng, err := RNGStateFromSeed(noise.Seed*1_000_003 + int64(start))
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, rng)
+		}
 		res, err := e.Call(args...)
 		if err != nil {
 			return nil, err
@@ -205,7 +232,7 @@ func (s *Scorer) NextTokenLogits(adapter *models.Adapter, delta []float32, promp
 	return out, nil
 }
 
-func (s *Scorer) execFor(adapter *models.Adapter, delta []float32) (*Exec, []any, error) {
+func (s *Scorer) execFor(adapter *models.Adapter, delta []float32, noise *OutputNoise) (*Exec, []any, error) {
 	cfg := s.Model.Config
 	baseNames := s.Model.Params.Names()
 	fixed := make([]any, 0, len(baseNames)+8)
@@ -230,6 +257,14 @@ func (s *Scorer) execFor(adapter *models.Adapter, delta []float32) (*Exec, []any
 		}
 		fixed = append(fixed, tensors.FromFlatDataAndDimensions(append([]float32{}, delta...), cfg.HiddenSize))
 	}
+	var noiseNames []string
+	if noise != nil {
+		noiseNames = noise.Params.Names()
+		for _, t := range noise.Params.Tensors() {
+			fixed = append(fixed, t)
+		}
+		key += fmt.Sprintf(" noise=%s/%d", noise.Key, len(noiseNames))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.execs[key]; ok {
@@ -249,6 +284,11 @@ func (s *Scorer) execFor(adapter *models.Adapter, delta []float32) (*Exec, []any
 		if hasDelta {
 			opt.HiddenDelta = in[i]
 			i++
+		}
+		if noise != nil {
+			p := models.Bind(noiseNames, in[i:i+len(noiseNames)])
+			i += len(noiseNames)
+			opt.ProjectHook = noise.Hook(p, in[i+2]) // after ids and last
 		}
 		ids, last := in[i], in[i+1]
 		T := ids.Shape().Dimensions[1]

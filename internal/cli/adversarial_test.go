@@ -8,7 +8,6 @@ package cli
 // models, models/safetensors, tui/knobs).
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,6 +74,20 @@ func TestAttackBadFlags(t *testing.T) {
 		if err := runCmd(io.Discard, append([]string{"generate"}, args...)...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("generate %s: %v, want %q", c.args, err, c.want)
 		}
+	}
+	// bench refuses these before anything trains (a negative --seeds ran
+	// the pipeline; a --plot into a missing folder failed after the bench).
+	for _, c := range []struct{ args, want string }{
+		{"--seeds -3", "--seeds -3: want 1…1000"}, {"--seeds 100000000", "--seeds 100000000"},
+		{"--plot " + filepath.Join(wd, "missing", "p.png"), "p.png: cannot write there: no such file or directory"},
+	} {
+		args := append([]string{"bench", "--methods", "base", "--suites", "logic", "--workdir", wd}, strings.Fields(c.args)...)
+		if err := runCmd(io.Discard, args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("bench %s: %v, want %q", c.args, err, c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(wd); len(entries) > 0 {
+		t.Errorf("refused flags left files in the work directory: %v", entries)
 	}
 }
 
@@ -172,7 +186,8 @@ func TestAttackSignals(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestAttackChild$")
 			cmd.Env = append(os.Environ(), "WORKBENCH_ATTACK_ARGS="+strings.Join(
 				[]string{"run", "--json", "--task", "math-mc", "--method", "nometa-lora", "--workdir", t.TempDir()}, "\x1f"))
-			stdout, _ := cmd.StdoutPipe()
+			stdout := &stepWatch{stepped: make(chan struct{})}
+			cmd.Stdout = stdout
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
@@ -180,17 +195,7 @@ func TestAttackSignals(t *testing.T) {
 			}
 			// --json prints every step: the signal goes in once pretraining
 			// has taken one, so it lands in the middle of the stage.
-			stepped := make(chan struct{})
-			go func() {
-				sc := bufio.NewScanner(stdout)
-				once := false
-				for sc.Scan() {
-					if !once && strings.Contains(sc.Text(), `"type":"step"`) {
-						once = true
-						close(stepped)
-					}
-				}
-			}()
+			stepped := stdout.stepped
 			select {
 			case <-stepped:
 			case <-time.After(120 * time.Second):
@@ -210,10 +215,40 @@ func TestAttackSignals(t *testing.T) {
 				if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "interrupted") {
 					t.Errorf("stderr %q, want one line saying interrupted", msg)
 				}
+				// The JSON stream ends with its terminal event, not mid-stage.
+				lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+				if last := lines[len(lines)-1]; !strings.Contains(last, `"type":"cancelled"`) {
+					t.Errorf("last JSON line %q, want the cancelled event", last)
+				}
 			case <-time.After(20 * time.Second): // the bound is 1.5 s; a loaded CI machine gets slack
 				cmd.Process.Kill()
 				t.Fatal(fmt.Sprintf("still running after %v", sig))
 			}
 		})
 	}
+}
+
+// stepWatch is a child's stdout: it keeps everything written and closes
+// stepped at the first training step line.
+type stepWatch struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	stepped chan struct{}
+	once    sync.Once
+}
+
+func (w *stepWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if bytes.Contains(p, []byte(`"type":"step"`)) { // one JSON line per write
+		w.once.Do(func() { close(w.stepped) })
+	}
+	return len(p), nil
+}
+
+func (w *stepWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,6 +46,20 @@ func (f *tableFormat) check(cmd string) error {
 	}
 	if f.plot != "" && !strings.HasSuffix(strings.ToLower(f.plot), ".png") {
 		return fmt.Errorf("%s: --plot %s: the plot is a PNG (name it FILE.png)", cmd, f.plot)
+	}
+	if f.plot != "" {
+		// Written last: a folder that is missing or read-only must fail
+		// now, not after hours of benching.
+		probe, err := os.CreateTemp(filepath.Dir(f.plot), ".plot-check-*")
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the probe's name would only confuse
+			}
+			return fmt.Errorf("%s: --plot %s: cannot write there: %w", cmd, f.plot, err)
+		}
+		probe.Close()
+		os.Remove(probe.Name())
 	}
 	return nil
 }

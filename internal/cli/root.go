@@ -180,8 +180,33 @@ func newRoot(a *app) *cobra.Command {
 		switch c.Name() { // cobra's own, in the house's lower case
 		case "help":
 			c.Short = "help about any command: workbench help COMMAND"
+			// cobra's help finds the root for a word that is no command and
+			// shows its help with status 0; name the typo instead.
+			cobraHelp := c.Run
+			c.Run = nil
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if found, rest, err := root.Find(args); err == nil && found == root && len(rest) > 0 {
+					return &unknownCommandError{name: rest[0], suggestions: root.SuggestionsFor(rest[0])}
+				}
+				cobraHelp(c, args)
+				return nil
+			}
 		case "completion":
 			c.Short = "print the shell completion script: bash, zsh, fish or powershell"
+			// cobra's completion command does not run itself, so an unknown
+			// shell printed its help and exited 0: a script sourcing
+			// `workbench completion bsh` got nothing and no error.
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(c *cobra.Command, args []string) error {
+				var shells []string
+				for _, sub := range c.Commands() {
+					shells = append(shells, sub.Name())
+				}
+				if len(args) == 0 {
+					return fmt.Errorf("completion: name the shell: workbench completion %s", strings.Join(shells, "|"))
+				}
+				return fmt.Errorf("completion: unknown shell %q (have %s)", args[0], strings.Join(shells, ", "))
+			}
 		}
 	}
 	return root
@@ -285,7 +310,7 @@ func versionLine(info *debug.BuildInfo, ok bool) string {
 		}
 		parts = append(parts, c)
 	} else {
-		parts = append(parts, "commit unknown (built outside a git checkout)")
+		parts = append(parts, "commit unknown (built outside a git checkout, or with -buildvcs=false)")
 	}
 	if modified == "true" {
 		parts = append(parts, "with uncommitted changes")
@@ -325,7 +350,7 @@ func newUICmd(a *app) *cobra.Command {
 }
 
 // errNoTerminal explains what to use when stdout is not a terminal.
-var errNoTerminal = errors.New("workbench tui needs an interactive terminal; " +
+var errNoTerminal = errors.New("the terminal UI needs an interactive terminal; " +
 	"for scripts and pipes use the headless commands: `workbench run`, `workbench bench`, `workbench tasks`")
 
 func (a *app) runUI(o *uiOptions) error {
@@ -350,7 +375,9 @@ func (a *app) runUI(o *uiOptions) error {
 		return err
 	}
 	defer wb.Close()
-	wb.AddUserTasks(userTasks...)
+	if err := wb.AddUserTasks(userTasks...); err != nil {
+		return err
+	}
 	theme := o.theme
 	if theme == "" {
 		theme = cfg.TUI.Theme

@@ -40,6 +40,12 @@ func TestUnknownCommandAndBadFlags(t *testing.T) {
 	if code != 2 || out != "" || errOut != "workbench: unknown command \"taks\" (did you mean tasks?); `workbench help` lists the commands\n" {
 		t.Errorf("unknown command: status %d, stderr %q", code, errOut)
 	}
+	// `help TYPO` names the typo as a command typo does, instead of the
+	// root's help with status 0.
+	code, out, errOut = execLine(t, "help", "rn")
+	if code != 2 || out != "" || !strings.HasPrefix(errOut, "workbench: unknown command \"rn\" (did you mean run") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("help rn: status %d, stderr %q", code, errOut)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -92,7 +98,7 @@ func TestVersionLine(t *testing.T) {
 		t.Errorf("clean tree: %q", got)
 	}
 	info.Settings, info.Main.Version = nil, ""
-	if got := versionLine(info, true); got != "workbench (devel), commit unknown (built outside a git checkout), go1.27.3" {
+	if got := versionLine(info, true); got != "workbench (devel), commit unknown (built outside a git checkout, or with -buildvcs=false), go1.27.3" {
 		t.Errorf("no vcs: %q", got)
 	}
 	if got := versionLine(nil, false); !strings.Contains(got, "no build information") {
@@ -110,6 +116,14 @@ func TestCompletionScripts(t *testing.T) {
 		code, out, errOut := execLine(t, "completion", shell)
 		if code != 0 || !strings.Contains(out, "workbench") || len(out) < 500 || errOut != "" {
 			t.Errorf("completion %s: status %d, %d bytes on stdout, stderr %q", shell, code, len(out), errOut)
+		}
+	}
+	// A misspelt or missing shell is an error, not help and status 0
+	// (`source <(workbench completion bsh)` would silently do nothing).
+	for _, args := range [][]string{{"completion", "bsh"}, {"completion"}} {
+		code, out, errOut := execLine(t, args...)
+		if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "bash") {
+			t.Errorf("%q: status %d, stdout %q, stderr %q; want one line naming the shells", args, code, out, errOut)
 		}
 	}
 	// The shell asks the binary for candidates; the answer is on stdout.
@@ -148,7 +162,7 @@ func TestUINeedsATerminal(t *testing.T) {
 	// The test's stdout is not a terminal: the UI refuses before training.
 	for _, args := range [][]string{nil, {"ui"}, {"--theme", "light", "--workdir", t.TempDir()}} {
 		code, _, errOut := execLine(t, args...)
-		if code != 1 || !strings.Contains(errOut, "needs an interactive terminal") {
+		if code != 1 || !strings.HasPrefix(errOut, "workbench: the terminal UI needs an interactive terminal") {
 			t.Errorf("%v: status %d, stderr %q", args, code, errOut)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -131,6 +132,12 @@ func (a *app) runTask(o *runOptions) error {
 			}
 		}
 		if !ok || ctx.Err() != nil {
+			// A JSON reader gets a terminal event here too, as when the
+			// engine reports the cancel itself: the stream ends with a
+			// result, an error or "cancelled", never mid-stage in silence.
+			if o.json {
+				out.print(events.Event{Time: time.Now(), Kind: events.Canceled, Run: id, Message: "interrupted"})
+			}
 			out.done()
 			return errInterrupted
 		}

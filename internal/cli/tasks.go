@@ -221,6 +221,8 @@ func newTasksCheckCmd(a *app) *cobra.Command {
 
 // tasksCheckSummary is the --json output.
 type tasksCheckSummary struct {
+	File    string         `json:"file"`
+	Format  string         `json:"format"` // the layout read (detected, or --format), as the text line says
 	Records int            `json:"records"`
 	Options map[string]int `json:"options"` // option count → records ("0" = generation items)
 	Answers map[string]int `json:"answers"` // gold letter → records
@@ -251,6 +253,7 @@ func tasksCheck(w io.Writer, o *checkOptions, files []string) error {
 		return err
 	}
 	if o.json {
+		s.File, s.Format = file, used
 		b, err := json.Marshal(s)
 		if err != nil {
 			return err

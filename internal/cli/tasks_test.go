@@ -22,7 +22,7 @@ func TestTasksCheck(t *testing.T) {
 	if err := runCmd(&out, "tasks", "check", good, "--json"); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"records":3,"options":{"2":2,"4":1},"answers":{"A":2,"B":1}}`
+	want := `{"file":"` + good + `","format":"dnd","records":3,"options":{"2":2,"4":1},"answers":{"A":2,"B":1}}`
 	if strings.TrimSpace(out.String()) != want {
 		t.Errorf("got %s want %s", out.String(), want)
 	}

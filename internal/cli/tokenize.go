@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -38,7 +39,7 @@ func newTokenizeCmd(a *app) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error {
 			_, stop := interruptibleWithin(0) // nothing to save: Ctrl-C ends it at once, with a line
 			defer stop()
-			return tokenize(a.stdin, a.stdout, &o)
+			return tokenize(a.stdin, a.stdout, a.stderr, &o)
 		},
 	}
 	fs := cmd.Flags()
@@ -48,7 +49,7 @@ func newTokenizeCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func tokenize(stdin io.Reader, stdout io.Writer, o *tokenizeOptions) error {
+func tokenize(stdin io.Reader, stdout, stderr io.Writer, o *tokenizeOptions) error {
 	if o.model == "" {
 		return errors.New("tokenize: --model is required (a directory with tokenizer.json, or nano-word/nano/micro)")
 	}
@@ -72,6 +73,14 @@ func tokenize(stdin io.Reader, stdout io.Writer, o *tokenizeOptions) error {
 		return errors.New("tokenize: stdin is not valid UTF-8")
 	}
 	ids := tok.Encode(string(data))
+	// The word model maps every other word to <unk> without complaint;
+	// say which, so "3 3" is not mistaken for a reading of the text.
+	if wt, ok := tok.(*tokenizer.Word); ok {
+		if u := wt.Unknown(string(data)); len(u) > 0 {
+			fmt.Fprintf(stderr, "tokenize: warning: not among %s's %d words, read as <unk> (id %d): %s\n",
+				o.model, len(wt.Words()), tokenizer.WordUNK, strings.Join(u[:min(len(u), 20)], ", ")+more(len(u)-20))
+		}
+	}
 
 	w := bufio.NewWriter(stdout)
 	buf := make([]byte, 0, 16)
@@ -106,4 +115,12 @@ func tokenizerFor(model string) (tokenizer.Tokenizer, error) {
 		return pipeline.PresetTokenizer(p)
 	}
 	return tokenizer.Load(model)
+}
+
+// more is ", … and N more" for N > 0, else "".
+func more(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(", … and %d more", n)
 }

@@ -31,3 +31,27 @@ func TestTokenizeSummaryNamesEveryPreset(t *testing.T) {
 		}
 	}
 }
+
+// The word model reads other words as <unk>: the ids are printed as ever,
+// and stderr names the words, so "3 3" is not taken for a reading.
+func TestTokenizeWarnsOfUnknownWords(t *testing.T) {
+	var out, errOut bytes.Buffer
+	root := newRoot(newTestApp(strings.NewReader("zebra tin xyz"), &out, &errOut))
+	root.SetArgs([]string{"tokenize", "--model", "nano-word"})
+	if _, err := root.ExecuteC(); err != nil {
+		t.Fatal(err)
+	}
+	ids := strings.Fields(out.String())
+	if len(ids) != 3 || ids[0] != "3" || ids[2] != "3" || ids[1] == "3" {
+		t.Errorf("ids %q, want <unk> (3) for zebra and xyz only", ids)
+	}
+	if msg := errOut.String(); strings.Count(msg, "\n") != 1 || !strings.Contains(msg, ": zebra, xyz\n") {
+		t.Errorf("stderr %q, want one warning naming zebra and xyz", msg)
+	}
+	errOut.Reset()
+	root = newRoot(newTestApp(strings.NewReader("which material is shiny ?"), io.Discard, &errOut))
+	root.SetArgs([]string{"tokenize", "--model", "nano-word"})
+	if _, err := root.ExecuteC(); err != nil || errOut.Len() != 0 {
+		t.Errorf("known words: %v, stderr %q", err, errOut.String())
+	}
+}

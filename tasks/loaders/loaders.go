@@ -2,8 +2,9 @@
 // DnD/DeGAML JSON records and the common Hugging Face JSON / JSONL layouts.
 //
 // Every problem is reported, none is skipped: Load returns an *Error listing
-// each bad record as "FILE:LINE: message" (JSONL) or "FILE: record N: message"
-// (JSON arrays and keyed objects; records are numbered from 1). On error the
+// each bad record as "FILE:LINE: message" (JSONL) or "FILE:LINE: record N:
+// message" (JSON arrays and keyed objects; records are numbered from 1;
+// "FILE: record N: message" when the line is unknown). On error the
 // returned slice still holds the records that parsed, in file order, so a
 // caller can inspect them, but it must not treat the load as complete.
 package loaders
@@ -93,7 +94,14 @@ func (e *Error) Error() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(p.String())
+		// With a known line, FILE:LINE first, as `tasks check` prints it:
+		// `run --tasks` and the TUI show this message, and an editor can
+		// jump to the record.
+		if p.Line > 0 {
+			b.WriteString(p.LineString())
+		} else {
+			b.WriteString(p.String())
+		}
 	}
 	return b.String()
 }

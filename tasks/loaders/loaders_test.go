@@ -218,6 +218,10 @@ func TestLineString(t *testing.T) {
 	if got := e.Problems[0].LineString(); got != `p.json:6: record 1: field "label": answer 5 out of range 0..1` {
 		t.Errorf("LineString = %q", got)
 	}
+	// The error a command prints (run --tasks, the TUI) names the line too.
+	if got := err.Error(); got != `p.json:6: record 1: field "label": answer 5 out of range 0..1` {
+		t.Errorf("Error() = %q, want FILE:LINE first", got)
+	}
 }
 
 func TestKeepsGoodRecords(t *testing.T) {

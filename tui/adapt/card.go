@@ -2,7 +2,6 @@ package adapt
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -14,20 +13,6 @@ import (
 
 // FamilyLabel is the display name of a hypothesis family (core/api's).
 func FamilyLabel(f string) string { return api.Family(f).Label() }
-
-// FormatParams renders hyperparameters sorted by name: "lr=1e-05 steps=20".
-func FormatParams(p map[string]float64) string {
-	keys := make([]string, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + fmt.Sprintf("%g", p[k])
-	}
-	return strings.Join(parts, " ")
-}
 
 // hypothesisCard shows the hypothesis the policy chose and its reward, in
 // at most h lines (borders included; h <= 0: no limit). Every line is
@@ -66,7 +51,7 @@ func hypothesisCard(st *common.Styles, run *state.Run, w, h int, why bool, title
 		fam += fmt.Sprintf(" (trial #%d in the table)", i+1)
 	}
 	add(st.Label.Render("Family: ") + st.Value.Render(fam))
-	add(st.Label.Render("Params: ") + st.Base.Render(FormatParams(h0.Params)))
+	add(st.Label.Render("Params: ") + st.Base.Render(events.FormatParams(h0.Params)))
 	add(rewardLine(st, h0))
 	rewarded := 0
 	tried := 0

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/degaml/workbench/core/events"
 	"github.com/degaml/workbench/tui/common"
 	"github.com/degaml/workbench/tui/state"
 )
@@ -49,7 +50,7 @@ func stepLines(st *common.Styles, run *state.Run, w int) (string, []string) {
 		if t == chosen {
 			mark = "validation trial, chosen"
 		}
-		title := fmt.Sprintf("── #%d %s %s · %s", t+1, FamilyLabel(h.Family), FormatParams(h.Params), mark)
+		title := fmt.Sprintf("── #%d %s %s · %s", t+1, FamilyLabel(h.Family), events.FormatParams(h.Params), mark)
 		if h.Accuracy != nil {
 			title += fmt.Sprintf(" · val acc %.3f", *h.Accuracy)
 		}

@@ -39,20 +39,33 @@ package abmll
 // SGD gradient is clipped to global norm 1 because the KL's curvature β/σ²
 // grows as σ shrinks.
 //
-// Deviations from the paper, and why: W₀ + ΔW is formed densely in the graph
-// (our models take weights as graph inputs, so sampling a full ΔW per step
-// costs one [out,in] add per module); the hyperprior is N(0, σ₀²) on ΔW (the
-// paper's exact hyperprior is not restated in DeGAML's description).
+// Deviations from the paper, and why: the hyperprior is N(0, σ₀²) on ΔW
+// (the paper's exact hyperprior is not restated in DeGAML's description).
+// Sampling (meta.ABMLLOptions.Sampling): "dense" forms W₀ + ΔW per module in
+// the graph (one ΔW shared by every token of the batch: the exact joint);
+// "local" samples the module outputs by local reparameterization (local.go:
+// per-output marginals exact, noise independent per token — a deviation)
+// with the KLs in low-rank closed forms and row blocks, so no [out,in]
+// tensor exists; "auto" (default) is local when the dense ΔW of all modules
+// exceeds DenseBudgetElems — at real size, never on the nano world.
+//
+// Test time: φ starts at θ and takes AdaptSteps refinement steps (the
+// workbench's [adapt] inner_steps, the budget of every gradient method, as
+// MAML-en-LLM's); meta-training refines InnerSteps.
 //
 // Prediction: "mc" (default) returns Samples draws of ΔW from the posterior
 // as an ensemble whose option probabilities are averaged (Vote "mean"), the
 // Monte-Carlo Bayesian predictive, from which Evaluate reports accuracy and
-// ECE; "mean" runs the posterior mean, a plain rank-r LoRA. A drawn ΔW is
-// dense; it is handed to the scorer as an exact LoRA of rank
-// R = max min(out, in) (identity on one side, ΔW on the other).
+// ECE; "mean" runs the posterior mean, a plain rank-r LoRA. Dense sampling:
+// a drawn ΔW is handed to the scorer as an exact LoRA of rank
+// R = max min(out, in) (identity on one side, ΔW on the other). Local
+// sampling: every member is the posterior-mean LoRA scored with its own
+// seeded output noise (Adapted.Noise), one LRT forward pass per sample.
 //
-// Cost: like first-order MAML plus one [out,in] product per module and
-// factor pair; see SCIENCE.md for measured wall times.
+// Cost (dense): like first-order MAML plus one [out,in] product per module
+// and factor pair; see SCIENCE.md for measured wall times. Local: rank-r²
+// products per module and token, and the KLs' blocked [out,in] passes
+// (Σ log σ², the task KL's ratio), whose memory is bounded by one block.
 
 import (
 	"context"
@@ -89,6 +102,10 @@ type ABMLLGraph struct {
 	Offset      float64 // c
 	PriorStd    float64 // σ₀ of the hyperprior
 	SecondOrder bool
+	// Local: the KLs in low-rank closed forms and row blocks (local.go)
+	// instead of dense [out,in] tensors; first-order only, so SecondOrder
+	// keeps the dense ones.
+	Local bool
 }
 
 // pairs returns the factor indices (A, B) of each module.
@@ -151,6 +168,31 @@ func (ag ABMLLGraph) GlobalKL(mu, sig []*Node) *Node {
 // weight updates ΔW (module order) added to the base weights.
 type NLLFn func(deltas []*Node) *Node
 
+// SampleNLL is a task's NLL under one reparameterized draw from the Gaussian
+// with factors f (μ pairs…, σ pairs…); it returns the NLL and the RNG.
+type SampleNLL func(rng *Node, f []*Node) (nll, rngOut *Node)
+
+// Dense draws ΔW = μ + σ⊙ε densely (one ΔW per module for the whole batch)
+// and evaluates nll on it.
+func (ag ABMLLGraph) Dense(nll NLLFn) SampleNLL {
+	return func(rng *Node, f []*Node) (*Node, *Node) {
+		muF, sigF := split(f)
+		var d []*Node
+		rng, d = Draw(rng, ag.Mean(muF), ag.Sigma(sigF))
+		return nll(d), rng
+	}
+}
+
+// TaskKL is Σ KL(q ‖ p) over every ΔW element for factor lists q and p.
+func (ag ABMLLGraph) TaskKL(q, p []*Node) *Node {
+	if ag.Local && !ag.SecondOrder {
+		return ag.ChunkedTaskKL(q, p)
+	}
+	qm, qs := split(q)
+	pm, ps := split(p)
+	return GaussianKL(ag.Mean(qm), ag.Sigma(qs), ag.Mean(pm), ag.Sigma(ps))
+}
+
 // Draw returns μ + σ⊙ε with ε ~ N(0, 1) from the RNG state.
 func Draw(rng *Node, mu, sig []*Node) (*Node, []*Node) {
 	out := make([]*Node, len(mu))
@@ -166,15 +208,11 @@ func Draw(rng *Node, mu, sig []*Node) (*Node, []*Node) {
 func split(f []*Node) (muF, sigF []*Node) { return f[:len(f)/2], f[len(f)/2:] }
 
 // RefineStep is one SGD step of the posterior factors phi = (μ pairs…, σ
-// pairs…) on L_S(φ) = NLL_S(draw) + β·KL(q_φ ‖ p_θ), p_θ given by its ΔW mean
-// and std. It returns the new factors, the step's NLL and KL, and the RNG.
-func (ag ABMLLGraph) RefineStep(rng *Node, phi, muP, sigP []*Node, support NLLFn) (next []*Node, nll, kl, rngOut *Node) {
-	muF, sigF := split(phi)
-	mu, sig := ag.Mean(muF), ag.Sigma(sigF)
-	var d []*Node
-	rng, d = Draw(rng, mu, sig)
-	nll = support(d)
-	kl = GaussianKL(mu, sig, muP, sigP)
+// pairs…) on L_S(φ) = NLL_S(draw) + β·KL(q_φ ‖ p_θ), p_θ given by its
+// factors prior. It returns the new factors, the step's NLL and KL, and the RNG.
+func (ag ABMLLGraph) RefineStep(rng *Node, phi, prior []*Node, support SampleNLL) (next []*Node, nll, kl, rngOut *Node) {
+	nll, rng = support(rng, phi)
+	kl = ag.TaskKL(phi, prior)
 	obj := Add(nll, MulScalar(kl, ag.Fidelity))
 	grads := Gradient(obj, phi...)
 	if !ag.SecondOrder {
@@ -194,13 +232,11 @@ func (ag ABMLLGraph) RefineStep(rng *Node, phi, muP, sigP []*Node, support NLLFn
 
 // Refine runs the amortized posterior refinement from θ on the support NLL;
 // it returns the posterior factors, the support NLL of each step and the RNG.
-func (ag ABMLLGraph) Refine(rng *Node, theta []*Node, support NLLFn) (phi, supportNLL []*Node, rngOut *Node) {
-	muF, sigF := split(theta)
-	muP, sigP := ag.Mean(muF), ag.Sigma(sigF)
+func (ag ABMLLGraph) Refine(rng *Node, theta []*Node, support SampleNLL) (phi, supportNLL []*Node, rngOut *Node) {
 	phi = theta
 	for range ag.Steps {
 		var nll *Node
-		phi, nll, _, rng = ag.RefineStep(rng, phi, muP, sigP, support)
+		phi, nll, _, rng = ag.RefineStep(rng, phi, theta, support)
 		supportNLL = append(supportNLL, nll)
 	}
 	return phi, supportNLL, rng
@@ -209,12 +245,9 @@ func (ag ABMLLGraph) Refine(rng *Node, theta []*Node, support NLLFn) (phi, suppo
 // TaskObjective is one task's part of L(θ): refine on the support set, then
 // NLL_Q of a draw from q_φ plus β·KL(q_φ ‖ p_θ) (the posterior held fixed in
 // the KL when first-order). It returns the objective and its parts.
-func (ag ABMLLGraph) TaskObjective(rng *Node, theta []*Node, support, query NLLFn) (obj, queryNLL, kl, supportNLL0, rngOut *Node) {
+func (ag ABMLLGraph) TaskObjective(rng *Node, theta []*Node, support, query SampleNLL) (obj, queryNLL, kl, supportNLL0, rngOut *Node) {
 	phi, sn, rng := ag.Refine(rng, theta, support)
-	muF, sigF := split(phi)
-	var d []*Node
-	rng, d = Draw(rng, ag.Mean(muF), ag.Sigma(sigF))
-	queryNLL = query(d)
+	queryNLL, rng = query(rng, phi)
 	klPhi := phi
 	if !ag.SecondOrder {
 		klPhi = make([]*Node, len(phi))
@@ -222,9 +255,7 @@ func (ag ABMLLGraph) TaskObjective(rng *Node, theta []*Node, support, query NLLF
 			klPhi[i] = StopGradient(p)
 		}
 	}
-	qmF, qsF := split(klPhi)
-	tmF, tsF := split(theta)
-	kl = GaussianKL(ag.Mean(qmF), ag.Sigma(qsF), ag.Mean(tmF), ag.Sigma(tsF))
+	kl = ag.TaskKL(klPhi, theta)
 	obj = Add(queryNLL, MulScalar(kl, ag.Fidelity))
 	if len(sn) > 0 {
 		supportNLL0 = sn[0]
@@ -236,6 +267,9 @@ func (ag ABMLLGraph) TaskObjective(rng *Node, theta []*Node, support, query NLLF
 
 // Global is γ·KL(N(μ_θ, σ_θ²) ‖ N(0, σ₀²)).
 func (ag ABMLLGraph) Global(theta []*Node) *Node {
+	if ag.Local && !ag.SecondOrder {
+		return MulScalar(ag.LowRankGlobalKL(theta), ag.Reg)
+	}
 	muF, sigF := split(theta)
 	return MulScalar(ag.GlobalKL(ag.Mean(muF), ag.Sigma(sigF)), ag.Reg)
 }
@@ -250,6 +284,38 @@ func (m *abmllMethod) graph(names []string, scale float64, steps int) ABMLLGraph
 	return ABMLLGraph{Names: names, Scale: scale, Steps: steps, LR: m.opts.InnerLR, InnerClip: 1,
 		Fidelity: m.opts.TaskFidelity, Reg: m.opts.GlobalReg, Offset: m.opts.SigmaOffset,
 		PriorStd: m.opts.PriorStd, SecondOrder: m.opts.SecondOrder}
+}
+
+// useLocal resolves the sampling mode for the targeted modules of model.
+func (m *abmllMethod) useLocal(model *models.Model, mods []string) (bool, error) {
+	shapes := make([][2]int, len(mods))
+	for i, mod := range mods {
+		w, ok := model.Params[mod+".weight"]
+		if !ok {
+			return false, fmt.Errorf("meta: %s: the model has no weight %s.weight", meta.ABMLL, mod)
+		}
+		d := w.Shape().Dimensions
+		shapes[i] = [2]int{d[0], d[1]}
+	}
+	return UseLocal(m.opts.Sampling, shapes)
+}
+
+// likelihood is the NLL of batch b under one draw from the Gaussian with
+// the given factors: local reparameterization or a dense ΔW.
+func likelihood(ag ABMLLGraph, cfg models.Config, lora models.LoRAConfig, names, mods []string, base models.Weights, b train.BatchNodes) SampleNLL {
+	if ag.Local {
+		return LocalNLL(cfg, lora, names, mods, ag.Offset, base, b, !ag.SecondOrder)
+	}
+	return ag.Dense(deltaNLL(cfg, base, mods, b))
+}
+
+// meanNLL is the NLL of batch b with the posterior mean μ = s·B_μA_μ, run as
+// the LoRA it is (no [out,in] tensor; the loss chunked over the vocabulary
+// unless the graph is differentiated twice).
+func meanNLL(cfg models.Config, lora models.LoRAConfig, names []string, muF []*Node, base models.Weights, b train.BatchNodes) *Node {
+	l := lora
+	h := models.Hidden(cfg, base, b.IDs, models.ForwardOptions{LoRA: &l, Adapter: models.Bind(names, muF)})
+	return models.ChunkedLMLoss(cfg, base, h, b.Targets, b.Weights, models.LossChunkElems)
 }
 
 // abmllModules are the base-weight names of the LoRA-targeted modules, in
@@ -338,6 +404,9 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*task
 		return nil, err
 	}
 	ag := m.graph(names, init.Config.Scale(), m.opts.InnerSteps)
+	if ag.Local, err = m.useLocal(env.Model, mods); err != nil {
+		return nil, err
+	}
 	cfg := env.Model.Config
 	baseNames := env.Model.Params.Names()
 	nb, na := len(baseNames), len(names)
@@ -357,7 +426,8 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*task
 		for i := range nt {
 			sb, qb := train.BindBatch(rest[6*i:]), train.BindBatch(rest[6*i+3:])
 			var o, q, kk, s *Node
-			o, q, kk, s, rng = ag.TaskObjective(rng, theta, deltaNLL(cfg, base, mods, sb), deltaNLL(cfg, base, mods, qb))
+			o, q, kk, s, rng = ag.TaskObjective(rng, theta, likelihood(ag, cfg, init.Config, names, mods, base, sb),
+				likelihood(ag, cfg, init.Config, names, mods, base, qb))
 			if obj == nil {
 				obj, qn, kl, sn = o, q, kk, s
 			} else {
@@ -444,6 +514,9 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *meta.Env, art meta.Artifac
 	}
 	ag := m.graph(names, a.Mean.Config.Scale(), 1)
 	ag.Offset = a.Offset
+	if ag.Local, err = m.useLocal(env.Model, mods); err != nil {
+		return nil, err
+	}
 	cfg := env.Model.Config
 	baseNames := env.Model.Params.Names()
 	nb, na := len(baseNames), len(names)
@@ -459,10 +532,9 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *meta.Env, art meta.Artifac
 		phi, th := in[nb:nb+2*na], in[nb+2*na:nb+4*na]
 		k := nb + 4*na
 		rng, sb, qb := in[k], train.BindBatch(in[k+1:]), train.BindBatch(in[k+4:])
-		tmF, tsF := split(th)
-		next, nll, kl, rng := ag.RefineStep(rng, phi, ag.Mean(tmF), ag.Sigma(tsF), deltaNLL(cfg, base, mods, sb))
+		next, nll, kl, rng := ag.RefineStep(rng, phi, th, likelihood(ag, cfg, a.Mean.Config, names, mods, base, sb))
 		nmF, _ := split(next)
-		q := deltaNLL(cfg, base, mods, qb)(ag.Mean(nmF))
+		q := meanNLL(cfg, a.Mean.Config, names, nmF, base, qb)
 		ok := train.AllFinite(append([]*Node{nll, q}, next...)...)
 		return append(next, rng, nll, kl, q, ok)
 	})
@@ -476,7 +548,7 @@ func (m *abmllMethod) Adapt(ctx context.Context, env *meta.Env, art meta.Artifac
 	}
 	phi := theta
 	baseT := env.Model.Params.Tensors()
-	steps := m.opts.InnerSteps
+	steps := m.opts.AdaptSteps
 	for j := 1; j <= steps; j++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -523,6 +595,19 @@ func (m *abmllMethod) predict(ctx context.Context, env *meta.Env, ag ABMLLGraph,
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if ag.Local {
+		// Each member is the posterior mean with its own local-reparameterization
+		// noise in every scoring pass: no dense ΔW, no full-rank LoRA.
+		sig := kit.ParamsOf(names, phi[na:])
+		ens := make([]*models.Adapter, m.opts.Samples)
+		noise := make([]*train.OutputNoise, m.opts.Samples)
+		for s := range ens {
+			ens[s] = mean
+			noise[s] = &train.OutputNoise{Key: fmt.Sprintf("abmll-local c=%g", ag.Offset), Params: sig,
+				Seed: seed*1_009 + int64(s), Hook: localHook(mods, ag.Offset)}
+		}
+		return &meta.Adapted{Adapter: mean, Ensemble: ens, Noise: noise, Vote: meta.VoteMean}, nil
 	}
 	// ΔW statistics on the host: μ and σ per module.
 	stats, err := ExecOnceN(env.Backend, func(f []*Node) []*Node {

@@ -164,7 +164,7 @@ func TestABMLLObjectiveGradientFiniteDifference(t *testing.T) {
 		t.Fatal(err)
 	}
 	objective := func(in []*Node) *Node {
-		o, _, _, _, _ := ag.TaskObjective(in[4], in[:4], toyNLL(0), toyNLL(0.2))
+		o, _, _, _, _ := ag.TaskObjective(in[4], in[:4], ag.Dense(toyNLL(0)), ag.Dense(toyNLL(0.2)))
 		return Add(o, ag.Global(in[:4]))
 	}
 	exec, err := NewExec(metatest.Backend(t), func(in []*Node) []*Node {
@@ -237,7 +237,7 @@ func TestABMLLFirstOrderWithoutRefinement(t *testing.T) {
 		}
 		in = append(in, state)
 		out, err := ExecOnceN(metatest.Backend(t), func(x []*Node) []*Node {
-			o, _, _, _, _ := ag.TaskObjective(x[4], x[:4], toyNLL(0), query)
+			o, _, _, _, _ := ag.TaskObjective(x[4], x[:4], ag.Dense(toyNLL(0)), ag.Dense(query))
 			return Gradient(o, x[:4]...)
 		}, in...)
 		if err != nil {
@@ -307,14 +307,24 @@ func TestDenseAdapterIsExact(t *testing.T) {
 // TestABMLLMetaTrainAndAdapt is a short smoke run on the toy family: finite
 // meta-steps with events, a saved/loaded artifact, inner Steps in Adapt and a
 // Monte-Carlo ensemble that Evaluate scores with an ECE.
+//
+// "local" runs the same with local reparameterization: the members are the
+// posterior mean with their own output noise, so their probabilities differ,
+// and scoring a member twice gives the same numbers (seeded noise).
 func TestABMLLMetaTrainAndAdapt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("meta-training run")
 	}
+	for _, sampling := range []string{"dense", "local"} {
+		t.Run(sampling, func(t *testing.T) { abmllMetaTrainAndAdapt(t, sampling) })
+	}
+}
+
+func abmllMetaTrainAndAdapt(t *testing.T, sampling string) {
 	env := metatest.ToyEnv(t, 2)
 	rec := &metatest.StepRecorder{}
 	env.Publish = rec.Publish
-	m, err := meta.New(meta.ABMLL, meta.Options{ABMLL: meta.ABMLLOptions{MetaSteps: 4, TasksPerStep: 2, InnerSteps: 2, Predict: "mc", Samples: 3, OuterLR: 1e-2}})
+	m, err := meta.New(meta.ABMLL, meta.Options{ABMLL: meta.ABMLLOptions{MetaSteps: 4, TasksPerStep: 2, InnerSteps: 2, Predict: "mc", Samples: 3, OuterLR: 1e-2, Sampling: sampling}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,5 +361,34 @@ func TestABMLLMetaTrainAndAdapt(t *testing.T) {
 	}
 	if len(probs) != len(task.Splits.Test) || ece < 0 || ece > 1 || acc < 0 || acc > 1 {
 		t.Errorf("acc %v ece %v", acc, ece)
+	}
+	if sampling != "local" {
+		return
+	}
+	if len(ad.Noise) != 3 || ad.Ensemble[0] != ad.Adapter {
+		t.Fatalf("local mc prediction: %d noise draws, members are the mean: %v", len(ad.Noise), ad.Ensemble[0] == ad.Adapter)
+	}
+	one := func(i int) [][]float64 {
+		_, _, p, err := meta.Evaluate(context.Background(), env, &meta.Adapted{Adapter: ad.Adapter, Ensemble: ad.Ensemble[i : i+1], Noise: ad.Noise[i : i+1]}, task.Splits.Test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p0, p0again, p1 := one(0), one(0), one(1)
+	_, _, pm, err := meta.Evaluate(context.Background(), env, &meta.Adapted{Adapter: ad.Adapter}, task.Splits.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var same, differs, fromMean float64
+	for i := range p0 {
+		for j := range p0[i] {
+			same = math.Max(same, math.Abs(p0[i][j]-p0again[i][j]))
+			differs = math.Max(differs, math.Abs(p0[i][j]-p1[i][j]))
+			fromMean = math.Max(fromMean, math.Abs(p0[i][j]-pm[i][j]))
+		}
+	}
+	if same != 0 || differs == 0 || fromMean == 0 {
+		t.Fatalf("member 0 vs itself %g (want 0), vs member 1 %g and vs the mean %g (want > 0)", same, differs, fromMean)
 	}
 }
