@@ -63,34 +63,16 @@ func LoRAConfig(cfg *config.Config) models.LoRAConfig {
 // config with the run's knobs applied): gradient steps on the task and their
 // learning rate, 0 for methods that take none (base, union-lora, degaml-gen;
 // degaml's policy picks per task and reports it in its chosen hypothesis).
-// A 0 in o is the method's documented default (meta.DefaultOptions).
+// A 0 in o is the method's documented default (meta.Options.Filled).
 func applied(method string, o meta.Options) (steps int, lr float64) {
-	def := meta.DefaultOptions()
-	or := func(v, d int) int {
-		if v > 0 {
-			return v
-		}
-		return d
-	}
-	orF := func(v, d float64) float64 {
-		if v > 0 {
-			return v
-		}
-		return d
-	}
+	f := o.Filled()
 	switch api.Method(method) {
 	case api.MethodNoMetaLoRA:
-		return or(o.NoMeta.Steps, def.NoMeta.Steps), orF(o.NoMeta.LR, def.NoMeta.LR)
+		return f.NoMeta.Steps, f.NoMeta.LR
 	case api.MethodMAMLEnLLM:
-		inner := or(o.MAML.InnerSteps, def.MAML.InnerSteps)
-		lr := def.MAML.InnerLR
-		if o.MAML.InnerOpt == "sgd" {
-			lr = 0.1 // meta's default for a plain SGD inner step
-		}
-		return or(o.MAML.AdaptSteps, inner), orF(o.MAML.InnerLR, lr)
+		return f.MAML.AdaptSteps, f.MAML.InnerLR
 	case api.MethodABMLL:
-		inner := or(o.ABMLL.InnerSteps, def.ABMLL.InnerSteps)
-		return or(o.ABMLL.AdaptSteps, inner), orF(o.ABMLL.InnerLR, def.ABMLL.InnerLR)
+		return f.ABMLL.AdaptSteps, f.ABMLL.InnerLR
 	}
 	return 0, 0
 }

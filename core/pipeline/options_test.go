@@ -40,3 +40,25 @@ func TestAdaptInnerStepsIsABMLLsTestTimeBudget(t *testing.T) {
 		t.Fatalf("applied abmll steps with no [adapt] budget %d, want 4", s)
 	}
 }
+
+// The budget AdaptStarted reports is the one the method runs with: meta's
+// defaults, including those that depend on another option (a plain SGD inner
+// step defaults to lr 0.1, Adam's to 3e-3), and nothing for methods without
+// gradient steps.
+func TestAppliedReportsTheFilledBudget(t *testing.T) {
+	for _, c := range []struct {
+		method string
+		o      meta.Options
+		steps  int
+		lr     float64
+	}{
+		{meta.MAMLEnLLM, meta.Options{MAML: meta.MAMLOptions{InnerOpt: "sgd", InnerSteps: 3}}, 3, 0.1},
+		{meta.MAMLEnLLM, meta.Options{}, 2, 3e-3},
+		{meta.NoMetaLoRA, meta.Options{NoMeta: meta.LoRATrainOptions{LR: 0.05}}, 40, 0.05},
+		{meta.UnionLoRA, meta.Options{}, 0, 0},
+	} {
+		if s, lr := applied(c.method, c.o); s != c.steps || lr != c.lr {
+			t.Errorf("applied(%s, %+v) = %d, %g; want %d, %g", c.method, c.o, s, lr, c.steps, c.lr)
+		}
+	}
+}
