@@ -500,12 +500,9 @@ func (m *abmllMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*task
 }
 
 func (m *abmllMethod) Adapt(ctx context.Context, env *meta.Env, art meta.Artifact, task *tasks.Task, seed int64) (*meta.Adapted, error) {
-	if err := env.Check(); err != nil {
+	a, err := kit.AdaptStart[abmllArtifact](env, art, meta.ABMLL)
+	if err != nil {
 		return nil, err
-	}
-	a, ok := art.(*abmllArtifact)
-	if !ok || a == nil {
-		return nil, fmt.Errorf("meta: %s needs its meta-trained artifact (got %T)", meta.ABMLL, art)
 	}
 	names := a.Mean.Params.Names()
 	mods, err := abmllModules(names)

@@ -403,12 +403,9 @@ func (m *mamlMethod) MetaTrain(ctx context.Context, env *meta.Env, pool []*tasks
 }
 
 func (m *mamlMethod) Adapt(ctx context.Context, env *meta.Env, art meta.Artifact, task *tasks.Task, seed int64) (*meta.Adapted, error) {
-	if err := env.Check(); err != nil {
+	a, err := kit.AdaptStart[mamlArtifact](env, art, meta.MAMLEnLLM)
+	if err != nil {
 		return nil, err
-	}
-	a, ok := art.(*mamlArtifact)
-	if !ok || a == nil {
-		return nil, fmt.Errorf("meta: %s needs its meta-trained artifact (got %T)", meta.MAMLEnLLM, art)
 	}
 	names := a.Adapter.Params.Names()
 	mg := m.graph(env, names, m.opts.AdaptSteps)

@@ -144,3 +144,20 @@ func ShuffledCopy(rng *rand.Rand, exs []tasks.Example) []tasks.Example {
 	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
+
+// AdaptStart is the opening every meta-trained method's Adapt shares: the
+// environment is usable and the artifact is the method's own, not nil.
+func AdaptStart[A any](env *meta.Env, art meta.Artifact, method string) (*A, error) {
+	if err := env.Check(); err != nil {
+		return nil, err
+	}
+	return artifactOf[A](art, method)
+}
+
+func artifactOf[A any](art meta.Artifact, method string) (*A, error) {
+	a, ok := any(art).(*A)
+	if !ok || a == nil {
+		return nil, fmt.Errorf("meta: %s needs its meta-trained artifact (got %T)", method, art)
+	}
+	return a, nil
+}
