@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -169,29 +168,9 @@ func TestGoStepMatchesHFReference(t *testing.T) {
 		gen := NewGenerator(generateBackend(t), m)
 		gen.goStep = true
 		V := m.Config.VocabSize
-		for c := 0; ; c++ {
-			key := fmt.Sprintf("%s.case%d.", kind, c)
-			in, ok := ref[key+"input_ids"]
-			if !ok {
-				if c == 0 {
-					t.Fatalf("no %sinput_ids in the reference", key)
-				}
-				break
-			}
-			prompt := make([]int, len(in.I64))
-			for i, v := range in.I64 {
-				prompt[i] = int(v)
-			}
-			res, err := gen.Generate(context.Background(), prompt, GenerateOptions{MaxNew: 12, Greedy: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := ref[key+"greedy12"].I64
-			for i := range want {
-				if i >= len(res.IDs) || int64(res.IDs[i]) != want[i] {
-					t.Fatalf("%s greedy12 (go step): got %v, want %v", key, res.IDs, want)
-				}
-			}
+		for _, rc := range referenceCases(t, ref, kind) {
+			key, prompt := rc.key, rc.prompt
+			assertGreedy12(t, gen, ref, key, prompt, " (go step)")
 			for _, withLoRA := range []bool{false, true} {
 				wantLogits, adapter := ref[key+"logits"], (*Adapter)(nil)
 				if withLoRA {

@@ -65,33 +65,13 @@ func TestGenerateMatchesHFReference(t *testing.T) {
 		}
 		gen := NewGenerator(generateBackend(t), m)
 		V := m.Config.VocabSize
-		for c := 0; ; c++ {
-			key := fmt.Sprintf("%s.case%d.", kind, c)
-			in, ok := ref[key+"input_ids"]
-			if !ok {
-				if c == 0 {
-					t.Fatalf("no %sinput_ids in the reference", key)
-				}
-				break
-			}
-			prompt := make([]int, len(in.I64))
-			for i, v := range in.I64 {
-				prompt[i] = int(v)
-			}
+		for _, rc := range referenceCases(t, ref, kind) {
+			key, prompt := rc.key, rc.prompt
 			// Greedy 12 with the KV cache equals HF's greedy continuation.
-			res, err := gen.Generate(context.Background(), prompt, GenerateOptions{MaxNew: 12, Greedy: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := ref[key+"greedy12"].I64
-			for i := range want {
-				if i >= len(res.IDs) || int64(res.IDs[i]) != want[i] {
-					t.Fatalf("%s greedy12: got %v, want %v", key, res.IDs, want)
-				}
-			}
+			ids := assertGreedy12(t, gen, ref, key, prompt, "")
 			// Token-by-token cached logits equal HF's logits on the prompt, and our uncached forward on
 			// prompt+continuation at every position.
-			all := append(append([]int{}, prompt...), res.IDs...)
+			all := append(append([]int{}, prompt...), ids...)
 			full := fullLogits(t, m, all)
 			hf := ref[key+"logits"].F32
 			s, err := gen.NewSession(len(all), nil, nil)
@@ -254,4 +234,50 @@ func TestGenerateHiddenDelta(t *testing.T) {
 			t.Fatalf("token %d: delta effect off by %g", v, d)
 		}
 	}
+}
+
+// referenceCase is one prompt of the HF reference file: its key prefix
+// ("qwen2.case0.") and token ids.
+type referenceCase struct {
+	key    string
+	prompt []int
+}
+
+// referenceCases lists a model kind's prompts in the reference (at least one).
+func referenceCases(t *testing.T, ref map[string]safetensors.Tensor, kind string) []referenceCase {
+	t.Helper()
+	var cases []referenceCase
+	for c := 0; ; c++ {
+		key := fmt.Sprintf("%s.case%d.", kind, c)
+		in, ok := ref[key+"input_ids"]
+		if !ok {
+			break
+		}
+		prompt := make([]int, len(in.I64))
+		for i, v := range in.I64 {
+			prompt[i] = int(v)
+		}
+		cases = append(cases, referenceCase{key, prompt})
+	}
+	if len(cases) == 0 {
+		t.Fatalf("no %s.case0.input_ids in the reference", kind)
+	}
+	return cases
+}
+
+// assertGreedy12 checks that 12 greedy tokens from prompt equal HF's and
+// returns them.
+func assertGreedy12(t *testing.T, gen *Generator, ref map[string]safetensors.Tensor, key string, prompt []int, path string) []int {
+	t.Helper()
+	res, err := gen.Generate(context.Background(), prompt, GenerateOptions{MaxNew: 12, Greedy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ref[key+"greedy12"].I64
+	for i := range want {
+		if i >= len(res.IDs) || int64(res.IDs[i]) != want[i] {
+			t.Fatalf("%s greedy12%s: got %v, want %v", key, path, res.IDs, want)
+		}
+	}
+	return res.IDs
 }
