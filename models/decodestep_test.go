@@ -5,13 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/degaml/workbench/internal/testref"
-	"github.com/degaml/workbench/models/safetensors"
 	"github.com/degaml/workbench/models/tokenizer"
 )
 
@@ -151,20 +148,9 @@ func TestGoStepMatchesGraph(t *testing.T) {
 // biases, Llama; both GQA): greedy 12 equals HF's continuation, and feeding the prompt one token at a time
 // (every position a Go step) gives HF's logits, and PEFT's with the reference LoRA adapter.
 func TestGoStepMatchesHFReference(t *testing.T) {
-	dir := testref.Dir(t)
-	ref, _, err := safetensors.ReadFile(filepath.Join(dir, "reference.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, ref := generationReference(t)
 	for _, kind := range []string{"qwen2", "llama"} {
-		m, err := LoadHF(filepath.Join(dir, "tiny-"+kind))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ad, err := LoadPEFT(filepath.Join(dir, "tiny-"+kind+"-lora"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, ad := loadTinyWithLoRA(t, dir, kind)
 		gen := NewGenerator(generateBackend(t), m)
 		gen.goStep = true
 		V := m.Config.VocabSize

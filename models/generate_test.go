@@ -53,11 +53,7 @@ func fullLogits(t *testing.T, m *Model, ids []int) [][]float32 {
 }
 
 func TestGenerateMatchesHFReference(t *testing.T) {
-	dir := testref.Dir(t)
-	ref, _, err := safetensors.ReadFile(filepath.Join(dir, "reference.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, ref := generationReference(t)
 	for _, kind := range []string{"qwen2", "llama"} {
 		m, err := LoadHF(filepath.Join(dir, "tiny-"+kind))
 		if err != nil {
@@ -181,20 +177,9 @@ func TestTextStreamHoldsIncompleteRunes(t *testing.T) {
 }
 
 func TestGenerateWithAdapterMatchesPEFT(t *testing.T) {
-	dir := testref.Dir(t)
-	ref, _, err := safetensors.ReadFile(filepath.Join(dir, "reference.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, ref := generationReference(t)
 	for _, kind := range []string{"qwen2", "llama"} {
-		m, err := LoadHF(filepath.Join(dir, "tiny-"+kind))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ad, err := LoadPEFT(filepath.Join(dir, "tiny-"+kind+"-lora"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, ad := loadTinyWithLoRA(t, dir, kind)
 		s, err := NewGenerator(generateBackend(t), m).NewSession(0, ad, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -280,4 +265,30 @@ func assertGreedy12(t *testing.T, gen *Generator, ref map[string]safetensors.Ten
 		}
 	}
 	return res.IDs
+}
+
+// generationReference is the hf-reference directory and its reference tensors
+// (prompts, HF logits, greedy continuations, PEFT logits).
+func generationReference(t *testing.T) (string, map[string]safetensors.Tensor) {
+	t.Helper()
+	dir := testref.Dir(t)
+	ref, _, err := safetensors.ReadFile(filepath.Join(dir, "reference.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, ref
+}
+
+// loadTinyWithLoRA loads a tiny reference model and its reference PEFT adapter.
+func loadTinyWithLoRA(t *testing.T, dir, kind string) (*Model, *Adapter) {
+	t.Helper()
+	m, err := LoadHF(filepath.Join(dir, "tiny-"+kind))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad, err := LoadPEFT(filepath.Join(dir, "tiny-"+kind+"-lora"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, ad
 }
